@@ -1,0 +1,60 @@
+# oss_resumable.h - build, test and demo.
+#   make          build build/ossup
+#   make test     unit tests (gcc and clang), test-server self-test, end-to-end tests
+#   make demo     a 64 MB resumable upload against a local test server, killed and resumed
+#   make clean
+CC      ?= cc
+CLANG   ?= clang
+PYTHON  ?= python3
+WARN     = -std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wundef -Wcast-qual
+OPT     ?= -O2 -g
+LDLIBS   = -lpthread
+B        = build
+
+.PHONY: all test demo clean deps unit e2e cpp
+
+all: $(B)/ossup
+
+$(B):
+	@mkdir -p $(B)/gcc $(B)/clang $(B)/asan
+
+$(B)/ossup: examples/ossup.c oss_resumable.h | $(B)
+	$(CC) $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
+
+$(B)/%/ossup: examples/ossup.c oss_resumable.h | $(B)
+	$* $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
+
+$(B)/%/test_unit: tests/test_unit.c oss_resumable.h | $(B)
+	$* $(WARN) $(OPT) tests/test_unit.c -o $@ $(LDLIBS)
+
+$(B)/asan/test_unit: tests/test_unit.c oss_resumable.h | $(B)
+	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
+
+deps:
+	@tests/deps.sh cc gcc clang g++ $(PYTHON)
+
+# The header must also compile as C++ (one implementation unit).
+cpp: | $(B)
+	g++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c examples/ossup.c -o $(B)/ossup-cpp.o
+
+unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
+	$(B)/gcc/test_unit tests
+	$(B)/clang/test_unit tests
+	$(B)/asan/test_unit tests
+
+e2e: $(B)/gcc/ossup $(B)/clang/ossup
+	$(PYTHON) tests/test_oss_server.py
+	$(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
+	OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
+
+test: deps
+	$(MAKE) --no-print-directory unit cpp e2e
+	bash tests/ali_oss_check.sh
+	@echo "make test: all passed"
+
+demo: deps $(B)/ossup
+	bash tests/demo.sh $(B)/ossup
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,443 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the ossup example (built from oss_resumable.h) against the test
+server (tests/oss_server.py) on a free loopback port.
+
+    python3 tests/test_e2e.py build/ossup
+
+Each case checks what reached the server (through the server's /_ossr/ control API) and
+that the stored object's MD5 equals the local file's. The last line is
+"e2e: N passed, M failed"; the exit status is non-zero when anything failed.
+"""
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+AK, SK, TOKEN_AK, TOKEN_SK, TOKEN = "test-ak", "test-secret", "sts-ak", "sts-secret", "sts-token/+="
+KIB = 1024
+
+
+class Server:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        port_file = os.path.join(workdir, "port")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "oss_server.py"), "--port", "0",
+             "--port-file", port_file, "--data-dir", os.path.join(workdir, "data"),
+             "--credentials", f"{AK}:{SK}", "--credentials", f"{TOKEN_AK}:{TOKEN_SK}:{TOKEN}",
+             "--lifetime", "900", "--quiet"],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "server.log"), "w"))
+        deadline = time.time() + 20
+        while not os.path.exists(port_file):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("test server did not start; see server.log")
+            time.sleep(0.05)
+        self.port = int(open(port_file).read().strip())
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(self.base + "/_ossr/" + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                text = r.read()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise
+        return json.loads(text) if text else None
+
+    def log(self):
+        return self.control("GET", "log")
+
+    def reset(self):
+        self.control("POST", "reset")
+
+    def fault(self, **kw):
+        return self.control("POST", "fault", kw)
+
+    def object(self, bucket, key):
+        q = urllib.parse.urlencode({"bucket": bucket, "key": key}, quote_via=urllib.parse.quote)
+        return self.control("GET", "object?" + q)
+
+    def uploads(self):
+        return self.control("GET", "uploads")
+
+    def abort(self, upload_id):
+        return self.control("POST", "abort?" + urllib.parse.urlencode({"uploadId": upload_id}, quote_via=urllib.parse.quote))
+
+
+class Env:
+    def __init__(self, ossup, server, workdir):
+        self.ossup, self.server, self.workdir = ossup, server, workdir
+        self.ckpt = os.path.join(workdir, "ckpt")
+
+    def file(self, name, size, seed=1):
+        path = os.path.join(self.workdir, name)
+        rnd = random.Random(seed)
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                n = min(left, 1 << 20)
+                f.write(rnd.randbytes(n))
+                left -= n
+        return path
+
+    def run(self, *args, creds=(AK, SK), token=None, endpoint=None, timeout=120, background=False):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OSS_")}
+        env.update(OSS_ACCESS_KEY_ID=creds[0], OSS_ACCESS_KEY_SECRET=creds[1],
+                   OSS_ENDPOINT=endpoint or self.server.base)
+        if token:
+            env["OSS_SESSION_TOKEN"] = token
+        cmd = [self.ossup] + list(args)
+        if "--checkpoint-dir" not in args and args and args[0] == "put":
+            cmd += ["--checkpoint-dir", self.ckpt]
+        if background:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+
+def md5_file(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ops(log, op):
+    return [e for e in log if e["op"] == op]
+
+
+def parts_sent(log):
+    return sorted(e["part_number"] for e in log if e["op"] == "UploadPart" and e["status"] == 200)
+
+
+# ---------------------------------------------------------------------------------------
+RESULTS = []
+
+
+QUICK = os.environ.get("OSSR_E2E_QUICK") == "1"   # a second compiler's build: the core cases
+
+
+def case(fn, quick=False):
+    RESULTS.append((fn, quick))
+    return fn
+
+
+def quick_case(fn):
+    return case(fn, quick=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def put_ok(env, path, key, *extra, bucket="bkt-e2e", **kw):
+    rc, out, err = env.run("put", path, f"oss://{bucket}/{key}", *extra, **kw)
+    check(rc == 0, f"ossup put {key} exited {rc}: {err.strip()}")
+    obj = env.server.object(bucket, key)
+    check(obj is not None, f"object {key} missing on the server")
+    check(obj["md5"] == md5_file(path), f"object {key}: MD5 {obj['md5']} differs from the file's")
+    return out, err, obj
+
+
+@quick_case
+def sizes_around_threshold(env):
+    """0, 1, T-1, T, T+1 bytes: PutObject below the threshold, multipart from it on."""
+    t = 300 * KIB
+    for size, multipart in ((0, False), (1, False), (t - 1, False), (t, True), (t + 1, True)):
+        for sv in ("1", "4"):
+            env.server.reset()
+            path = env.file(f"s{size}", size, seed=size)
+            extra = ["--threshold", str(t), "--part-size", "100K", "--sign-version", sv]
+            if sv == "4":
+                extra += ["--region", "cn-hangzhou"]
+            put_ok(env, path, f"sizes/{size}-v{sv}.bin", *extra)
+            log = env.server.log()
+            check(all(e["sign_version"] == int(sv) for e in log), f"size {size}: not all requests signed V{sv}")
+            if multipart:
+                check(len(ops(log, "InitiateMultipartUpload")) == 1, f"size {size}: expected one Initiate")
+                n = -(-size // (100 * KIB))
+                check(parts_sent(log) == list(range(1, n + 1)), f"size {size}: parts {parts_sent(log)}")
+                check(len(ops(log, "CompleteMultipartUpload")) == 1, f"size {size}: expected one Complete")
+                check(not ops(log, "PutObject"), f"size {size}: unexpected PutObject")
+            else:
+                check([e["op"] for e in log] == ["PutObject"], f"size {size}: expected one PutObject, got {[e['op'] for e in log]}")
+    check(not os.listdir(env.ckpt) if os.path.isdir(env.ckpt) else True, "checkpoints left behind after success")
+
+
+@quick_case
+def many_parts_threads(env):
+    """A 62-part file with 1 and 4 threads, V1 and V4."""
+    path = env.file("many", 6 * 1024 * KIB + 12345, seed=7)
+    for threads in ("1", "4"):
+        for sv in ("1", "4"):
+            env.server.reset()
+            extra = ["--threshold", "1M", "--part-size", "100K", "--threads", threads, "--sign-version", sv]
+            if sv == "4":
+                extra += ["--region", "cn-shanghai"]
+            out, _, _ = put_ok(env, path, f"many/t{threads}-v{sv}", *extra)
+            log = env.server.log()
+            check(parts_sent(log) == list(range(1, 63)), f"threads {threads}: parts {parts_sent(log)}")
+            check("62 of 62 parts sent" in out, f"summary line: {out!r}")
+
+
+@quick_case
+def hostile_keys(env):
+    """Keys with spaces, + # ? % ~ / and non-ASCII, both signature versions, put and get."""
+    keys = ["dir/sub dir/file name.bin", "a+b#c?d%e~f&g=h;i:j@k$l!m'n(o)p*q,r.txt",
+            "写真/ünïcödé #1+2.jpg", "  leading and trailing  ", "percent%2Fencoded%20already",
+            "deep/" * 20 + "end", "x" * 1000]
+    small = env.file("hostile-small", 1000, seed=3)
+    big = env.file("hostile-big", 350 * KIB, seed=4)
+    for i, key in enumerate(keys):
+        for sv in ("1", "4"):
+            path = big if i % 2 else small
+            extra = ["--threshold", "300K", "--part-size", "100K", "--sign-version", sv]
+            if sv == "4":
+                extra += ["--region", "cn-hangzhou"]
+            put_ok(env, path, key, *extra)
+            dest = os.path.join(env.workdir, "got")
+            rc, _, err = env.run("get", f"oss://bkt-e2e/{key}", dest, *extra)
+            check(rc == 0, f"get {key!r}: {err.strip()}")
+            check(md5_file(dest) == md5_file(path), f"get {key!r}: content differs")
+
+
+@case
+def addressing_and_sts(env):
+    """Path style (auto for IPs), virtual-hosted through --connect-to, CNAME, STS token."""
+    path = env.file("addr", 400 * KIB, seed=5)
+    common = ["--threshold", "300K", "--part-size", "100K"]
+    env.server.reset()
+    put_ok(env, path, "addr/path", *common)
+    check(all(e["host"].startswith("127.0.0.1") for e in env.server.log()), "path style host")
+    env.server.reset()
+    put_ok(env, path, "addr/virtual", *common, "--connect-to", f"127.0.0.1:{env.server.port}",
+           endpoint=f"http://oss-test.example:{env.server.port}")
+    hosts = {e["host"] for e in env.server.log()}
+    check(hosts == {f"bkt-e2e.oss-test.example:{env.server.port}"}, f"virtual host: {hosts}")
+    env.server.reset()
+    put_ok(env, path, "addr/sts", *common, "--region", "cn-hangzhou", creds=(TOKEN_AK, TOKEN_SK), token=TOKEN)
+    check(all(e["headers"].get("x-oss-security-token") == TOKEN for e in env.server.log()), "token not sent")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/addr/sts-bad", *common, creds=(TOKEN_AK, TOKEN_SK),
+                         token="wrong-token")
+    check(rc != 0 and "InvalidSecurityToken" in err, f"wrong token accepted: {rc} {err}")
+
+
+@quick_case
+def kill_and_resume(env):
+    """SIGKILL at a random moment of the upload (the server slows every part a little so
+    the moment falls inside it); the rerun re-sends exactly the parts the server lacks."""
+    rnd = random.Random(os.getpid() ^ int(time.time()))
+    path = env.file("resume", 5 * 1024 * KIB + 777, seed=11)   # 52 parts of 100 KiB
+    total = set(range(1, 53))
+    for threads in ("1", "4", "4"):
+        key = f"resume/t{threads}-{rnd.randint(0, 1 << 30)}"
+        args = ["put", path, f"oss://bkt-e2e/{key}", "--threshold", "1M", "--part-size", "100K",
+                "--threads", threads]
+        for _ in range(5):
+            env.server.reset()
+            env.server.fault(op="UploadPart", action="stall", seconds=0.1, count=100000)
+            p = env.run(*args, background=True)
+            # the whole upload takes about 52 x 0.1 s / threads: kill somewhere inside it
+            time.sleep(0.2 + rnd.random() * (4.5 / int(threads)))
+            if p.poll() is None:
+                break
+            p.wait()
+        else:
+            raise AssertionError("the upload always finished before it could be killed")
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        time.sleep(1.0)               # let the server finish a part that was in flight
+        open_uploads = env.server.uploads()
+        check(len(open_uploads) == 1, f"expected one open upload after the kill, got {open_uploads}")
+        (uid, info), = open_uploads.items()
+        stored = set(info["parts"])
+        env.server.reset()            # also clears the stall fault
+        rc, out, err = env.run(*args)
+        check(rc == 0, f"resume after SIGKILL failed: {err.strip()}")
+        second = env.server.log()
+        resent = set(parts_sent(second))
+        check(not (resent & stored), f"parts re-sent although the server had them: {sorted(resent & stored)}")
+        check(resent | stored == total, f"parts missing: {sorted(total - resent - stored)}")
+        check(len(parts_sent(second)) == len(resent), "a part was sent twice")
+        check(not ops(second, "InitiateMultipartUpload"), "the resume started a new upload")
+        check(ops(second, "ListParts"), "the resume did not ask the server (ListParts)")
+        check([e["upload_id"] for e in ops(second, "CompleteMultipartUpload")] == [uid], "completed another upload")
+        check("resumed" in out, f"summary does not say resumed: {out!r}")
+        check(env.server.object("bkt-e2e", key)["md5"] == md5_file(path), "object differs after resume")
+        check(not env.server.uploads(), "an upload was left open")
+        print(f"     threads {threads}: killed with {len(stored)} of 52 parts stored, {len(resent)} re-sent")
+
+
+@case
+def stale_checkpoint_aborts(env):
+    """A file changed between runs: the old upload is aborted, a new one started."""
+    path = env.file("stale", 600 * KIB, seed=12)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=3, action="status", status=500, count=10)
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/stale", "--threshold", "300K", "--part-size", "100K",
+                         "--attempts", "1")
+    check(rc != 0, "expected the first run to fail")
+    check("InternalError" in err or "500" in err, f"error line lacks the cause: {err!r}")
+    check("request id" in err, f"error line lacks the request id: {err!r}")
+    old = list(env.server.uploads().keys())
+    check(len(old) == 1, f"expected one open upload, got {old}")
+    env.server.reset()
+    with open(path, "r+b") as f:
+        f.seek(1000)
+        f.write(b"changed")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/stale", "--threshold", "300K", "--part-size", "100K")
+    check(rc == 0, f"second run failed: {err.strip()}")
+    log = env.server.log()
+    aborted = [e["upload_id"] for e in ops(log, "AbortMultipartUpload")]
+    check(aborted == old, f"old upload not aborted: {aborted} vs {old}")
+    check("stale" in err, f"no message about the stale checkpoint: {err!r}")
+    check(not env.server.uploads(), "uploads left open")
+    check(env.server.object("bkt-e2e", "stale")["md5"] == md5_file(path), "object differs")
+
+
+@case
+def vanished_upload_restarts(env):
+    """The upload was aborted out of band: NoSuchUpload is not a dead end."""
+    path = env.file("vanish", 600 * KIB, seed=13)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=4, action="status", status=503, count=10)
+    rc, _, _ = env.run("put", path, "oss://bkt-e2e/vanish", "--threshold", "300K", "--part-size", "100K",
+                       "--attempts", "1")
+    check(rc != 0, "expected the first run to fail")
+    for uid in env.server.uploads():
+        env.server.abort(uid)
+    env.server.reset()
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/vanish", "--threshold", "300K", "--part-size", "100K")
+    check(rc == 0, f"rerun failed: {err.strip()}")
+    check(len(ops(env.server.log(), "InitiateMultipartUpload")) == 1, "no new upload started")
+    check(env.server.object("bkt-e2e", "vanish")["md5"] == md5_file(path), "object differs")
+
+
+@case
+def faults_are_retried(env):
+    """Reset mid-body, 500/503 bursts, a wrong CRC header: retried, object intact."""
+    path = env.file("faults", 900 * KIB, seed=14)
+    plans = [dict(op="UploadPart", part=3, action="reset", after_bytes=5000),
+             dict(op="UploadPart", part=2, action="status", status=503, count=2),
+             dict(op="UploadPart", part=5, action="status", status=500),
+             dict(op="UploadPart", part=4, action="bad_crc"),
+             dict(op="PutObject", action="reset", after_bytes=1000)]
+    for i, plan in enumerate(plans):
+        env.server.reset()
+        env.server.fault(**plan)
+        if plan["op"] == "PutObject":
+            put_ok(env, path, f"faults/{i}", "--threshold", "1M")
+        else:
+            put_ok(env, path, f"faults/{i}", "--threshold", "300K", "--part-size", "100K", "--threads", "2")
+        log = env.server.log()
+        if plan["op"] == "UploadPart":
+            tries = [e for e in log if e["op"] == "UploadPart" and e["part_number"] == plan["part"]]
+            check(len(tries) == plan.get("count", 1) + 1, f"{plan}: part tried {len(tries)} times")
+
+
+@quick_case
+def lost_complete_reply(env):
+    """The server completes the upload but the reply is lost: a HEAD proves success."""
+    path = env.file("lost", 500 * KIB, seed=15)
+    env.server.reset()
+    env.server.fault(op="CompleteMultipartUpload", action="drop_reply")
+    out, err, _ = put_ok(env, path, "lost/complete", "--threshold", "300K", "--part-size", "100K")
+    log = env.server.log()
+    check(len(ops(log, "InitiateMultipartUpload")) == 1, "the file was uploaded again")
+    check(len(ops(log, "HeadObject")) >= 1, "no HEAD after the lost reply")
+    check("lost" in err, f"no message about the lost reply: {err!r}")
+
+
+@case
+def errors_are_clear(env):
+    """Wrong secret, bad bucket, missing credentials, limits: clear one-line errors."""
+    path = env.file("err", 2000, seed=16)
+    env.server.reset()
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/err", creds=(AK, "wrong"))
+    check(rc != 0 and "SignatureDoesNotMatch" in err and "request id" in err, f"wrong secret: {err!r}")
+    check(len(err.strip().splitlines()) == 1, f"expected one line: {err!r}")
+    rc, _, err = env.run("put", path, "oss://Bad_Bucket/err")
+    check(rc != 0 and "bucket" in err, f"bad bucket: {err!r}")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/err", creds=("", ""))
+    check(rc != 0 and "OSS_ACCESS_KEY_ID" in err, f"no credentials: {err!r}")
+    env.server.reset()
+    big = env.file("limits", 300 * KIB, seed=17)
+    rc, _, err = env.run("put", big, "oss://bkt-e2e/limits", "--threshold", "100K", "--part-size", "6G")
+    check(rc != 0 and "5 GiB" in err, f"part size above 5 GiB: {err!r}")
+    check(env.server.log() == [], "requests sent although the plan broke OSS limits")
+    rc, _, err = env.run("put", os.path.join(env.workdir, "no-such-file"), "oss://bkt-e2e/x")
+    check(rc != 0 and "no-such-file" in err, f"missing file: {err!r}")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/x", "--threads", "zero")
+    check(rc == 2, f"bad option value exit {rc}")
+
+
+@case
+def headers_reach_the_object(env):
+    """User headers go to Put/Initiate; Content-Type guessed from the key."""
+    path = env.file("hdr", 400 * KIB, seed=18)
+    for thr in ("1M", "300K"):
+        key = f"hdr/{thr}.txt"
+        put_ok(env, path, key, "--threshold", thr, "--part-size", "100K",
+               "--header", "x-oss-meta-color: blue", "--header", "x-oss-storage-class: IA")
+        obj = env.server.object("bkt-e2e", key)
+        check(obj["content_type"] == "text/plain", f"{thr}: content type {obj['content_type']}")
+        check(obj["meta"].get("x-oss-meta-color") == "blue" or obj["meta"].get("color") == "blue",
+              f"{thr}: meta {obj['meta']}")
+        put_ok(env, path, key + ".custom", "--threshold", thr, "--header", "Content-Type: application/x-custom")
+        check(env.server.object("bkt-e2e", key + ".custom")["content_type"] == "application/x-custom", "custom type")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test_e2e.py PATH-TO-OSSUP", file=sys.stderr)
+        return 2
+    ossup = os.path.abspath(sys.argv[1])
+    work = tempfile.mkdtemp(prefix="ossr-e2e-")
+    server = Server(work)
+    passed = failed = 0
+    try:
+        env = Env(ossup, server, work)
+        for fn, quick in RESULTS:
+            if QUICK and not quick:
+                continue
+            t0 = time.time()
+            try:
+                fn(env)
+                passed += 1
+                print(f"ok   {fn.__name__} ({time.time() - t0:.1f}s)", flush=True)
+            except Exception as e:
+                failed += 1
+                print(f"FAIL {fn.__name__}: {e}", flush=True)
+                if not isinstance(e, AssertionError):
+                    traceback.print_exc()
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
