@@ -54,7 +54,7 @@ test: deps
 	@echo "make test: all passed"
 
 demo: deps $(B)/ossup
-	bash tests/demo.sh $(B)/ossup
+	$(PYTHON) tests/demo.py $(B)/ossup
 
 clean:
 	rm -rf $(B)
