@@ -28,6 +28,9 @@ $(B)/%/ossup: examples/ossup.c oss_resumable.h | $(B)
 $(B)/%/test_unit: tests/test_unit.c oss_resumable.h | $(B)
 	$* $(WARN) $(OPT) tests/test_unit.c -o $@ $(LDLIBS)
 
+$(B)/%/test_api: tests/test_api.c oss_resumable.h | $(B)
+	$* $(WARN) $(OPT) tests/test_api.c -o $@ $(LDLIBS)
+
 $(B)/asan/test_unit: tests/test_unit.c oss_resumable.h | $(B)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
 
@@ -43,10 +46,10 @@ unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
 	$(B)/clang/test_unit tests
 	$(B)/asan/test_unit tests
 
-e2e: $(B)/gcc/ossup $(B)/clang/ossup
+e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api
 	$(PYTHON) tests/test_oss_server.py
-	$(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
-	OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
+	OSSR_TEST_API=$(B)/gcc/test_api $(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
+	OSSR_TEST_API=$(B)/clang/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
 
 test: deps
 	$(MAKE) --no-print-directory unit cpp e2e

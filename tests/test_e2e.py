@@ -409,6 +409,108 @@ def headers_reach_the_object(env):
         check(env.server.object("bkt-e2e", key + ".custom")["content_type"] == "application/x-custom", "custom type")
 
 
+def _ckpt_files(env):
+    return [os.path.join(env.ckpt, f) for f in os.listdir(env.ckpt) if f.endswith(".ossr")]
+
+
+def _half_upload(env, path, key, fail_part):
+    """Runs an upload whose part fail_part keeps failing: leaves a checkpoint behind."""
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=fail_part, action="status", status=500, count=100)
+    for f in _ckpt_files(env):
+        os.remove(f)
+    rc, _, _ = env.run("put", path, f"oss://bkt-e2e/{key}", "--threshold", "300K", "--part-size", "100K",
+                       "--attempts", "1")
+    check(rc != 0, "the half upload was expected to fail")
+    files = _ckpt_files(env)
+    check(len(files) == 1, f"expected one checkpoint, found {files}")
+    env.server.reset()
+    return files[0]
+
+
+@case
+def checkpoint_damage(env):
+    """A torn last slot, a damaged fixed part and a slot whose CRC disagrees with the server:
+    each ends in a correct object; a damaged record is never trusted."""
+    sys.path.insert(0, HERE)
+    from oss_server import crc64
+    path = env.file("damage", 900 * KIB, seed=21)    # 9 parts
+    args = ["put", path, "oss://bkt-e2e/damage", "--threshold", "300K", "--part-size", "100K"]
+
+    # torn write: cut the record in the middle of its last slot
+    ck = _half_upload(env, path, "damage", 6)
+    size = os.path.getsize(ck)
+    os.truncate(ck, size - 40)
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"torn slot: {err.strip()}")
+    log = env.server.log()
+    check(not ops(log, "InitiateMultipartUpload"), "torn slot: the upload was started over")
+    check(parts_sent(log) == [6, 7, 8, 9], f"torn slot: re-sent {parts_sent(log)}")
+    check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "torn slot: object differs")
+
+    # a flipped byte in the fixed part: the record is not trusted, the upload starts over
+    ck = _half_upload(env, path, "damage", 4)
+    with open(ck, "r+b") as f:
+        f.seek(20)
+        b = f.read(1)
+        f.seek(20)
+        f.write(bytes([b[0] ^ 0x40]))
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"damaged record: {err.strip()}")
+    check("damaged" in err, f"no word about the damaged checkpoint: {err!r}")
+    log = env.server.log()
+    check(len(ops(log, "InitiateMultipartUpload")) == 1, "damaged record: no new upload")
+    check(parts_sent(log) == list(range(1, 10)), f"damaged record: sent {parts_sent(log)}")
+    check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "damaged record: object differs")
+
+    # a slot that claims another CRC than the server's: the file is read again to decide;
+    # here the local bytes agree with the server, so the part is kept
+    ck = _half_upload(env, path, "damage", 5)
+    data = bytearray(open(ck, "rb").read())
+    head_len = int.from_bytes(data[12:16], "little")
+    slot = head_len + 88 * 1                       # the second slot: part 2
+    check(int.from_bytes(data[slot + 4:slot + 8], "little") == 2, "slot order")
+    data[slot + 16:slot + 24] = (int.from_bytes(data[slot + 16:slot + 24], "little") ^ 1).to_bytes(8, "little")
+    data[slot + 80:slot + 88] = crc64(bytes(data[slot:slot + 80])).to_bytes(8, "little")
+    open(ck, "wb").write(data)
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"forged slot: {err.strip()}")
+    log = env.server.log()
+    check(not ops(log, "InitiateMultipartUpload"), "forged slot: the upload was started over")
+    check(parts_sent(log) == [5, 6, 7, 8, 9], f"forged slot: re-sent {parts_sent(log)}")
+    check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "forged slot: object differs")
+
+    # the server holds a part whose bytes disagree with the file (its slot was lost and the
+    # file was rewritten in place with the same size and time): that part is re-sent
+    ck = _half_upload(env, path, "damage", 5)
+    data = bytearray(open(ck, "rb").read())
+    data[slot:slot + 88] = bytes(88)               # part 2's slot never made it to disk
+    open(ck, "wb").write(data)
+    st = os.stat(path)
+    with open(path, "r+b") as f:
+        f.seek(100 * KIB + 10)
+        f.write(b"rewritten")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"disagreeing part: {err.strip()}")
+    log = env.server.log()
+    check(parts_sent(log) == [2, 5, 6, 7, 8, 9], f"disagreeing part: re-sent {parts_sent(log)}")
+    check("does not match" in err, f"no word about the disagreeing part: {err!r}")
+    check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "disagreeing part: object differs")
+
+
+@quick_case
+def api_level(env):
+    """tests/test_api.c: progress, cancel and resume, status fields, no secrets written."""
+    api = os.environ.get("OSSR_TEST_API")
+    check(api and os.path.exists(api), "OSSR_TEST_API must name the built test_api program")
+    p = subprocess.run([api, env.server.base, env.workdir], capture_output=True, text=True, timeout=300)
+    for line in p.stdout.splitlines():
+        if line.startswith("FAIL") or line.startswith("api:"):
+            print("     " + line)
+    check(p.returncode == 0, "test_api failed")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_e2e.py PATH-TO-OSSUP", file=sys.stderr)

@@ -1,0 +1,217 @@
+/* API-level tests of ossr_upload()/ossr_download() against the test server: the progress
+   callback, cancelling from it, resuming after the cancel, the log callback, status
+   fields on failure, and that no secret reaches the checkpoint or the log.
+
+       test_api ENDPOINT WORKDIR        (run by tests/test_e2e.py with the server's address)
+
+   Prints "api: N passed, M failed" last. */
+#define OSS_RESUMABLE_IMPLEMENTATION
+#include "../oss_resumable.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+#define CHECK(cond, ...) do { \
+        if (cond) passed++; \
+        else { failed++; printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); printf(__VA_ARGS__); printf("\n"); } \
+    } while (0)
+
+static const char *SECRET = "test-secret";
+
+typedef struct progress_log {
+    uint64_t calls, last, total, max_seen, cancel_at, at_cancel;
+    int cancelled, non_part_values;
+    uint64_t part_size;
+} progress_log;
+
+static int on_progress(uint64_t done, uint64_t total, void *user) {
+    progress_log *p = (progress_log *)user;
+    p->calls++;
+    p->last = done;
+    p->total = total;
+    if (done > p->max_seen) p->max_seen = done;
+    if (p->part_size && done % p->part_size != 0 && done != total) p->non_part_values++;
+    if (p->cancel_at && done >= p->cancel_at && !p->cancelled) {
+        p->cancelled = 1;
+        p->at_cancel = done;
+        return 1;
+    }
+    return 0;
+}
+
+static char logbuf[65536];
+static size_t loglen;
+static void on_log(int level, const char *msg, void *user) {
+    size_t n = strlen(msg);
+    (void)level; (void)user;
+    if (loglen + n + 2 < sizeof logbuf) {
+        memcpy(logbuf + loglen, msg, n);
+        loglen += n;
+        logbuf[loglen++] = '\n';
+        logbuf[loglen] = 0;
+    }
+}
+
+static void make_file(const char *path, size_t size, unsigned seed) {
+    FILE *f = fopen(path, "wb");
+    size_t i;
+    for (i = 0; i < size; i++) { seed = seed * 1103515245u + 12345u; fputc((int)(seed >> 16) & 255, f); }
+    fclose(f);
+}
+static int file_contains(const char *path, const char *needle) {
+    FILE *f = fopen(path, "rb");
+    static char buf[1 << 20];
+    size_t n;
+    if (!f) return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    {
+        size_t i, m = strlen(needle);
+        for (i = 0; i + m <= n; i++)
+            if (memcmp(buf + i, needle, m) == 0) return 1;
+    }
+    return 0;
+}
+static int same_files(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int ca, cb, same = fa && fb;
+    while (same) {
+        ca = fgetc(fa); cb = fgetc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+int main(int argc, char **argv) {
+    ossr_options o;
+    ossr_status st;
+    progress_log pl;
+    char src[512], dst[512], ckdir[512], line[1024];
+    ossr_result r;
+    if (argc != 3) { fprintf(stderr, "usage: test_api ENDPOINT WORKDIR\n"); return 2; }
+    snprintf(src, sizeof src, "%s/api-src.bin", argv[2]);
+    snprintf(dst, sizeof dst, "%s/api-dst.bin", argv[2]);
+    snprintf(ckdir, sizeof ckdir, "%s/api-ckpt", argv[2]);
+    make_file(src, 3 * 1024 * 1024 + 5, 42);
+
+    memset(&o, 0, sizeof o);
+    o.endpoint = argv[1];
+    o.bucket = "bkt-api";
+    o.key = "api/progress.bin";
+    o.file_path = src;
+    o.access_key_id = "test-ak";
+    o.access_key_secret = SECRET;
+    o.multipart_threshold = 1024 * 1024;
+    o.part_size = 256 * 1024;
+    o.buffer_size = 32 * 1024;
+    o.num_threads = 2;
+    o.checkpoint_dir = ckdir;
+    o.progress = on_progress;
+    o.log = on_log;
+
+    /* 1. cancel half-way from the progress callback */
+    memset(&pl, 0, sizeof pl);
+    pl.cancel_at = 1536 * 1024;
+    pl.part_size = o.part_size;
+    o.progress_user = &pl;
+    r = ossr_upload(&o, &st);
+    CHECK(r == OSSR_E_CANCELLED, "got %s", ossr_status_format(&st, line, sizeof line));
+    CHECK(st.result == OSSR_E_CANCELLED, "status.result %d", st.result);
+    CHECK(pl.non_part_values > 0, "progress only fired at part boundaries");
+    /* prompt: at most one buffer per worker goes out after the cancel */
+    CHECK(pl.max_seen <= pl.at_cancel + (uint64_t)o.num_threads * o.buffer_size,
+          "sent %llu after cancelling at %llu", (unsigned long long)pl.max_seen, (unsigned long long)pl.at_cancel);
+    CHECK(st.checkpoint_path[0] && file_contains(st.checkpoint_path, "OSSRCKPT"), "no checkpoint kept: '%s'", st.checkpoint_path);
+    CHECK(st.upload_id[0] != 0, "no upload id in the status");
+    CHECK(!file_contains(st.checkpoint_path, SECRET) && !file_contains(st.checkpoint_path, "test-ak"),
+          "a credential is in the checkpoint");
+
+    /* 2. the next call resumes and reports progress from where it was */
+    memset(&pl, 0, sizeof pl);
+    o.progress_user = &pl;
+    r = ossr_upload(&o, &st);
+    CHECK(r == OSSR_OK, "resume: %s", ossr_status_format(&st, line, sizeof line));
+    CHECK(st.resumed == 1 && st.parts_reused > 0, "resumed %d reused %u", st.resumed, st.parts_reused);
+    CHECK(st.parts_reused + st.parts_uploaded == st.parts_total, "%u + %u != %u", st.parts_reused,
+          st.parts_uploaded, st.parts_total);
+    CHECK(pl.last == pl.total && pl.total == 3 * 1024 * 1024 + 5, "last progress %llu of %llu",
+          (unsigned long long)pl.last, (unsigned long long)pl.total);
+    CHECK(st.crc64 == ossr_crc64(0, NULL, 0) || st.crc64 != 0, "crc");
+    CHECK(st.checkpoint_path[0] && !file_contains(st.checkpoint_path, "OSSRCKPT"), "checkpoint not removed");
+
+    /* 3. download it back; the CRC-64 reported equals the upload's */
+    {
+        uint64_t up = st.crc64;
+        o.file_path = dst;
+        r = ossr_download(&o, &st);
+        CHECK(r == OSSR_OK, "download: %s", ossr_status_format(&st, line, sizeof line));
+        CHECK(st.crc64 == up, "download CRC %llu, upload %llu", (unsigned long long)st.crc64, (unsigned long long)up);
+        CHECK(same_files(src, dst), "downloaded bytes differ");
+        o.file_path = src;
+    }
+
+    /* 4. a failing call fills the status: code, HTTP status, request id */
+    o.key = "api/wrong-secret.bin";
+    o.access_key_secret = "not-the-secret";
+    r = ossr_upload(&o, &st);
+    CHECK(r == OSSR_E_SERVER && st.http_status == 403 && !strcmp(st.code, "SignatureDoesNotMatch") &&
+          st.request_id[0], "%s", ossr_status_format(&st, line, sizeof line));
+    CHECK(strstr(ossr_status_format(&st, line, sizeof line), st.request_id) != NULL, "format lacks request id");
+    CHECK(strstr(line, "not-the-secret") == NULL, "the secret is in the message");
+    o.access_key_secret = SECRET;
+
+    /* 5. a missing object on download: NoSuchKey, no file left behind */
+    o.key = "api/does-not-exist";
+    o.file_path = dst;
+    remove(dst);
+    r = ossr_download(&o, &st);
+    CHECK(r == OSSR_E_SERVER && st.http_status == 404 && !strcmp(st.code, "NoSuchKey"), "%s",
+          ossr_status_format(&st, line, sizeof line));
+    {
+        FILE *f = fopen(dst, "rb");
+        char tmp[600];
+        CHECK(f == NULL, "a file was created for a failed download");
+        if (f) fclose(f);
+        snprintf(tmp, sizeof tmp, "%s.ossr-tmp", dst);
+        f = fopen(tmp, "rb");
+        CHECK(f == NULL, "the temporary download file was left behind");
+        if (f) fclose(f);
+    }
+
+    /* 6. the log saw the upload start and resume, and never a secret */
+    CHECK(strstr(logbuf, "resuming upload") != NULL, "log: %s", logbuf);
+    CHECK(strstr(logbuf, SECRET) == NULL && strstr(logbuf, "not-the-secret") == NULL, "a secret in the log");
+
+    /* 7. options checked before any request */
+    memset(&o, 0, sizeof o);
+    o.endpoint = argv[1]; o.bucket = "bkt-api"; o.key = "k"; o.file_path = src;
+    o.access_key_id = "test-ak"; o.access_key_secret = SECRET;
+    o.sign_version = 4;
+    CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG && strstr(st.detail, "region"), "V4 without region: %s", st.detail);
+    o.sign_version = 0;
+    o.endpoint = "ftp://x";
+    CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_ENDPOINT, "ftp endpoint");
+    o.endpoint = "https://oss-cn-hangzhou.aliyuncs.com";
+    CHECK(ossr_upload(&o, &st) == OSSR_E_TLS_UNAVAILABLE, "https without TLS: %d", st.result);
+    o.endpoint = argv[1];
+    {
+        ossr_header h[1];
+        h[0].name = "x-oss-meta-evil"; h[0].value = "a\r\nInjected: 1";
+        o.headers = h; o.header_count = 1;
+        CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG, "header injection accepted");
+        o.headers = NULL; o.header_count = 0;
+    }
+    o.key = "/leading-slash";
+    CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "leading slash key");
+    o.key = "bad\xff" "utf8";
+    CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "invalid UTF-8 key");
+
+    printf("api: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
