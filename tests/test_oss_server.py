@@ -1,0 +1,1073 @@
+#!/usr/bin/env python3
+"""Self-test of tests/oss_server.py (standard library only).
+
+    python3 tests/test_oss_server.py
+
+1. The server's V1/V4 signing code and CRC-64 (and combine) against every
+   vector in tests/signatures.json and tests/crc64.json.
+2. A server started on a free loopback port, driven by a small signing client
+   written here (independent of the server's signer) through every call,
+   both signature versions, STS tokens, path / virtual-hosted / CNAME
+   addressing, the error cases and every fault-injection action.
+
+The last output line is "oss_server: N passed, M failed"; the exit status is
+non-zero when anything failed.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import oss_server  # noqa: E402  (the module under test)
+
+SERVER = os.path.join(HERE, "oss_server.py")
+AK, SK = "test-ak", "test-secret"
+STS_AK, STS_SK, STS_TOKEN = "sts-ak", "sts-secret", "CAIS+sts/token=value"
+BUCKET = "test-bucket"
+
+
+def load_json(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def all_signature_vectors():
+    data = load_json("signatures.json")
+    return data["vectors"] + data["vectors_from_sdk_unit_tests"]["vectors"]
+
+
+# ---------------------------------------------------------------------------
+# A small independent signing client
+# ---------------------------------------------------------------------------
+
+_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def enc(text, slash=False):
+    return "".join(chr(b) if b in _SAFE or (slash and b == 47) else "%%%02X" % b
+                   for b in text.encode("utf-8"))
+
+
+CLIENT_SUBRESOURCES = {"uploads", "uploadId", "partNumber", "sequential", "acl", "tagging",
+                       "security-token", "versionId", "append", "position", "symlink"}
+
+
+def client_v1_sts(method, bucket, key, query, headers):
+    low = {k.lower(): str(v).strip() for k, v in headers.items()}
+    out = [method, low.get("content-md5", ""), low.get("content-type", ""),
+           low.get("x-oss-date", low.get("date", ""))]
+    out += ["%s:%s" % (k, low[k]) for k in sorted(low) if k.startswith("x-oss-")]
+    res = "/%s/%s" % (bucket, key) if bucket else "/"
+    subs = sorted(k for k in query if k in CLIENT_SUBRESOURCES)
+    if subs:
+        res += "?" + "&".join("%s=%s" % (k, query[k]) if query[k] else k for k in subs)
+    out.append(res)
+    return "\n".join(out)
+
+
+def client_v4(method, bucket, key, query, headers, secret, region, additional=()):
+    low = {k.lower(): str(v).strip() for k, v in headers.items()}
+    add = sorted({a.lower() for a in additional})
+    names = sorted({k for k in low if k.startswith("x-oss-") or k in ("content-type", "content-md5")}
+                   | set(add))
+    q = "&".join(k + ("=" + v if v else "") for k, v in sorted((enc(k), enc(v)) for k, v in query.items()))
+    creq = "\n".join([method, enc("/%s/%s" % (bucket, key), slash=True), q,
+                      "".join("%s:%s\n" % (n, low[n]) for n in names), ";".join(add),
+                      low["x-oss-content-sha256"]])
+    date = low["x-oss-date"]
+    scope = "%s/%s/oss/aliyun_v4_request" % (date[:8], region)
+    sts = "OSS4-HMAC-SHA256\n%s\n%s\n%s" % (date, scope, hashlib.sha256(creq.encode()).hexdigest())
+    k = ("aliyun_v4" + secret).encode()
+    for part in (date[:8], region, "oss", "aliyun_v4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return creq, sts, hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def xml(self):
+        return ET.fromstring(self.body)
+
+    def code(self):
+        if not self.body:
+            return None
+        el = self.xml().find("Code")
+        return el.text if el is not None else None
+
+    def text(self, tag):
+        el = self.xml().find(tag)
+        return el.text if el is not None else None
+
+
+class Client:
+    """Signs and sends OSS requests with http.client."""
+
+    def __init__(self, port, ak=AK, sk=SK, token=None, version=4, region="cn-hangzhou",
+                 style="path", bucket=BUCKET, skew=0.0, v4_sep=","):
+        self.port = port
+        self.ak, self.sk, self.token = ak, sk, token
+        self.version, self.region, self.style = version, region, style
+        self.bucket, self.skew, self.v4_sep = bucket, skew, v4_sep
+        self.conn = None
+
+    def connection(self, fresh=False):
+        if fresh or self.conn is None:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        return self.conn
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def target(self, key, query, bucket):
+        qs = "&".join(enc(k) + "=" + enc(v) for k, v in query.items())
+        if self.style == "path":
+            host = "127.0.0.1:%d" % self.port
+            path = "/%s/%s" % (bucket, enc(key, slash=True))
+        elif self.style == "virtual":
+            host = "%s.example-domain:%d" % (bucket, self.port)
+            path = "/" + enc(key, slash=True)
+        else:                                   # ("cname", host name)
+            host = "%s:%d" % (self.style[1], self.port)
+            path = "/" + enc(key, slash=True)
+        return host, path + ("?" + qs if qs else "")
+
+    def sign(self, method, key, query, headers, bucket, additional=()):
+        now = time.time() + self.skew
+        if self.token:
+            headers["x-oss-security-token"] = self.token
+        if self.version == 1:
+            headers["Date"] = oss_server.http_date(now)
+            sts = client_v1_sts(method, bucket, key, query, headers)
+            sig = base64.b64encode(hmac.new(self.sk.encode(), sts.encode(), hashlib.sha1).digest()).decode()
+            headers["Authorization"] = "OSS %s:%s" % (self.ak, sig)
+        else:
+            headers["x-oss-date"] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+            headers["x-oss-content-sha256"] = "UNSIGNED-PAYLOAD"
+            _, _, sig = client_v4(method, bucket, key, query, headers, self.sk, self.region, additional)
+            parts = ["Credential=%s/%s/%s/oss/aliyun_v4_request" % (self.ak, headers["x-oss-date"][:8], self.region)]
+            if additional:
+                parts.append("AdditionalHeaders=" + ";".join(sorted(a.lower() for a in additional)))
+            parts.append("Signature=" + sig)
+            headers["Authorization"] = "OSS4-HMAC-SHA256 " + self.v4_sep.join(parts)
+
+    def request(self, method, key, query=None, headers=None, body=b"", bucket=None,
+                content_length=True, tamper=None, additional=(), fresh=False):
+        query = dict(query or {})
+        headers = dict(headers or {})
+        bucket = bucket or self.bucket
+        host, url = self.target(key, query, bucket)
+        if additional:
+            headers["Host"] = host
+        self.sign(method, key, query, headers, bucket, additional)
+        if tamper:
+            tamper(headers)
+        headers["Host"] = host
+        conn = self.connection(fresh)
+        conn.putrequest(method, url, skip_host=True, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        if content_length and (body or method in ("PUT", "POST")):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body if body else None)
+        resp = conn.getresponse()
+        data = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        if resp.will_close:
+            self.close()
+        return Reply(resp.status, hdrs, data)
+
+    # Convenience wrappers -------------------------------------------------
+    def put(self, key, body, headers=None, **kw):
+        return self.request("PUT", key, headers=headers, body=body, **kw)
+
+    def get(self, key, headers=None, **kw):
+        return self.request("GET", key, headers=headers, **kw)
+
+    def initiate(self, key, headers=None, query=None, **kw):
+        q = {"uploads": ""}
+        q.update(query or {})
+        r = self.request("POST", key, q, headers=headers, **kw)
+        assert r.status == 200, (r.status, r.body)
+        return r.text("UploadId")
+
+    def upload_part(self, key, uid, n, body, **kw):
+        return self.request("PUT", key, {"partNumber": str(n), "uploadId": uid}, body=body, **kw)
+
+    def list_parts(self, key, uid, **extra):
+        q = {"uploadId": uid}
+        q.update({k.replace("_", "-"): str(v) for k, v in extra.items()})
+        return self.request("GET", key, q)
+
+    def complete(self, key, uid, parts, headers=None, body=None, **kw):
+        if body is None:
+            body = ("<CompleteMultipartUpload>" + "".join(
+                "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (n, e) for n, e in parts)
+                + "</CompleteMultipartUpload>").encode()
+        return self.request("POST", key, {"uploadId": uid}, headers=headers, body=body, **kw)
+
+
+def crc(data):
+    return oss_server.crc64(data)
+
+
+def pattern(n, seed):
+    return bytes((i * 131 + seed) & 0xFF for i in range(n))
+
+
+# ---------------------------------------------------------------------------
+# Server process management
+# ---------------------------------------------------------------------------
+
+def start_server(extra_args=(), lifetime=600):
+    tmp = tempfile.mkdtemp(prefix="oss_server_test_")
+    port_file = os.path.join(tmp, "port")
+    args = [sys.executable, SERVER, "--port", "0", "--port-file", port_file,
+            "--data-dir", os.path.join(tmp, "data"), "--lifetime", str(lifetime), "--quiet"]
+    args += list(extra_args)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline().decode().strip()
+    if not first.startswith("PORT "):
+        proc.kill()
+        raise RuntimeError("server did not start: %r %r" % (first, proc.stderr.read()))
+    port = int(first.split()[1])
+    with open(port_file) as f:
+        assert int(f.read().strip()) == port
+    return proc, port, tmp
+
+
+def control(port, method, path, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, "/_ossr/" + path, body=data, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    out = json.loads(resp.read().decode() or "null")
+    conn.close()
+    return resp.status, out
+
+
+# ---------------------------------------------------------------------------
+# 1. Vectors
+# ---------------------------------------------------------------------------
+
+class SignatureVectors(unittest.TestCase):
+    def test_v1_vectors(self):
+        count = 0
+        for v in all_signature_vectors():
+            if "v1" not in v:
+                continue
+            with self.subTest(v["name"]):
+                headers = dict(v["request_headers_given"], **v["v1"]["headers_added_by_signer"])
+                sts = oss_server.v1_string_to_sign(v["method"], v["bucket"], v["key"], v["query_params"], headers)
+                self.assertEqual(sts, v["v1"]["expected_string_to_sign"])
+                auth = "OSS %s:%s" % (v["access_key_id"], oss_server.v1_signature(v["access_key_secret"], sts))
+                self.assertEqual(auth, v["v1"]["expected_authorization"])
+                count += 1
+        self.assertGreaterEqual(count, 7)
+
+    def test_v4_vectors(self):
+        count = 0
+        for v in all_signature_vectors():
+            with self.subTest(v.get("name", "sdk-unit-test")):
+                headers = dict(v["request_headers_given"], **v["v4"]["headers_added_by_signer"])
+                creq = oss_server.v4_canonical_request(v["method"], v["bucket"], v["key"], v["query_params"],
+                                                       headers, v.get("additional_headers_requested", []))
+                self.assertEqual(creq, v["v4"]["expected_canonical_request"])
+                date = headers["x-oss-date"]
+                sts = oss_server.v4_string_to_sign(creq, date, v["region"], v["product"])
+                self.assertEqual(sts, v["v4"]["expected_string_to_sign"])
+                sig = oss_server.v4_signature(v["access_key_secret"], date[:8], v["region"], sts, v["product"])
+                self.assertEqual(sig, v["v4"]["expected_signature"])
+                self.assertTrue(v["v4"]["expected_authorization"].endswith("Signature=" + sig))
+                count += 1
+        self.assertEqual(count, len(all_signature_vectors()))
+
+    def test_client_signer_matches_vectors(self):
+        # The test client's own signer must be right too, or section 2 proves nothing.
+        for v in all_signature_vectors():
+            with self.subTest(v.get("name", "sdk-unit-test")):
+                headers = dict(v["request_headers_given"], **v["v4"]["headers_added_by_signer"])
+                creq, sts, sig = client_v4(v["method"], v["bucket"], v["key"], v["query_params"], headers,
+                                           v["access_key_secret"], v["region"],
+                                           v.get("additional_headers_requested", []))
+                self.assertEqual(sig, v["v4"]["expected_signature"])
+                if "v1" in v:
+                    h1 = dict(v["request_headers_given"], **v["v1"]["headers_added_by_signer"])
+                    self.assertEqual(client_v1_sts(v["method"], v["bucket"], v["key"], v["query_params"], h1),
+                                     v["v1"]["expected_string_to_sign"])
+
+
+class Crc64Vectors(unittest.TestCase):
+    def inputs(self):
+        for t in load_json("crc64.json")["single"]:
+            if "input_hex" in t:
+                data = bytes.fromhex(t["input_hex"])
+            elif t["name"] == "zeros_1MiB":
+                data = bytes(t["length"])
+            elif t["name"] == "ff_x_1000":
+                data = b"\xff" * t["length"]
+            else:
+                self.fail("unknown crc64 vector %s" % t["name"])
+            self.assertEqual(len(data), t["length"])
+            yield t, data
+
+    def test_single(self):
+        for t, data in self.inputs():
+            with self.subTest(t["name"]):
+                self.assertEqual(oss_server.crc64(data), int(t["crc64_decimal"]))
+                self.assertEqual("%016x" % oss_server.crc64(data), t["crc64_hex"])
+                if len(data) <= 4096:
+                    self.assertEqual(oss_server.crc64_bytewise(data), int(t["crc64_decimal"]))
+
+    def test_incremental(self):
+        for t, data in self.inputs():
+            with self.subTest(t["name"]):
+                c = 0
+                for i in range(0, len(data), 7777):
+                    c = oss_server.crc64(data[i:i + 7777], c)
+                self.assertEqual(c, int(t["crc64_decimal"]))
+
+    def test_combine(self):
+        for t in load_json("crc64.json")["combine"]:
+            with self.subTest(t["name"]):
+                acc = 0
+                for p in t["parts"]:
+                    acc = oss_server.crc64_combine(acc, int(p["part_crc64_decimal"]), p["part_length"])
+                    self.assertEqual(acc, int(p["running_combined_decimal"]))
+                self.assertEqual(acc, int(t["whole_object_crc64_decimal"]))
+
+    def test_generated_parts(self):
+        # Regenerate the bytes of the three-part vector and check the part CRCs.
+        t = [c for c in load_json("crc64.json")["combine"] if c["name"] == "three_parts_generated"][0]
+        for p, seed in zip(t["parts"], (7, 99, 200)):
+            self.assertEqual(crc(pattern(p["part_length"], seed)), int(p["part_crc64_decimal"]))
+
+    def test_fast_matches_bytewise(self):
+        rnd = random.Random(1)
+        for n in (0, 1, 15, 16, 17, 63, 64, 65, 1000, 4097):
+            data = bytes(rnd.getrandbits(8) for _ in range(n))
+            start = rnd.getrandbits(64)
+            self.assertEqual(oss_server.crc64(data, start), oss_server.crc64_bytewise(data, start))
+
+
+# ---------------------------------------------------------------------------
+# 2. The live server
+# ---------------------------------------------------------------------------
+
+class LiveServer(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port, cls.tmp = start_server([
+            "--credentials", "%s:%s" % (AK, SK),
+            "--credentials", "%s:%s:%s" % (STS_AK, STS_SK, STS_TOKEN),
+            "--cname", "files.example.test=cname-bucket"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        try:
+            cls.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            cls.proc.kill()
+            cls.proc.wait()
+        cls.proc.stdout.close()
+        cls.proc.stderr.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.ctl("POST", "reset")
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+
+    def client(self, **kw):
+        c = Client(self.port, **kw)
+        self.clients.append(c)
+        return c
+
+    def ctl(self, method, path, body=None):
+        return control(self.port, method, path, body)
+
+    def log(self):
+        return self.ctl("GET", "log")[1]
+
+    def assertError(self, reply, status, code):
+        self.assertEqual(reply.status, status, reply.body)
+        self.assertEqual(reply.code(), code, reply.body)
+        self.assertEqual(reply.headers.get("content-type"), "application/xml")
+        x = reply.xml()
+        self.assertEqual(x.find("RequestId").text, reply.headers["x-oss-request-id"])
+        for tag in ("Message", "HostId", "EC"):
+            self.assertIsNotNone(x.find(tag), tag)
+
+    def assertCommonHeaders(self, reply):
+        rid = reply.headers.get("x-oss-request-id", "")
+        self.assertRegex(rid, r"^[0-9A-F]{24}$")
+        self.assertEqual(reply.headers.get("server"), "AliyunOSS")
+        self.assertIn("GMT", reply.headers.get("date", ""))
+
+    # -- simple object calls -----------------------------------------------
+    def roundtrip(self, client, key):
+        body = os.urandom(5000)
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+        r = client.put(key, body, {"Content-Type": "text/plain", "Content-MD5": md5, "x-oss-meta-Owner": "Bob"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertCommonHeaders(r)
+        self.assertEqual(r.headers["etag"], '"%s"' % hashlib.md5(body).hexdigest().upper())
+        self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))
+        g = client.get(key)
+        self.assertEqual(g.status, 200)
+        self.assertEqual(g.body, body)
+        self.assertEqual(g.headers["content-type"], "text/plain")
+        self.assertEqual(g.headers["x-oss-meta-owner"], "Bob")
+        self.assertEqual(g.headers["x-oss-object-type"], "Normal")
+        self.assertEqual(g.headers["x-oss-hash-crc64ecma"], str(crc(body)))
+        h = client.request("HEAD", key)
+        self.assertEqual(h.status, 200)
+        self.assertEqual(h.body, b"")
+        self.assertEqual(h.headers["content-length"], "5000")
+        self.assertEqual(h.headers["etag"], r.headers["etag"])
+        self.assertIn("last-modified", h.headers)
+        d = client.request("DELETE", key)
+        self.assertEqual(d.status, 204)
+        self.assertError(client.get(key), 404, "NoSuchKey")
+        self.assertEqual(client.request("DELETE", key).status, 204)   # missing key: still 204
+        return body
+
+    def test_object_v1_path_style(self):
+        self.roundtrip(self.client(version=1), "dir/sub dir/v1 file+x.txt")
+        ops = [e["op"] for e in self.log()]
+        self.assertEqual(ops, ["PutObject", "GetObject", "HeadObject", "DeleteObject", "GetObject", "DeleteObject"])
+        self.assertTrue(all(e["sign_version"] == 1 for e in self.log()))
+
+    def test_object_v4_virtual_hosted(self):
+        c = self.client(version=4, style="virtual")
+        self.roundtrip(c, "photos/2024/写真 #1+2.jpg")
+        entries = self.log()
+        self.assertTrue(all(e["sign_version"] == 4 and e["bucket"] == BUCKET for e in entries))
+        self.assertEqual(entries[0]["host"], "%s.example-domain:%d" % (BUCKET, self.port))
+        self.assertEqual(entries[0]["key"], "photos/2024/写真 #1+2.jpg")
+
+    def test_object_v1_virtual_and_v4_path(self):
+        self.roundtrip(self.client(version=1, style="virtual"), "a/b/c~d_e-f.g!h'(i)*j&k=l;m,n:o@p$q.txt")
+        self.roundtrip(self.client(version=4, style="path"), "a/b/c~d_e-f.g!h'(i)*j&k=l;m,n:o@p$q.txt")
+
+    def test_cname(self):
+        c = self.client(style=("cname", "files.example.test"), bucket="cname-bucket")
+        self.assertEqual(c.put("k.txt", b"hello").status, 200)
+        st, obj = self.ctl("GET", "object?bucket=cname-bucket&key=k.txt")
+        self.assertEqual((st, obj["size"]), (200, 5))
+
+    def test_virtual_host_on_loopback_names(self):
+        # SDKs given a local endpoint may put the bucket in front of it.
+        for name in ("test-bucket.localhost", "test-bucket.127.0.0.1"):
+            with self.subTest(name):
+                c = self.client(style=("cname", name))
+                self.assertEqual(c.put("lb.txt", name.encode()).status, 200)
+                self.assertEqual(c.get("lb.txt").body, name.encode())
+                self.assertEqual(self.log()[-1]["bucket"], BUCKET)
+
+    def test_encoded_slash_accepted(self):
+        c = self.client()
+        self.assertEqual(c.put("x/y z.bin", b"abc").status, 200)
+        # Same key with '/' sent as %2F (oss2 style): still the same object, signature still valid.
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {}
+        c.sign("GET", "x/y z.bin", {}, headers, BUCKET)
+        headers["Host"] = "127.0.0.1:%d" % self.port
+        conn.request("GET", "/%s/%s" % (BUCKET, enc("x/y z.bin")), headers=headers)
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.read()), (200, b"abc"))
+        conn.close()
+
+    def test_ranges(self):
+        c = self.client()
+        body = bytes(range(256)) * 4
+        c.put("range.bin", body)
+        cases = [("bytes=0-9", 206, body[0:10], "bytes 0-9/1024"),
+                 ("bytes=1000-", 206, body[1000:], "bytes 1000-1023/1024"),
+                 ("bytes=-24", 206, body[-24:], "bytes 1000-1023/1024"),
+                 ("bytes=1000-5000", 206, body[1000:], "bytes 1000-1023/1024"),
+                 ("bytes=-5000", 206, body, "bytes 0-1023/1024"),
+                 ("bytes=abc", 200, body, None)]
+        for rng, status, expect, crange in cases:
+            with self.subTest(rng):
+                r = c.get("range.bin", {"Range": rng})
+                self.assertEqual(r.status, status)
+                self.assertEqual(r.body, expect)
+                self.assertEqual(r.headers.get("content-range"), crange)
+                self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))   # whole-object CRC
+        r = c.get("range.bin", {"Range": "bytes=1024-"})
+        self.assertError(r, 416, "InvalidRange")
+        self.assertEqual(r.headers.get("content-range"), "bytes */1024")
+
+    def test_metadata_stored(self):
+        c = self.client()
+        hdrs = {"Content-Type": "image/png", "x-oss-meta-a": "1", "x-oss-meta-B": "two",
+                "x-oss-object-acl": "private", "x-oss-storage-class": "IA", "x-oss-tagging": "k=v&x=y",
+                "Cache-Control": "no-cache"}
+        self.assertEqual(c.put("meta.png", b"png", hdrs).status, 200)
+        h = c.request("HEAD", "meta.png")
+        self.assertEqual(h.headers["content-type"], "image/png")
+        self.assertEqual(h.headers["x-oss-meta-b"], "two")
+        self.assertEqual(h.headers["x-oss-storage-class"], "IA")
+        self.assertEqual(h.headers["x-oss-object-acl"], "private")
+        self.assertEqual(h.headers["x-oss-tagging"], "k=v&x=y")
+        self.assertEqual(h.headers["cache-control"], "no-cache")
+        st, obj = self.ctl("GET", "object?" + urllib.parse.urlencode({"bucket": BUCKET, "key": "meta.png"}))
+        self.assertEqual(st, 200)
+        self.assertEqual(obj["md5"], hashlib.md5(b"png").hexdigest())
+        self.assertEqual(obj["crc64"], str(crc(b"png")))
+        self.assertEqual(obj["content_type"], "image/png")
+        self.assertEqual(obj["meta"], {"a": "1", "b": "two"})
+        self.assertEqual(obj["headers"]["x-oss-tagging"], "k=v&x=y")
+        self.assertEqual(self.ctl("GET", "object?bucket=%s&key=nope" % BUCKET)[0], 404)
+        # Default content type
+        c.put("plain", b"x")
+        self.assertEqual(c.request("HEAD", "plain").headers["content-type"], "application/octet-stream")
+
+    def test_forbid_overwrite_put(self):
+        c = self.client()
+        c.put("fo.txt", b"1")
+        r = c.put("fo.txt", b"2", {"x-oss-forbid-overwrite": "true"})
+        self.assertError(r, 409, "FileAlreadyExists")
+        self.assertEqual(c.get("fo.txt").body, b"1")
+
+    def test_large_streaming_put(self):
+        c = self.client()
+        body = os.urandom(5 * (1 << 20) + 12345)
+        t0 = time.time()
+        r = c.put("big.bin", body)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(int(r.headers["x-oss-hash-crc64ecma"]), crc(body))
+        self.assertLess(time.time() - t0, 30)
+        self.assertEqual(hashlib.md5(c.get("big.bin").body).digest(), hashlib.md5(body).digest())
+
+    def test_chunked_put(self):
+        c = self.client()
+        headers = {"Transfer-Encoding": "chunked"}
+        body = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        r = c.request("PUT", "chunked.txt", headers=headers, body=body, content_length=False)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(c.get("chunked.txt").body, b"hello world")
+
+    # -- multipart ---------------------------------------------------------
+    def multipart(self, client, key, sizes=(102400, 102400, 50000)):
+        st0 = self.ctl("GET", "uploads")[1]
+        uid = client.initiate(key, {"Content-Type": "application/x-test", "x-oss-meta-m": "v"})
+        self.assertRegex(uid, r"^[0-9A-F]{32}$")
+        self.assertNotIn(uid, st0)
+        parts, blobs = [], []
+        for i, n in enumerate(sizes, 1):
+            data = pattern(n, i * 7)
+            r = client.upload_part(key, uid, i, data)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.headers["etag"], '"%s"' % hashlib.md5(data).hexdigest().upper())
+            self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(data)))
+            parts.append((i, r.headers["etag"]))
+            blobs.append(data)
+        self.assertEqual(self.ctl("GET", "uploads")[1][uid], {"bucket": client.bucket, "key": key,
+                                                             "parts": list(range(1, len(sizes) + 1))})
+        # ListParts: one page
+        lp = client.list_parts(key, uid)
+        self.assertEqual(lp.status, 200)
+        x = lp.xml()
+        self.assertEqual(x.tag, "ListPartsResult")
+        self.assertEqual(x.find("UploadId").text, uid)
+        self.assertEqual(x.find("Key").text, key)
+        self.assertEqual(x.find("IsTruncated").text, "false")
+        self.assertEqual(x.find("MaxParts").text, "1000")
+        self.assertEqual(x.find("PartNumberMarker").text, "0")
+        self.assertEqual(x.find("NextPartNumberMarker").text, str(len(sizes)))
+        listed = x.findall("Part")
+        self.assertEqual([int(p.find("PartNumber").text) for p in listed], list(range(1, len(sizes) + 1)))
+        for p, data, (_, etag) in zip(listed, blobs, parts):
+            self.assertEqual(p.find("ETag").text, etag)
+            self.assertEqual(int(p.find("Size").text), len(data))
+            self.assertEqual(p.find("HashCrc64ecma").text, str(crc(data)))
+            self.assertRegex(p.find("LastModified").text, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        # ListParts: pagination with max-parts=1
+        seen, marker = [], 0
+        while True:
+            page = client.list_parts(key, uid, max_parts=1, part_number_marker=marker).xml()
+            nums = [int(p.find("PartNumber").text) for p in page.findall("Part")]
+            self.assertEqual(len(nums), 1)
+            seen += nums
+            self.assertEqual(page.find("PartNumberMarker").text, str(marker))
+            self.assertEqual(page.find("MaxParts").text, "1")
+            marker = int(page.find("NextPartNumberMarker").text)
+            self.assertEqual(marker, nums[-1])
+            if page.find("IsTruncated").text == "false":
+                break
+            self.assertEqual(page.find("IsTruncated").text, "true")
+        self.assertEqual(seen, list(range(1, len(sizes) + 1)))
+        page = client.list_parts(key, uid, max_parts=2, part_number_marker=1).xml()
+        self.assertEqual([int(p.find("PartNumber").text) for p in page.findall("Part")], [2, 3][:len(sizes) - 1])
+        # Complete
+        r = client.complete(key, uid, parts)
+        self.assertEqual(r.status, 200, r.body)
+        whole = b"".join(blobs)
+        self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(whole)))
+        x = r.xml()
+        self.assertEqual(x.tag, "CompleteMultipartUploadResult")
+        self.assertEqual((x.find("Bucket").text, x.find("Key").text), (client.bucket, key))
+        self.assertIsNotNone(x.find("Location"))
+        etag_md5 = hashlib.md5(b"".join(hashlib.md5(b).digest() for b in blobs)).hexdigest().upper()
+        self.assertEqual(x.find("ETag").text, '"%s-%d"' % (etag_md5, len(blobs)))
+        g = client.get(key)
+        self.assertEqual(g.body, whole)
+        self.assertEqual(g.headers["x-oss-object-type"], "Multipart")
+        self.assertEqual(g.headers["content-type"], "application/x-test")
+        self.assertEqual(g.headers["x-oss-meta-m"], "v")
+        self.assertEqual(g.headers["etag"], x.find("ETag").text)
+        self.assertNotIn(uid, self.ctl("GET", "uploads")[1])
+        self.assertError(client.list_parts(key, uid), 404, "NoSuchUpload")
+        st, obj = self.ctl("GET", "object?" + urllib.parse.urlencode({"bucket": client.bucket, "key": key}))
+        self.assertEqual(obj["md5"], hashlib.md5(whole).hexdigest())
+        return uid
+
+    def test_multipart_v4_path(self):
+        uid = self.multipart(self.client(version=4), "mp/v4 path.bin")
+        log = self.log()
+        self.assertEqual([e["op"] for e in log[:5]], ["InitiateMultipartUpload", "UploadPart", "UploadPart",
+                                                       "UploadPart", "ListParts"])
+        up = [e for e in log if e["op"] == "UploadPart"]
+        self.assertEqual([e["part_number"] for e in up], [1, 2, 3])
+        self.assertEqual([e["bytes_received"] for e in up], [102400, 102400, 50000])
+        self.assertTrue(all(e["upload_id"] == uid and e["status"] == 200 for e in up))
+        self.assertEqual(up[0]["query"], {"partNumber": "1", "uploadId": uid})
+        self.assertEqual(up[0]["headers"]["x-oss-content-sha256"], "UNSIGNED-PAYLOAD")
+        self.assertEqual(log[0]["upload_id"], uid)
+        self.assertEqual(log[-1]["code"], "NoSuchUpload")
+
+    def test_multipart_v1_virtual(self):
+        self.multipart(self.client(version=1, style="virtual"), "mp/v1 virtual.bin")
+
+    def test_multipart_single_small_part_and_sequential(self):
+        c = self.client()
+        uid = c.initiate("seq.bin", query={"sequential": ""})
+        e = c.upload_part("seq.bin", uid, 1, b"tiny").headers["etag"]
+        r = c.complete("seq.bin", uid, [(1, e)])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(c.get("seq.bin").body, b"tiny")
+
+    def test_complete_errors(self):
+        c = self.client()
+        key = "errs.bin"
+        uid = c.initiate(key)
+        big, small = pattern(102400, 1), pattern(1000, 2)
+        e1 = c.upload_part(key, uid, 1, small).headers["etag"]
+        e2 = c.upload_part(key, uid, 2, big).headers["etag"]
+        self.assertError(c.complete(key, uid, [(2, e2), (1, e1)]), 400, "InvalidPartOrder")
+        self.assertError(c.complete(key, uid, [(1, e1), (1, e1)]), 400, "InvalidPartOrder")
+        self.assertError(c.complete(key, uid, [(1, e1), (3, e2)]), 400, "InvalidPart")
+        self.assertError(c.complete(key, uid, [(1, e2), (2, e2)]), 400, "InvalidPart")
+        self.assertError(c.complete(key, uid, [(1, e1), (2, e2)]), 400, "EntityTooSmall")
+        self.assertError(c.complete(key, uid, None, body=b"<CompleteMultipartUpload><Part>"), 400, "MalformedXML")
+        self.assertError(c.complete(key, uid, None, body=b"<Other/>"), 400, "MalformedXML")
+        self.assertError(c.complete(key, uid, None, body=b"<CompleteMultipartUpload><Part><PartNumber>x"
+                                    b"</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>"), 400, "MalformedXML")
+        body = b"<CompleteMultipartUpload></CompleteMultipartUpload>"
+        self.assertError(c.complete(key, uid, None, body=body, headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}),
+                         400, "InvalidDigest")
+        # still open after all these failures
+        self.assertIn(uid, self.ctl("GET", "uploads")[1])
+        # x-oss-complete-all with a body is refused; with an empty body it takes every part.
+        self.assertError(c.complete(key, uid, [(2, e2)], headers={"x-oss-complete-all": "yes"}), 400, "InvalidArgument")
+        e1 = c.upload_part(key, uid, 1, big).headers["etag"]
+        c.put(key, b"existing")
+        r = c.request("POST", key, {"uploadId": uid}, headers={"x-oss-complete-all": "yes",
+                                                               "x-oss-forbid-overwrite": "true"})
+        self.assertError(r, 409, "FileAlreadyExists")
+        r = c.request("POST", key, {"uploadId": uid}, headers={"x-oss-complete-all": "yes"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(c.get(key).body, big + big)
+        self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(big + big)))
+
+    def test_upload_errors(self):
+        c = self.client()
+        uid = c.initiate("ue.bin")
+        for bad in ("0", "10001", "-1", "x", ""):
+            with self.subTest(bad):
+                self.assertError(c.upload_part("ue.bin", uid, bad, b"abc"), 400, "InvalidArgument")
+        self.assertEqual(c.upload_part("ue.bin", uid, 10000, b"abc").status, 200)
+        self.assertError(c.upload_part("ue.bin", "DEADBEEF", 1, b"abc"), 404, "NoSuchUpload")
+        self.assertError(c.upload_part("other.bin", uid, 1, b"abc"), 404, "NoSuchUpload")  # wrong key
+        self.assertError(c.list_parts("ue.bin", "DEADBEEF"), 404, "NoSuchUpload")
+        self.assertError(c.complete("ue.bin", "DEADBEEF", [(1, '"00"')]), 404, "NoSuchUpload")
+        self.assertError(c.list_parts("ue.bin", uid, max_parts=0), 400, "InvalidArgument")
+        # Abort, then everything is NoSuchUpload
+        self.assertEqual(c.request("DELETE", "ue.bin", {"uploadId": uid}).status, 204)
+        self.assertError(c.request("DELETE", "ue.bin", {"uploadId": uid}), 404, "NoSuchUpload")
+        self.assertError(c.upload_part("ue.bin", uid, 1, b"abc"), 404, "NoSuchUpload")
+        self.assertNotIn(uid, self.ctl("GET", "uploads")[1])
+        ops = [e["op"] for e in self.log()]
+        self.assertIn("AbortMultipartUpload", ops)
+
+    def test_part_overwrite(self):
+        c = self.client()
+        uid = c.initiate("ow.bin")
+        c.upload_part("ow.bin", uid, 1, b"first")
+        e = c.upload_part("ow.bin", uid, 1, b"second").headers["etag"]
+        p = c.list_parts("ow.bin", uid).xml().find("Part")
+        self.assertEqual((p.find("ETag").text, p.find("Size").text), (e, "6"))
+
+    def test_control_abort(self):
+        c = self.client()
+        uid = c.initiate("cab.bin")
+        self.assertEqual(self.ctl("POST", "abort?uploadId=" + uid)[0], 200)
+        self.assertEqual(self.ctl("POST", "abort?uploadId=" + uid)[0], 404)
+        self.assertError(c.list_parts("cab.bin", uid), 404, "NoSuchUpload")
+
+    # -- authentication ------------------------------------------------------
+    def test_sts_token(self):
+        for version in (1, 4):
+            with self.subTest(version=version):
+                good = self.client(ak=STS_AK, sk=STS_SK, token=STS_TOKEN, version=version)
+                self.assertEqual(good.put("sts.txt", b"sts").status, 200)
+                self.assertEqual(good.get("sts.txt").body, b"sts")
+                self.assertEqual(self.log()[-1]["headers"]["x-oss-security-token"], STS_TOKEN)
+                self.assertError(self.client(ak=STS_AK, sk=STS_SK, version=version).get("sts.txt"),
+                                 403, "InvalidSecurityToken")
+                self.assertError(self.client(ak=STS_AK, sk=STS_SK, token="wrong", version=version).get("sts.txt"),
+                                 403, "InvalidSecurityToken")
+                self.assertError(self.client(token="unexpected", version=version).get("sts.txt"),
+                                 403, "InvalidSecurityToken")
+
+    def test_bad_signature(self):
+        for version in (1, 4):
+            with self.subTest(version=version):
+                r = self.client(sk="wrong-secret", version=version).put("sig.txt", b"x")
+                self.assertError(r, 403, "SignatureDoesNotMatch")
+                sts = r.text("StringToSign")
+                self.assertTrue(sts.startswith("PUT\n") if version == 1 else sts.startswith("OSS4-HMAC-SHA256\n"))
+                if version == 4:
+                    self.assertIn("/%s/sig.txt" % BUCKET, r.text("CanonicalRequest"))
+                else:
+                    self.assertTrue(sts.endswith("/%s/sig.txt" % BUCKET))
+                    self.assertIsNotNone(r.text("StringToSignBytes"))
+                # A header changed after signing is caught as well.
+                c = self.client(version=version)
+                r = c.put("sig.txt", b"x", {"x-oss-meta-a": "1"},
+                          tamper=lambda h: h.__setitem__("x-oss-meta-a", "2"))
+                self.assertError(r, 403, "SignatureDoesNotMatch")
+        self.assertError(self.client(ak="nobody").get("sig.txt"), 403, "InvalidAccessKeyId")
+        self.assertTrue(all(e["status"] == 403 for e in self.log()))
+
+    def test_anonymous_and_malformed_auth(self):
+        c = self.client()
+        r = c.request("GET", "anon.txt", tamper=lambda h: h.pop("Authorization"))
+        self.assertError(r, 403, "AccessDenied")
+        r = c.request("GET", "anon.txt", tamper=lambda h: h.__setitem__("Authorization", "Bearer xyz"))
+        self.assertEqual(r.status, 400)
+        r = c.request("GET", "anon.txt", tamper=lambda h: h.__setitem__("x-oss-content-sha256", "abc"))
+        self.assertEqual(r.status, 403)
+
+    def test_v4_separators_and_additional_headers(self):
+        c = self.client(v4_sep=", ")
+        self.assertEqual(c.put("sep.txt", b"s").status, 200)
+        r = c.request("GET", "sep.txt", headers={"Range": "bytes=0-0"}, additional=("host", "range"))
+        self.assertEqual((r.status, r.body), (206, b"s"))
+        # Additional headers are really signed: change Range after signing.
+        r = c.request("GET", "sep.txt", headers={"Range": "bytes=0-0"}, additional=("range",),
+                      tamper=lambda h: h.__setitem__("Range", "bytes=0-1"))
+        self.assertError(r, 403, "SignatureDoesNotMatch")
+
+    def test_other_region_accepted(self):
+        c = self.client(region="ap-southeast-1")
+        self.assertEqual(c.put("reg.txt", b"r").status, 200)
+
+    def test_clock_skew(self):
+        for version in (1, 4):
+            for skew in (-1000, 1000):
+                with self.subTest(version=version, skew=skew):
+                    r = self.client(version=version, skew=skew).get("skew.txt")
+                    self.assertError(r, 403, "RequestTimeTooSkewed")
+                    self.assertEqual(r.text("MaxAllowedSkewMilliseconds"), "900000")
+                    pat = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+                    self.assertRegex(r.text("ServerTime"), pat)
+                    self.assertRegex(r.text("RequestTime"), pat)
+                    server = datetime.datetime.strptime(r.text("ServerTime"), "%Y-%m-%dT%H:%M:%S.%fZ")
+                    self.assertLess(abs(server.replace(tzinfo=datetime.timezone.utc).timestamp() - time.time()), 60)
+        # 14 minutes off is still fine.
+        self.assertEqual(self.client(skew=840).put("skew.txt", b"ok").status, 200)
+
+    def test_v4_scope_date_mismatch(self):
+        c = self.client()
+        def tamper(h):
+            h["Authorization"] = h["Authorization"].replace("/" + h["x-oss-date"][:8] + "/", "/20000101/")
+        self.assertEqual(c.get("x", tamper=tamper).status, 403)
+
+    # -- request validation ----------------------------------------------------
+    def test_invalid_digest(self):
+        c = self.client()
+        bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        self.assertError(c.put("d.txt", b"data", {"Content-MD5": bad}), 400, "InvalidDigest")
+        self.assertError(c.put("d.txt", b"data", {"Content-MD5": "not base64!"}), 400, "InvalidDigest")
+        uid = c.initiate("d.txt")
+        self.assertError(c.upload_part("d.txt", uid, 1, b"data", headers={"Content-MD5": bad}), 400, "InvalidDigest")
+        self.assertEqual(c.list_parts("d.txt", uid).xml().findall("Part"), [])
+        self.assertError(c.get("d.txt"), 404, "NoSuchKey")
+
+    def test_missing_content_length(self):
+        c = self.client()
+        self.assertError(c.request("PUT", "ml.txt", content_length=False), 411, "MissingContentLength")
+        uid = c.initiate("ml.txt")
+        r = c.request("PUT", "ml.txt", {"partNumber": "1", "uploadId": uid}, content_length=False)
+        self.assertError(r, 411, "MissingContentLength")
+        # Initiate without a body needs no Content-Length.
+        r = c.request("POST", "ml.txt", {"uploads": ""}, content_length=False)
+        self.assertEqual(r.status, 200)
+
+    def test_invalid_object_name(self):
+        c = self.client()
+        self.assertError(c.put("/lead", b"x"), 400, "InvalidObjectName")
+        self.assertError(c.put("\\lead", b"x"), 400, "InvalidObjectName")
+        self.assertError(c.put("k" * 1024, b"x"), 400, "InvalidObjectName")
+        self.assertEqual(c.put("k" * 1023, b"x").status, 200)
+        self.assertError(c.put("x", b"x", bucket="Bad_Bucket"), 400, "InvalidBucketName")
+
+    def test_head_error_has_x_oss_err(self):
+        r = self.client().request("HEAD", "no-such-key")
+        self.assertEqual((r.status, r.body), (404, b""))
+        err = ET.fromstring(base64.b64decode(r.headers["x-oss-err"]))
+        self.assertEqual(err.find("Code").text, "NoSuchKey")
+
+    def test_keepalive_and_connection_close(self):
+        c = self.client()
+        c.put("ka.txt", b"k")
+        conn = c.connection()
+        for _ in range(5):
+            self.assertEqual(c.get("ka.txt").body, b"k")
+        self.assertIs(c.conn, conn)                 # one connection served all of them
+        r = c.get("ka.txt", {"Connection": "close"})
+        self.assertEqual(r.headers.get("connection"), "close")
+        self.assertIsNone(c.conn)
+        # Errors keep the connection usable too (the body is drained).
+        c.put("ka2.txt", b"z" * 100000, {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+        conn = c.connection()
+        self.assertEqual(c.get("ka.txt").body, b"k")
+        self.assertIs(c.conn, conn)
+
+    def test_malformed_requests_do_not_crash(self):
+        for raw in (b"GARBAGE\r\n\r\n", b"GET /x HTTP/9.9\r\n\r\n", b"\x00\xff\r\n\r\n",
+                    b"PUT /test-bucket/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: zz\r\n\r\n",
+                    b"GET /test-bucket/%ff%fe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                    b"GET /test-bucket/k?a=%ff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"):
+            with self.subTest(raw=raw):
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+                s.sendall(raw)
+                data = s.recv(4096)
+                s.close()
+                self.assertTrue(data.startswith(b"HTTP/1."), data)
+                self.assertIn(data.split()[1], (b"400", b"403", b"505"))
+        self.assertEqual(self.client().put("alive.txt", b"1").status, 200)
+
+    def test_bucket_level_not_implemented(self):
+        r = self.client().request("GET", "")
+        self.assertEqual(r.status, 501)
+
+    # -- faults ----------------------------------------------------------------
+    def fault(self, **spec):
+        st, out = self.ctl("POST", "fault", spec)
+        self.assertEqual(st, 200, out)
+        return out["id"]
+
+    def test_fault_reset(self):
+        c = self.client()
+        uid = c.initiate("fr.bin")
+        self.fault(op="UploadPart", part=2, action="reset", after_bytes=1000)
+        self.assertEqual(c.upload_part("fr.bin", uid, 1, b"a" * 5000).status, 200)   # part 1 not affected
+        with self.assertRaises((ConnectionError, http.client.HTTPException, OSError)):
+            c.upload_part("fr.bin", uid, 2, b"b" * 300000)
+        c.close()
+        self.assertEqual(c.upload_part("fr.bin", uid, 2, b"b" * 3000).status, 200)   # count was 1
+        self.assertEqual(self.ctl("GET", "uploads")[1][uid]["parts"], [1, 2])
+        entry = [e for e in self.log() if e["fault"] == "reset"][0]
+        self.assertEqual((entry["part_number"], entry["status"]), (2, 0))
+        self.assertGreaterEqual(entry["bytes_received"], 1000)
+
+    def test_fault_status_skip_count(self):
+        c = self.client()
+        c.put("fs.txt", b"x")
+        self.fault(op="GetObject", action="status", status=503, skip=1, count=2)
+        self.assertEqual(c.get("fs.txt").status, 200)                      # skipped
+        self.assertError(c.get("fs.txt"), 503, "ServiceUnavailable")
+        self.assertError(c.get("fs.txt"), 503, "ServiceUnavailable")
+        self.assertEqual(c.get("fs.txt").status, 200)                      # exhausted
+        self.fault(op="*", action="status", status=500)
+        r = c.put("fs2.txt", b"y" * 200000)                                 # body drained, keep-alive ok
+        self.assertError(r, 500, "InternalError")
+        self.assertIsNotNone(c.conn)
+        self.assertError(c.get("fs2.txt"), 404, "NoSuchKey")               # the failed put stored nothing
+        faults = self.ctl("GET", "faults")[1]
+        self.assertEqual([f["fired"] for f in faults], [2, 1])
+
+    def test_fault_stall(self):
+        c = self.client()
+        c.put("st.txt", b"x")
+        self.fault(op="HeadObject", action="stall", seconds=1.0)
+        t0 = time.time()
+        self.assertEqual(c.request("HEAD", "st.txt").status, 200)
+        self.assertGreaterEqual(time.time() - t0, 0.9)
+        self.fault(op="PutObject", action="stall", seconds=0.5, phase="after", then="close")
+        t0 = time.time()
+        with self.assertRaises((ConnectionError, http.client.HTTPException, OSError)):
+            c.put("st2.txt", b"after")
+        c.close()
+        self.assertGreaterEqual(time.time() - t0, 0.4)
+        self.assertEqual(c.get("st2.txt").body, b"after")                 # processed before the stall
+
+    def test_fault_bad_crc(self):
+        c = self.client()
+        uid = c.initiate("bc.bin")
+        self.fault(op="UploadPart", action="bad_crc")
+        data = b"crc" * 1000
+        r = c.upload_part("bc.bin", uid, 1, data)
+        self.assertEqual(r.status, 200)
+        self.assertNotEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(data)))
+        p = c.list_parts("bc.bin", uid).xml().find("Part")
+        self.assertEqual(p.find("HashCrc64ecma").text, str(crc(data)))     # stored data is right
+
+    def test_fault_no_such_upload(self):
+        c = self.client()
+        uid = c.initiate("ns.bin")
+        self.fault(op="ListParts", action="no_such_upload")
+        self.assertError(c.list_parts("ns.bin", uid), 404, "NoSuchUpload")
+        self.assertEqual(c.list_parts("ns.bin", uid).status, 200)          # the upload still exists
+
+    def test_fault_drop_reply(self):
+        c = self.client()
+        key = "dr.bin"
+        uid = c.initiate(key)
+        data = pattern(1000, 5)
+        e = c.upload_part(key, uid, 1, data).headers["etag"]
+        self.fault(op="CompleteMultipartUpload", action="drop_reply")
+        with self.assertRaises((ConnectionError, http.client.HTTPException, OSError)):
+            c.complete(key, uid, [(1, e)])
+        c.close()
+        st, obj = self.ctl("GET", "object?bucket=%s&key=%s" % (BUCKET, key))
+        self.assertEqual((st, obj["size"], obj["crc64"]), (200, 1000, str(crc(data))))
+        self.assertError(c.complete(key, uid, [(1, e)]), 404, "NoSuchUpload")
+        self.assertEqual(c.get(key).body, data)
+        entry = [x for x in self.log() if x["fault"] == "drop_reply"][0]
+        self.assertEqual(entry["status"], 200)
+
+    def test_fault_validation_and_reset(self):
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "explode"})[0], 400)
+        self.assertEqual(self.ctl("POST", "fault", {"op": "Nope", "action": "reset"})[0], 400)
+        self.fault(op="*", action="status")
+        self.ctl("POST", "clear-faults")
+        self.assertEqual(self.ctl("GET", "faults")[1], [])
+        self.assertEqual(self.client().put("ok.txt", b"1").status, 200)
+        self.assertEqual(len(self.log()), 1)
+        self.ctl("POST", "reset")
+        self.assertEqual(self.log(), [])
+        self.assertEqual(self.ctl("GET", "nothing-here")[0], 404)
+
+    def test_log_fields(self):
+        c = self.client(version=1)
+        c.put("lf.txt", b"12345", {"x-oss-meta-q": "w"})
+        e = self.log()[0]
+        for field in ("op", "method", "bucket", "key", "query", "part_number", "upload_id", "status",
+                      "code", "bytes_received", "sign_version", "host", "headers"):
+            self.assertIn(field, e)
+        self.assertEqual((e["op"], e["method"], e["bucket"], e["key"], e["status"], e["code"],
+                          e["bytes_received"], e["sign_version"], e["part_number"], e["upload_id"]),
+                         ("PutObject", "PUT", BUCKET, "lf.txt", 200, None, 5, 1, None, None))
+        self.assertEqual(e["headers"]["x-oss-meta-q"], "w")
+        self.assertEqual(e["host"], "127.0.0.1:%d" % self.port)
+
+
+class Lifecycle(unittest.TestCase):
+    def test_lifetime_expires(self):
+        proc, port, tmp = start_server(lifetime=1.5)
+        try:
+            self.assertEqual(proc.wait(15), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.stderr.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_sigterm_and_default_credentials(self):
+        proc, port, tmp = start_server()
+        try:
+            c = Client(port)        # test-ak:test-secret is the default pair
+            self.assertEqual(c.put("d.txt", b"d").status, 200)
+            c.close()
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.stderr.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_data_dir_persists(self):
+        proc, port, tmp = start_server()
+        data_dir = os.path.join(tmp, "data")
+        try:
+            c = Client(port)
+            c.put("keep.txt", b"kept")
+            uid = c.initiate("open.bin")
+            c.upload_part("open.bin", uid, 1, b"p1")
+            c.close()
+            proc.terminate()
+            proc.wait(15)
+            proc.stdout.close()
+            proc.stderr.close()
+            proc, port, tmp2 = start_server(["--data-dir", data_dir])
+            shutil.rmtree(tmp2, ignore_errors=True)       # only its port file lives there
+            c = Client(port)
+            self.assertEqual(c.get("keep.txt").body, b"kept")
+            self.assertEqual(c.list_parts("open.bin", uid).status, 200)
+            c.close()
+        finally:
+            proc.terminate()
+            proc.wait(15)
+            proc.stdout.close()
+            proc.stderr.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    sys.stdout.flush()
+    print("oss_server: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
