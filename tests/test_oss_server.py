@@ -255,8 +255,13 @@ def start_server(extra_args=(), lifetime=600):
         proc.kill()
         raise RuntimeError("server did not start: %r %r" % (first, proc.stderr.read()))
     port = int(first.split()[1])
-    with open(port_file) as f:
-        assert int(f.read().strip()) == port
+    try:
+        with open(port_file) as f:
+            assert int(f.read().strip()) == port, "port file disagrees with the PORT line"
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     return proc, port, tmp
 
 
