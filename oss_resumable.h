@@ -2236,8 +2236,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         ossr__parse_error_body(w);
         if (!w->err.code[0] && resp.status == 404 && !strcmp(q->method, "HEAD"))
             ossr__copy(w->err.code, sizeof w->err.code, "NoSuchKey", 9);
-        r = ossr__fail(w, OSSR_E_SERVER, 0, "%s answered HTTP %d%s%s", q->what, resp.status,
-                       w->err.code[0] ? " " : "", w->err.code);
+        r = ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what);
         goto undo_progress;
     }
     if (q->check_crc && w->has_crc && w->crc != q->body_crc) {
@@ -2278,8 +2277,13 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
             if (cap > 5000) cap = 5000;
             seed = seed * 1103515245u + 12345u;
             ms = (int)((seed >> 8) % (unsigned)cap);
+            char why[300];
+            if (r == OSSR_E_SERVER)
+                snprintf(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
+            else
+                snprintf(why, sizeof why, "%s", w->err.detail);
             ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
-                      q->what, q->part_number ? " part " : "", q->part_number, w->err.detail, ms,
+                      q->what, q->part_number ? " part " : "", q->part_number, why, ms,
                       attempt + 1, c->max_attempts);
             while (ms > 0 && !c->stop) { ossr__sleep_ms(ms > 100 ? 100 : ms); ms -= 100; }
         }
@@ -3358,19 +3362,25 @@ OSSR__DEF int ossr_result_is_retryable(ossr_result r, int http_status, const cha
 }
 OSSR__DEF const char *ossr_status_format(const ossr_status *s, char *buf, size_t cap) {
     ossr__sb b;
+    const char *sep = " (";
     if (!buf || cap == 0) return buf;
     ossr__sb_init(&b, buf, cap);
-    ossr__sb_puts(&b, ossr_result_str(s->result));
-    if (s->detail[0]) { ossr__sb_puts(&b, ": "); ossr__sb_puts(&b, s->detail); }
-    if (s->http_status) ossr__sb_printf(&b, " (HTTP %d", s->http_status);
-    else if (s->code[0] || s->request_id[0] || s->part_number || s->upload_id[0]) ossr__sb_puts(&b, " (");
-    else return buf;
-    if (s->code[0]) ossr__sb_printf(&b, "%s%s", s->http_status ? ", code " : "code ", s->code);
-    if (s->message[0]) ossr__sb_printf(&b, ": %s", s->message);
-    if (s->request_id[0]) ossr__sb_printf(&b, ", request id %s", s->request_id);
-    if (s->part_number) ossr__sb_printf(&b, ", part %u", s->part_number);
-    if (s->upload_id[0]) ossr__sb_printf(&b, ", upload id %s", s->upload_id);
-    ossr__sb_putc(&b, ')');
+    if (s->result == OSSR_E_SERVER) {
+        /* "UploadPart failed: HTTP 403 AccessDenied: <message>" */
+        ossr__sb_puts(&b, s->detail[0] ? s->detail : ossr_result_str(s->result));
+        ossr__sb_printf(&b, ": HTTP %d", s->http_status);
+        if (s->code[0]) ossr__sb_printf(&b, " %s", s->code);
+        if (s->message[0]) ossr__sb_printf(&b, ": %s", s->message);
+    } else {
+        ossr__sb_puts(&b, ossr_result_str(s->result));
+        if (s->detail[0]) { ossr__sb_puts(&b, ": "); ossr__sb_puts(&b, s->detail); }
+        if (s->http_status) { ossr__sb_printf(&b, "%sHTTP %d", sep, s->http_status); sep = ", "; }
+        if (s->code[0]) { ossr__sb_printf(&b, "%s%s", sep, s->code); sep = ", "; }
+    }
+    if (s->request_id[0]) { ossr__sb_printf(&b, "%srequest id %s", sep, s->request_id); sep = ", "; }
+    if (s->part_number) { ossr__sb_printf(&b, "%spart %u", sep, s->part_number); sep = ", "; }
+    if (s->upload_id[0]) { ossr__sb_printf(&b, "%supload id %s", sep, s->upload_id); sep = ", "; }
+    if (sep[0] == ',') ossr__sb_putc(&b, ')');
     if (b.overflow && cap > 4) memcpy(buf + cap - 4, "...", 4);
     return buf;
 }

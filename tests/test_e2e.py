@@ -35,7 +35,7 @@ class Server:
             [sys.executable, os.path.join(HERE, "oss_server.py"), "--port", "0",
              "--port-file", port_file, "--data-dir", os.path.join(workdir, "data"),
              "--credentials", f"{AK}:{SK}", "--credentials", f"{TOKEN_AK}:{TOKEN_SK}:{TOKEN}",
-             "--lifetime", "900", "--quiet"],
+             "--cname", "files.example.test=bkt-cname", "--lifetime", "900", "--quiet"],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "server.log"), "w"))
         deadline = time.time() + 20
         while not os.path.exists(port_file):
@@ -509,6 +509,80 @@ def api_level(env):
         if line.startswith("FAIL") or line.startswith("api:"):
             print("     " + line)
     check(p.returncode == 0, "test_api failed")
+
+
+@case
+def resume_pages_through_list_parts(env):
+    """A resume of a 230-part upload pages through ListParts (100 parts a page)."""
+    path = env.file("paged", 230 * 100 * KIB, seed=31)
+    args = ["put", path, "oss://bkt-e2e/paged", "--threshold", "1M", "--part-size", "100K"]
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=221, action="status", status=500, count=100)
+    rc, _, _ = env.run(*args, "--attempts", "1")
+    check(rc != 0, "the first run should have failed at part 221")
+    env.server.reset()
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"resume failed: {err.strip()}")
+    log = env.server.log()
+    markers = [e["query"].get("part-number-marker") for e in ops(log, "ListParts")]
+    check(markers == ["0", "100", "200"], f"ListParts markers {markers}")
+    check(parts_sent(log) == list(range(221, 231)), f"re-sent {parts_sent(log)}")
+    check(env.server.object("bkt-e2e", "paged")["md5"] == md5_file(path), "object differs")
+
+
+@case
+def timeouts_are_retried(env):
+    """A reply that stalls beyond the I/O timeout: the part is sent again."""
+    path = env.file("stall", 400 * KIB, seed=32)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=2, action="stall", seconds=4)
+    t0 = time.time()
+    put_ok(env, path, "stall", "--threshold", "300K", "--part-size", "100K", "--timeout", "1")
+    check(time.time() - t0 < 30, "took too long")
+    tries = [e for e in env.server.log() if e["op"] == "UploadPart" and e["part_number"] == 2]
+    check(len(tries) >= 2, f"part 2 tried {len(tries)} times")
+
+
+@case
+def headers_are_routed(env):
+    """Parts get x-oss-traffic-limit and x-oss-request-payer only; Complete gets
+    x-oss-forbid-overwrite and x-oss-object-acl; a forbidden overwrite is a clear 409."""
+    path = env.file("route", 400 * KIB, seed=33)
+    hdrs = ["--header", "x-oss-traffic-limit: 819200", "--header", "x-oss-forbid-overwrite: true",
+            "--header", "x-oss-object-acl: private", "--header", "x-oss-meta-owner: ops",
+            "--header", "x-oss-request-payer: requester"]
+    env.server.reset()
+    put_ok(env, path, "route/obj.bin", "--threshold", "300K", "--part-size", "100K", *hdrs)
+    log = env.server.log()
+    for e in ops(log, "UploadPart"):
+        h = e["headers"]
+        check(h.get("x-oss-traffic-limit") == "819200" and h.get("x-oss-request-payer") == "requester",
+              f"part headers {h}")
+        check("x-oss-meta-owner" not in h and "x-oss-forbid-overwrite" not in h, f"part headers {h}")
+    (c,) = ops(log, "CompleteMultipartUpload")
+    check(c["headers"].get("x-oss-forbid-overwrite") == "true" and c["headers"].get("x-oss-object-acl") == "private",
+          f"complete headers {c['headers']}")
+    check("x-oss-meta-owner" not in c["headers"], "meta header on Complete")
+    (i,) = ops(log, "InitiateMultipartUpload")
+    check(i["headers"].get("x-oss-meta-owner") == "ops", f"initiate headers {i['headers']}")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/route/obj.bin", "--threshold", "300K", "--part-size", "100K", *hdrs)
+    check(rc != 0 and "FileAlreadyExists" in err and "409" in err, f"overwrite: {err!r}")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/route/obj.bin", "--threshold", "1M", *hdrs)
+    check(rc != 0 and "FileAlreadyExists" in err, f"overwrite with PutObject: {err!r}")
+
+
+@case
+def cname_addressing(env):
+    """A custom domain bound to the bucket: Host is the domain, the signature names the bucket."""
+    path = env.file("cname", 350 * KIB, seed=34)
+    for sv in ("1", "4"):
+        env.server.reset()
+        extra = ["--sign-version", sv] + (["--region", "cn-hangzhou"] if sv == "4" else [])
+        put_ok(env, path, f"cname/v{sv}", "--threshold", "300K", "--part-size", "100K", "--cname",
+               "--connect-to", f"127.0.0.1:{env.server.port}", *extra, bucket="bkt-cname",
+               endpoint=f"http://files.example.test:{env.server.port}")
+        hosts = {e["host"] for e in env.server.log()}
+        check(hosts == {f"files.example.test:{env.server.port}"}, f"hosts {hosts}")
 
 
 def main():
