@@ -1060,17 +1060,25 @@ OSSR__DEF uint64_t ossr_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len
 }
 
 /* >>plan: part sizes and OSS limits ------------------------------------------------ */
+/* A sentence into an optional caller buffer. */
+OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    if (!out || cap == 0) return;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
 OSSR__DEF ossr_result ossr_plan_parts(uint64_t file_size, uint64_t preferred,
                                       uint64_t *part_size, uint32_t *part_count,
                                       char *why, size_t why_cap) {
     uint64_t ps = preferred ? preferred : OSSR__DEFAULT_PART, n;
     if (preferred > OSSR__MAX_PART) {
-        if (why) snprintf(why, why_cap, "part size %llu is above OSS's 5 GiB part limit; "
+        ossr__say(why, why_cap, "part size %llu is above OSS's 5 GiB part limit; "
                           "choose a part size of at most 5G", (unsigned long long)preferred);
         return OSSR_E_LIMITS;
     }
     if (file_size > OSSR__MAX_PART * OSSR__MAX_PARTS) {
-        if (why) snprintf(why, why_cap, "file of %llu bytes is larger than OSS allows for one "
+        ossr__say(why, why_cap, "file of %llu bytes is larger than OSS allows for one "
                           "object (10,000 parts of 5 GiB)", (unsigned long long)file_size);
         return OSSR_E_LIMITS;
     }
@@ -1082,7 +1090,7 @@ OSSR__DEF ossr_result ossr_plan_parts(uint64_t file_size, uint64_t preferred,
         /* doubling overshot 5 GiB: the smallest part that fits 10,000 parts still does */
         ps = (file_size + OSSR__MAX_PARTS - 1) / OSSR__MAX_PARTS;
         if (ps > OSSR__MAX_PART) {
-            if (why) snprintf(why, why_cap, "file too large for 10,000 parts of 5 GiB");
+            ossr__say(why, why_cap, "file too large for 10,000 parts of 5 GiB");
             return OSSR_E_LIMITS;
         }
     }
@@ -1176,12 +1184,12 @@ OSSR__PRIVATE size_t ossr__xml_skip_special(const char *x, size_t len, size_t i)
     const char *end;
     size_t endlen, j;
     if (i + 1 >= len) return (size_t)-1;
-    if (x[i + 1] == '?') { end = "?>"; endlen = 2; }
-    else if (len - i >= 4 && memcmp(x + i, "<!--", 4) == 0) { end = "-->"; endlen = 3; }
-    else if (len - i >= 9 && memcmp(x + i, "<![CDATA[", 9) == 0) { end = "]]>"; endlen = 3; }
-    else if (x[i + 1] == '!') { end = ">"; endlen = 1; }
+    if (x[i + 1] == '?') { end = "?>"; endlen = 2; j = i + 2; }
+    else if (len - i >= 4 && memcmp(x + i, "<!--", 4) == 0) { end = "-->"; endlen = 3; j = i + 4; }
+    else if (len - i >= 9 && memcmp(x + i, "<![CDATA[", 9) == 0) { end = "]]>"; endlen = 3; j = i + 9; }
+    else if (x[i + 1] == '!') { end = ">"; endlen = 1; j = i + 2; }
     else return 0;
-    for (j = i + 2; j + endlen <= len; j++)
+    for (; j + endlen <= len; j++)
         if (memcmp(x + j, end, endlen) == 0) return j + endlen;
     return (size_t)-1;
 }

@@ -1638,6 +1638,8 @@ def main(argv=None):
         own_dir = data_dir = tempfile.mkdtemp(prefix="oss_server_")
     os.makedirs(data_dir, exist_ok=True)
 
+    if ":" in args.host:        # an IPv6 literal such as ::1
+        OSSServer.address_family = socket.AF_INET6
     server = OSSServer((args.host, args.port), OSSHandler)
     server.store = Store(data_dir)
     server.control = ControlState()

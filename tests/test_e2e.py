@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,11 +29,11 @@ KIB = 1024
 
 
 class Server:
-    def __init__(self, workdir):
+    def __init__(self, workdir, host="127.0.0.1"):
         self.workdir = workdir
         port_file = os.path.join(workdir, "port")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "oss_server.py"), "--port", "0",
+            [sys.executable, os.path.join(HERE, "oss_server.py"), "--host", host, "--port", "0",
              "--port-file", port_file, "--data-dir", os.path.join(workdir, "data"),
              "--credentials", f"{AK}:{SK}", "--credentials", f"{TOKEN_AK}:{TOKEN_SK}:{TOKEN}",
              "--cname", "files.example.test=bkt-cname", "--lifetime", "900", "--quiet"],
@@ -43,7 +44,7 @@ class Server:
                 raise RuntimeError("test server did not start; see server.log")
             time.sleep(0.05)
         self.port = int(open(port_file).read().strip())
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def stop(self):
         self.proc.terminate()
@@ -583,6 +584,30 @@ def cname_addressing(env):
                endpoint=f"http://files.example.test:{env.server.port}")
         hosts = {e["host"] for e in env.server.log()}
         check(hosts == {f"files.example.test:{env.server.port}"}, f"hosts {hosts}")
+
+
+@case
+def ipv6_endpoint(env):
+    """An IPv6 literal endpoint ([::1]): path style, Host with brackets."""
+    if not socket.has_ipv6:
+        print("     skipped: no IPv6 on this machine")
+        return
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        print("     skipped: ::1 is not available here")
+        return
+    work6 = tempfile.mkdtemp(prefix="ossr-e2e6-", dir=env.workdir)
+    s6 = Server(work6, host="::1")
+    try:
+        env6 = Env(env.ossup, s6, work6)
+        path = env6.file("v6", 350 * KIB, seed=41)
+        out, err, _ = put_ok(env6, path, "v6/obj", "--threshold", "300K", "--part-size", "100K",
+                             endpoint=f"http://[::1]:{s6.port}")
+        hosts = {e["host"] for e in s6.log()}
+        check(hosts == {f"[::1]:{s6.port}"}, f"hosts {hosts}")
+    finally:
+        s6.stop()
 
 
 def main():
