@@ -16,29 +16,41 @@ B        = build
 
 all: $(B)/ossup
 
-$(B):
-	@mkdir -p $(B)/gcc $(B)/clang $(B)/asan
-
-$(B)/ossup: examples/ossup.c oss_resumable.h | $(B)
+$(B)/ossup: examples/ossup.c oss_resumable.h
+	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
 
-$(B)/%/ossup: examples/ossup.c oss_resumable.h | $(B)
+$(B)/%/ossup: examples/ossup.c oss_resumable.h
+	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
 
-$(B)/%/test_unit: tests/test_unit.c oss_resumable.h | $(B)
+$(B)/%/test_unit: tests/test_unit.c oss_resumable.h
+	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_unit.c -o $@ $(LDLIBS)
 
-$(B)/%/test_api: tests/test_api.c oss_resumable.h | $(B)
+$(B)/%/test_api: tests/test_api.c oss_resumable.h
+	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_api.c -o $@ $(LDLIBS)
 
-$(B)/asan/test_unit: tests/test_unit.c oss_resumable.h | $(B)
+# OSSR_NO_THREADS: the same engine with one worker and no thread library.
+$(B)/nothreads/ossup: examples/ossup.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS examples/ossup.c -o $@
+
+$(B)/nothreads/test_api: tests/test_api.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS tests/test_api.c -o $@
+
+$(B)/asan/test_unit: tests/test_unit.c oss_resumable.h
+	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
 
 deps:
 	@tests/deps.sh cc gcc clang g++ $(PYTHON)
 
 # The header must also compile as C++ (one implementation unit).
-cpp: | $(B)
+cpp:
+	@mkdir -p $(B)
 	g++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c examples/ossup.c -o $(B)/ossup-cpp.o
 
 unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
@@ -46,10 +58,12 @@ unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
 	$(B)/clang/test_unit tests
 	$(B)/asan/test_unit tests
 
-e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api
+e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
+     $(B)/nothreads/ossup $(B)/nothreads/test_api
 	$(PYTHON) tests/test_oss_server.py
 	OSSR_TEST_API=$(B)/gcc/test_api $(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
 	OSSR_TEST_API=$(B)/clang/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
+	OSSR_TEST_API=$(B)/nothreads/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/nothreads/ossup
 
 test: deps
 	$(MAKE) --no-print-directory unit cpp e2e

@@ -240,9 +240,10 @@ OSSR_API ossr_result ossr_upload(const ossr_options *opts, ossr_status *status);
    renamed when complete and its CRC-64 matches). status may be NULL. */
 OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status);
 
-/* One line describing status: the result in words, then the HTTP status, OSS code,
-   message, request id, part number and upload id where known. Writes into buf (always
-   NUL-terminated when cap > 0) and returns buf. */
+/* One line describing status. For a server error: what failed, the HTTP status, the OSS
+   code and message; otherwise the result in words and what the library was doing. Then
+   the request id, part number and upload id where known. Writes into buf (always
+   NUL-terminated when cap > 0, "..." when cut) and returns buf. */
 OSSR_API const char *ossr_status_format(const ossr_status *status, char *buf, size_t cap);
 
 /* >>blocks: building blocks, pure functions, no allocation -------------------------- */
@@ -427,7 +428,9 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 /* >>platform ------------------------------------------------------------------------ */
 /* Everything that touches the OS lives here: sockets, files, time, threads. */
 #if defined(_WIN32)
-#  error "Windows support (Winsock, Win32 file API) is not in this version yet"
+/* The thread shim below speaks Win32; sockets and files do not yet. */
+#  error "Windows sockets and files are not supported by this version; only the thread shim is"
+#  include <windows.h>
 #endif
 #include <unistd.h>
 #include <fcntl.h>
@@ -442,7 +445,8 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #include <poll.h>
 #include <limits.h>
 #include <stdlib.h>
-#ifndef OSSR_NO_THREADS
+#include <pwd.h>
+#if !defined(OSSR_NO_THREADS) && !defined(_WIN32)
 #  include <pthread.h>
 #endif
 #ifndef MSG_NOSIGNAL
@@ -545,56 +549,102 @@ OSSR__PRIVATE int ossr__mkdirs(const char *dir) {
     }
     return 0;
 }
+/* The user's home: $HOME, else the password database; NULL when neither knows. */
+OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
+    const char *h = getenv("HOME");
+    struct passwd pw, *res = NULL;
+    if (h && *h) return h;
+    if (getpwuid_r(getuid(), &pw, buf, cap, &res) == 0 && res && res->pw_dir && *res->pw_dir)
+        return res->pw_dir;
+    return NULL;
+}
 /* Makes the directory entry of a renamed file durable. */
 OSSR__PRIVATE void ossr__sync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) { fsync(fd); close(fd); }
 }
 
-/* Threads: a mutex and run-N-workers-and-join; with OSSR_NO_THREADS one worker runs
-   inline and the mutex is a no-op. */
+/* Threads: a mutex and run-N-workers-and-join over pthreads or Win32; with
+   OSSR_NO_THREADS one worker runs inline and the mutex is a no-op. */
+#if defined(OSSR_NO_THREADS)
+#  define OSSR__THREADS 0
+#elif defined(_WIN32)
+#  define OSSR__THREADS 2
+#else
+#  define OSSR__THREADS 1
+#endif
 typedef struct ossr__mutex {
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
     pthread_mutex_t m;
+#elif OSSR__THREADS == 2
+    CRITICAL_SECTION m;
 #else
     int unused;
 #endif
 } ossr__mutex;
 OSSR__PRIVATE void ossr__mutex_init(ossr__mutex *m) {
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
     pthread_mutex_init(&m->m, NULL);
+#elif OSSR__THREADS == 2
+    InitializeCriticalSection(&m->m);
 #else
     m->unused = 0;
 #endif
 }
 OSSR__PRIVATE void ossr__mutex_destroy(ossr__mutex *m) {
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
     pthread_mutex_destroy(&m->m);
+#elif OSSR__THREADS == 2
+    DeleteCriticalSection(&m->m);
 #else
     (void)m;
 #endif
 }
 OSSR__PRIVATE void ossr__lock(ossr__mutex *m) {
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
     pthread_mutex_lock(&m->m);
+#elif OSSR__THREADS == 2
+    EnterCriticalSection(&m->m);
 #else
     (void)m;
 #endif
 }
 OSSR__PRIVATE void ossr__unlock(ossr__mutex *m) {
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
     pthread_mutex_unlock(&m->m);
+#elif OSSR__THREADS == 2
+    LeaveCriticalSection(&m->m);
 #else
     (void)m;
 #endif
 }
 typedef void (*ossr__thread_fn)(void *arg);
 typedef struct ossr__thread_arg { ossr__thread_fn fn; void *arg; } ossr__thread_arg;
-#ifndef OSSR_NO_THREADS
+#if OSSR__THREADS == 1
+typedef pthread_t ossr__thread;
 static void *ossr__thread_main(void *p) {
     ossr__thread_arg *a = (ossr__thread_arg *)p;
     a->fn(a->arg);
     return NULL;
+}
+OSSR__PRIVATE int ossr__thread_start(ossr__thread *t, ossr__thread_arg *a) {
+    return pthread_create(t, NULL, ossr__thread_main, a) == 0;
+}
+OSSR__PRIVATE void ossr__thread_join(ossr__thread t) { pthread_join(t, NULL); }
+#elif OSSR__THREADS == 2
+typedef HANDLE ossr__thread;
+static DWORD WINAPI ossr__thread_main(LPVOID p) {
+    ossr__thread_arg *a = (ossr__thread_arg *)p;
+    a->fn(a->arg);
+    return 0;
+}
+OSSR__PRIVATE int ossr__thread_start(ossr__thread *t, ossr__thread_arg *a) {
+    *t = CreateThread(NULL, 0, ossr__thread_main, a, 0, NULL);
+    return *t != NULL;
+}
+OSSR__PRIVATE void ossr__thread_join(ossr__thread t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
 }
 #endif
 /* Runs fn(args[i]) for i < n, in parallel where threads exist; args points at n objects
@@ -602,20 +652,20 @@ static void *ossr__thread_main(void *p) {
    inline on the calling thread instead, so no work is lost). */
 OSSR__PRIVATE int ossr__run_workers(ossr__thread_fn fn, void *args, size_t stride, int n) {
     int i, failed = 0;
-#ifndef OSSR_NO_THREADS
-    pthread_t tid[64];
+#if OSSR__THREADS
+    ossr__thread tid[64];
     ossr__thread_arg ta[64];
     int started[64];
     if (n > 64) n = 64;
     for (i = 1; i < n; i++) {
         ta[i].fn = fn;
         ta[i].arg = (char *)args + (size_t)i * stride;
-        started[i] = pthread_create(&tid[i], NULL, ossr__thread_main, &ta[i]) == 0;
+        started[i] = ossr__thread_start(&tid[i], &ta[i]);
         if (!started[i]) failed++;
     }
     fn(args);
     for (i = 1; i < n; i++) {
-        if (started[i]) pthread_join(tid[i], NULL);
+        if (started[i]) ossr__thread_join(tid[i]);
         else fn((char *)args + (size_t)i * stride);
     }
 #else
@@ -1495,9 +1545,10 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
     int v4 = in->version == 4;
 
     memset(out, 0, sizeof *out);
-    if (!in->method || !in->access_key_id || !in->access_key_secret || cap < 2 ||
+    if (!in->method || !in->access_key_id || !in->access_key_secret ||
         (in->version != 1 && in->version != 4) || (v4 && (!in->region || !*in->region)))
         return OSSR_E_INVALID_ARG;
+    if (!scratch || cap < 2) return OSSR_E_TOO_LARGE;
     if (in->header_count + 3 > OSSR__SIGN_MAX || in->query_count > OSSR__SIGN_MAX)
         return OSSR_E_TOO_LARGE;
     if (v4) ossr__iso_date(in->unix_time, out->date);
@@ -2657,9 +2708,10 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     ossr__hash h;
     ossr__sb b;
     const char *home;
+    char pwbuf[1024];
     if (c->o->checkpoint_dir && *c->o->checkpoint_dir) snprintf(dir, sizeof dir, "%s", c->o->checkpoint_dir);
-    else if ((home = getenv("HOME")) != NULL && *home) snprintf(dir, sizeof dir, "%s/.oss-resumable", home);
-    else snprintf(dir, sizeof dir, ".oss-resumable");
+    else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) snprintf(dir, sizeof dir, "%s/.oss-resumable", home);
+    else snprintf(dir, sizeof dir, ".oss-resumable");   /* no home at all: the working directory */
     if (ossr__mkdirs(dir) != 0) {
         c->st->os_error = errno;
         return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot create the checkpoint directory %s: %s", dir, strerror(errno));
