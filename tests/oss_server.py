@@ -1269,16 +1269,21 @@ class OSSHandler(BaseHTTPRequestHandler):
             headers["Content-MD5"] = base64.b64encode(bytes.fromhex(meta["md5"])).decode()
         return headers
 
-    def op_PutObject(self, bucket, key, query):
-        if self.forbid_overwrite() and self.server.store.get_object(bucket, key):
-            raise OSSError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+    def receive_body(self):
+        """Streams the request body to a file, checks Content-MD5 when given; returns the
+        file, size, MD5 object, CRC-64 and the ETag OSS would give it."""
         path, size, md5, crc = self.stream_body_to_file()
         try:
             self.check_content_md5(md5)
         except OSSError:
             os.remove(path)
             raise
-        etag = '"%s"' % md5.hexdigest().upper()
+        return path, size, md5, crc, '"%s"' % md5.hexdigest().upper()
+
+    def op_PutObject(self, bucket, key, query):
+        if self.forbid_overwrite() and self.server.store.get_object(bucket, key):
+            raise OSSError(409, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
+        path, size, md5, crc, etag = self.receive_body()
         self.server.store.put_object(bucket, key, path, {
             "size": size, "md5": md5.hexdigest(), "crc64": str(crc), "etag": etag,
             "type": "Normal", "mtime": time.time(), "headers": self.collect_object_headers()})
@@ -1368,13 +1373,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         if up["sequential"] and up["parts"] and number < max(up["parts"]):
             raise OSSError(400, "PartNotSequential", "For sequential multipart upload, you must upload "
                            "or complete parts with sequential part number.")
-        path, size, md5, crc = self.stream_body_to_file()
-        try:
-            self.check_content_md5(md5)
-        except OSSError:
-            os.remove(path)
-            raise
-        etag = '"%s"' % md5.hexdigest().upper()
+        path, size, md5, crc, etag = self.receive_body()
         if not self.server.store.put_part(uid, number, path, {
                 "size": size, "md5": md5.hexdigest(), "crc64": str(crc), "etag": etag,
                 "mtime": time.time()}):

@@ -291,20 +291,35 @@ def kill_and_resume(env):
         print(f"     threads {threads}: killed with {len(stored)} of 52 parts stored, {len(resent)} re-sent")
 
 
+def _ckpt_files(env):
+    return [os.path.join(env.ckpt, f) for f in os.listdir(env.ckpt) if f.endswith(".ossr")]
+
+
+def _half_upload(env, path, key, fail_part, status=500):
+    """Runs an upload (100 KiB parts) whose part fail_part keeps failing, so that it
+    leaves a checkpoint and an open upload behind. Returns the checkpoint and stderr."""
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=fail_part, action="status", status=status, count=100)
+    for f in _ckpt_files(env):
+        os.remove(f)
+    rc, _, err = env.run("put", path, f"oss://bkt-e2e/{key}", "--threshold", "300K", "--part-size", "100K",
+                         "--attempts", "1")
+    check(rc != 0, "the half upload was expected to fail")
+    files = _ckpt_files(env)
+    check(len(files) == 1, f"expected one checkpoint, found {files}")
+    env.server.reset()
+    return files[0], err
+
+
 @case
 def stale_checkpoint_aborts(env):
     """A file changed between runs: the old upload is aborted, a new one started."""
     path = env.file("stale", 600 * KIB, seed=12)
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=3, action="status", status=500, count=10)
-    rc, _, err = env.run("put", path, "oss://bkt-e2e/stale", "--threshold", "300K", "--part-size", "100K",
-                         "--attempts", "1")
-    check(rc != 0, "expected the first run to fail")
+    _, err = _half_upload(env, path, "stale", 3)
     check("InternalError" in err or "500" in err, f"error line lacks the cause: {err!r}")
     check("request id" in err, f"error line lacks the request id: {err!r}")
     old = list(env.server.uploads().keys())
     check(len(old) == 1, f"expected one open upload, got {old}")
-    env.server.reset()
     with open(path, "r+b") as f:
         f.seek(1000)
         f.write(b"changed")
@@ -322,11 +337,7 @@ def stale_checkpoint_aborts(env):
 def vanished_upload_restarts(env):
     """The upload was aborted out of band: NoSuchUpload is not a dead end."""
     path = env.file("vanish", 600 * KIB, seed=13)
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=4, action="status", status=503, count=10)
-    rc, _, _ = env.run("put", path, "oss://bkt-e2e/vanish", "--threshold", "300K", "--part-size", "100K",
-                       "--attempts", "1")
-    check(rc != 0, "expected the first run to fail")
+    _half_upload(env, path, "vanish", 4, status=503)
     for uid in env.server.uploads():
         env.server.abort(uid)
     env.server.reset()
@@ -410,25 +421,6 @@ def headers_reach_the_object(env):
         check(env.server.object("bkt-e2e", key + ".custom")["content_type"] == "application/x-custom", "custom type")
 
 
-def _ckpt_files(env):
-    return [os.path.join(env.ckpt, f) for f in os.listdir(env.ckpt) if f.endswith(".ossr")]
-
-
-def _half_upload(env, path, key, fail_part):
-    """Runs an upload whose part fail_part keeps failing: leaves a checkpoint behind."""
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=fail_part, action="status", status=500, count=100)
-    for f in _ckpt_files(env):
-        os.remove(f)
-    rc, _, _ = env.run("put", path, f"oss://bkt-e2e/{key}", "--threshold", "300K", "--part-size", "100K",
-                       "--attempts", "1")
-    check(rc != 0, "the half upload was expected to fail")
-    files = _ckpt_files(env)
-    check(len(files) == 1, f"expected one checkpoint, found {files}")
-    env.server.reset()
-    return files[0]
-
-
 @case
 def checkpoint_damage(env):
     """A torn last slot, a damaged fixed part and a slot whose CRC disagrees with the server:
@@ -439,7 +431,7 @@ def checkpoint_damage(env):
     args = ["put", path, "oss://bkt-e2e/damage", "--threshold", "300K", "--part-size", "100K"]
 
     # torn write: cut the record in the middle of its last slot
-    ck = _half_upload(env, path, "damage", 6)
+    ck, _ = _half_upload(env, path, "damage", 6)
     size = os.path.getsize(ck)
     os.truncate(ck, size - 40)
     rc, out, err = env.run(*args)
@@ -450,7 +442,7 @@ def checkpoint_damage(env):
     check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "torn slot: object differs")
 
     # a flipped byte in the fixed part: the record is not trusted, the upload starts over
-    ck = _half_upload(env, path, "damage", 4)
+    ck, _ = _half_upload(env, path, "damage", 4)
     with open(ck, "r+b") as f:
         f.seek(20)
         b = f.read(1)
@@ -466,7 +458,7 @@ def checkpoint_damage(env):
 
     # a slot that claims another CRC than the server's: the file is read again to decide;
     # here the local bytes agree with the server, so the part is kept
-    ck = _half_upload(env, path, "damage", 5)
+    ck, _ = _half_upload(env, path, "damage", 5)
     data = bytearray(open(ck, "rb").read())
     head_len = int.from_bytes(data[12:16], "little")
     slot = head_len + 88 * 1                       # the second slot: part 2
@@ -483,7 +475,7 @@ def checkpoint_damage(env):
 
     # the server holds a part whose bytes disagree with the file (its slot was lost and the
     # file was rewritten in place with the same size and time): that part is re-sent
-    ck = _half_upload(env, path, "damage", 5)
+    ck, _ = _half_upload(env, path, "damage", 5)
     data = bytearray(open(ck, "rb").read())
     data[slot:slot + 88] = bytes(88)               # part 2's slot never made it to disk
     open(ck, "wb").write(data)

@@ -1010,17 +1010,23 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(e["host"], "127.0.0.1:%d" % self.port)
 
 
+def stop_server(proc, tmp):
+    """Kills a server started by start_server if it still runs, and removes its files."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(15)
+    proc.stdout.close()
+    proc.stderr.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Lifecycle(unittest.TestCase):
     def test_lifetime_expires(self):
         proc, port, tmp = start_server(lifetime=1.5)
         try:
             self.assertEqual(proc.wait(15), 0)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.stderr.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            stop_server(proc, tmp)
 
     def test_sigterm_and_default_credentials(self):
         proc, port, tmp = start_server()
@@ -1031,11 +1037,7 @@ class Lifecycle(unittest.TestCase):
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(15), 0)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.stderr.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            stop_server(proc, tmp)
 
     def test_data_dir_persists(self):
         proc, port, tmp = start_server()
