@@ -67,6 +67,8 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                  drop_reply   handle fully (e.g. really complete
                                               the upload), then close without a
                                               reply ("rst": true for an RST)
+                                 chunked      handle normally, send the reply
+                                              body (errors too) chunked
     GET  /_ossr/faults         the fault list with remaining counts
     POST /_ossr/clear-faults   remove all faults
     GET  /_ossr/uploads        {upload_id: {bucket, key, parts: [numbers]}}
@@ -502,6 +504,7 @@ class Response:
         self.start = start
         self.length = length
         self.code = None
+        self.chunked = False      # send the body with Transfer-Encoding: chunked
 
 
 def xml_doc(root, children):
@@ -668,7 +671,7 @@ class ControlState:
 
     def add_fault(self, spec):
         action = spec.get("action")
-        if action not in ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply"):
+        if action not in ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked"):
             raise ValueError("unknown action %r" % (action,))
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
@@ -877,13 +880,17 @@ class OSSHandler(BaseHTTPRequestHandler):
             length = resp.length
         else:
             length = len(resp.body)
-        if "Content-Length" not in headers:
+        if resp.chunked and self.command != "HEAD":
+            headers.pop("Content-Length", None)
+            self.send_header("Transfer-Encoding", "chunked")
+        elif "Content-Length" not in headers:
             self.send_header("Content-Length", str(length))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command == "HEAD":
             return
+        write = self.write_chunk if resp.chunked else self.wfile.write
         if resp.file_path is not None:
             with open(resp.file_path, "rb") as f:
                 f.seek(resp.start)
@@ -892,10 +899,22 @@ class OSSHandler(BaseHTTPRequestHandler):
                     data = f.read(min(CHUNK, left))
                     if not data:
                         break
-                    self.wfile.write(data)
+                    write(data)
                     left -= len(data)
         elif resp.body:
-            self.wfile.write(resp.body)
+            write(resp.body)
+        if resp.chunked:        # last chunk, one trailer, the blank line
+            self.wfile.write(b"0\r\nx-oss-trailer: end\r\n\r\n")
+
+    def write_chunk(self, data):
+        """Sends data as several chunks of uneven sizes, some with a chunk extension."""
+        pos, n = 0, 0
+        while pos < len(data):
+            size = min(len(data) - pos, (7, 1, 300, 4096)[n % 4] if n < 8 else len(data) - pos)
+            ext = b";note=x" if n % 3 == 1 else b""
+            self.wfile.write(b"%x%s\r\n%s\r\n" % (size, ext, data[pos:pos + size]))
+            pos += size
+            n += 1
 
     def error_response(self, err):
         host = self.headers.get("Host", "") if self.headers else ""
@@ -953,6 +972,7 @@ class OSSHandler(BaseHTTPRequestHandler):
             return
         resp = None
         fault = None
+        self.current_fault = None
         try:
             try:
                 resp, fault = self.handle_oss(raw_path, raw_query)
@@ -960,9 +980,13 @@ class OSSHandler(BaseHTTPRequestHandler):
                 if self.has_body_framing():
                     self.drain_body()
                 resp = self.error_response(err)
+                if self.current_fault and self.current_fault["action"] == "chunked":
+                    fault = self.current_fault
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
                 resp.headers["x-oss-hash-crc64ecma"] = str((real ^ 0x5A5A5A5A5A5A5A5A) & _M64 or 1)
+            if fault and fault["action"] == "chunked":
+                resp.chunked = True
             if fault and fault["action"] == "stall" and fault.get("phase") == "after":
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":
@@ -1196,6 +1220,7 @@ class OSSHandler(BaseHTTPRequestHandler):
             raise OSSError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
 
         fault = self.server.control.match(op, entry["part_number"])
+        self.current_fault = fault      # the reply's shape applies to error replies too
         if fault:
             entry["fault"] = fault["action"]
             self.log_message("fault %s fired on %s", fault["action"], op)

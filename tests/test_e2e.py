@@ -602,6 +602,28 @@ def ipv6_endpoint(env):
         s6.stop()
 
 
+@case
+def chunked_replies(env):
+    """Replies with Transfer-Encoding: chunked (ListParts, Complete, errors, GetObject)."""
+    path = env.file("chunk", 900 * KIB, seed=51)
+    ck, _ = _half_upload(env, path, "chunk", 5)
+    for op in ("ListParts", "CompleteMultipartUpload", "InitiateMultipartUpload"):
+        env.server.fault(op=op, action="chunked", count=10)
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/chunk", "--threshold", "300K", "--part-size", "100K")
+    check(rc == 0, f"chunked ListParts/Complete: {err.strip()}")
+    check(parts_sent(env.server.log()) == [5, 6, 7, 8, 9], f"re-sent {parts_sent(env.server.log())}")
+    env.server.reset()
+    env.server.fault(op="GetObject", action="chunked")
+    dest = os.path.join(env.workdir, "chunk-got")
+    rc, _, err = env.run("get", "oss://bkt-e2e/chunk", dest)
+    check(rc == 0 and md5_file(dest) == md5_file(path), f"chunked GetObject: {err.strip()}")
+    env.server.reset()
+    env.server.fault(op="PutObject", action="chunked")
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/chunk", "--header", "x-oss-forbid-overwrite: true")
+    check(rc != 0 and "FileAlreadyExists" in err, f"chunked error reply: {err!r}")
+    check([e["fault"] for e in env.server.log()] == ["chunked"], "the error reply was not chunked")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_e2e.py PATH-TO-OSSUP", file=sys.stderr)
