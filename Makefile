@@ -48,10 +48,13 @@ $(B)/asan/test_unit: tests/test_unit.c oss_resumable.h
 deps:
 	@tests/deps.sh cc gcc clang g++ $(PYTHON)
 
-# The header must also compile as C++ (one implementation unit).
+# The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
 	@mkdir -p $(B)
 	g++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c examples/ossup.c -o $(B)/ossup-cpp.o
+	$(CC) $(WARN) -c tests/static_tu.c -o $(B)/static_a.o
+	$(CC) $(WARN) -DTU_MAIN -c tests/static_tu.c -o $(B)/static_b.o
+	$(CC) $(B)/static_a.o $(B)/static_b.o -o $(B)/static_tu $(LDLIBS) && $(B)/static_tu
 
 unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
 	$(B)/gcc/test_unit tests

@@ -46,13 +46,14 @@
 
    MEMORY
        One block per upload for the part table (64 bytes per part, at most 10,000 parts)
-       and per worker: the I/O buffer (buffer_size, default 64 KiB), a 16 KiB request-head
-       and signing scratch, and a 64 KiB response-body buffer. Nothing is allocated per
-       part or per request.
+       and one per worker: the I/O buffer (buffer_size, default 64 KiB, at least 20 KiB),
+       a 16 KiB request-head and signing scratch, and a 64 KiB response-body buffer.
+       Nothing is allocated per part or per request.
 
    THREADS
-       Distinct ossr_upload() calls are independent (no global state). The progress and log
-       callbacks are called from worker threads, one at a time (under the upload's lock).
+       Distinct ossr_upload() calls are independent (the only process-wide data is the
+       CRC-64 table, built once and constant after). The progress and log callbacks are
+       called from worker threads, one call at a time each.
        Two concurrent uploads of the same file to the same key share one checkpoint name;
        do not run them at once.
 
@@ -201,7 +202,7 @@ typedef struct ossr_options {
     int connect_timeout_ms;        /* 0: 60000 */
     int io_timeout_ms;             /* per send/recv; 0: 60000 */
     int max_attempts;              /* tries per request for retryable failures, 0: 3 */
-    size_t buffer_size;            /* per-worker I/O buffer, 0: 64 KiB (min 4 KiB) */
+    size_t buffer_size;            /* per-worker I/O buffer, 0: 64 KiB (min 20 KiB, max 16 MiB) */
 } ossr_options;
 
 /* What happened. Filled by ossr_upload()/ossr_download() on success and failure. */
@@ -405,7 +406,7 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #  define OSSR__PRIVATE static
 #endif
 #ifdef OSS_RESUMABLE_STATIC
-#  define OSSR__DEF static
+#  define OSSR__DEF OSSR__PRIVATE
 #else
 #  define OSSR__DEF
 #endif
@@ -454,6 +455,12 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #endif
 #ifndef O_CLOEXEC
 #  define O_CLOEXEC 0
+#endif
+#ifndef SOCK_CLOEXEC
+#  define SOCK_CLOEXEC 0     /* then FD_CLOEXEC is set with fcntl after socket() */
+#endif
+#ifndef O_NOFOLLOW
+#  define O_NOFOLLOW 0
 #endif
 
 typedef int ossr__socket;
@@ -1042,16 +1049,13 @@ OSSR__PRIVATE void ossr__sb_base64(ossr__sb *b, const unsigned char *d, size_t n
 
 /* >>crc64 --------------------------------------------------------------------------- */
 /* CRC-64/XZ (reflected polynomial 0xC96C5795D7870F42, init and xorout all ones), the
-   checksum OSS reports in x-oss-hash-crc64ecma. Slicing-by-8 over tables built once;
-   the tables are constant after the first build, so a race to build them writes the
-   same values. */
+   checksum OSS reports in x-oss-hash-crc64ecma. Slicing-by-8 over tables built exactly
+   once per process (pthread_once / InitOnce), constant from then on. */
 #define OSSR__CRC64_POLY 0xC96C5795D7870F42ull
 static uint64_t ossr__crc64_tab[8][256];
-static volatile int ossr__crc64_ready;
 
-OSSR__PRIVATE void ossr__crc64_init(void) {
+static void ossr__crc64_build(void) {
     int i, k;
-    if (ossr__crc64_ready) return;
     for (i = 0; i < 256; i++) {
         uint64_t c = (uint64_t)i;
         for (k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ OSSR__CRC64_POLY : c >> 1;
@@ -1061,8 +1065,24 @@ OSSR__PRIVATE void ossr__crc64_init(void) {
         for (k = 1; k < 8; k++)
             ossr__crc64_tab[k][i] = (ossr__crc64_tab[k - 1][i] >> 8) ^
                                     ossr__crc64_tab[0][ossr__crc64_tab[k - 1][i] & 0xff];
-    ossr__crc64_ready = 1;
 }
+#if OSSR__THREADS == 1
+static pthread_once_t ossr__crc64_once = PTHREAD_ONCE_INIT;
+OSSR__PRIVATE void ossr__crc64_init(void) { pthread_once(&ossr__crc64_once, ossr__crc64_build); }
+#elif OSSR__THREADS == 2
+static INIT_ONCE ossr__crc64_once = INIT_ONCE_STATIC_INIT;
+static BOOL CALLBACK ossr__crc64_once_fn(PINIT_ONCE once, PVOID param, PVOID *ctx) {
+    (void)once; (void)param; (void)ctx;
+    ossr__crc64_build();
+    return TRUE;
+}
+OSSR__PRIVATE void ossr__crc64_init(void) { InitOnceExecuteOnce(&ossr__crc64_once, ossr__crc64_once_fn, NULL, NULL); }
+#else
+static int ossr__crc64_ready;   /* no threads: no race */
+OSSR__PRIVATE void ossr__crc64_init(void) {
+    if (!ossr__crc64_ready) { ossr__crc64_build(); ossr__crc64_ready = 1; }
+}
+#endif
 OSSR__DEF uint64_t ossr_crc64(uint64_t crc, const void *data, size_t len) {
     const unsigned char *p = (const unsigned char *)data;
     ossr__crc64_init();
@@ -1388,6 +1408,7 @@ OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, ui
     int r = ossr_xml_text(xml, len, tag, t, sizeof t);
     if (r <= 0) return r;
     b = strlen(t);
+    if (b >= sizeof t - 1) return OSSR_E_CORRUPT;   /* too long to be a number: maybe cut */
     while (a < b && (t[a] == ' ' || t[a] == '\n' || t[a] == '\r' || t[a] == '\t')) a++;
     while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\n' || t[b - 1] == '\r' || t[b - 1] == '\t')) b--;
     return ossr__parse_u64(t + a, b - a, v) == 0 ? 1 : OSSR_E_CORRUPT;
@@ -1734,6 +1755,7 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port,
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol), fl, one = 1;
         struct timeval tv;
         if (fd < 0) { *os_err = errno; continue; }
+        if (SOCK_CLOEXEC == 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
         fl = fcntl(fd, F_GETFL, 0);
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -1815,16 +1837,18 @@ typedef struct ossr__ctx {
     char abs_path[PATH_MAX];
     /* shared upload state, under lock */
     ossr__mutex lock;
+    ossr__mutex log_lock;        /* log callbacks one at a time (taken inside lock, never around it) */
     uint64_t progress_done;
     uint64_t progress_total;
-    volatile int stop;           /* a hard error or a cancel: start no new part */
-    int cancelled;
+    int stop;                    /* a hard error or a cancel: start no new part (under lock) */
+    int cancelled;               /* under lock */
     ossr_status *st;             /* the caller's status (never NULL inside) */
     ossr_result first_error;
     /* multipart */
     uint64_t part_size;
     uint32_t part_count;
     uint32_t next_part;          /* index of the next pending part to consider */
+    uint32_t max_listed;         /* highest part number ListParts showed */
     ossr__part *parts;
     char upload_id[128];
     /* checkpoint */
@@ -1875,6 +1899,7 @@ typedef struct ossr__req {
     ossr__gen_fn gen;
     void *gen_user;
     int progress;                 /* count body bytes as upload progress */
+    int fresh_conn;               /* send on a connection that has carried nothing yet */
     int check_crc;                /* compare the body's CRC-64 with the reply's */
     int sink;
     int out_fd;                   /* SINK_FILE */
@@ -1894,7 +1919,18 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    ossr__lock(&c->log_lock);
     c->o->log(level, line, c->o->log_user);
+    ossr__unlock(&c->log_lock);
+}
+/* Whether the upload is stopping (a hard error or a cancel), and why. */
+OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
+    int stop;
+    ossr__lock(&c->lock);
+    stop = c->stop;
+    if (cancelled) *cancelled = c->cancelled;
+    ossr__unlock(&c->lock);
+    return stop;
 }
 OSSR__PRIVATE void ossr__req_init(ossr__req *q, const char *method, const char *what) {
     memset(q, 0, sizeof *q);
@@ -2071,6 +2107,8 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     ossr_response resp;
     long headlen;
     int e = 0, keep_alive = 0, to_mem;
+    ossr_result send_fail = OSSR_OK;   /* the send failed; the reply may still say why */
+    char send_detail[sizeof w->err.detail];
     uint64_t sent = 0;
 
     *sent_anything = *got_anything = 0;
@@ -2173,13 +2211,18 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         w->fd_used = 0;
     }
     r = ossr__sock_send(w->fd, b.p, b.len, &e);
-    if (r != OSSR_OK) return ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, strerror(e));
     *sent_anything = 1;
+    if (r != OSSR_OK) {
+        ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, strerror(e));
+        goto send_failed;
+    }
     if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
     while (sent < q->body_len) {
         size_t n = (size_t)(q->body_len - sent < c->buffer_size ? q->body_len - sent : c->buffer_size);
-        if (c->stop) {
-            r = ossr__fail(w, c->cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped");
+        int cancelled;
+        if (ossr__stopped(c, &cancelled)) {
+            r = ossr__fail(w, cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped: %s",
+                           cancelled ? "cancelled" : "another part failed");
             goto undo_progress;
         }
         if (q->body_kind == OSSR__BODY_FILE) {
@@ -2200,7 +2243,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         if (r != OSSR_OK) {
             ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
                        (unsigned long long)sent, strerror(e));
-            goto undo_progress;
+            goto send_failed;
         }
         sent += n;
         w->bytes_sent += n;
@@ -2214,6 +2257,15 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         }
     }
 
+    if (0) {
+send_failed:
+        /* A server that refuses a request early (403, 400...) replies and closes before
+           reading the body: the reply explains the failure better than EPIPE does. */
+        if (r != OSSR_E_SEND) goto undo_progress;
+        send_fail = r;
+        memcpy(send_detail, w->err.detail, sizeof send_detail);
+    }
+
     /* the reply head (skipping 1xx) */
     w->io_pos = w->io_len = 0;
     for (;;) {
@@ -2225,23 +2277,23 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             else if ((k = ossr__fill(w)) > 0) { *got_anything = 1; continue; }
             else if (k == 0) r = ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection without a reply to %s", q->what);
             else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ? "timed out" : strerror(w->err.os_error));
-            goto undo_progress;
+            goto reply_failed;
         }
         if (headlen < 0) {
             r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "malformed reply head to %s", q->what);
-            goto undo_progress;
+            goto reply_failed;
         }
         if (resp.status >= 100 && resp.status < 200) { w->io_pos += (size_t)headlen; continue; }
         break;
     }
     w->status = resp.status;
     w->err.http_status = resp.status;
-    keep_alive = resp.minor_version >= 1;
+    keep_alive = resp.minor_version >= 1 && send_fail == OSSR_OK;
     {
         ossr_slice v;
         if (ossr_response_header(&resp, "Connection", &v)) {
             if (ossr__slice_ieq(v, "close")) keep_alive = 0;
-            else if (ossr__slice_ieq(v, "keep-alive")) keep_alive = 1;
+            else if (ossr__slice_ieq(v, "keep-alive") && send_fail == OSSR_OK) keep_alive = 1;
         }
         if (ossr_response_header(&resp, "x-oss-request-id", &v))
             ossr__copy(w->err.request_id, sizeof w->err.request_id, v.ptr, v.len);
@@ -2298,6 +2350,10 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         r = ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what);
         goto undo_progress;
     }
+    if (send_fail != OSSR_OK) {   /* a 2xx to a body that did not all go out is no success */
+        r = send_fail;
+        goto reply_failed;
+    }
     if (q->check_crc && w->has_crc && w->crc != q->body_crc) {
         r = ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was sent", q->what,
                        (unsigned long long)w->crc, (unsigned long long)q->body_crc);
@@ -2305,6 +2361,14 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     }
     return OSSR_OK;
 
+reply_failed:
+    if (send_fail != OSSR_OK) {   /* no usable reply: report the send failure itself */
+        r = send_fail;
+        w->err.result = r;
+        memcpy(w->err.detail, send_detail, sizeof send_detail);
+        w->err.http_status = 0;
+        ossr__close_conn(w);
+    }
 undo_progress:
     if (q->progress && sent) { ossr__lock(&c->lock); c->progress_done -= sent; ossr__unlock(&c->lock); }
     if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !keep_alive)
@@ -2313,39 +2377,39 @@ undo_progress:
 }
 
 /* Sends a request, retrying what ossr_result_is_retryable() allows with capped
-   exponential back-off and full jitter. A kept-alive connection the server had closed
-   is reopened at once without counting an attempt. */
+   exponential back-off and full jitter. A kept-alive connection that the server had
+   already closed is reopened at once without counting an attempt, but only when that
+   cannot repeat a non-idempotent request (POST) the server may have carried out. */
 OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
-    int attempt = 0;
+    int attempt = 0, post = strcmp(q->method, "POST") == 0;
     unsigned seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms();
+    if (q->fresh_conn && w->fd_used) ossr__close_conn(w);
     for (;;) {
-        int was_used = w->fd != OSSR__BAD_SOCKET && w->fd_used, sent, got;
+        int was_used = w->fd != OSSR__BAD_SOCKET && w->fd_used, sent, got, cancelled, cap, ms;
+        char why[300];
         ossr_result r = ossr__http_once(w, q, &sent, &got);
         if (r == OSSR_OK) return r;
-        if (c->stop) return c->cancelled ? OSSR_E_CANCELLED : r;
-        if (was_used && !got && (r == OSSR_E_SEND || r == OSSR_E_RECV)) {
+        if (ossr__stopped(c, &cancelled)) return cancelled ? OSSR_E_CANCELLED : r;
+        if (was_used && !got && (r == OSSR_E_SEND || r == OSSR_E_RECV) && (!post || !sent)) {
             ossr__close_conn(w);      /* stale keep-alive connection */
             continue;
         }
         if (++attempt >= c->max_attempts ||
             !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
             return r;
-        {
-            int cap = 200 << (attempt < 5 ? attempt : 5), ms;
-            if (cap > 5000) cap = 5000;
-            seed = seed * 1103515245u + 12345u;
-            ms = (int)((seed >> 8) % (unsigned)cap);
-            char why[300];
-            if (r == OSSR_E_SERVER)
-                snprintf(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
-            else
-                snprintf(why, sizeof why, "%s", w->err.detail);
-            ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
-                      q->what, q->part_number ? " part " : "", q->part_number, why, ms,
-                      attempt + 1, c->max_attempts);
-            while (ms > 0 && !c->stop) { ossr__sleep_ms(ms > 100 ? 100 : ms); ms -= 100; }
-        }
+        cap = 200 << (attempt < 5 ? attempt : 5);
+        if (cap > 5000) cap = 5000;
+        seed = seed * 1103515245u + 12345u;
+        ms = (int)((seed >> 8) % (unsigned)cap);
+        if (r == OSSR_E_SERVER)
+            snprintf(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
+        else
+            snprintf(why, sizeof why, "%s", w->err.detail);
+        ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
+                  q->what, q->part_number ? " part " : "", q->part_number, why, ms,
+                  attempt + 1, c->max_attempts);
+        while (ms > 0 && !ossr__stopped(c, NULL)) { ossr__sleep_ms(ms > 100 ? 100 : ms); ms -= 100; }
     }
 }
 
@@ -2563,6 +2627,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
                   o->region[i] == '-'))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "region '%s' is not a region id such as "
                                         "cn-hangzhou", o->region);
+    if (o->header_count > 40)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "at most 40 user headers (%u given)", (unsigned)o->header_count);
     for (i = 0; i < o->header_count; i++) {
         const char *n = o->headers[i].name, *v = o->headers[i].value;
         size_t k;
@@ -2625,7 +2691,13 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (c->buffer_size < OSSR__RESP_HEAD_MAX + 4096) c->buffer_size = OSSR__RESP_HEAD_MAX + 4096;
     if (c->buffer_size > (16u << 20)) c->buffer_size = 16u << 20;
     ossr__mutex_init(&c->lock);
+    ossr__mutex_init(&c->log_lock);
     return OSSR_OK;
+}
+/* Undoes a successful ossr__setup. */
+OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
+    ossr__mutex_destroy(&c->lock);
+    ossr__mutex_destroy(&c->log_lock);
 }
 
 OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
@@ -2712,9 +2784,9 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     if (c->o->checkpoint_dir && *c->o->checkpoint_dir) snprintf(dir, sizeof dir, "%s", c->o->checkpoint_dir);
     else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) snprintf(dir, sizeof dir, "%s/.oss-resumable", home);
     else snprintf(dir, sizeof dir, ".oss-resumable");   /* no home at all: the working directory */
-    if (ossr__mkdirs(dir) != 0) {
+    if (ossr__mkdirs(dir) != 0 || access(dir, W_OK | X_OK) != 0) {
         c->st->os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot create the checkpoint directory %s: %s", dir, strerror(errno));
+        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot use the checkpoint directory %s: %s", dir, strerror(errno));
     }
     ossr__hash_init(&h, OSSR__SHA256);
     ossr__hash_update(&h, c->endpoint_norm, strlen(c->endpoint_norm) + 1);
@@ -2749,7 +2821,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     long hl;
     ssize_t n;
     uint64_t off;
-    int fd = open(c->ckpt_path, O_RDONLY | O_CLOEXEC);
+    int fd = open(c->ckpt_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     *completing = 0;
     old_id[0] = 0;
     if (fd < 0) return OSSR__CKPT_NONE;
@@ -2794,7 +2866,9 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     }
     close(fd);
     c->ckpt_end = off;   /* a torn last slot is overwritten by the next one */
-    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_CLOEXEC);
+    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (c->ckpt_fd < 0)
+        ossr__log(c, OSSR_LOG_WARN, "cannot update the checkpoint %s: %s", c->ckpt_path, strerror(errno));
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
@@ -2818,7 +2892,8 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     n = ossr_checkpoint_encode(&k, buf, sizeof buf);
     if (!n) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint record too large (path or key too long)");
     snprintf(tmp, sizeof tmp, "%s.tmp", c->ckpt_path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(tmp);   /* a leftover of a crash; never follow a link planted under this name */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || ossr__file_write_all(fd, buf, n, 0) != 0 || fsync(fd) != 0) {
         int e = errno;
         if (fd >= 0) { close(fd); unlink(tmp); }
@@ -2835,7 +2910,10 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     snprintf(dir, sizeof dir, "%s", c->ckpt_path);
     slash = strrchr(dir, '/');
     if (slash) { *slash = 0; ossr__sync_dir(dir[0] ? dir : "/"); }
-    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_CLOEXEC);
+    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (c->ckpt_fd < 0)
+        ossr__log(c, OSSR_LOG_WARN, "cannot reopen the checkpoint %s: %s; finished parts will be found with "
+                  "ListParts instead", c->ckpt_path, strerror(errno));
     c->ckpt_end = n;
     return OSSR_OK;
 }
@@ -2865,6 +2943,7 @@ OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     int x;
     size_t i;
     ossr__req_init(&q, "POST", "InitiateMultipartUpload");
+    q.fresh_conn = 1;     /* never lose its reply to a stale connection: a second Initiate leaves an orphan */
     ossr__req_query(&q, "uploads", "");
     if (c->o->sequential) ossr__req_query(&q, "sequential", "");
     ossr__object_headers(c, &q);
@@ -2889,12 +2968,16 @@ OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char 
     if (ossr__is_code(w, r, "NoSuchUpload")) return OSSR_OK;
     return r;
 }
-/* HEAD the object: 1 when it has exactly the file's size and the expected CRC-64. */
-OSSR__PRIVATE int ossr__object_matches(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
+/* HEAD the object: 1 when it has exactly the file's size and the expected CRC-64, 0 when
+   it is absent or different, -1 when the HEAD itself failed (w->err says why): then
+   nobody knows, and nothing may be thrown away. */
+OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
     ossr__req q;
+    ossr_result r;
     ossr__req_init(&q, "HEAD", "HeadObject");
     ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-    if (ossr__http(w, &q) != OSSR_OK) return 0;
+    r = ossr__http(w, &q);
+    if (r != OSSR_OK) return r == OSSR_E_SERVER && w->err.http_status == 404 ? 0 : -1;
     if (w->has_length && w->content_length == c->fid.size && w->has_crc && w->crc == crc) {
         ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
         return 1;
@@ -2964,6 +3047,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             if (rs != 1 || re != 1 || has_crc < 0 ||
                 ossr_xml_text(part.ptr, part.len, "ETag", etag, sizeof etag) != 1)
                 return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply has a malformed <Part>");
+            if (num > c->max_listed && num <= OSSR__MAX_PARTS) c->max_listed = (uint32_t)num;
             if (num == 0 || num > c->part_count) continue;
             idx = (uint32_t)num - 1;
             pt = &c->parts[idx];
@@ -3128,10 +3212,16 @@ OSSR__PRIVATE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t
     r = ossr__http(w, &q);
     if (ossr__is_code(w, r, "NoSuchUpload")) {
         ossr_status saved = w->err;
-        if (ossr__object_matches(c, w, whole_crc)) {
+        int m = ossr__object_check(c, w, whole_crc);
+        if (m == 1) {
             ossr__log(c, OSSR_LOG_WARN, "the reply to CompleteMultipartUpload was lost; the object is in "
                       "place with the right size and CRC-64");
             return OSSR_OK;
+        }
+        if (m < 0) {   /* keep the checkpoint: the next call asks again */
+            snprintf(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and HeadObject "
+                     "could not check the object", c->upload_id);
+            return w->err.result;
         }
         w->err = saved;
     }
@@ -3157,11 +3247,11 @@ OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
            now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
 }
 /* The multipart path: find or start the upload, send what is missing, complete. */
-OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw) {
+OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     char old_id[128], reason[160];
-    int completing = 0, restarts = 0, state, i, pending;
+    int completing = 0, restarts = 0, state, i, pending, nw, m;
     uint64_t completing_crc = 0, whole, done;
     uint32_t k;
     ossr_result r;
@@ -3178,6 +3268,7 @@ OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw
 restart:
     memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
     c->next_part = 0;
+    c->max_listed = 0;
     c->stop = 0;
     c->first_error = OSSR_OK;
     c->upload_id[0] = 0;
@@ -3189,8 +3280,7 @@ restart:
     } else if (state == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
                   c->ckpt_path, reason, old_id);
-        r = ossr__abort(c, w, old_id);
-        if (r != OSSR_OK)
+        if (ossr__abort(c, w, old_id) != OSSR_OK)
             ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
                       "lifecycle rule removes it", old_id, w->err.detail);
         unlink(c->ckpt_path);
@@ -3200,22 +3290,44 @@ restart:
         ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
         r = ossr__list_parts(c, w);
         if (ossr__is_code(w, r, "NoSuchUpload")) {
-            if (completing && ossr__object_matches(c, w, completing_crc)) {
+            m = completing ? ossr__object_check(c, w, completing_crc) : 0;
+            if (m == 1) {
                 ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
                           "the right size and CRC-64", c->upload_id);
                 ossr__ckpt_remove(c);
                 st->crc64 = completing_crc;
                 return OSSR_OK;
             }
+            if (m < 0) {   /* Complete was sent, the upload is gone, the object unchecked: keep all */
+                snprintf(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and "
+                         "HeadObject could not check the object", c->upload_id);
+                ossr__set_error(c, w, w->err.result);
+                return w->err.result;
+            }
             ossr__log(c, OSSR_LOG_WARN, "upload %s no longer exists on the server; starting over", c->upload_id);
             ossr__ckpt_remove(c);
-            memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
-            st->parts_reused = 0;
-            state = OSSR__CKPT_NONE;
+            goto restart_fresh;
         } else if (r != OSSR_OK) {
             ossr__set_error(c, w, r);
             return r;
         }
+        if (c->o->sequential) {   /* a sequential upload cannot fill a gap below a stored part */
+            for (k = 0; k < c->part_count && c->parts[k].state == OSSR__PART_DONE; k++) {}
+            if (k < c->part_count && k + 1 < c->max_listed) {
+                ossr__log(c, OSSR_LOG_WARN, "sequential upload %s lacks part %u below part %u; aborting it and "
+                          "starting over", c->upload_id, k + 1, c->max_listed);
+                if (ossr__abort(c, w, c->upload_id) != OSSR_OK)
+                    ossr__log(c, OSSR_LOG_WARN, "could not abort upload %s", c->upload_id);
+                ossr__ckpt_remove(c);
+                goto restart_fresh;
+            }
+        }
+    }
+    if (0) {
+restart_fresh:
+        memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
+        st->parts_reused = 0;
+        state = OSSR__CKPT_NONE;
     }
     if (state != OSSR__CKPT_MATCH) {
         r = ossr__initiate(c, w);
@@ -3239,19 +3351,15 @@ restart:
     }
     c->progress_done = done;
     c->progress_total = c->fid.size;
-    if (c->o->progress && done && c->o->progress(done, c->fid.size, c->o->progress_user)) {
-        c->cancelled = 1;
-        st->result = c->first_error = OSSR_E_CANCELLED;
-        snprintf(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
-        return OSSR_E_CANCELLED;
-    }
-    if (nw > pending) nw = pending > 0 ? pending : 1;
-    if (pending) {
+    if (c->o->progress && done && c->o->progress(done, c->fid.size, c->o->progress_user))
+        c->stop = c->cancelled = 1;
+    nw = nw_max < pending ? nw_max : (pending > 0 ? pending : 1);
+    if (pending && !c->stop) {
         int failed = ossr__run_workers(ossr__part_worker, ws, sizeof *ws, nw);
         if (failed) ossr__log(c, OSSR_LOG_WARN, "%d worker threads could not start", failed);
     }
     st->parts_uploaded = 0;
-    for (i = 0; i < nw; i++) st->parts_uploaded += ws[i].parts_uploaded;
+    for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
     if (c->first_error != OSSR_OK) {
         if (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "NoSuchUpload") && restarts++ == 0) {
             ossr__log(c, OSSR_LOG_WARN, "upload %s vanished from the server; starting over", c->upload_id);
@@ -3260,6 +3368,11 @@ restart:
             goto restart;
         }
         return c->first_error;
+    }
+    if (c->cancelled) {   /* a cancel on a part's last byte leaves no error, but parts unsent */
+        st->result = c->first_error = OSSR_E_CANCELLED;
+        snprintf(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+        return OSSR_E_CANCELLED;
     }
     if (!ossr__file_unchanged(c)) {
         st->result = OSSR_E_FILE_CHANGED;
@@ -3292,7 +3405,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
     ossr__worker *ws = NULL;
-    int nw = 1, i, multipart;
+    int nw = 1, i, multipart = 0;
     uint64_t threshold;
     ossr_result r;
     if (!status) status = &local;
@@ -3317,6 +3430,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     if (multipart) {
         nw = o->num_threads > 0 ? o->num_threads : 1;
         if (nw > 64) nw = 64;
+        if (o->sequential) nw = 1;   /* OSS refuses a part below one it already has */
 #ifdef OSSR_NO_THREADS
         nw = 1;
 #endif
@@ -3324,6 +3438,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ws = (ossr__worker *)OSSR_MALLOC(sizeof(ossr__worker) * (size_t)nw);
     if (!ws) { r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for workers"); goto done; }
     memset(ws, 0, sizeof(ossr__worker) * (size_t)nw);
+    for (i = 0; i < nw; i++) ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
     for (i = 0; i < nw; i++)
         if (ossr__worker_init(&ws[i], &c) != OSSR_OK) {
             r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for worker buffers");
@@ -3338,10 +3453,9 @@ done:
     if (c.parts) OSSR_FREE(c.parts);
     if (c.ckpt_fd >= 0) close(c.ckpt_fd);
     ossr__file_close(c.fd);
-    ossr__mutex_destroy(&c.lock);
+    ossr__teardown(&c);
     if (r == OSSR_OK) ossr__clear_error(status);
     status->result = r;
-    if (!multipart || r != OSSR_OK) {}
     return r;
 }
 
@@ -3359,17 +3473,18 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     r = ossr__setup(&c, o, status);
     if (r != OSSR_OK) return r;
     snprintf(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         status->os_error = errno;
         r = ossr__setup_fail(&c, OSSR_E_WRITE, "cannot create %s: %s", tmp, strerror(errno));
-        ossr__mutex_destroy(&c.lock);
+        ossr__teardown(&c);
         return r;
     }
     if (ossr__worker_init(&w, &c) != OSSR_OK) {
         close(fd); unlink(tmp);
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
-        ossr__mutex_destroy(&c.lock);
+        ossr__teardown(&c);
         return r;
     }
     ossr__req_init(&q, "GET", "GetObject");
@@ -3393,7 +3508,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     }
     status->bytes_sent = w.bytes_sent;
     ossr__worker_free(&w);
-    ossr__mutex_destroy(&c.lock);
+    ossr__teardown(&c);
     status->result = r;
     return r;
 }

@@ -42,6 +42,7 @@ static void usage(FILE *f) {
         "  --threshold SIZE       files this large or larger go multipart (default 10M)\n"
         "  --checkpoint-dir DIR   where resume records live (default ~/.oss-resumable)\n"
         "  --header 'Name: value' extra header (Content-Type, x-oss-meta-*, x-oss-object-acl, ...)\n"
+        "  --sequential           parts in ascending order (the object gets a Content-MD5)\n"
         "  --attempts N           tries per request on retryable failures (default 3)\n"
         "  --timeout SECONDS      connect and I/O timeout (default 60)\n"
         "  --quiet                no progress bar or messages, errors only\n"
@@ -158,6 +159,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(opt, "--cname")) { o.addressing = OSSR_ADDR_CNAME; takes = 0; }
         else if (!strcmp(opt, "--quiet")) { quiet = 1; takes = 0; }
         else if (!strcmp(opt, "--verbose")) { verbose = 1; takes = 0; }
+        else if (!strcmp(opt, "--sequential")) { o.sequential = 1; takes = 0; }
         else if (!val) return fail_usage("option needs a value", opt);
         else if (!strcmp(opt, "--endpoint")) o.endpoint = val;
         else if (!strcmp(opt, "--region")) o.region = val;

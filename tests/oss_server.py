@@ -973,11 +973,12 @@ class OSSHandler(BaseHTTPRequestHandler):
         resp = None
         fault = None
         self.current_fault = None
+        self.early_reply = False
         try:
             try:
                 resp, fault = self.handle_oss(raw_path, raw_query)
             except OSSError as err:
-                if self.has_body_framing():
+                if self.has_body_framing() and not self.early_reply:
                     self.drain_body()
                 resp = self.error_response(err)
                 if self.current_fault and self.current_fault["action"] == "chunked":
@@ -995,6 +996,13 @@ class OSSHandler(BaseHTTPRequestHandler):
                 raise DropConnection(rst=bool(fault.get("rst", False)))
             self._finish_log(resp.status, resp.code)
             self.send_reply(resp)
+            if self.early_reply:
+                self.wfile.flush()
+                try:
+                    self.connection.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                time.sleep(0.5)
         except DropConnection as drop:
             self._finish_log(resp.status if resp else 0, resp.code if resp else None)
             self.abort_connection(drop.rst)
@@ -1236,7 +1244,11 @@ class OSSHandler(BaseHTTPRequestHandler):
             if action == "status":
                 status = int(fault.get("status", 500))
                 code = fault.get("code") or ("ServiceUnavailable" if status == 503 else "InternalError")
-                self.drain_body()
+                if fault.get("early"):      # reply before reading the body, then hang up
+                    self.early_reply = True
+                    self.close_connection = True
+                else:
+                    self.drain_body()
                 raise OSSError(status, code, fault.get("message", "Injected fault."))
             if action == "no_such_upload":
                 self.drain_body()

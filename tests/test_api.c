@@ -75,6 +75,25 @@ static int file_contains(const char *path, const char *needle) {
     }
     return 0;
 }
+/* Whether a checkpoint file holds the slot that marks a sent Complete. */
+static int checkpoint_has_completing(const char *path) {
+    static unsigned char buf[1 << 20];
+    FILE *f = fopen(path, "rb");
+    size_t n, off;
+    ossr_checkpoint k;
+    long head;
+    int found = 0;
+    if (!f) return 0;
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    head = ossr_checkpoint_decode(buf, n, &k);
+    if (head <= 0) return 0;
+    for (off = (size_t)head; off + OSSR_CKPT_SLOT <= n; off += OSSR_CKPT_SLOT) {
+        ossr_checkpoint_part p;
+        if (ossr_checkpoint_decode_part(buf + off, &p) && p.number == OSSR_CKPT_COMPLETING) found = 1;
+    }
+    return found;
+}
 static int same_files(const char *a, const char *b) {
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
     int ca, cb, same = fa && fb;
@@ -131,6 +150,24 @@ int main(int argc, char **argv) {
     CHECK(st.upload_id[0] != 0, "no upload id in the status");
     CHECK(!file_contains(st.checkpoint_path, SECRET) && !file_contains(st.checkpoint_path, "test-ak"),
           "a credential is in the checkpoint");
+
+    /* 1b. a cancel on the last byte of a part: no Complete, no COMPLETING mark */
+    {
+        ossr_options o2 = o;
+        progress_log pl2;
+        memset(&pl2, 0, sizeof pl2);
+        pl2.cancel_at = 2 * o.part_size;       /* the last chunk of part 2 */
+        o2.num_threads = 1;
+        o2.key = "api/cancel-boundary.bin";
+        o2.progress_user = &pl2;
+        r = ossr_upload(&o2, &st);
+        CHECK(r == OSSR_E_CANCELLED, "boundary cancel: %s", ossr_status_format(&st, line, sizeof line));
+        CHECK(!checkpoint_has_completing(st.checkpoint_path), "a COMPLETING mark after a cancel");
+        pl2.cancel_at = 0;
+        r = ossr_upload(&o2, &st);
+        CHECK(r == OSSR_OK && st.parts_reused == 2, "boundary resume: reused %u, %s", st.parts_reused,
+              ossr_status_format(&st, line, sizeof line));
+    }
 
     /* 2. the next call resumes and reports progress from where it was */
     memset(&pl, 0, sizeof pl);

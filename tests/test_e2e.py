@@ -624,6 +624,31 @@ def chunked_replies(env):
     check([e["fault"] for e in env.server.log()] == ["chunked"], "the error reply was not chunked")
 
 
+@case
+def sequential_upload(env):
+    """--sequential: Initiate carries ?sequential, parts go in order even with --threads 4."""
+    path = env.file("seq", 1200 * KIB, seed=61)
+    env.server.reset()
+    put_ok(env, path, "seq/obj", "--threshold", "300K", "--part-size", "100K", "--threads", "4", "--sequential")
+    log = env.server.log()
+    (i,) = ops(log, "InitiateMultipartUpload")
+    check("sequential" in i["query"], f"initiate query {i['query']}")
+    order = [e["part_number"] for e in ops(log, "UploadPart")]
+    check(order == sorted(order) and len(order) == 12, f"part order {order}")
+
+
+@case
+def early_error_reply(env):
+    """The server refuses a large PutObject before reading its body and hangs up: the
+    error line names the server's code (not a broken pipe), and nothing is retried."""
+    path = env.file("early", 20 * 1024 * KIB, seed=71)
+    env.server.reset()
+    env.server.fault(op="PutObject", action="status", status=403, code="AccessDenied", early=True, count=10)
+    rc, _, err = env.run("put", path, "oss://bkt-e2e/early", "--threshold", "100M")
+    check(rc != 0 and "AccessDenied" in err and "403" in err, f"early reply lost: {err!r}")
+    check(len(ops(env.server.log(), "PutObject")) == 1, "a refused request was retried")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_e2e.py PATH-TO-OSSUP", file=sys.stderr)

@@ -2062,6 +2062,27 @@ static void test_results(void) {
 }
 
 /* ================================================================================== */
+/* The numeric element reader used for PartNumber, Size and HashCrc64ecma: trimmed,
+   strict, and never a prefix of a value too long for its buffer. */
+static void test_xml_numbers(void) {
+    static const char *ok = "<P><Size>  10485760 </Size><N>\n42\t</N><Max>18446744073709551615</Max></P>";
+    static const char *padded = "<P><Size>                      10485760123</Size></P>";
+    static const char *bad[] = {"<P><Size>12a</Size></P>", "<P><Size></Size></P>", "<P><Size>-1</Size></P>",
+                                "<P><Size>18446744073709551616</Size></P>", "<P><Size>1 2</Size></P>"};
+    uint64_t v = 0;
+    size_t i;
+    CHECK_I(ossr__xml_u64(ok, strlen(ok), "Size", &v), 1);
+    CHECK_U(v, 10485760u);
+    CHECK_I(ossr__xml_u64(ok, strlen(ok), "N", &v), 1);
+    CHECK_U(v, 42u);
+    CHECK_I(ossr__xml_u64(ok, strlen(ok), "Max", &v), 1);
+    CHECK(v == UINT64_MAX);
+    CHECK_I(ossr__xml_u64(ok, strlen(ok), "Absent", &v), 0);
+    CHECK(ossr__xml_u64(padded, strlen(padded), "Size", &v) < 0);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(ossr__xml_u64(bad[i], strlen(bad[i]), "Size", &v) < 0);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests";
     test_json_reader();
@@ -2075,6 +2096,7 @@ int main(int argc, char **argv) {
     test_urlenc();
     test_response();
     test_xml();
+    test_xml_numbers();
     test_checkpoint();
     test_results();
     printf("unit: %ld passed, %ld failed\n", g_pass, g_fail);
