@@ -9,7 +9,7 @@ PYTHON  ?= python3
 WARN     = -std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wundef -Wcast-qual
 OPT     ?= -O2 -g
-LDLIBS   = -lpthread
+LDLIBS   = -lbearssl -lpthread
 B        = build
 
 .PHONY: all test demo clean deps unit e2e cpp
@@ -32,21 +32,21 @@ $(B)/%/test_api: tests/test_api.c oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_api.c -o $@ $(LDLIBS)
 
-# OSSR_NO_THREADS: the same engine with one worker and no thread library.
-$(B)/nothreads/ossup: examples/ossup.c oss_resumable.h
+# The smallest build: OSSR_NO_THREADS and OSSR_NO_TLS (one worker, http:// only, no BearSSL).
+$(B)/minimal/ossup: examples/ossup.c oss_resumable.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS examples/ossup.c -o $@
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS examples/ossup.c -o $@
 
-$(B)/nothreads/test_api: tests/test_api.c oss_resumable.h
+$(B)/minimal/test_api: tests/test_api.c oss_resumable.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS tests/test_api.c -o $@
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS tests/test_api.c -o $@
 
 $(B)/asan/test_unit: tests/test_unit.c oss_resumable.h
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
 
 deps:
-	@tests/deps.sh cc gcc clang g++ $(PYTHON)
+	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl
 
 # The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
@@ -62,11 +62,11 @@ unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
 	$(B)/asan/test_unit tests
 
 e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
-     $(B)/nothreads/ossup $(B)/nothreads/test_api
+     $(B)/minimal/ossup $(B)/minimal/test_api
 	$(PYTHON) tests/test_oss_server.py
 	OSSR_TEST_API=$(B)/gcc/test_api $(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
 	OSSR_TEST_API=$(B)/clang/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
-	OSSR_TEST_API=$(B)/nothreads/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/nothreads/ossup
+	OSSR_TEST_API=$(B)/minimal/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/minimal/ossup
 
 test: deps
 	$(MAKE) --no-print-directory unit cpp e2e

@@ -1,6 +1,6 @@
 /* oss_resumable.h - resumable multipart upload of a local file to Alibaba Cloud OSS.
    Single-header C99 library; no dependencies beyond the C library and BSD sockets
-   (BearSSL for https:// arrives through the transport seam, see >>transport).
+   and BearSSL for https:// (link -lbearssl; or build with OSSR_NO_TLS for http:// only).
 
    WHAT IT DOES
        ossr_upload() sends one local file to oss://BUCKET/KEY. Files below the threshold
@@ -17,7 +17,8 @@
        In exactly one .c file, with this header as the first include:
            #define OSS_RESUMABLE_IMPLEMENTATION
            #include "oss_resumable.h"
-       Elsewhere include it plainly. Link with -lpthread (not needed with OSSR_NO_THREADS).
+       Elsewhere include it plainly. Link with -lbearssl (not with OSSR_NO_TLS) and
+       -lpthread (not with OSSR_NO_THREADS); Debian: apt-get install libbearssl-dev.
 
    QUICK START
        ossr_options o;
@@ -110,6 +111,7 @@ extern "C" {
     X(OSSR_E_CHECKPOINT,       -23, "checkpoint could not be written") \
     X(OSSR_E_THREAD,           -24, "could not start a worker thread") \
     X(OSSR_E_WRITE,            -25, "local file could not be written") \
+    X(OSSR_E_NO_ENTROPY,       -26, "no entropy source for TLS (set ossr_options.entropy)") \
     X(OSSR_E_RESOLVE,          -40, "host name could not be resolved") \
     X(OSSR_E_CONNECT,          -41, "could not connect to the server") \
     X(OSSR_E_SEND,             -42, "connection failed while sending") \
@@ -117,6 +119,9 @@ extern "C" {
     X(OSSR_E_TIMEOUT,          -44, "network timeout") \
     X(OSSR_E_TLS_UNAVAILABLE,  -45, "https:// endpoint but this build has no TLS") \
     X(OSSR_E_PROTOCOL,         -46, "malformed HTTP reply from the server") \
+    X(OSSR_E_TLS,              -47, "TLS connection failed") \
+    X(OSSR_E_CERT,             -48, "the server's certificate was rejected") \
+    X(OSSR_E_TLS_HANDSHAKE,    -49, "TLS handshake failed") \
     X(OSSR_E_SERVER,           -60, "the server returned an error") \
     X(OSSR_E_BAD_REPLY,        -61, "the server's reply lacks a required field or is malformed") \
     X(OSSR_E_CRC,              -62, "CRC-64 mismatch between sent and stored data") \
@@ -159,6 +164,12 @@ typedef int (*ossr_progress_fn)(uint64_t consumed_bytes, uint64_t total_bytes, v
 enum { OSSR_LOG_DEBUG = 0, OSSR_LOG_INFO = 1, OSSR_LOG_WARN = 2, OSSR_LOG_ERROR = 3 };
 /* Log: one line of text (no newline), never containing the secret or the token. */
 typedef void (*ossr_log_fn)(int level, const char *message, void *user);
+
+/* Clock: seconds since 1970-01-01 UTC (signing dates, certificate validity). */
+typedef int64_t (*ossr_clock_fn)(void *user);
+/* Entropy for TLS on systems without a seeder BearSSL knows: fill buf with len
+   unpredictable bytes; return 0 on success. */
+typedef int (*ossr_entropy_fn)(void *buf, size_t len, void *user);
 
 /* Addressing style (PROTOCOL: virtual-hosted is the normal case). */
 enum {
@@ -203,6 +214,20 @@ typedef struct ossr_options {
     int io_timeout_ms;             /* per send/recv; 0: 60000 */
     int max_attempts;              /* tries per request for retryable failures, 0: 3 */
     size_t buffer_size;            /* per-worker I/O buffer, 0: 64 KiB (min 20 KiB, max 16 MiB) */
+    /* https:// (BearSSL; absent with OSSR_NO_TLS). The certificate is always checked
+       against the host name contacted, unless insecure is set. */
+    const char *ca_file;           /* PEM file of trust anchors. NULL: $SSL_CERT_FILE, else the
+                                      system bundle (/etc/ssl/certs/ca-certificates.crt, ...) */
+    const void *trust_anchors;     /* anchors compiled into the program: a const
+                                      br_x509_trust_anchor array (see README); wins over ca_file */
+    size_t trust_anchor_count;
+    int insecure;                  /* DANGEROUS: nonzero accepts any certificate (logs a warning) */
+    int tls_small_buffer;          /* nonzero: BearSSL's half-duplex 16.3 KiB record buffer instead
+                                      of the 32.7 KiB full-duplex one (constrained devices) */
+    ossr_clock_fn clock;           /* NULL: the system clock */
+    void *clock_user;
+    ossr_entropy_fn entropy;       /* NULL: BearSSL's system seeder (required then) */
+    void *entropy_user;
 } ossr_options;
 
 /* What happened. Filled by ossr_upload()/ossr_download() on success and failure. */
@@ -210,6 +235,7 @@ typedef struct ossr_status {
     ossr_result result;
     int http_status;           /* status of the failing reply, 0 if none */
     int os_error;              /* errno (or equivalent) of a failing system call, 0 if none */
+    int tls_error;             /* BearSSL error code of a failing TLS connection, 0 if none */
     uint32_t part_number;      /* failing part, 0 if not a part */
     char code[64];             /* OSS <Code>, e.g. "NoSuchUpload" */
     char message[256];         /* OSS <Message> */
@@ -419,6 +445,11 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #define OSSR__BODY_CAP   65536u   /* response body (XML) */
 #define OSSR__RESP_HEAD_MAX 16384u
 #define OSSR__LIST_PAGE  100      /* ListParts page: about 25 KB of XML */
+
+#if !defined(OSSR_NO_TLS)
+#  define OSSR__HAVE_TLS 1
+#  include <bearssl.h>
+#endif
 
 #include <string.h>
 #include <stdio.h>
@@ -1810,6 +1841,237 @@ OSSR__PRIVATE long ossr__sock_recv(ossr__socket fd, char *p, size_t cap, int *os
     }
 }
 
+/* >>tls: BearSSL trust anchors, certificate policy, error words ---------------------- */
+#ifdef OSSR__HAVE_TLS
+/* Trust anchors decoded from PEM at run time with BearSSL's PEM and X.509 decoders.
+   One allocation holds the anchor array and, after it, an arena with every anchor's
+   DN and key bytes; it lives as long as the upload. */
+typedef struct ossr__anchors {
+    br_x509_trust_anchor *ta;
+    size_t n;
+    void *block;                    /* owned allocation, NULL for caller anchors */
+    unsigned char *arena;
+    size_t arena_len, arena_cap;
+    int overflow;
+} ossr__anchors;
+
+OSSR__PRIVATE unsigned char *ossr__arena_put(ossr__anchors *a, const void *p, size_t n) {
+    unsigned char *d;
+    if (a->overflow || n > a->arena_cap - a->arena_len) { a->overflow = 1; return NULL; }
+    d = a->arena + a->arena_len;
+    if (n) memcpy(d, p, n);
+    a->arena_len += n;
+    return d;
+}
+static void ossr__pem_collect(void *ctx, const void *p, size_t n) {   /* DER of one object */
+    ossr__sb *der = (ossr__sb *)ctx;
+    ossr__sb_put(der, (const char *)p, n);
+}
+static void ossr__dn_collect(void *ctx, const void *p, size_t n) {
+    ossr__arena_put((ossr__anchors *)ctx, p, n);
+}
+/* Adds the certificate in der[0..n) as an anchor; 0 on success. */
+OSSR__PRIVATE int ossr__anchor_add(ossr__anchors *a, const unsigned char *der, size_t n) {
+    br_x509_decoder_context dc;
+    const br_x509_pkey *pk;
+    br_x509_trust_anchor *ta = &a->ta[a->n];
+    size_t mark = a->arena_len;
+    ta->dn.data = a->arena + a->arena_len;
+    br_x509_decoder_init(&dc, ossr__dn_collect, a);
+    br_x509_decoder_push(&dc, der, n);
+    pk = br_x509_decoder_get_pkey(&dc);
+    if (!pk || a->overflow) { a->arena_len = mark; a->overflow = 0; return -1; }
+    ta->dn.len = a->arena_len - mark;
+    ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+    ta->pkey.key_type = pk->key_type;
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        ta->pkey.key.rsa.n = ossr__arena_put(a, pk->key.rsa.n, pk->key.rsa.nlen);
+        ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+        ta->pkey.key.rsa.e = ossr__arena_put(a, pk->key.rsa.e, pk->key.rsa.elen);
+        ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+    } else if (pk->key_type == BR_KEYTYPE_EC) {
+        ta->pkey.key.ec.curve = pk->key.ec.curve;
+        ta->pkey.key.ec.q = ossr__arena_put(a, pk->key.ec.q, pk->key.ec.qlen);
+        ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+    } else {
+        a->arena_len = mark;
+        return -1;
+    }
+    if (a->overflow) { a->arena_len = mark; a->overflow = 0; return -1; }
+    a->n++;
+    return 0;
+}
+/* Loads every CERTIFICATE of a PEM file as a trust anchor. Returns OSSR_OK, OSSR_E_FILE
+   (unreadable), OSSR_E_CERT (no usable certificate / malformed PEM) or OSSR_E_NOMEM;
+   why gets a sentence. */
+OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, const char *path, char *why, size_t why_cap) {
+    ossr__file_id id;
+    br_pem_decoder_context pc;
+    ossr__sb der;
+    unsigned char *pem = NULL, *derbuf;
+    size_t count = 0, i, pos = 0, bad = 0;
+    int fd = ossr__file_open_read(path), inside = 0;
+    memset(a, 0, sizeof *a);
+    if (fd < 0 || ossr__file_identity(fd, &id) != 0 || id.size > (16u << 20)) {
+        ossr__say(why, why_cap, "cannot read the CA file %s: %s", path, fd < 0 ? strerror(errno) : "not a regular file of at most 16 MiB");
+        ossr__file_close(fd);
+        return OSSR_E_FILE;
+    }
+    pem = (unsigned char *)OSSR_MALLOC((size_t)id.size + 1);
+    if (!pem) { ossr__file_close(fd); return OSSR_E_NOMEM; }
+    if (ossr__file_read_at(fd, pem, (size_t)id.size, 0) != 0) {
+        ossr__say(why, why_cap, "cannot read the CA file %s: %s", path, strerror(errno));
+        ossr__file_close(fd);
+        OSSR_FREE(pem);
+        return OSSR_E_FILE;
+    }
+    ossr__file_close(fd);
+    pem[id.size] = 0;
+    for (i = 0; i + 27 <= (size_t)id.size; i++)
+        if (pem[i] == '-' && memcmp(pem + i, "-----BEGIN CERTIFICATE-----", 27) == 0) count++;
+    if (count == 0) {
+        ossr__say(why, why_cap, "the CA file %s holds no PEM certificate", path);
+        OSSR_FREE(pem);
+        return OSSR_E_CERT;
+    }
+    /* one block [anchors][arena: DNs and keys][DER of the object being decoded]; DER and
+       what is kept of it are never larger than the PEM text */
+    a->block = OSSR_MALLOC(count * sizeof(br_x509_trust_anchor) + 2 * (size_t)id.size + 8);
+    if (!a->block) { OSSR_FREE(pem); return OSSR_E_NOMEM; }
+    a->ta = (br_x509_trust_anchor *)a->block;
+    a->arena = (unsigned char *)a->block + count * sizeof(br_x509_trust_anchor);
+    a->arena_cap = (size_t)id.size;
+    derbuf = a->arena + a->arena_cap;
+    ossr__sb_init(&der, (char *)derbuf, (size_t)id.size + 8);
+    br_pem_decoder_init(&pc);
+    while (pos < (size_t)id.size) {
+        size_t k = br_pem_decoder_push(&pc, pem + pos, (size_t)id.size - pos);
+        pos += k;
+        switch (br_pem_decoder_event(&pc)) {
+        case BR_PEM_BEGIN_OBJ:
+            inside = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
+                     strcmp(br_pem_decoder_name(&pc), "X509 CERTIFICATE") == 0;
+            ossr__sb_init(&der, (char *)derbuf, (size_t)id.size + 8);
+            br_pem_decoder_setdest(&pc, inside ? ossr__pem_collect : NULL, &der);
+            break;
+        case BR_PEM_END_OBJ:
+            if (inside && (der.overflow || a->n == count || ossr__anchor_add(a, derbuf, der.len) != 0)) bad++;
+            inside = 0;
+            break;
+        case BR_PEM_ERROR:
+            ossr__say(why, why_cap, "the CA file %s is not valid PEM", path);
+            OSSR_FREE(pem);
+            OSSR_FREE(a->block);
+            memset(a, 0, sizeof *a);
+            return OSSR_E_CERT;
+        default:
+            break;
+        }
+    }
+    OSSR_FREE(pem);
+    if (a->n == 0) {
+        ossr__say(why, why_cap, "no usable certificate in the CA file %s", path);
+        OSSR_FREE(a->block);
+        memset(a, 0, sizeof *a);
+        return OSSR_E_CERT;
+    }
+    (void)bad;   /* certificates BearSSL cannot use (other key types) are skipped */
+    return OSSR_OK;
+}
+OSSR__PRIVATE void ossr__anchors_free(ossr__anchors *a) {
+    if (a->block) OSSR_FREE(a->block);
+    memset(a, 0, sizeof *a);
+}
+/* The system bundle: the first of the usual places that exists. */
+OSSR__PRIVATE const char *ossr__system_ca_file(void) {
+    static const char *const paths[] = {
+        "/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine, Arch */
+        "/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL, CentOS */
+        "/etc/ssl/ca-bundle.pem",               /* openSUSE */
+        "/etc/pki/tls/cacert.pem",              /* OpenELEC */
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/cert.pem",                    /* macOS, OpenBSD, Alpine */
+        "/usr/local/share/certs/ca-root-nss.crt", /* FreeBSD */
+        "/usr/local/etc/ssl/cert.pem", NULL};
+    int i;
+    for (i = 0; paths[i]; i++)
+        if (access(paths[i], R_OK) == 0) return paths[i];
+    return NULL;
+}
+
+/* Certificate policy for insecure mode: take the server's key from its first
+   certificate and check nothing. Used only when the caller asks for it. */
+typedef struct ossr__x509_any {
+    const br_x509_class *vtable;
+    br_x509_decoder_context dc;
+    int first;
+} ossr__x509_any;
+static void ossr__any_start_chain(const br_x509_class **ctx, const char *server_name) {
+    (void)server_name;
+    ((ossr__x509_any *)(void *)ctx)->first = 1;
+}
+static void ossr__any_start_cert(const br_x509_class **ctx, uint32_t length) {
+    ossr__x509_any *x = (ossr__x509_any *)(void *)ctx;
+    (void)length;
+    if (x->first) br_x509_decoder_init(&x->dc, NULL, NULL);
+}
+static void ossr__any_append(const br_x509_class **ctx, const unsigned char *buf, size_t len) {
+    ossr__x509_any *x = (ossr__x509_any *)(void *)ctx;
+    if (x->first) br_x509_decoder_push(&x->dc, buf, len);
+}
+static void ossr__any_end_cert(const br_x509_class **ctx) { ((ossr__x509_any *)(void *)ctx)->first = 0; }
+static unsigned ossr__any_end_chain(const br_x509_class **ctx) {
+    ossr__x509_any *x = (ossr__x509_any *)(void *)ctx;
+    return br_x509_decoder_get_pkey(&x->dc) ? 0 : BR_ERR_X509_UNSUPPORTED;
+}
+static const br_x509_pkey *ossr__any_get_pkey(const br_x509_class *const *ctx, unsigned *usages) {
+    ossr__x509_any *x = (ossr__x509_any *)(void *)(uintptr_t)ctx;
+    if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+    return br_x509_decoder_get_pkey(&x->dc);
+}
+static const br_x509_class ossr__x509_any_vtable = {
+    sizeof(ossr__x509_any), ossr__any_start_chain, ossr__any_start_cert, ossr__any_append,
+    ossr__any_end_cert, ossr__any_end_chain, ossr__any_get_pkey};
+
+/* BearSSL error codes in words (bearssl_ssl.h, bearssl_x509.h). */
+OSSR__PRIVATE const char *ossr__tls_words(int err) {
+    switch (err) {
+    case BR_ERR_X509_NOT_TRUSTED: return "the server's certificate chain is not trusted (no trust anchor matches it)";
+    case BR_ERR_X509_EXPIRED: return "the server's certificate is expired or not yet valid (check the clock)";
+    case BR_ERR_X509_BAD_SERVER_NAME: return "the server's certificate does not match the host name";
+    case BR_ERR_X509_UNSUPPORTED: return "the server's certificate uses an unsupported feature";
+    case BR_ERR_X509_CRITICAL_EXTENSION: return "the server's certificate has an unknown critical extension";
+    case BR_ERR_X509_NOT_CA: return "a certificate in the server's chain is not a CA";
+    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: return "the server's certificate does not allow this key usage";
+    case BR_ERR_X509_WEAK_PUBLIC_KEY: return "the server's certificate key is too weak";
+    case BR_ERR_X509_BAD_SIGNATURE: return "a signature in the server's certificate chain is invalid";
+    case BR_ERR_X509_EMPTY_CHAIN: return "the server sent no certificate";
+    case BR_ERR_X509_TIME_UNKNOWN: return "the clock is unknown, so certificate dates cannot be checked";
+    case BR_ERR_BAD_VERSION: case BR_ERR_UNSUPPORTED_VERSION: case BR_ERR_BAD_LENGTH:
+    case BR_ERR_TOO_LARGE:
+        return "the server did not answer with TLS (plain HTTP on an https port?), or with a TLS version BearSSL lacks";
+    case BR_ERR_BAD_MAC: return "a TLS record failed its integrity check";
+    case BR_ERR_NO_RANDOM: return "no entropy source for TLS";
+    case BR_ERR_BAD_HANDSHAKE: case BR_ERR_BAD_CIPHER_SUITE: case BR_ERR_BAD_PARAM:
+        return "the TLS handshake failed (no cipher suite or parameter in common?)";
+    default:
+        if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_RECV_FATAL_ALERT + 256)
+            return "the server ended the TLS handshake with an alert";
+        if (err >= BR_ERR_SEND_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT + 256)
+            return "TLS failed (alert sent to the server)";
+        if (err >= 32 && err < 64) return "the server's certificate could not be verified";
+        return "TLS failed";
+    }
+}
+/* Days since 0000-01-01 and seconds in the day, as BearSSL's X.509 engine counts time. */
+OSSR__PRIVATE void ossr__x509_time(int64_t unix_time, uint32_t *days, uint32_t *secs) {
+    int64_t d = unix_time / 86400, s = unix_time % 86400;
+    if (s < 0) { s += 86400; d--; }
+    *days = (uint32_t)(d + 719528);
+    *secs = (uint32_t)s;
+}
+#endif /* OSSR__HAVE_TLS */
+
 /* >>http: requests over a kept-alive connection ------------------------------------- */
 enum { OSSR__PART_PENDING = 0, OSSR__PART_SENDING = 1, OSSR__PART_DONE = 2 };
 typedef struct ossr__part {
@@ -1851,6 +2113,15 @@ typedef struct ossr__ctx {
     uint32_t max_listed;         /* highest part number ListParts showed */
     ossr__part *parts;
     char upload_id[128];
+#ifdef OSSR__HAVE_TLS
+    /* TLS: anchors shared read-only by the workers; the session under lock */
+    ossr__anchors anchors;
+    const br_x509_trust_anchor *ta;
+    size_t ta_count;
+    br_ssl_session_parameters session;
+    int have_session;
+    char tls_name[300];          /* SNI and the name the certificate must carry */
+#endif
     /* checkpoint */
     char ckpt_path[PATH_MAX];
     int ckpt_fd;
@@ -1858,8 +2129,26 @@ typedef struct ossr__ctx {
     uint32_t ckpt_flags;
 } ossr__ctx;
 
+#ifdef OSSR__HAVE_TLS
+/* One worker's TLS connection state: BearSSL's client engine, its X.509 engines and the
+   record buffer, all inside the worker's one allocation. */
+typedef struct ossr__tls {
+    br_ssl_client_context sc;
+    br_x509_minimal_context xc;
+    ossr__x509_any any;
+    br_sslio_context ioc;
+    unsigned char *buf;
+    size_t buf_len;
+    int active;                  /* a handshake completed on the current socket */
+    int eof;                     /* the socket reached end of stream */
+    ossr_result io_result;       /* why the socket failed under BearSSL */
+    int os_err;
+} ossr__tls;
+#endif
+
 typedef struct ossr__worker {
     ossr__ctx *ctx;
+    char *block;                 /* the worker's one allocation */
     ossr__socket fd;
     int fd_used;                 /* the connection has carried a request */
     char *head;                  /* OSSR__HEAD_CAP: signing scratch, then the request head */
@@ -1878,6 +2167,9 @@ typedef struct ossr__worker {
     ossr_status err;             /* detail of this worker's last failure */
     uint64_t bytes_sent;
     uint32_t parts_uploaded;
+#ifdef OSSR__HAVE_TLS
+    ossr__tls *tls;              /* NULL for http:// */
+#endif
 } ossr__worker;
 
 enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
@@ -1977,6 +2269,163 @@ OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     ossr__sock_close(&w->fd);
     w->fd_used = 0;
     w->io_pos = w->io_len = 0;
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) w->tls->active = 0;
+#endif
+}
+
+/* The connection: a socket, wrapped in TLS for https://. These three calls are the
+   whole transport the HTTP code uses. */
+#ifdef OSSR__HAVE_TLS
+static int ossr__tls_low_read(void *ctx, unsigned char *buf, size_t len) {
+    ossr__worker *w = (ossr__worker *)ctx;
+    int e = 0;
+    long k = ossr__sock_recv(w->fd, (char *)buf, len, &e);
+    if (k > 0) return (int)k;
+    if (k == 0) w->tls->eof = 1;
+    else { w->tls->io_result = (ossr_result)k; w->tls->os_err = e; }
+    return -1;
+}
+static int ossr__tls_low_write(void *ctx, const unsigned char *buf, size_t len) {
+    ossr__worker *w = (ossr__worker *)ctx;
+    int e = 0;
+    ssize_t k;
+    for (;;) {
+        k = send(w->fd, (const char *)buf, len, MSG_NOSIGNAL);
+        if (k >= 0) return (int)k;
+        if (errno != EINTR) break;
+    }
+    e = errno;
+    w->tls->io_result = (e == EAGAIN || e == EWOULDBLOCK) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
+    w->tls->os_err = e;
+    return -1;
+}
+/* Why the TLS engine stopped, as a result and a sentence in w->err. */
+OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, const char *when) {
+    ossr__tls *t = w->tls;
+    int err = br_ssl_engine_last_error(&t->sc.eng);
+    ossr_result r;
+    w->err.tls_error = err;
+    if (err == BR_ERR_IO || err == BR_ERR_OK) {   /* the socket failed underneath */
+        r = t->io_result != OSSR_OK ? t->io_result : OSSR_E_RECV;
+        return ossr__fail(w, r, t->os_err, "%s: %s", when,
+                          r == OSSR_E_TIMEOUT ? "timed out" : t->eof ? "the server closed the connection"
+                          : strerror(t->os_err));
+    }
+    if (err == BR_ERR_X509_BAD_SERVER_NAME)
+        return ossr__fail(w, OSSR_E_CERT, 0, "%s: %s %s (BearSSL error %d)", when, ossr__tls_words(err),
+                          w->ctx->tls_name, err);
+    r = (err >= 32 && err < 64) ? OSSR_E_CERT : err == BR_ERR_NO_RANDOM ? OSSR_E_NO_ENTROPY
+        : t->active ? OSSR_E_TLS : OSSR_E_TLS_HANDSHAKE;
+    return ossr__fail(w, r, 0, "%s: %s (BearSSL error %d)", when, ossr__tls_words(err), err);
+}
+/* Handshake on a connected socket, resuming the upload's last session when there is one. */
+OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
+    ossr__ctx *c = w->ctx;
+    ossr__tls *t = w->tls;
+    const ossr_options *o = c->o;
+    uint32_t days, secs;
+    int resume;
+    char when[340];
+    snprintf(when, sizeof when, "TLS handshake with %s", c->tls_name);
+    t->active = 0;
+    br_ssl_client_init_full(&t->sc, &t->xc, c->ta, c->ta_count);
+    ossr__x509_time(o->clock ? o->clock(o->clock_user) : (int64_t)time(NULL), &days, &secs);
+    br_x509_minimal_set_time(&t->xc, days, secs);
+    if (o->insecure) {
+        t->any.vtable = &ossr__x509_any_vtable;
+        br_ssl_engine_set_x509(&t->sc.eng, &t->any.vtable);
+    }
+    br_ssl_engine_set_buffer(&t->sc.eng, t->buf, t->buf_len, !o->tls_small_buffer);
+    if (o->entropy) {
+        unsigned char seed[32];
+        if (o->entropy(seed, sizeof seed, o->entropy_user) != 0)
+            return ossr__fail(w, OSSR_E_NO_ENTROPY, 0, "the entropy callback failed");
+        br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof seed);
+        memset(seed, 0, sizeof seed);
+    }
+    ossr__lock(&c->lock);
+    resume = c->have_session;
+    if (resume) br_ssl_engine_set_session_parameters(&t->sc.eng, &c->session);
+    ossr__unlock(&c->lock);
+    t->eof = 0;
+    t->io_result = OSSR_OK;
+    t->os_err = 0;
+    if (!br_ssl_client_reset(&t->sc, c->tls_name, resume))
+        return ossr__tls_error(w, when);
+    br_sslio_init(&t->ioc, &t->sc.eng, ossr__tls_low_read, w, ossr__tls_low_write, w);
+    /* drive the handshake to its end: until application data may be sent */
+    while (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP)) {
+        if (br_sslio_flush(&t->ioc) < 0 || (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_CLOSED))
+            return ossr__tls_error(w, when);
+        if (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP)) {
+            unsigned char none;
+            if (br_sslio_read(&t->ioc, &none, 0) < 0)   /* lets the engine receive */
+                return ossr__tls_error(w, when);
+        }
+    }
+    ossr__lock(&c->lock);
+    br_ssl_engine_get_session_parameters(&t->sc.eng, &c->session);
+    c->have_session = 1;
+    ossr__unlock(&c->lock);
+    t->active = 1;
+    return OSSR_OK;
+}
+#endif /* OSSR__HAVE_TLS */
+
+OSSR__PRIVATE int ossr__is_tls(const ossr__worker *w) {
+#ifdef OSSR__HAVE_TLS
+    return w->tls != NULL;
+#else
+    (void)w;
+    return 0;
+#endif
+}
+/* Connects (and for https:// shakes hands). */
+OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
+    ossr__ctx *c = w->ctx;
+    int e = 0;
+    ossr_result r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, &e);
+    if (r != OSSR_OK) {
+        w->err.os_error = e;
+        if (r == OSSR_E_RESOLVE)
+            return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, gai_strerror(e));
+        return ossr__fail(w, r, e, "cannot connect to %s port %s: %s", c->conn_host, c->conn_port, strerror(e));
+    }
+    w->fd_used = 0;
+#ifdef OSSR__HAVE_TLS
+    if (w->tls && (r = ossr__tls_open(w)) != OSSR_OK) {
+        ossr__close_conn(w);
+        return r;
+    }
+#endif
+    return OSSR_OK;
+}
+OSSR__PRIVATE ossr_result ossr__conn_send(ossr__worker *w, const char *p, size_t n, int *e) {
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        ossr_result r;
+        if (br_sslio_write_all(&w->tls->ioc, p, n) == 0 && br_sslio_flush(&w->tls->ioc) == 0) return OSSR_OK;
+        r = ossr__tls_error(w, "sending over TLS failed");
+        *e = w->err.os_error;
+        return r == OSSR_E_RECV ? OSSR_E_SEND : r;
+    }
+#endif
+    return ossr__sock_send(w->fd, p, n, e);
+}
+/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
+OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e) {
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        int k = br_sslio_read(&w->tls->ioc, p, cap);
+        if (k > 0) return k;
+        if (w->tls->eof || br_ssl_engine_last_error(&w->tls->sc.eng) == BR_ERR_OK) return 0;  /* closed */
+        k = (int)ossr__tls_error(w, "receiving over TLS failed");
+        *e = w->err.os_error;
+        return k;
+    }
+#endif
+    return ossr__sock_recv(w->fd, p, cap, e);
 }
 
 /* Reads more response bytes into io; > 0 bytes, 0 at EOF, negative on error. */
@@ -1990,7 +2439,7 @@ OSSR__PRIVATE long ossr__fill(ossr__worker *w) {
         w->io_len -= w->io_pos;
         w->io_pos = 0;
     }
-    k = ossr__sock_recv(w->fd, w->io + w->io_len, w->ctx->buffer_size - w->io_len, &e);
+    k = ossr__conn_recv(w, w->io + w->io_len, w->ctx->buffer_size - w->io_len, &e);
     if (k > 0) w->io_len += (size_t)k;
     else if (k < 0) w->err.os_error = e;
     return k;
@@ -2199,21 +2648,11 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     if (b.overflow) return ossr__fail(w, OSSR_E_TOO_LARGE, 0, "the %s request head is larger than %u bytes", q->what, OSSR__HEAD_CAP);
 
     /* connect (or reuse) and send */
-    if (w->fd == OSSR__BAD_SOCKET) {
-        r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, &e);
-        if (r != OSSR_OK) {
-            w->err.os_error = e;
-            if (r == OSSR_E_RESOLVE)
-                return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, gai_strerror(e));
-            return ossr__fail(w, r, e, "cannot connect to %s port %s: %s", c->conn_host, c->conn_port,
-                              strerror(e));
-        }
-        w->fd_used = 0;
-    }
-    r = ossr__sock_send(w->fd, b.p, b.len, &e);
+    if (w->fd == OSSR__BAD_SOCKET && (r = ossr__conn_open(w)) != OSSR_OK) return r;
+    r = ossr__conn_send(w, b.p, b.len, &e);
     *sent_anything = 1;
     if (r != OSSR_OK) {
-        ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, strerror(e));
+        if (!ossr__is_tls(w)) ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, strerror(e));
         goto send_failed;
     }
     if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
@@ -2239,10 +2678,11 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             goto undo_progress;
         }
         q->body_crc = ossr_crc64(q->body_crc, w->io, n);
-        r = ossr__sock_send(w->fd, w->io, n, &e);
+        r = ossr__conn_send(w, w->io, n, &e);
         if (r != OSSR_OK) {
-            ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
-                       (unsigned long long)sent, strerror(e));
+            if (!ossr__is_tls(w))
+                ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
+                           (unsigned long long)sent, strerror(e));
             goto send_failed;
         }
         sent += n;
@@ -2586,6 +3026,56 @@ OSSR__PRIVATE ossr_result ossr__setup_fail(ossr__ctx *c, ossr_result r, const ch
     va_end(ap);
     return r;
 }
+/* Undoes a successful ossr__setup. */
+OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
+    ossr__mutex_destroy(&c->lock);
+    ossr__mutex_destroy(&c->log_lock);
+#ifdef OSSR__HAVE_TLS
+    ossr__anchors_free(&c->anchors);
+    memset(&c->session, 0, sizeof c->session);
+#endif
+}
+#ifdef OSSR__HAVE_TLS
+/* TLS for an https:// endpoint: the name to verify, entropy, and the trust anchors
+   (compiled in, a CA file, $SSL_CERT_FILE or the system bundle), all settled before
+   any byte is sent. */
+OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
+    const ossr_options *o = c->o;
+    const char *path, *env;
+    ossr__sb b;
+    ossr_result r;
+    ossr__sb_init(&b, c->tls_name, sizeof c->tls_name);
+    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
+    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
+    if (!o->entropy && !br_prng_seeder_system(NULL))
+        return ossr__setup_fail(c, OSSR_E_NO_ENTROPY, "BearSSL has no entropy source on this system; "
+                                "set ossr_options.entropy");
+    if (o->insecure) {
+        ossr__log(c, OSSR_LOG_WARN, "insecure: the server's certificate is NOT checked; anyone on the "
+                  "network path can read and change this transfer");
+        return OSSR_OK;
+    }
+    if (o->trust_anchors && o->trust_anchor_count) {
+        c->ta = (const br_x509_trust_anchor *)o->trust_anchors;
+        c->ta_count = o->trust_anchor_count;
+        return OSSR_OK;
+    }
+    env = getenv("SSL_CERT_FILE");
+    path = o->ca_file && *o->ca_file ? o->ca_file : env && *env ? env : ossr__system_ca_file();
+    if (!path)
+        return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: no system CA bundle was found; give a CA "
+                                "file (ca_file, --ca-file) or set SSL_CERT_FILE");
+    r = ossr__anchors_load(&c->anchors, path, c->st->detail, sizeof c->st->detail);
+    if (r != OSSR_OK) {
+        c->st->result = r;
+        if (r == OSSR_E_NOMEM) snprintf(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
+        return r;
+    }
+    c->ta = c->anchors.ta;
+    c->ta_count = c->anchors.n;
+    return OSSR_OK;
+}
+#endif
 OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_status *st) {
     ossr__sb b;
     size_t i;
@@ -2692,31 +3182,53 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (c->buffer_size > (16u << 20)) c->buffer_size = 16u << 20;
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
+#ifdef OSSR__HAVE_TLS
+    if (c->ep.https && (r = ossr__tls_setup(c, addressing)) != OSSR_OK) {
+        ossr__teardown(c);
+        return r;
+    }
+#endif
     return OSSR_OK;
 }
-/* Undoes a successful ossr__setup. */
-OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
-    ossr__mutex_destroy(&c->lock);
-    ossr__mutex_destroy(&c->log_lock);
-}
 
+/* Bytes of TLS state per worker: the engine contexts and BearSSL's record buffer. */
+OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
+#ifdef OSSR__HAVE_TLS
+    return ((sizeof(ossr__tls) + 15) & ~(size_t)15) +
+           (o->tls_small_buffer ? BR_SSL_BUFSIZE_MONO : BR_SSL_BUFSIZE_BIDI);
+#else
+    (void)o;
+    return 0;
+#endif
+}
+/* One allocation per worker: [TLS state][request head][response body][I/O buffer]. */
 OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
+    size_t tls = c->ep.https ? ossr__tls_size(c->o) : 0;
     memset(w, 0, sizeof *w);
     w->ctx = c;
     w->fd = OSSR__BAD_SOCKET;
-    w->head = (char *)OSSR_MALLOC(OSSR__HEAD_CAP + OSSR__BODY_CAP + c->buffer_size);
-    if (!w->head) return OSSR_E_NOMEM;
+    w->block = (char *)OSSR_MALLOC(tls + OSSR__HEAD_CAP + OSSR__BODY_CAP + c->buffer_size);
+    if (!w->block) return OSSR_E_NOMEM;
+    w->head = w->block + tls;
     w->body = w->head + OSSR__HEAD_CAP;
     w->io = w->body + OSSR__BODY_CAP;
+#ifdef OSSR__HAVE_TLS
+    if (tls) {
+        w->tls = (ossr__tls *)(void *)w->block;
+        memset(w->tls, 0, sizeof *w->tls);
+        w->tls->buf = (unsigned char *)w->block + ((sizeof(ossr__tls) + 15) & ~(size_t)15);
+        w->tls->buf_len = tls - ((sizeof(ossr__tls) + 15) & ~(size_t)15);
+    }
+#endif
     return OSSR_OK;
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
-    if (w->head) {
-        memset(w->head, 0, OSSR__HEAD_CAP);   /* the signing scratch held derived keys' inputs */
-        OSSR_FREE(w->head);
+    if (w->block) {
+        memset(w->block, 0, (size_t)(w->body - w->block));  /* TLS keys, signing scratch */
+        OSSR_FREE(w->block);
     }
-    w->head = NULL;
+    w->block = w->head = NULL;
 }
 
 /* Records the first hard error of an upload in the caller's status. */
@@ -3525,7 +4037,7 @@ OSSR__DEF const char *ossr_result_str(ossr_result r) {
 OSSR__DEF int ossr_result_is_retryable(ossr_result r, int http_status, const char *code) {
     switch (r) {
     case OSSR_E_RESOLVE: case OSSR_E_CONNECT: case OSSR_E_SEND: case OSSR_E_RECV:
-    case OSSR_E_TIMEOUT: case OSSR_E_PROTOCOL: case OSSR_E_CRC:
+    case OSSR_E_TIMEOUT: case OSSR_E_PROTOCOL: case OSSR_E_CRC: case OSSR_E_TLS:
         return 1;
     case OSSR_E_SERVER:
         if (http_status >= 500 || http_status == 408 || http_status == 429) return 1;

@@ -43,6 +43,10 @@ static void usage(FILE *f) {
         "  --checkpoint-dir DIR   where resume records live (default ~/.oss-resumable)\n"
         "  --header 'Name: value' extra header (Content-Type, x-oss-meta-*, x-oss-object-acl, ...)\n"
         "  --sequential           parts in ascending order (the object gets a Content-MD5)\n"
+        "  --ca-file PEM          trust anchors for https:// (default: $SSL_CERT_FILE, else the\n"
+        "                         system bundle)\n"
+        "  --insecure             DANGEROUS: do not check the server's certificate\n"
+        "  --small-tls-buffer     half-duplex 16 KiB TLS buffer (constrained devices)\n"
         "  --attempts N           tries per request on retryable failures (default 3)\n"
         "  --timeout SECONDS      connect and I/O timeout (default 60)\n"
         "  --quiet                no progress bar or messages, errors only\n"
@@ -122,7 +126,8 @@ static int on_progress(uint64_t done, uint64_t total, void *user) {
 }
 static void on_log(int level, const char *msg, void *user) {
     bar_state *b = (bar_state *)user;
-    if (quiet || (level < OSSR_LOG_INFO && !verbose)) return;
+    int insecure = strncmp(msg, "insecure", 8) == 0;   /* said on every run, even --quiet */
+    if ((quiet && !insecure) || (level < OSSR_LOG_INFO && !verbose)) return;
     if (b->drawn) { fputc('\n', stderr); b->drawn = 0; }
     fprintf(stderr, "ossup: %s%s\n", level >= OSSR_LOG_WARN ? "warning: " : "", msg);
 }
@@ -160,11 +165,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(opt, "--quiet")) { quiet = 1; takes = 0; }
         else if (!strcmp(opt, "--verbose")) { verbose = 1; takes = 0; }
         else if (!strcmp(opt, "--sequential")) { o.sequential = 1; takes = 0; }
+        else if (!strcmp(opt, "--insecure")) { o.insecure = 1; takes = 0; }
+        else if (!strcmp(opt, "--small-tls-buffer")) { o.tls_small_buffer = 1; takes = 0; }
         else if (!val) return fail_usage("option needs a value", opt);
         else if (!strcmp(opt, "--endpoint")) o.endpoint = val;
         else if (!strcmp(opt, "--region")) o.region = val;
         else if (!strcmp(opt, "--connect-to")) o.connect_to = val;
         else if (!strcmp(opt, "--checkpoint-dir")) o.checkpoint_dir = val;
+        else if (!strcmp(opt, "--ca-file")) o.ca_file = val;
         else if (!strcmp(opt, "--sign-version")) {
             if (strcmp(val, "1") && strcmp(val, "4")) return fail_usage("--sign-version takes 1 or 4", val);
             o.sign_version = atoi(val);

@@ -4,10 +4,20 @@
 # Debian-like system; otherwise it says exactly what to install and fails.
 #   tests/deps.sh cc python3 clang ...      (command names)
 set -u
-declare -A pkg=([cc]=gcc [gcc]=gcc [clang]=clang [python3]=python3 [make]=make [g++]=g++ [npm]=npm [node]=nodejs)
+#   "bearssl" stands for the BearSSL headers and library (libbearssl-dev).
+declare -A pkg=([cc]=gcc [gcc]=gcc [clang]=clang [python3]=python3 [make]=make [g++]=g++ [npm]=npm [node]=nodejs
+                [bearssl]=libbearssl-dev [openssl]=openssl)
+have() {
+    if [ "$1" = bearssl ]; then
+        printf '#include <bearssl.h>\nint main(void){return br_sha256_ID == 0;}\n' |
+            ${CC:-cc} -x c - -o /dev/null -lbearssl >/dev/null 2>&1
+    else
+        command -v "$1" >/dev/null 2>&1
+    fi
+}
 missing=()
 for c in "$@"; do
-    command -v "$c" >/dev/null 2>&1 || missing+=("${pkg[$c]:-$c}")
+    have "$c" || missing+=("${pkg[$c]:-$c}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: missing: ${missing[*]}" >&2
