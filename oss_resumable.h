@@ -49,7 +49,9 @@
        One block per upload for the part table (64 bytes per part, at most 10,000 parts)
        and one per worker: the I/O buffer (buffer_size, default 64 KiB, at least 20 KiB),
        a 16 KiB request-head and signing scratch, and a 64 KiB response-body buffer.
-       Nothing is allocated per part or per request.
+       With https://, each worker's block also holds its TLS state: 41,322 bytes
+       (24,853 with tls_small_buffer), and anchors read from a CA file take one block per
+       upload about the size of the PEM text. Nothing is allocated per part or request.
 
    THREADS
        Distinct ossr_upload() calls are independent (the only process-wide data is the
