@@ -3241,6 +3241,7 @@ OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_res
     st->result = r;
     st->http_status = w->err.http_status;
     st->os_error = w->err.os_error;
+    st->tls_error = w->err.tls_error;
     st->part_number = w->err.part_number;
     memcpy(st->code, w->err.code, sizeof st->code);
     memcpy(st->message, w->err.message, sizeof st->message);
@@ -3750,7 +3751,7 @@ OSSR__PRIVATE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t
 
 OSSR__PRIVATE void ossr__clear_error(ossr_status *st) {
     st->result = OSSR_OK;
-    st->http_status = st->os_error = 0;
+    st->http_status = st->os_error = st->tls_error = 0;
     st->part_number = 0;
     st->code[0] = st->message[0] = st->request_id[0] = st->host_id[0] = 0;
     st->ec[0] = st->server_time[0] = st->detail[0] = 0;
