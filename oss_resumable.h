@@ -504,7 +504,10 @@ OSSR__PRIVATE int64_t ossr__now_ms(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-OSSR__PRIVATE int64_t ossr__unix_time(void) { return (int64_t)time(NULL); }
+/* Seconds since 1970 from the caller's clock hook, else the system's. */
+OSSR__PRIVATE int64_t ossr__unix_time(const ossr_options *o) {
+    return o->clock ? o->clock(o->clock_user) : (int64_t)time(NULL);
+}
 OSSR__PRIVATE void ossr__sleep_ms(int ms) {
     struct timespec ts;
     ts.tv_sec = ms / 1000;
@@ -2332,7 +2335,7 @@ OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
     snprintf(when, sizeof when, "TLS handshake with %s", c->tls_name);
     t->active = 0;
     br_ssl_client_init_full(&t->sc, &t->xc, c->ta, c->ta_count);
-    ossr__x509_time(o->clock ? o->clock(o->clock_user) : (int64_t)time(NULL), &days, &secs);
+    ossr__x509_time(ossr__unix_time(o), &days, &secs);
     br_x509_minimal_set_time(&t->xc, days, secs);
     if (o->insecure) {
         t->any.vtable = &ossr__x509_any_vtable;
@@ -2599,7 +2602,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     si.query_count = q->nquery;
     si.headers = hdrs;
     si.header_count = nh;
-    si.unix_time = ossr__unix_time();
+    si.unix_time = ossr__unix_time(o);
     si.version = c->sign_version;
     si.region = o->region;
     si.access_key_id = o->access_key_id;

@@ -2083,6 +2083,23 @@ static void test_xml_numbers(void) {
         CHECK(ossr__xml_u64(bad[i], strlen(bad[i]), "Size", &v) < 0);
 }
 
+/* The system CA bundle (where this machine has one) decodes into many trust anchors:
+   the path a plain `ossup put` to an https:// endpoint takes. */
+static void test_system_bundle(void) {
+#ifndef OSSR_NO_TLS
+    ossr__anchors a;
+    char why[256];
+    const char *path = ossr__system_ca_file();
+    if (!path) { printf("unit: no system CA bundle here; bundle check skipped\n"); return; }
+    CHECK_I(ossr__anchors_load(&a, path, why, sizeof why), OSSR_OK);
+    CHECK(a.n >= 20);
+    CHECK(a.n > 0 && a.ta[0].dn.len > 0);
+    ossr__anchors_free(&a);
+    CHECK_I(ossr__anchors_load(&a, "/nonexistent/ca.pem", why, sizeof why), OSSR_E_FILE);
+    CHECK(strstr(why, "/nonexistent/ca.pem") != NULL);
+#endif
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests";
     test_json_reader();
@@ -2097,6 +2114,7 @@ int main(int argc, char **argv) {
     test_response();
     test_xml();
     test_xml_numbers();
+    test_system_bundle();
     test_checkpoint();
     test_results();
     printf("unit: %ld passed, %ld failed\n", g_pass, g_fail);
