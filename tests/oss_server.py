@@ -30,6 +30,20 @@ Options:
     --cname HOST=BUCKET    map a custom host name to a bucket, repeatable
     --lifetime SECONDS     exit by itself after this long (default 900)
     --quiet                no request log on stderr
+    --tls-cert PEM --tls-key PEM
+                           also open a TLS listener (same host, same store,
+                           log, faults and credentials); PEM may hold a chain
+    --tls-port N           its port, 0 = pick a free one (default 0)
+    --tls-port-file PATH   write the TLS port here (temp file + rename)
+
+TLS: with --tls-cert/--tls-key a second listener speaks HTTPS (Python's ssl,
+server side, TLS 1.2 and 1.3, OpenSSL's server session cache on, so
+session-ID and ticket resumption work).  Its port is the second stdout line,
+"TLS_PORT <n>".  Handshakes run in the connection's thread with a 10 s limit;
+a failed one is reported on stderr (unless --quiet) and the connection is
+closed.  A TLS ClientHello arriving on the plain port gets an immediate
+400 reply and a close (as a real HTTP server would answer), so a client
+that mistakes it for a TLS port fails at once instead of waiting.
 
 Addressing: path style (/bucket/key) when the Host header (without port) is
 an IP literal or "localhost"; a --cname host maps to its bucket; any other
@@ -41,10 +55,14 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
     GET  /_ossr/log            list of handled OSS requests, arrival order:
                                {op, method, bucket, key, query, part_number,
                                 upload_id, status, code, bytes_received,
-                                sign_version, host, headers, fault}
+                                sign_version, host, headers, fault, tls}
+                               tls: whether the request came over TLS; TLS
+                               requests add tls_resumed (session reused),
+                               tls_version and tls_sni (null without SNI)
                                (status 0: the connection was dropped with
                                no reply; fault: the action that fired)
-    POST /_ossr/reset          clear the log and all faults (data is kept)
+    POST /_ossr/reset          clear the log, all faults and the TLS counters
+                               (data is kept)
     POST /_ossr/fault          add a fault, body {"op": name|"*", "part": n?,
                                "action": ..., "count": 1, "skip": 0, ...};
                                returns {"id": n}.  Actions:
@@ -76,7 +94,11 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                {size, md5 (lower hex), crc64 (decimal string),
                                 content_type, meta, headers, etag, type} or 404
     POST /_ossr/abort?uploadId=X   delete an upload out of band
-    POST /_ossr/shutdown       stop the server
+    GET  /_ossr/tls            {"handshakes": n, "resumed": m, "failed": k}:
+                               completed handshakes (resumed ones included),
+                               how many of them resumed a session, and
+                               handshakes that failed
+    POST /_ossr/shutdown       stop the server (both listeners)
 """
 
 import argparse
@@ -91,6 +113,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import sys
 import tempfile
@@ -668,6 +691,11 @@ class ControlState:
         self.log = []
         self.faults = []
         self.next_id = 1
+        self.tls = {"handshakes": 0, "resumed": 0, "failed": 0}
+
+    def count_tls(self, name):
+        with self.lock:
+            self.tls[name] += 1
 
     def add_fault(self, spec):
         action = spec.get("action")
@@ -726,6 +754,33 @@ class OSSHandler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         if not self.server.quiet:
             sys.stderr.write("oss_server: %s %s\n" % (self.address_string(), fmt % args))
+
+    def handle(self):
+        if not self.server.tls and self._tls_hello_on_plain_port():
+            return
+        super().handle()
+
+    def _tls_hello_on_plain_port(self):
+        """True (after a 400 reply and a close) when the client starts with a TLS
+        handshake record.  The line-based HTTP parser would otherwise wait for
+        a newline that a ClientHello may never contain."""
+        try:
+            first = self.rfile.peek(1)[:1]
+        except (OSError, ValueError):
+            return False
+        if first != b"\x16":
+            return False
+        if not self.server.quiet:
+            sys.stderr.write("oss_server: %s sent a TLS handshake to the plain HTTP port\n"
+                             % self.address_string())
+        body = b"This port speaks plain HTTP, not TLS.\n"
+        try:
+            self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        except OSError:
+            pass
+        self.close_connection = True
+        return True
 
     def send_error(self, code, message=None, explain=None):
         """Replies to requests the HTTP parser rejects (bad request line, bad
@@ -936,8 +991,17 @@ class OSSHandler(BaseHTTPRequestHandler):
         return resp
 
     def abort_connection(self, rst):
-        """Close the socket without a reply; rst=True sends a TCP RST."""
+        """Close the socket without a reply; rst=True sends a TCP RST.  Over TLS
+        a close without RST is a clean one (close_notify first), which also keeps
+        the session resumable."""
         self.close_connection = True
+        if not rst and self.server.tls:
+            try:
+                self.wfile.flush()
+                self.connection.settimeout(0.5)
+                self.connection.unwrap()
+            except (OSError, ValueError):
+                pass
         try:
             if rst:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -1006,7 +1070,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         except DropConnection as drop:
             self._finish_log(resp.status if resp else 0, resp.code if resp else None)
             self.abort_connection(drop.rst)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (BrokenPipeError, ConnectionResetError, socket.timeout, ssl.SSLError):
             self._finish_log(resp.status if resp else 0, "ClientDisconnected")
             self.close_connection = True
         except Exception:              # never let a request kill the server
@@ -1193,7 +1257,11 @@ class OSSHandler(BaseHTTPRequestHandler):
                  "query": {}, "part_number": None, "upload_id": None, "status": None,
                  "code": None, "bytes_received": 0, "sign_version": None, "host": host,
                  "headers": _lower_headers(self.headers.items()), "fault": None,
-                 "request_id": self.request_id, "time": time.time()}
+                 "request_id": self.request_id, "time": time.time(), "tls": self.server.tls}
+        if self.server.tls:
+            conn = self.connection
+            entry.update(tls_resumed=bool(conn.session_reused), tls_version=conn.version(),
+                         tls_sni=getattr(conn, "oss_sni", None))
         with self.server.control.lock:
             self.server.control.log.append(entry)
         self.log_entry = entry
@@ -1580,7 +1648,11 @@ class OSSHandler(BaseHTTPRequestHandler):
                 with ctl.lock:
                     ctl.log = []
                     ctl.faults = []
+                    ctl.tls = dict.fromkeys(ctl.tls, 0)
                 result = {"ok": True}
+            elif name == "tls" and m == "GET":
+                with ctl.lock:
+                    result = dict(ctl.tls)
             elif name == "fault" and m == "POST":
                 spec = json.loads(body.decode("utf-8") or "{}")
                 if not isinstance(spec, dict):
@@ -1616,7 +1688,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                     status, result = 404, {"error": "NoSuchUpload"}
             elif name == "shutdown" and m == "POST":
                 result = {"ok": True}
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                self.server.stop_all()
             else:
                 status, result = 404, {"error": "unknown control call %s %s" % (m, raw_path)}
         except (ValueError, UnicodeDecodeError) as exc:
@@ -1638,6 +1710,83 @@ class OSSServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    tls = False
+
+    def stop_all(self):
+        """Stops serving (main() replaces this to stop every listener)."""
+        threading.Thread(target=self.shutdown, daemon=True).start()
+
+
+class TLSServer(OSSServer):
+    """The HTTPS listener.  Accepted sockets are wrapped without a handshake;
+    the handshake runs in the connection's own thread, so a slow or broken
+    client never holds up the accept loop."""
+    tls = True
+    handshake_timeout = 10.0
+
+    def __init__(self, address, handler, context):
+        super().__init__(address, handler)
+        self.context = context
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        try:
+            return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+        except BaseException:
+            sock.close()
+            raise
+
+    def finish_request(self, request, client_address):
+        request.settimeout(self.handshake_timeout)
+        try:
+            request.do_handshake()
+        except (OSError, ValueError) as exc:      # ssl.SSLError, timeouts, resets
+            self.control.count_tls("failed")
+            request.oss_handshake_failed = True
+            if not self.quiet:
+                sys.stderr.write("oss_server: TLS handshake with %s:%d failed: %s\n"
+                                 % (client_address[0], client_address[1], exc))
+            return
+        self.control.count_tls("handshakes")
+        if request.session_reused:
+            self.control.count_tls("resumed")
+        super().finish_request(request, client_address)
+
+    def shutdown_request(self, request):
+        # A close_notify first (a short wait for the peer's), then the socket closes.
+        if not getattr(request, "oss_handshake_failed", False):
+            try:
+                request.settimeout(1.0)
+                request.unwrap()
+            except (OSError, ValueError):
+                pass
+        super().shutdown_request(request)
+
+
+def tls_context(cert, key):
+    """Server-side context: TLS 1.2 and up (the C client speaks 1.0 to 1.2),
+    OpenSSL's default server session cache (session IDs and tickets), SNI
+    noted on the connection."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # OpenSSL 3 treats a close without close_notify as a fatal error and drops the
+    # session from its cache; clients that just close their socket (or die) could
+    # then never resume.  Servers commonly accept such a close: so does this one.
+    ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    ctx.load_cert_chain(cert, key)
+
+    def note_sni(conn, server_name, _ctx):
+        conn.oss_sni = server_name
+        return None
+    ctx.sni_callback = note_sni
+    return ctx
+
+
+def write_port_file(path, port):
+    tmp = path + ".tmp%d" % os.getpid()
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
 
 
 def parse_args(argv):
@@ -1650,7 +1799,16 @@ def parse_args(argv):
     p.add_argument("--cname", action="append", default=[], metavar="HOST=BUCKET")
     p.add_argument("--lifetime", type=float, default=900.0)
     p.add_argument("--quiet", action="store_true")
-    return p.parse_args(argv)
+    p.add_argument("--tls-cert", metavar="PEM")
+    p.add_argument("--tls-key", metavar="PEM")
+    p.add_argument("--tls-port", type=int, default=0)
+    p.add_argument("--tls-port-file")
+    args = p.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if args.tls_port_file and not args.tls_cert:
+        p.error("--tls-port-file needs --tls-cert and --tls-key")
+    return args
 
 
 def main(argv=None):
@@ -1683,16 +1841,37 @@ def main(argv=None):
     server.cnames = cnames
     server.quiet = args.quiet
     port = server.server_address[1]
+    servers = [server]
 
-    if args.port_file:          # written before the PORT line, so both are ready together
-        tmp = args.port_file + ".tmp%d" % os.getpid()
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)
+    tls_server = None
+    if args.tls_cert:
+        try:
+            context = tls_context(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            server.server_close()
+            if own_dir:
+                shutil.rmtree(own_dir, ignore_errors=True)
+            sys.exit("oss_server: cannot load the TLS certificate/key: %s" % exc)
+        tls_server = TLSServer((args.host, args.tls_port), OSSHandler, context)
+        for name in ("store", "control", "credentials", "cnames", "quiet"):
+            setattr(tls_server, name, getattr(server, name))
+        servers.append(tls_server)
+
+    # The port files are written before the PORT lines, so all are ready together.
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    if tls_server and args.tls_port_file:
+        write_port_file(args.tls_port_file, tls_server.server_address[1])
     print("PORT %d" % port, flush=True)
+    if tls_server:
+        print("TLS_PORT %d" % tls_server.server_address[1], flush=True)
 
     def stop(*_):
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        for srv in servers:
+            threading.Thread(target=srv.shutdown, daemon=True).start()
+
+    for srv in servers:
+        srv.stop_all = stop
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -1702,10 +1881,20 @@ def main(argv=None):
     if not args.quiet:
         sys.stderr.write("oss_server: listening on %s:%d, data in %s, lifetime %ss\n"
                          % (args.host, port, data_dir, args.lifetime))
+        if tls_server:
+            sys.stderr.write("oss_server: TLS on %s:%d\n" % (args.host, tls_server.server_address[1]))
+    tls_thread = None
+    if tls_server:
+        tls_thread = threading.Thread(target=tls_server.serve_forever, kwargs={"poll_interval": 0.2},
+                                      daemon=True)
+        tls_thread.start()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         timer.cancel()
+        if tls_server:
+            tls_server.shutdown()        # returns once its loop has ended
+            tls_server.server_close()
         server.server_close()
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)

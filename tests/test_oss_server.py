@@ -9,6 +9,10 @@
    written here (independent of the server's signer) through every call,
    both signature versions, STS tokens, path / virtual-hosted / CNAME
    addressing, the error cases and every fault-injection action.
+3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
+   tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
+   handshake counters, session-ID resumption, failed handshakes, and a TLS
+   ClientHello sent to the plain port (skipped when openssl is missing).
 
 The last output line is "oss_server: N passed, M failed"; the exit status is
 non-zero when anything failed.
@@ -25,6 +29,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -1010,6 +1015,28 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(e["host"], "127.0.0.1:%d" % self.port)
 
 
+class TLSClient(Client):
+    """The signing client over HTTPS to the TLS port; the name checked is localhost."""
+
+    def __init__(self, port, context, **kw):
+        super().__init__(port, **kw)
+        self.context = context
+        self.session = None         # set to resume that session on the next connection
+
+    def connection(self, fresh=False):
+        if fresh or self.conn is None:
+            if self.conn is not None:
+                self.conn.close()
+            conn = http.client.HTTPSConnection("localhost", self.port, context=self.context, timeout=30)
+            raw = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            conn.sock = self.context.wrap_socket(raw, server_hostname="localhost", session=self.session)
+            self.conn = conn
+        return self.conn
+
+    def tls_socket(self):
+        return self.conn.sock
+
+
 def stop_server(proc, tmp):
     """Kills a server started by start_server if it still runs, and removes its files."""
     if proc.poll() is None:
@@ -1018,6 +1045,210 @@ def stop_server(proc, tmp):
     proc.stdout.close()
     proc.stderr.close()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+class TLSListener(unittest.TestCase):
+    """The second listener of --tls-cert/--tls-key, with certificates from make_certs.sh."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            print("\nTLSListener skipped: the openssl command is not installed", flush=True)
+            raise unittest.SkipTest("openssl is not installed")
+        cls.certs = tempfile.mkdtemp(prefix="oss_server_certs_")
+        subprocess.run(["bash", os.path.join(HERE, "make_certs.sh"), cls.certs], check=True)
+        cls.tls_port_file = os.path.join(cls.certs, "tls-port")
+        cls.proc, cls.port, cls.tmp = start_server([
+            "--tls-cert", os.path.join(cls.certs, "server-chain.pem"),
+            "--tls-key", os.path.join(cls.certs, "server.key"),
+            "--tls-port", "0", "--tls-port-file", cls.tls_port_file])
+        line = cls.proc.stdout.readline().decode().strip()
+        assert line.startswith("TLS_PORT "), line
+        cls.tls_port = int(line.split()[1])
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_server(cls.proc, cls.tmp)
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def setUp(self):
+        self.assertEqual(control(self.port, "POST", "reset")[0], 200)
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+
+    def context(self, tls12=False, tickets=True):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
+        if tls12:       # what a TLS 1.2-only client such as BearSSL gets
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if not tickets:  # session IDs only, as BearSSL resumes
+            ctx.options |= ssl.OP_NO_TICKET
+        return ctx
+
+    def client(self, **kw):
+        c = TLSClient(self.tls_port, kw.pop("context", None) or self.context(), **kw)
+        self.clients.append(c)
+        return c
+
+    def log(self):
+        return control(self.port, "GET", "log")[1]
+
+    def counters(self):
+        return control(self.port, "GET", "tls")[1]
+
+    def test_port_line_and_file(self):
+        with open(self.tls_port_file) as f:
+            self.assertEqual(int(f.read().strip()), self.tls_port)
+        self.assertNotEqual(self.tls_port, self.port)
+
+    def test_signed_put_over_tls(self):
+        for version in (1, 4):
+            control(self.port, "POST", "reset")
+            c = self.client(version=version)
+            body = pattern(70000, version)
+            r = c.put("tls/v%d.bin" % version, body)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))
+            self.assertEqual(c.get("tls/v%d.bin" % version).body, body)     # same connection
+            log = self.log()
+            self.assertEqual([e["op"] for e in log], ["PutObject", "GetObject"])
+            for e in log:
+                self.assertIs(e["tls"], True)
+                self.assertIs(e["tls_resumed"], False)
+                self.assertEqual(e["tls_sni"], "localhost")
+                self.assertEqual(e["sign_version"], version)
+                self.assertTrue(e["tls_version"].startswith("TLSv1."))
+            self.assertEqual(log[0]["bytes_received"], 70000)
+            self.assertEqual(self.counters(), {"handshakes": 1, "resumed": 0, "failed": 0})
+        # the same store and log through the plain port
+        plain = Client(self.port)
+        self.assertEqual(plain.get("tls/v4.bin").body, pattern(70000, 4))
+        plain.close()
+        e = self.log()[-1]
+        self.assertIs(e["tls"], False)
+        self.assertNotIn("tls_resumed", e)
+
+    def test_multipart_and_faults_over_tls(self):
+        c = self.client(context=self.context(tls12=True))
+        uid = c.initiate("tls/multi.bin")
+        control(self.port, "POST", "fault", {"op": "UploadPart", "part": 2, "action": "status", "status": 503})
+        parts = [pattern(102400, 1), pattern(5000, 2)]
+        self.assertEqual(c.upload_part("tls/multi.bin", uid, 2, parts[1]).code(), "ServiceUnavailable")
+        etags = []
+        for n, data in enumerate(parts, 1):
+            r = c.upload_part("tls/multi.bin", uid, n, data)
+            self.assertEqual(r.status, 200, r.body)
+            etags.append((n, r.headers["etag"]))
+        self.assertEqual(c.complete("tls/multi.bin", uid, etags).status, 200)
+        _, obj = control(self.port, "GET", "object?bucket=%s&key=tls/multi.bin" % BUCKET)
+        self.assertEqual(obj["md5"], hashlib.md5(b"".join(parts)).hexdigest())
+        log = self.log()
+        self.assertTrue(all(e["tls"] and e["tls_version"] == "TLSv1.2" for e in log))
+        self.assertEqual([e["fault"] for e in log if e["fault"]], ["status"])
+
+    def test_session_id_resumption_tls12(self):
+        ctx = self.context(tls12=True, tickets=False)
+        c = self.client(context=ctx)
+        self.assertEqual(c.put("tls/r1", b"one").status, 200)
+        sock = c.tls_socket()
+        self.assertFalse(sock.session_reused)
+        session = sock.session
+        self.assertTrue(session.id, "the server gave no session ID")
+        c.close()
+        c.session = session
+        self.assertEqual(c.put("tls/r2", b"two").status, 200)
+        self.assertTrue(c.tls_socket().session_reused, "the session was not resumed")
+        self.assertEqual([e["tls_resumed"] for e in self.log()], [False, True])
+        self.assertEqual(self.counters(), {"handshakes": 2, "resumed": 1, "failed": 0})
+        # a server-side close without a reply (close_notify, no RST) keeps the session
+        control(self.port, "POST", "fault", {"op": "PutObject", "action": "stall", "seconds": 0,
+                                            "then": "close"})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+            c.put("tls/r3", b"three")
+        c.close()
+        self.assertEqual(c.put("tls/r3", b"three").status, 200)
+        self.assertTrue(c.tls_socket().session_reused, "no resumption after the server's close")
+        self.assertEqual(self.counters(), {"handshakes": 3, "resumed": 2, "failed": 0})
+
+    def test_failed_handshakes_are_counted(self):
+        # plain HTTP to the TLS port
+        s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=15)
+        s.sendall(b"GET /_ossr/log HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(15)
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+        s.close()
+        # a client that does not trust the certificate
+        untrusting = ssl.create_default_context(cafile=os.path.join(self.certs, "self.pem"))
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            with socket.create_connection(("127.0.0.1", self.tls_port), timeout=15) as raw:
+                untrusting.wrap_socket(raw, server_hostname="localhost")
+        # a connection that says nothing does not hold up others
+        idle = socket.create_connection(("127.0.0.1", self.tls_port), timeout=15)
+        try:
+            c = self.client()
+            self.assertEqual(c.put("tls/after-idle", b"x").status, 200)
+        finally:
+            idle.close()
+        deadline = time.time() + 10
+        while self.counters()["failed"] < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.counters(), {"handshakes": 1, "resumed": 0, "failed": 3})
+        self.assertEqual([e["op"] for e in self.log()], ["PutObject"])
+
+    def test_tls_hello_on_plain_port_is_refused_at_once(self):
+        ctx = self.context()
+        t0 = time.time()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as raw:
+            with self.assertRaises(ssl.SSLError):
+                ctx.wrap_socket(raw, server_hostname="localhost")
+        self.assertLess(time.time() - t0, 5)
+        self.assertEqual(self.log(), [])
+        # the plain port still works
+        self.assertEqual(Client(self.port).put("plain-after-hello", b"p").status, 200)
+
+    def test_reset_clears_counters(self):
+        self.assertEqual(self.client().put("tls/c", b"c").status, 200)
+        self.assertEqual(self.counters()["handshakes"], 1)
+        control(self.port, "POST", "reset")
+        self.assertEqual(self.counters(), {"handshakes": 0, "resumed": 0, "failed": 0})
+
+    def test_lifetime_and_shutdown_stop_both_listeners(self):
+        tls_args = ["--tls-cert", os.path.join(self.certs, "server.pem"),
+                    "--tls-key", os.path.join(self.certs, "server.key")]
+        proc, port, tmp = start_server(tls_args, lifetime=1.5)
+        try:
+            self.assertTrue(proc.stdout.readline().startswith(b"TLS_PORT "))
+            self.assertEqual(proc.wait(15), 0)
+        finally:
+            stop_server(proc, tmp)
+        proc, port, tmp = start_server(tls_args)
+        try:
+            tls_port = int(proc.stdout.readline().split()[1])
+            conn = http.client.HTTPSConnection("localhost", tls_port, context=self.context(), timeout=15)
+            conn.request("POST", "/_ossr/shutdown", body=b"")
+            self.assertEqual(conn.getresponse().status, 200)
+            conn.close()
+            self.assertEqual(proc.wait(15), 0)
+        finally:
+            stop_server(proc, tmp)
+
+    def test_bad_tls_options(self):
+        args = [sys.executable, SERVER, "--port", "0", "--lifetime", "5", "--quiet"]
+        p = subprocess.run(args + ["--tls-cert", os.path.join(self.certs, "server.pem")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--tls-key", p.stderr)
+        p = subprocess.run(args + ["--tls-cert", os.path.join(self.certs, "server.pem"),
+                                   "--tls-key", os.path.join(self.certs, "other.key")],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("TLS certificate", p.stderr)
 
 
 class Lifecycle(unittest.TestCase):
