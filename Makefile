@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 LDLIBS   = -lbearssl -lpthread
 B        = build
 
-.PHONY: all test demo clean deps unit e2e cpp
+.PHONY: all test demo clean deps unit e2e tls cpp
 
 all: $(B)/ossup
 
@@ -41,12 +41,16 @@ $(B)/minimal/test_api: tests/test_api.c oss_resumable.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS tests/test_api.c -o $@
 
+$(B)/%/test_anchors: tests/test_anchors.c oss_resumable.h
+	@mkdir -p $(@D)
+	$* $(WARN) $(OPT) tests/test_anchors.c -o $@ $(LDLIBS)
+
 $(B)/asan/test_unit: tests/test_unit.c oss_resumable.h
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
 
 deps:
-	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl
+	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl
 
 # The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
@@ -68,8 +72,11 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 	OSSR_TEST_API=$(B)/clang/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
 	OSSR_TEST_API=$(B)/minimal/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/minimal/ossup
 
+tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
+	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
+
 test: deps
-	$(MAKE) --no-print-directory unit cpp e2e
+	$(MAKE) --no-print-directory unit cpp e2e tls
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 

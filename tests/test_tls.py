@@ -439,6 +439,23 @@ def small_tls_buffer(env):
     check(rc == 0 and md5_file(dest) == md5_file(path), f"get with the small buffer: {err.strip()}")
 
 
+@case
+def compiled_in_anchors(env):
+    """Trust anchors handed in by the program (tests/test_anchors.c): the CA decoded into a
+    br_x509_trust_anchor is the only trust, and an unrelated anchor is refused."""
+    prog = os.environ.get("OSSR_TEST_ANCHORS")
+    check(prog and os.path.exists(prog), "OSSR_TEST_ANCHORS must name the built test_anchors program")
+    env.server.reset()
+    work = tempfile.mkdtemp(prefix="anchors-", dir=env.workdir)
+    p = subprocess.run([prog, env.server.https, env.cert("ca.pem"), env.cert("self.pem"), work],
+                       capture_output=True, text=True, timeout=120)
+    for line in p.stdout.splitlines():
+        if line.startswith("FAIL") or line.startswith("anchors:"):
+            print("     " + line)
+    check(p.returncode == 0, "test_anchors failed")
+    all_tls(env.server.log(), "compiled-in anchors")
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: test_tls.py PATH-TO-OSSUP", file=sys.stderr)
