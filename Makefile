@@ -28,7 +28,7 @@ $(B)/%/test_unit: tests/test_unit.c oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_unit.c -o $@ $(LDLIBS)
 
-$(B)/%/test_api: tests/test_api.c oss_resumable.h
+$(B)/%/test_api: tests/test_api.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_api.c -o $@ $(LDLIBS)
 
@@ -37,11 +37,11 @@ $(B)/minimal/ossup: examples/ossup.c oss_resumable.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS examples/ossup.c -o $@
 
-$(B)/minimal/test_api: tests/test_api.c oss_resumable.h
+$(B)/minimal/test_api: tests/test_api.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS tests/test_api.c -o $@
 
-$(B)/%/test_anchors: tests/test_anchors.c oss_resumable.h
+$(B)/%/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_anchors.c -o $@ $(LDLIBS)
 

@@ -14,11 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond, ...) do { \
-        if (cond) passed++; \
-        else { failed++; printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 /* Storage for one anchor, as a generated header would hold it in const arrays. */
 typedef struct anchor_store {
@@ -126,6 +122,5 @@ int main(int argc, char **argv) {
     CHECK(ossr_upload(&o, &st) == OSSR_E_FILE && strstr(st.detail, "/nonexistent/bundle.pem"),
           "SSL_CERT_FILE pointing nowhere: %s", ossr_status_format(&st, line, sizeof line));
 
-    printf("anchors: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_REPORT("anchors");
 }

@@ -12,11 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond, ...) do { \
-        if (cond) passed++; \
-        else { failed++; printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); printf(__VA_ARGS__); printf("\n"); } \
-    } while (0)
+#include "check.h"
 
 static const char *SECRET = "test-secret";
 
@@ -258,6 +254,5 @@ int main(int argc, char **argv) {
     o.key = "bad\xff" "utf8";
     CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "invalid UTF-8 key");
 
-    printf("api: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_REPORT("api");
 }
