@@ -173,6 +173,18 @@ typedef int64_t (*ossr_clock_fn)(void *user);
    unpredictable bytes; return 0 on success. */
 typedef int (*ossr_entropy_fn)(void *buf, size_t len, void *user);
 
+/* Credentials that expire (STS): the callback fills *out and returns 0, or nonzero when
+   it cannot. It is called before the first request, again before expires_at (with five
+   minutes to spare), and when the server says the credentials are no longer valid;
+   one call at a time, from any worker thread. */
+typedef struct ossr_credentials {
+    char access_key_id[128];
+    char access_key_secret[128];
+    char security_token[2048];     /* "" for none */
+    int64_t expires_at;            /* seconds since 1970 UTC; 0: does not expire */
+} ossr_credentials;
+typedef int (*ossr_credentials_fn)(ossr_credentials *out, void *user);
+
 /* Addressing style (PROTOCOL: virtual-hosted is the normal case). */
 enum {
     OSSR_ADDR_AUTO = 0,    /* virtual-hosted, path style for IP literals and localhost */
@@ -230,6 +242,17 @@ typedef struct ossr_options {
     void *clock_user;
     ossr_entropy_fn entropy;       /* NULL: BearSSL's system seeder (required then) */
     void *entropy_user;
+    /* robustness */
+    ossr_credentials_fn credentials; /* refreshable credentials; replaces the three strings above */
+    void *credentials_user;
+    const volatile int *cancel;    /* nonzero *cancel (see ossr_cancel) stops the call within one
+                                      buffer write, leaving a resumable checkpoint */
+    int retry_base_ms;             /* back-off: a random wait below min(base * 2^try, cap); 0: 200 */
+    int retry_cap_ms;              /* 0: 20000 */
+    uint64_t max_bytes_per_second; /* client-side bandwidth cap over all workers; 0: none */
+    int resume_by_content;         /* nonzero: the checkpoint recognises the file by its size and
+                                      the CRC-64 of its first and last MiB, not by its mtime (for
+                                      devices without a trustworthy clock) */
 } ossr_options;
 
 /* What happened. Filled by ossr_upload()/ossr_download() on success and failure. */
@@ -268,6 +291,10 @@ OSSR_API ossr_result ossr_upload(const ossr_options *opts, ossr_status *status);
 /* Download opts->bucket/opts->key into opts->file_path (written to "<path>.ossr-tmp" and
    renamed when complete and its CRC-64 matches). status may be NULL. */
 OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status);
+
+/* Asks a running ossr_upload()/ossr_download() whose opts.cancel points at flag to stop.
+   Safe from any thread or a signal handler. */
+OSSR_API void ossr_cancel(volatile int *flag);
 
 /* One line describing status. For a server error: what failed, the HTTP status, the OSS
    code and message; otherwise the result in words and what the library was doing. Then
@@ -381,9 +408,11 @@ typedef struct ossr_checkpoint {
     uint32_t mtime_nsec;
     uint64_t part_size;
     uint32_t part_count;
-    uint32_t flags;
+    uint32_t flags;             /* OSSR_CKPT_FLAG_* */
+    uint64_t head_crc, tail_crc; /* content fingerprint (OSSR_CKPT_FLAG_CONTENT), else 0 */
     ossr_slice endpoint, bucket, key, path, upload_id; /* into the decoded buffer */
 } ossr_checkpoint;
+#define OSSR_CKPT_FLAG_CONTENT 1u  /* the file is identified by size and content, not mtime */
 typedef struct ossr_checkpoint_part {
     uint32_t number;            /* 1..10000; OSSR_CKPT_COMPLETING marks a sent Complete */
     uint64_t size;
@@ -846,6 +875,38 @@ OSSR__PRIVATE void ossr__civil(int64_t t, int *y, int *mo, int *d, int *h, int *
     *d = (int)(doy - (153 * mp + 2) / 5 + 1);
     *mo = (int)(mp < 10 ? mp + 3 : mp - 9);
     *y = (int)(yoe + era * 400 + (*mo <= 2));
+}
+/* Days since 1970-01-01 of a proleptic Gregorian date (the inverse of ossr__civil). */
+OSSR__PRIVATE int64_t ossr__days_from_civil(int64_t y, int m, int d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+/* Reads the dates servers send: "Tue, 03 Dec 2024 08:15:30 GMT" (RFC 1123, the Date
+   header) and "2024-12-03T08:15:30.000Z" (ISO 8601, <ServerTime>). 0 on success. */
+OSSR__PRIVATE int ossr__parse_date(const char *s, size_t n, int64_t *out) {
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char t[64];
+    int y, mo = 0, d, h, mi, sec, k;
+    if (n >= sizeof t) return -1;
+    memcpy(t, s, n);
+    t[n] = 0;
+    if (n >= 19 && t[4] == '-' && t[10] == 'T') {
+        if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) return -1;
+    } else {
+        char m3[4];
+        const char *p = strchr(t, ',');
+        if (!p || sscanf(p + 1, " %2d %3s %4d %2d:%2d:%2d", &d, m3, &y, &h, &mi, &sec) != 6) return -1;
+        for (k = 0; k < 12; k++)
+            if (memcmp(mon + 3 * k, m3, 3) == 0) mo = k + 1;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 || y > 9999) return -1;
+    *out = ossr__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
 }
 /* "Tue, 03 Dec 2024 08:15:30 GMT" */
 OSSR__PRIVATE void ossr__http_date(int64_t t, char out[40]) {
@@ -2096,7 +2157,7 @@ typedef struct ossr__ctx {
     char conn_port[8];
     int path_style;
     int sign_version;
-    int connect_timeout_ms, io_timeout_ms, max_attempts;
+    int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
     size_t buffer_size;
     /* the source file */
     int fd;
@@ -2116,6 +2177,13 @@ typedef struct ossr__ctx {
     uint32_t part_count;
     uint32_t next_part;          /* index of the next pending part to consider */
     uint32_t max_listed;         /* highest part number ListParts showed */
+    int64_t clock_offset;        /* server time minus ours, learned from replies (under lock) */
+    ossr_credentials creds;      /* from the credentials callback (under lock) */
+    unsigned creds_gen;          /* bumped by each refresh */
+    int creds_stale;             /* the server refused them: refresh before the next request */
+    double bw_tokens;            /* bandwidth cap: bytes that may go out now (under lock) */
+    int64_t bw_last_ms;
+    uint64_t head_crc, tail_crc; /* content fingerprint for resume_by_content */
     ossr__part *parts;
     char upload_id[128];
 #ifdef OSSR__HAVE_TLS
@@ -2172,6 +2240,8 @@ typedef struct ossr__worker {
     ossr_status err;             /* detail of this worker's last failure */
     uint64_t bytes_sent;
     uint32_t parts_uploaded;
+    ossr_credentials creds;      /* what the current request is signed with */
+    unsigned creds_gen;
 #ifdef OSSR__HAVE_TLS
     ossr__tls *tls;              /* NULL for http:// */
 #endif
@@ -2221,9 +2291,18 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     ossr__unlock(&c->log_lock);
 }
 /* Whether the upload is stopping (a hard error or a cancel), and why. */
+OSSR__PRIVATE int ossr__cancel_requested(const ossr_options *o) {
+    if (!o->cancel) return 0;
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n((const volatile int *)o->cancel, __ATOMIC_ACQUIRE) != 0;
+#else
+    return *o->cancel != 0;
+#endif
+}
 OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
     int stop;
     ossr__lock(&c->lock);
+    if (!c->stop && ossr__cancel_requested(c->o)) c->stop = c->cancelled = 1;
     stop = c->stop;
     if (cancelled) *cancelled = c->cancelled;
     ossr__unlock(&c->lock);
@@ -2268,6 +2347,92 @@ OSSR__PRIVATE ossr_result ossr__fail(ossr__worker *w, ossr_result r, int os_erro
     vsnprintf(w->err.detail, sizeof w->err.detail, fmt, ap);
     va_end(ap);
     return r;
+}
+/* Our time for signing: the clock, corrected by what the server's replies taught us. */
+OSSR__PRIVATE int64_t ossr__signing_time(ossr__ctx *c) {
+    int64_t off;
+    ossr__lock(&c->lock);
+    off = c->clock_offset;
+    ossr__unlock(&c->lock);
+    return ossr__unix_time(c->o) + off;
+}
+/* Learns the server's clock from a Date header or a <ServerTime>. A difference below a
+   minute is noise (OSS allows 15); force takes any (the server said we were skewed). */
+OSSR__PRIVATE void ossr__learn_time(ossr__ctx *c, const char *s, size_t n, int force) {
+    int64_t server, diff;
+    if (ossr__parse_date(s, n, &server) != 0) return;
+    diff = server - ossr__unix_time(c->o);
+    ossr__lock(&c->lock);
+    if (diff != c->clock_offset && (force || diff - c->clock_offset > 60 || c->clock_offset - diff > 60)) {
+        c->clock_offset = diff;
+        ossr__log(c, OSSR_LOG_WARN, "the local clock is %lld s %s the server's; signing with the server's time",
+                  (long long)(diff < 0 ? -diff : diff), diff < 0 ? "ahead of" : "behind");
+    }
+    ossr__unlock(&c->lock);
+}
+/* The moment this file was compiled: a floor for certificate checks on boards whose clock
+   starts at 1970 (a certificate valid at build time is checked as of then). */
+OSSR__PRIVATE int64_t ossr__build_time(void) {
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *d = __DATE__;   /* "Nov 25 2026" */
+    int k, m = 1;
+    for (k = 0; k < 12; k++)
+        if (memcmp(mon + 3 * k, d, 3) == 0) m = k + 1;
+    return ossr__days_from_civil(atoi(d + 7), m, atoi(d + 4)) * 86400;
+}
+/* Credentials for the next request, in w->creds: the options' strings, or the callback's,
+   refreshed (under the lock, once for all workers) before they expire or after the server
+   refused them. */
+OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
+    ossr__ctx *c = w->ctx;
+    const ossr_options *o = c->o;
+    if (!o->credentials) return OSSR_OK;
+    ossr__lock(&c->lock);
+    if (c->creds_gen == 0 || c->creds_stale ||
+        (c->creds.expires_at && ossr__unix_time(o) + c->clock_offset >= c->creds.expires_at - 300)) {
+        ossr_credentials fresh;
+        int rc;
+        memset(&fresh, 0, sizeof fresh);
+        rc = o->credentials(&fresh, o->credentials_user);
+        fresh.access_key_id[sizeof fresh.access_key_id - 1] = 0;
+        fresh.access_key_secret[sizeof fresh.access_key_secret - 1] = 0;
+        fresh.security_token[sizeof fresh.security_token - 1] = 0;
+        if (rc != 0 || !fresh.access_key_id[0] || !fresh.access_key_secret[0]) {
+            ossr__unlock(&c->lock);
+            memset(&fresh, 0, sizeof fresh);
+            return ossr__fail(w, OSSR_E_NO_CREDENTIALS, 0, "the credentials callback gave no credentials");
+        }
+        c->creds = fresh;
+        c->creds_gen++;
+        c->creds_stale = 0;
+        memset(&fresh, 0, sizeof fresh);
+        ossr__log(c, OSSR_LOG_INFO, "credentials refreshed (key id %s)", c->creds.access_key_id);
+    }
+    w->creds = c->creds;
+    w->creds_gen = c->creds_gen;
+    ossr__unlock(&c->lock);
+    return OSSR_OK;
+}
+/* Client-side bandwidth cap: a token bucket shared by all workers, refilled at
+   max_bytes_per_second and holding at most a quarter second's worth. Sleeps (in slices
+   that notice a stop) until n more bytes may go. */
+OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
+    double rate = (double)c->o->max_bytes_per_second, cap = rate / 4;
+    int64_t now, wait_ms;
+    if (rate <= 0) return;
+    ossr__lock(&c->lock);
+    now = ossr__now_ms();
+    if (c->bw_last_ms == 0) { c->bw_last_ms = now; c->bw_tokens = cap; }
+    c->bw_tokens += (double)(now - c->bw_last_ms) * rate / 1000.0;
+    if (c->bw_tokens > cap) c->bw_tokens = cap;
+    c->bw_last_ms = now;
+    c->bw_tokens -= (double)n;
+    wait_ms = c->bw_tokens < 0 ? (int64_t)(-c->bw_tokens * 1000.0 / rate) : 0;
+    ossr__unlock(&c->lock);
+    while (wait_ms > 0 && !ossr__stopped(c, NULL)) {
+        ossr__sleep_ms(wait_ms > 100 ? 100 : (int)wait_ms);
+        wait_ms -= 100;
+    }
 }
 
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
@@ -2335,7 +2500,10 @@ OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
     snprintf(when, sizeof when, "TLS handshake with %s", c->tls_name);
     t->active = 0;
     br_ssl_client_init_full(&t->sc, &t->xc, c->ta, c->ta_count);
-    ossr__x509_time(ossr__unix_time(o), &days, &secs);
+    {   /* a board whose clock starts at 1970 checks certificates as of the build date */
+        int64_t now = ossr__signing_time(c), floor = ossr__build_time();
+        ossr__x509_time(now > floor ? now : floor, &days, &secs);
+    }
     br_x509_minimal_set_time(&t->xc, days, secs);
     if (o->insecure) {
         t->any.vtable = &ossr__x509_any_vtable;
@@ -2602,12 +2770,14 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     si.query_count = q->nquery;
     si.headers = hdrs;
     si.header_count = nh;
-    si.unix_time = ossr__unix_time(o);
+    r = ossr__get_creds(w);
+    if (r != OSSR_OK) return r;
+    si.unix_time = ossr__signing_time(c);
     si.version = c->sign_version;
     si.region = o->region;
-    si.access_key_id = o->access_key_id;
-    si.access_key_secret = o->access_key_secret;
-    si.security_token = o->security_token;
+    si.access_key_id = o->credentials ? w->creds.access_key_id : o->access_key_id;
+    si.access_key_secret = o->credentials ? w->creds.access_key_secret : o->access_key_secret;
+    si.security_token = o->credentials ? w->creds.security_token : o->security_token;
     r = ossr_sign(&si, w->head, OSSR__HEAD_CAP, &sig);
     if (r != OSSR_OK) return ossr__fail(w, r, 0, "signing the %s request failed", q->what);
 
@@ -2640,8 +2810,8 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         ossr__sb_puts(&b, "x-oss-date: "); ossr__sb_puts(&b, sig.date); ossr__sb_puts(&b, "\r\n");
         if (sig.add_content_sha256) ossr__sb_puts(&b, "x-oss-content-sha256: UNSIGNED-PAYLOAD\r\n");
     }
-    if (o->security_token && *o->security_token) {
-        ossr__sb_puts(&b, "x-oss-security-token: "); ossr__sb_puts(&b, o->security_token); ossr__sb_puts(&b, "\r\n");
+    if (si.security_token && *si.security_token) {
+        ossr__sb_puts(&b, "x-oss-security-token: "); ossr__sb_puts(&b, si.security_token); ossr__sb_puts(&b, "\r\n");
     }
     for (i = 0; i < nh; i++) {
         ossr__sb_puts(&b, hdrs[i].name); ossr__sb_puts(&b, ": ");
@@ -2683,6 +2853,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             goto undo_progress;
         }
         q->body_crc = ossr_crc64(q->body_crc, w->io, n);
+        ossr__throttle(c, n);
         r = ossr__conn_send(w, w->io, n, &e);
         if (r != OSSR_OK) {
             if (!ossr__is_tls(w))
@@ -2742,6 +2913,7 @@ send_failed:
         }
         if (ossr_response_header(&resp, "x-oss-request-id", &v))
             ossr__copy(w->err.request_id, sizeof w->err.request_id, v.ptr, v.len);
+        if (ossr_response_header(&resp, "Date", &v)) ossr__learn_time(c, v.ptr, v.len, 0);
         if (ossr_response_header(&resp, "ETag", &v)) ossr__copy(w->etag, sizeof w->etag, v.ptr, v.len);
         if (ossr_response_header(&resp, "x-oss-hash-crc64ecma", &v)) {
             if (ossr__parse_u64(v.ptr, v.len, &w->crc) != 0) {
@@ -2790,6 +2962,8 @@ send_failed:
 
     if (resp.status < 200 || resp.status >= 300) {
         ossr__parse_error_body(w);
+        if (!strcmp(w->err.code, "RequestTimeTooSkewed") && w->err.server_time[0])
+            ossr__learn_time(c, w->err.server_time, strlen(w->err.server_time), 1);
         if (!w->err.code[0] && resp.status == 404 && !strcmp(q->method, "HEAD"))
             ossr__copy(w->err.code, sizeof w->err.code, "NoSuchKey", 9);
         r = ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what);
@@ -2827,7 +3001,7 @@ undo_progress:
    cannot repeat a non-idempotent request (POST) the server may have carried out. */
 OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
-    int attempt = 0, post = strcmp(q->method, "POST") == 0;
+    int attempt = 0, post = strcmp(q->method, "POST") == 0, refreshed = 0;
     unsigned seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms();
     if (q->fresh_conn && w->fd_used) ossr__close_conn(w);
     for (;;) {
@@ -2840,11 +3014,22 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
             ossr__close_conn(w);      /* stale keep-alive connection */
             continue;
         }
+        if (c->o->credentials && !refreshed && r == OSSR_E_SERVER &&
+            (!strcmp(w->err.code, "SecurityTokenExpired") || !strcmp(w->err.code, "InvalidSecurityToken") ||
+             !strcmp(w->err.code, "InvalidAccessKeyId") || !strcmp(w->err.code, "ExpiredToken"))) {
+            ossr__lock(&c->lock);     /* one refresh for all workers that saw the same credentials */
+            if (c->creds_gen == w->creds_gen) c->creds_stale = 1;
+            ossr__unlock(&c->lock);
+            ossr__log(c, OSSR_LOG_WARN, "%s: the server refused the credentials (%s); refreshing them",
+                      q->what, w->err.code);
+            refreshed = 1;
+            continue;
+        }
         if (++attempt >= c->max_attempts ||
             !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
             return r;
-        cap = 200 << (attempt < 5 ? attempt : 5);
-        if (cap > 5000) cap = 5000;
+        cap = c->retry_cap_ms;
+        if (attempt < 20 && ((int64_t)c->retry_base_ms << attempt) < cap) cap = c->retry_base_ms << attempt;
         seed = seed * 1103515245u + 12345u;
         ms = (int)((seed >> 8) % (unsigned)cap);
         if (r == OSSR_E_SERVER)
@@ -2865,8 +3050,10 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       12  4  length of the fixed part, this CRC included
       16  8  file size          24  8  mtime seconds (signed)
       32  4  mtime nanoseconds   36  4  part count
-      40  8  part size          48  4  flags (reserved, 0)
-      52     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
+      40  8  part size          48  4  flags (1: identified by content, not mtime)
+      52  8  CRC-64 of the file's first window   60  8  CRC-64 of its last window
+             (both 0 unless flag 1; see ossr__fingerprint)
+      68     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
              absolute file path, upload id
        .  8  CRC-64 of every byte before it
    Then slots of OSSR_CKPT_SLOT (88) bytes, appended one per finished part:
@@ -2881,7 +3068,7 @@ static const unsigned char ossr__ckpt_magic[8] = {'O', 'S', 'S', 'R', 'C', 'K', 
 
 OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char *out, size_t cap) {
     const ossr_slice *str[5];
-    size_t n = 52, i;
+    size_t n = 68, i;
     str[0] = &c->endpoint; str[1] = &c->bucket; str[2] = &c->key; str[3] = &c->path; str[4] = &c->upload_id;
     for (i = 0; i < 5; i++) {
         if (str[i]->len > 0xFFFF) return 0;
@@ -2898,7 +3085,9 @@ OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char 
     ossr__put_le32(out + 36, c->part_count);
     ossr__put_le64(out + 40, c->part_size);
     ossr__put_le32(out + 48, c->flags);
-    n = 52;
+    ossr__put_le64(out + 52, c->head_crc);
+    ossr__put_le64(out + 60, c->tail_crc);
+    n = 68;
     for (i = 0; i < 5; i++) {
         out[n] = (unsigned char)str[i]->len;
         out[n + 1] = (unsigned char)(str[i]->len >> 8);
@@ -2916,7 +3105,7 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
     if (memcmp(buf, ossr__ckpt_magic, 8) != 0) return OSSR_E_CORRUPT;
     c->version = ossr__le32(buf + 8);
     total = ossr__le32(buf + 12);
-    if (c->version != 1 || total < 52 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX) return OSSR_E_CORRUPT;
+    if (c->version != 1 || total < 68 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX) return OSSR_E_CORRUPT;
     if (len < total) return OSSR_E_NEED_MORE;
     if (ossr__le64(buf + total - 8) != ossr_crc64(0, buf, total - 8)) return OSSR_E_CORRUPT;
     c->file_size = ossr__le64(buf + 16);
@@ -2925,8 +3114,10 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
     c->part_count = ossr__le32(buf + 36);
     c->part_size = ossr__le64(buf + 40);
     c->flags = ossr__le32(buf + 48);
+    c->head_crc = ossr__le64(buf + 52);
+    c->tail_crc = ossr__le64(buf + 60);
     str[0] = &c->endpoint; str[1] = &c->bucket; str[2] = &c->key; str[3] = &c->path; str[4] = &c->upload_id;
-    n = 52;
+    n = 68;
     for (i = 0; i < 5; i++) {
         size_t l;
         if (n + 2 > total - 8) return OSSR_E_CORRUPT;
@@ -2942,7 +3133,8 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
         c->part_size == 0 || c->part_size > OSSR__MAX_PART || c->file_size == 0 ||
         (c->file_size + c->part_size - 1) / c->part_size != c->part_count ||
         c->upload_id.len == 0 || c->upload_id.len >= 128 || c->bucket.len == 0 || c->key.len == 0 ||
-        c->path.len == 0 || c->flags != 0)
+        c->path.len == 0 || (c->flags & ~OSSR_CKPT_FLAG_CONTENT) != 0 ||
+        (!(c->flags & OSSR_CKPT_FLAG_CONTENT) && (c->head_crc || c->tail_crc)))
         return OSSR_E_CORRUPT;
     return (long)total;
 }
@@ -3106,7 +3298,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (!ossr__valid_key(o->key) || !ossr__valid_utf8((const unsigned char *)o->key))
         return ossr__setup_fail(c, OSSR_E_BAD_KEY, "object key must be 1-1023 bytes of UTF-8 and not start "
                                 "with / or \\");
-    if (!o->access_key_id || !*o->access_key_id || !o->access_key_secret || !*o->access_key_secret)
+    if (!o->credentials && (!o->access_key_id || !*o->access_key_id || !o->access_key_secret || !*o->access_key_secret))
         return ossr__setup_fail(c, OSSR_E_NO_CREDENTIALS, "set the access key id and secret "
                                 "(OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET)");
     if (!o->file_path || !*o->file_path)
@@ -3182,6 +3374,9 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
     c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
     c->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
+    c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+    c->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
+    if (c->retry_cap_ms < c->retry_base_ms) c->retry_cap_ms = c->retry_base_ms;
     c->buffer_size = o->buffer_size ? o->buffer_size : 65536;
     if (c->buffer_size < OSSR__RESP_HEAD_MAX + 4096) c->buffer_size = OSSR__RESP_HEAD_MAX + 4096;
     if (c->buffer_size > (16u << 20)) c->buffer_size = 16u << 20;
@@ -3273,6 +3468,12 @@ OSSR__PRIVATE void ossr__object_headers(ossr__ctx *c, ossr__req *q) {
         ossr__req_header(q, "Content-Type", ct);
 }
 
+/* Whether the source file still has the size and mtime it had when the call began. */
+OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
+    ossr__file_id now;
+    return ossr__file_identity(c->fd, &now) == 0 && now.size == c->fid.size &&
+           now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
+}
 OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
     ossr__req q;
     ossr_result r;
@@ -3286,6 +3487,12 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
     c->progress_total = c->fid.size;
     r = ossr__http(w, &q);
     if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
+    if (!ossr__file_unchanged(c)) {
+        c->st->result = OSSR_E_FILE_CHANGED;
+        snprintf(c->st->detail, sizeof c->st->detail, "%s changed while it was being uploaded; the object "
+                 "may hold a mix of old and new bytes: upload it again", c->o->file_path);
+        return OSSR_E_FILE_CHANGED;
+    }
     c->st->crc64 = q.body_crc;
     ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     return OSSR_OK;
@@ -3352,8 +3559,14 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
         k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
         k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len))
         snprintf(reason, rcap, "it belongs to another endpoint, bucket, key or file");
-    else if (k.file_size != c->fid.size || k.mtime_sec != c->fid.mtime_sec || k.mtime_nsec != c->fid.mtime_nsec)
-        snprintf(reason, rcap, "the file changed since (size or modification time)");
+    else if (k.file_size != c->fid.size)
+        snprintf(reason, rcap, "the file's size changed since");
+    else if ((k.flags & OSSR_CKPT_FLAG_CONTENT) != (c->o->resume_by_content ? OSSR_CKPT_FLAG_CONTENT : 0u))
+        snprintf(reason, rcap, "it was made with the other resume check (modification time / content)");
+    else if (c->o->resume_by_content ? (k.head_crc != c->head_crc || k.tail_crc != c->tail_crc)
+                                     : (k.mtime_sec != c->fid.mtime_sec || k.mtime_nsec != c->fid.mtime_nsec))
+        snprintf(reason, rcap, "the file changed since (%s)", c->o->resume_by_content ? "its first or last MiB"
+                 : "modification time");
     else if (k.part_size != c->part_size || k.part_count != c->part_count)
         snprintf(reason, rcap, "the part size changed (%llu then, %llu now)",
                  (unsigned long long)k.part_size, (unsigned long long)c->part_size);
@@ -3402,6 +3615,11 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     k.mtime_nsec = c->fid.mtime_nsec;
     k.part_size = c->part_size;
     k.part_count = c->part_count;
+    if (c->o->resume_by_content) {
+        k.flags = OSSR_CKPT_FLAG_CONTENT;
+        k.head_crc = c->head_crc;
+        k.tail_crc = c->tail_crc;
+    }
     k.endpoint.ptr = c->endpoint_norm; k.endpoint.len = strlen(c->endpoint_norm);
     k.bucket.ptr = c->o->bucket; k.bucket.len = strlen(c->o->bucket);
     k.key.ptr = c->o->key; k.key.len = strlen(c->o->key);
@@ -3759,10 +3977,27 @@ OSSR__PRIVATE void ossr__clear_error(ossr_status *st) {
     st->code[0] = st->message[0] = st->request_id[0] = st->host_id[0] = 0;
     st->ec[0] = st->server_time[0] = st->detail[0] = 0;
 }
-OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
-    ossr__file_id now;
-    return ossr__file_identity(c->fd, &now) == 0 && now.size == c->fid.size &&
-           now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
+/* The content fingerprint for resume_by_content: CRC-64 of the first and of the last
+   MiB (the whole file when smaller), so that a board without a clock still tells its
+   file from a new one without reading it all. */
+#define OSSR__FINGERPRINT_WINDOW (1024u * 1024u)
+OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
+    uint64_t win = c->fid.size < OSSR__FINGERPRINT_WINDOW ? c->fid.size : OSSR__FINGERPRINT_WINDOW;
+    uint64_t *out[2], start[2], done;
+    int k;
+    out[0] = &c->head_crc; start[0] = 0;
+    out[1] = &c->tail_crc; start[1] = c->fid.size - win;
+    for (k = 0; k < 2; k++) {
+        *out[k] = 0;
+        for (done = 0; done < win;) {
+            size_t n = (size_t)(win - done < c->buffer_size ? win - done : c->buffer_size);
+            if (ossr__file_read_at(c->fd, w->io, n, start[k] + done) != 0)
+                return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
+            *out[k] = ossr_crc64(*out[k], w->io, n);
+            done += n;
+        }
+    }
+    return OSSR_OK;
 }
 /* The multipart path: find or start the upload, send what is missing, complete. */
 OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
@@ -3782,6 +4017,7 @@ OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw
     if (!c->parts) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part table");
     r = ossr__ckpt_path(c);
     if (r != OSSR_OK) return r;
+    if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) { ossr__set_error(c, w, r); return r; }
 
 restart:
     memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
@@ -4032,6 +4268,13 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
 }
 
 /* >>public: results and messages ------------------------------------------------------ */
+OSSR__DEF void ossr_cancel(volatile int *flag) {
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+#else
+    *flag = 1;
+#endif
+}
 OSSR__DEF const char *ossr_result_str(ossr_result r) {
     switch (r) {
 #define OSSR__STR_ITEM(name, value, text) case name: return text;

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "check.h"
 
@@ -102,6 +105,59 @@ static int same_files(const char *a, const char *b) {
     if (fb) fclose(fb);
     return same;
 }
+
+/* ---- robustness hooks ---- */
+static int64_t clock_value;            /* what the skewed clock hook answers */
+static int64_t skewed_clock(void *user) { (void)user; return clock_value; }
+
+typedef struct creds_state { int calls; int bad_first; int64_t ttl; } creds_state;
+static int give_creds(ossr_credentials *out, void *user) {
+    creds_state *cs = (creds_state *)user;
+    cs->calls++;
+    snprintf(out->access_key_id, sizeof out->access_key_id, "%s",
+             cs->bad_first && cs->calls == 1 ? "unknown-ak" : "test-ak");
+    snprintf(out->access_key_secret, sizeof out->access_key_secret, "%s", SECRET);
+    out->expires_at = cs->ttl ? (int64_t)time(NULL) + cs->ttl : 0;
+    return 0;
+}
+
+typedef struct change_state { const char *path; uint64_t at; int done; } change_state;
+static int change_file_midway(uint64_t done, uint64_t total, void *user) {
+    change_state *cs = (change_state *)user;
+    (void)total;
+    if (!cs->done && done >= cs->at) {   /* another writer appends to the file */
+        FILE *f = fopen(cs->path, "ab");
+        fputs("appended while uploading", f);
+        fclose(f);
+        cs->done = 1;
+    }
+    return 0;
+}
+
+#ifndef OSSR_NO_THREADS
+#include <pthread.h>
+#include <unistd.h>
+typedef struct canceller { volatile int flag; volatile int finished; uint64_t at; } canceller;
+static uint64_t seen_progress;
+static int track_progress(uint64_t done, uint64_t total, void *user) {
+    (void)total; (void)user;
+    __atomic_store_n(&seen_progress, done, __ATOMIC_RELAXED);
+    return 0;
+}
+static void *cancel_later(void *arg) {   /* another thread: cancel once a third has gone */
+    canceller *k = (canceller *)arg;
+    while (__atomic_load_n(&seen_progress, __ATOMIC_RELAXED) < k->at && !__atomic_load_n(&k->finished, __ATOMIC_RELAXED))
+        usleep(1000);
+    ossr_cancel(&k->flag);
+    return NULL;
+}
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+#endif
+
 
 int main(int argc, char **argv) {
     ossr_options o;
@@ -220,6 +276,121 @@ int main(int argc, char **argv) {
     /* 6. the log saw the upload start and resume, and never a secret */
     CHECK(strstr(logbuf, "resuming upload") != NULL, "log: %s", logbuf);
     CHECK(strstr(logbuf, SECRET) == NULL && strstr(logbuf, "not-the-secret") == NULL, "a secret in the log");
+
+    /* 8. a client clock an hour fast, and one at 1970: signing follows the server's time */
+    {
+        ossr_options o3 = o;
+        static const int64_t skews[] = {3600, -3600};
+        int i;
+        o3.endpoint = argv[1]; o3.bucket = "bkt-api"; o3.file_path = src; o3.multipart_threshold = 1024 * 1024;
+        o3.part_size = 256 * 1024; o3.checkpoint_dir = ckdir; o3.progress = NULL; o3.clock = skewed_clock;
+        for (i = 0; i < 3; i++) {
+            clock_value = i < 2 ? (int64_t)time(NULL) + skews[i] : 0;
+            o3.key = i == 0 ? "api/clock-fast.bin" : i == 1 ? "api/clock-slow.bin" : "api/clock-1970.bin";
+            loglen = 0; logbuf[0] = 0;
+            r = ossr_upload(&o3, &st);
+            CHECK(r == OSSR_OK, "clock %lld: %s", (long long)clock_value, ossr_status_format(&st, line, sizeof line));
+            CHECK(strstr(logbuf, "the local clock is") != NULL, "no word about the clock: %s", logbuf);
+        }
+    }
+
+    /* 9. refreshable credentials: refused ones are replaced; ones about to expire renewed */
+    {
+        ossr_options o4 = o;
+        creds_state cs;
+        memset(&cs, 0, sizeof cs);
+        cs.bad_first = 1;
+        o4.key = "api/creds.bin"; o4.file_path = src; o4.progress = NULL; o4.num_threads = 2;
+        o4.access_key_id = NULL; o4.access_key_secret = NULL;
+        o4.credentials = give_creds; o4.credentials_user = &cs;
+        r = ossr_upload(&o4, &st);
+        CHECK(r == OSSR_OK && cs.calls == 2, "refused credentials: %d calls, %s", cs.calls,
+              ossr_status_format(&st, line, sizeof line));
+        memset(&cs, 0, sizeof cs);
+        cs.ttl = 200;   /* inside the five-minute margin: renewed before every request */
+        o4.key = "api/creds-expiring.bin";
+        r = ossr_upload(&o4, &st);
+        CHECK(r == OSSR_OK && cs.calls > 3, "expiring credentials: %d calls, %s", cs.calls,
+              ossr_status_format(&st, line, sizeof line));
+    }
+
+    /* 10. the source changes during the upload: no mixed object is completed */
+    {
+        ossr_options o5 = o;
+        change_state chg;
+        char tmp[600];
+        FILE *f;
+        snprintf(tmp, sizeof tmp, "%s/api-changing.bin", argv[2]);
+        make_file(tmp, 2 * 1024 * 1024, 7);
+        memset(&chg, 0, sizeof chg);
+        chg.path = tmp; chg.at = 512 * 1024;
+        o5.key = "api/changing.bin"; o5.file_path = tmp; o5.num_threads = 1;
+        o5.progress = change_file_midway; o5.progress_user = &chg;
+        r = ossr_upload(&o5, &st);
+        CHECK(r == OSSR_E_FILE_CHANGED && strstr(st.detail, "changed"), "changing file: %s",
+              ossr_status_format(&st, line, sizeof line));
+        CHECK(!checkpoint_has_completing(st.checkpoint_path), "Complete was attempted for a changed file");
+        o5.progress = NULL;
+        r = ossr_upload(&o5, &st);   /* the next call starts over and succeeds */
+        CHECK(r == OSSR_OK && st.resumed == 0, "after the change: %s", ossr_status_format(&st, line, sizeof line));
+        f = fopen(tmp, "ab"); fputs("x", f); fclose(f);   /* PutObject path: size differs after */
+        o5.key = "api/changing-small.bin"; o5.multipart_threshold = 64 * 1024 * 1024;
+        chg.done = 0; o5.progress = change_file_midway;
+        r = ossr_upload(&o5, &st);
+        CHECK(r == OSSR_E_FILE_CHANGED, "changing file, PutObject: %s", ossr_status_format(&st, line, sizeof line));
+    }
+
+    /* 11. resume_by_content: a new mtime with the same bytes still resumes; other bytes don't */
+    {
+        ossr_options o6 = o;
+        progress_log pl3;
+        char tmp[600];
+        struct timespec ts[2];
+        snprintf(tmp, sizeof tmp, "%s/api-content.bin", argv[2]);
+        make_file(tmp, 3 * 1024 * 1024, 11);
+        memset(&pl3, 0, sizeof pl3);
+        pl3.cancel_at = 1024 * 1024;
+        o6.key = "api/content.bin"; o6.file_path = tmp; o6.num_threads = 1; o6.resume_by_content = 1;
+        o6.progress = on_progress; o6.progress_user = &pl3;
+        CHECK(ossr_upload(&o6, &st) == OSSR_E_CANCELLED, "content: first run");
+        ts[0].tv_sec = ts[1].tv_sec = 86400 * 365; ts[0].tv_nsec = ts[1].tv_nsec = 0;
+        utimensat(AT_FDCWD, tmp, ts, 0);   /* a board that lost its clock rewrote the time */
+        pl3.cancel_at = 0;
+        r = ossr_upload(&o6, &st);
+        CHECK(r == OSSR_OK && st.resumed && st.parts_reused >= 3, "content resume: reused %u, %s", st.parts_reused,
+              ossr_status_format(&st, line, sizeof line));
+    }
+
+#ifndef OSSR_NO_THREADS
+    /* 12. cancel from another thread, and the bandwidth cap that makes it observable */
+    {
+        ossr_options o7 = o;
+        canceller k;
+        pthread_t t;
+        double t0;
+        memset(&k, 0, sizeof k);
+        k.at = 1024 * 1024;
+        seen_progress = 0;
+        o7.key = "api/cancel-thread.bin"; o7.file_path = src; o7.num_threads = 2;
+        o7.max_bytes_per_second = 2 * 1024 * 1024;
+        o7.progress = track_progress; o7.progress_user = NULL;
+        o7.cancel = &k.flag;
+        pthread_create(&t, NULL, cancel_later, &k);
+        t0 = now_seconds();
+        r = ossr_upload(&o7, &st);
+        __atomic_store_n(&k.finished, 1, __ATOMIC_RELAXED);
+        pthread_join(t, NULL);
+        CHECK(r == OSSR_E_CANCELLED, "thread cancel: %s", ossr_status_format(&st, line, sizeof line));
+        /* capped at 2 MiB/s with a quarter second of burst, a MiB takes at least 0.25 s */
+        CHECK(now_seconds() - t0 >= 0.2, "bandwidth cap not applied: %.2f s", now_seconds() - t0);
+        CHECK(seen_progress <= k.at + 2 * o.buffer_size + 512 * 1024, "went on after the cancel: %llu",
+              (unsigned long long)seen_progress);
+        o7.cancel = NULL;
+        o7.max_bytes_per_second = 0;
+        r = ossr_upload(&o7, &st);
+        CHECK(r == OSSR_OK && st.resumed, "resume after the thread cancel: %s", ossr_status_format(&st, line, sizeof line));
+    }
+#endif
 
     /* 7. options checked before any request */
     memset(&o, 0, sizeof o);
