@@ -2100,6 +2100,102 @@ static void test_system_bundle(void) {
 #endif
 }
 
+/* The checkpoint loader over a real record file: cut at every byte and every byte
+   flipped. A damaged fixed part is never trusted; a damaged slot costs only its part. */
+static void ckpt_write_file(const char *path, const unsigned char *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (n) fwrite(p, 1, n, f);
+    fclose(f);
+}
+static int ckpt_load_file(ossr__ctx *c, int *slots, int *completing) {
+    char old_id[128], reason[160];
+    uint64_t ccrc = 0;
+    uint32_t k;
+    int state;
+    memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
+    state = ossr__ckpt_load(c, old_id, reason, sizeof reason, completing, &ccrc);
+    if (c->ckpt_fd >= 0) { close(c->ckpt_fd); c->ckpt_fd = -1; }
+    *slots = 0;
+    for (k = 0; k < c->part_count; k++) *slots += c->parts[k].have_slot;
+    return state;
+}
+static void test_checkpoint_loader(void) {
+    static unsigned char orig[4096];
+    ossr_options o;
+    ossr_status st;
+    ossr__ctx c;
+    ossr__part parts[4];
+    char path[] = "/tmp/ossr-unit-ckpt-XXXXXX";
+    size_t n, cut, pos, head;
+    int fd, state, slots, completing, bad_cut = 0, bad_flip = 0;
+    FILE *f;
+    fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    close(fd);
+    memset(&o, 0, sizeof o);
+    memset(&st, 0, sizeof st);
+    memset(&c, 0, sizeof c);
+    o.bucket = "bkt-unit";
+    o.key = "dir/object.bin";
+    o.file_path = "/data/object.bin";
+    c.o = &o;
+    c.st = &st;
+    c.fd = -1;
+    c.ckpt_fd = -1;
+    strcpy(c.endpoint_norm, "http://127.0.0.1:9000");
+    strcpy(c.abs_path, "/data/object.bin");
+    c.fid.size = 3 * 102400 + 5;
+    c.fid.mtime_sec = 1733213730;
+    c.fid.mtime_nsec = 123456789;
+    c.part_size = 102400;
+    c.part_count = 4;
+    c.parts = parts;
+    strcpy(c.ckpt_path, path);
+    strcpy(c.upload_id, "0004B9894A22E5B1888A1E29F8236E2D");
+    CHECK_I(ossr__ckpt_create(&c), OSSR_OK);
+    ossr__ckpt_append(&c, 1, 102400, 0x1111111111111111ull, "\"ETAG-ONE\"");
+    ossr__ckpt_append(&c, 2, 102400, 0x2222222222222222ull, "\"ETAG-TWO\"");
+    ossr__ckpt_append(&c, 4, 5, 0x4444444444444444ull, "");
+    ossr__ckpt_append(&c, OSSR_CKPT_COMPLETING, c.fid.size, 0x9999999999999999ull, NULL);
+    if (c.ckpt_fd >= 0) { close(c.ckpt_fd); c.ckpt_fd = -1; }
+    f = fopen(path, "rb");
+    n = f ? fread(orig, 1, sizeof orig, f) : 0;
+    if (f) fclose(f);
+    head = n - 4 * OSSR_CKPT_SLOT;
+    CHECK(n > 4 * OSSR_CKPT_SLOT);
+    state = ckpt_load_file(&c, &slots, &completing);
+    CHECK_I(state, OSSR__CKPT_MATCH);
+    CHECK_I(slots, 3);
+    CHECK_I(completing, 1);
+    CHECK(parts[1].have_slot && parts[1].crc == 0x2222222222222222ull && !strcmp(parts[1].etag, "\"ETAG-TWO\""));
+    /* cut at every byte */
+    for (cut = 0; cut < n; cut++) {
+        int want_slots = cut < head ? 0 : (int)((cut - head) / OSSR_CKPT_SLOT);
+        ckpt_write_file(path, orig, cut);
+        state = ckpt_load_file(&c, &slots, &completing);
+        if (cut < head ? state != OSSR__CKPT_DAMAGED
+                       : (state != OSSR__CKPT_MATCH || slots != (want_slots > 3 ? 3 : want_slots) || completing))
+            bad_cut++;
+    }
+    CHECK_I(bad_cut, 0);
+    /* flip every byte */
+    for (pos = 0; pos < n; pos++) {
+        unsigned char m[4096];
+        memcpy(m, orig, n);
+        m[pos] ^= 0xA5;
+        ckpt_write_file(path, m, n);
+        state = ckpt_load_file(&c, &slots, &completing);
+        if (pos < head) { if (state != OSSR__CKPT_DAMAGED) bad_flip++; }
+        else {
+            size_t slot = (pos - head) / OSSR_CKPT_SLOT;   /* 0,1,2: parts; 3: the COMPLETING mark */
+            if (state != OSSR__CKPT_MATCH || slots != (slot < 3 ? 2 : 3) || completing != (slot != 3)) bad_flip++;
+        }
+    }
+    CHECK_I(bad_flip, 0);
+    remove(path);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "tests";
     test_json_reader();
@@ -2116,6 +2212,7 @@ int main(int argc, char **argv) {
     test_xml_numbers();
     test_system_bundle();
     test_checkpoint();
+    test_checkpoint_loader();
     test_results();
     printf("unit: %ld passed, %ld failed\n", g_pass, g_fail);
     return g_fail > 0 ? 1 : 0;
