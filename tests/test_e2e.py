@@ -8,8 +8,6 @@ Each case checks what reached the server (through the server's /_ossr/ control A
 that the stored object's MD5 equals the local file's. The last line is
 "e2e: N passed, M failed"; the exit status is non-zero when anything failed.
 """
-import hashlib
-import json
 import os
 import random
 import shutil
@@ -19,147 +17,35 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
-import urllib.parse
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-AK, SK, TOKEN_AK, TOKEN_SK, TOKEN = "test-ak", "test-secret", "sts-ak", "sts-secret", "sts-token/+="
-KIB = 1024
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check,  # noqa: E402
+                          clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
 
-
-class Server:
-    def __init__(self, workdir, host="127.0.0.1"):
-        self.workdir = workdir
-        port_file = os.path.join(workdir, "port")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "oss_server.py"), "--host", host, "--port", "0",
-             "--port-file", port_file, "--data-dir", os.path.join(workdir, "data"),
-             "--credentials", f"{AK}:{SK}", "--credentials", f"{TOKEN_AK}:{TOKEN_SK}:{TOKEN}",
-             "--cname", "files.example.test=bkt-cname", "--lifetime", "900", "--quiet"],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "server.log"), "w"))
-        deadline = time.time() + 20
-        while not os.path.exists(port_file):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("test server did not start; see server.log")
-            time.sleep(0.05)
-        self.port = int(open(port_file).read().strip())
-        self.base = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def control(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        req = urllib.request.Request(self.base + "/_ossr/" + path, data=data, method=method)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return None
-            raise
-        return json.loads(text) if text else None
-
-    def log(self):
-        return self.control("GET", "log")
-
-    def reset(self):
-        self.control("POST", "reset")
-
-    def fault(self, **kw):
-        return self.control("POST", "fault", kw)
-
-    def object(self, bucket, key):
-        q = urllib.parse.urlencode({"bucket": bucket, "key": key}, quote_via=urllib.parse.quote)
-        return self.control("GET", "object?" + q)
-
-    def uploads(self):
-        return self.control("GET", "uploads")
-
-    def abort(self, upload_id):
-        return self.control("POST", "abort?" + urllib.parse.urlencode({"uploadId": upload_id}, quote_via=urllib.parse.quote))
+TOKEN_AK, TOKEN_SK, TOKEN = "sts-ak", "sts-secret", "sts-token/+="
 
 
-class Env:
-    def __init__(self, ossup, server, workdir):
-        self.ossup, self.server, self.workdir = ossup, server, workdir
-        self.ckpt = os.path.join(workdir, "ckpt")
+def start_server(workdir, host="127.0.0.1"):
+    """The test server with the STS pair as a second credential, the CNAME, --quiet."""
+    return Server(workdir, host=host, credentials=[f"{TOKEN_AK}:{TOKEN_SK}:{TOKEN}"], quiet=True)
 
-    def file(self, name, size, seed=1):
-        path = os.path.join(self.workdir, name)
-        rnd = random.Random(seed)
-        with open(path, "wb") as f:
-            left = size
-            while left:
-                n = min(left, 1 << 20)
-                f.write(rnd.randbytes(n))
-                left -= n
-        return path
+
+class Env(BaseEnv):
+    bucket = "bkt-e2e"
 
     def run(self, *args, creds=(AK, SK), token=None, endpoint=None, timeout=120, background=False):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OSS_")}
+        env = clean_environ()
         env.update(OSS_ACCESS_KEY_ID=creds[0], OSS_ACCESS_KEY_SECRET=creds[1],
                    OSS_ENDPOINT=endpoint or self.server.base)
         if token:
             env["OSS_SESSION_TOKEN"] = token
-        cmd = [self.ossup] + list(args)
-        if "--checkpoint-dir" not in args and args and args[0] == "put":
-            cmd += ["--checkpoint-dir", self.ckpt]
-        if background:
-            return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout, p.stderr
-
-
-def md5_file(path):
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def ops(log, op):
-    return [e for e in log if e["op"] == op]
-
-
-def parts_sent(log):
-    return sorted(e["part_number"] for e in log if e["op"] == "UploadPart" and e["status"] == 200)
+        return self.exec_ossup(args, env, timeout=timeout, background=background)
 
 
 # ---------------------------------------------------------------------------------------
-RESULTS = []
-
-
 QUICK = os.environ.get("OSSR_E2E_QUICK") == "1"   # a second compiler's build: the core cases
-
-
-def case(fn, quick=False):
-    RESULTS.append((fn, quick))
-    return fn
-
-
-def quick_case(fn):
-    return case(fn, quick=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def put_ok(env, path, key, *extra, bucket="bkt-e2e", **kw):
-    rc, out, err = env.run("put", path, f"oss://{bucket}/{key}", *extra, **kw)
-    check(rc == 0, f"ossup put {key} exited {rc}: {err.strip()}")
-    obj = env.server.object(bucket, key)
-    check(obj is not None, f"object {key} missing on the server")
-    check(obj["md5"] == md5_file(path), f"object {key}: MD5 {obj['md5']} differs from the file's")
-    return out, err, obj
+CASES = Cases()
+case, quick_case = CASES.case, CASES.quick_case
 
 
 @quick_case
@@ -590,7 +476,7 @@ def ipv6_endpoint(env):
         print("     skipped: ::1 is not available here")
         return
     work6 = tempfile.mkdtemp(prefix="ossr-e2e6-", dir=env.workdir)
-    s6 = Server(work6, host="::1")
+    s6 = start_server(work6, host="::1")
     try:
         env6 = Env(env.ossup, s6, work6)
         path = env6.file("v6", 350 * KIB, seed=41)
@@ -655,23 +541,11 @@ def main():
         return 2
     ossup = os.path.abspath(sys.argv[1])
     work = tempfile.mkdtemp(prefix="ossr-e2e-")
-    server = Server(work)
+    server = start_server(work)
     passed = failed = 0
     try:
         env = Env(ossup, server, work)
-        for fn, quick in RESULTS:
-            if QUICK and not quick:
-                continue
-            t0 = time.time()
-            try:
-                fn(env)
-                passed += 1
-                print(f"ok   {fn.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"FAIL {fn.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
+        passed, failed = run_cases([fn for fn, quick in CASES if quick or not QUICK], env)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

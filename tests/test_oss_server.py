@@ -41,6 +41,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import oss_server  # noqa: E402  (the module under test)
+from ossr_testlib import stop_process  # noqa: E402
 
 SERVER = os.path.join(HERE, "oss_server.py")
 AK, SK = "test-ak", "test-secret"
@@ -398,12 +399,7 @@ class LiveServer(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.proc.wait()
+        stop_process(cls.proc)
         cls.proc.stdout.close()
         cls.proc.stderr.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -11,8 +11,6 @@ must have the local file's MD5. Rejected certificates must leave the server's lo
 no request may go out before the certificate is accepted. The last line is
 "tls: N passed, M failed"; the exit status is non-zero when anything failed.
 """
-import hashlib
-import json
 import os
 import random
 import shutil
@@ -21,140 +19,41 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
-import urllib.error
-import urllib.parse
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-AK, SK = "test-ak", "test-secret"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check,  # noqa: E402
+                          clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
+
 BUCKET = "bkt-tls"
-KIB = 1024
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                   "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem")     # Debian, Fedora, SUSE, BSD/macOS
 
 
-class Server:
-    """oss_server.py with its TLS listener; cert/key name files in the certificate dir."""
-
-    def __init__(self, workdir, certs, cert="server-chain.pem", key="server.key"):
-        os.makedirs(workdir, exist_ok=True)
-        self.workdir = workdir
-        port_file = os.path.join(workdir, "port")
-        tls_port_file = os.path.join(workdir, "tls-port")
-        for f in (port_file, tls_port_file):
-            if os.path.exists(f):
-                os.remove(f)
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "oss_server.py"), "--host", "127.0.0.1", "--port", "0",
-             "--port-file", port_file, "--data-dir", os.path.join(workdir, "data"),
-             "--credentials", f"{AK}:{SK}", "--cname", "files.example.test=bkt-cname",
-             "--tls-cert", os.path.join(certs, cert), "--tls-key", os.path.join(certs, key),
-             "--tls-port", "0", "--tls-port-file", tls_port_file, "--lifetime", "900"],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "server.log"), "a"))
-        deadline = time.time() + 20
-        while not (os.path.exists(port_file) and os.path.exists(tls_port_file)):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("test server did not start; see server.log")
-            time.sleep(0.05)
-        self.port = int(open(port_file).read().strip())
-        self.tls_port = int(open(tls_port_file).read().strip())
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.https = f"https://localhost:{self.tls_port}"
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def control(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        req = urllib.request.Request(self.base + "/_ossr/" + path, data=data, method=method)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                text = r.read()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return None
-            raise
-        return json.loads(text) if text else None
-
-    def log(self):
-        return self.control("GET", "log")
-
-    def reset(self):
-        self.control("POST", "reset")
-
-    def fault(self, **kw):
-        return self.control("POST", "fault", kw)
-
-    def tls(self):
-        return self.control("GET", "tls")
-
-    def object(self, bucket, key):
-        q = urllib.parse.urlencode({"bucket": bucket, "key": key}, quote_via=urllib.parse.quote)
-        return self.control("GET", "object?" + q)
-
-    def uploads(self):
-        return self.control("GET", "uploads")
+def start_server(workdir, certs, cert="server-chain.pem", key="server.key"):
+    """The test server with its TLS listener; cert/key name files in the certificate dir."""
+    return Server(workdir, certs=certs, cert=cert, key=key)
 
 
-class Env:
+class Env(BaseEnv):
+    bucket = BUCKET
+
     def __init__(self, ossup, server, workdir, certs):
-        self.ossup, self.server, self.workdir, self.certs = ossup, server, workdir, certs
-        self.ckpt = os.path.join(workdir, "ckpt")
+        super().__init__(ossup, server, workdir)
+        self.certs = certs
 
     def cert(self, name):
         return os.path.join(self.certs, name)
-
-    def file(self, name, size, seed=1):
-        path = os.path.join(self.workdir, name)
-        rnd = random.Random(seed)
-        with open(path, "wb") as f:
-            left = size
-            while left:
-                n = min(left, 1 << 20)
-                f.write(rnd.randbytes(n))
-                left -= n
-        return path
 
     def run(self, *args, endpoint=None, ca=True, cert_file=None, server=None, timeout=120, background=False):
         """Runs ossup against the TLS port. ca=True adds --ca-file ca.pem; cert_file sets
         SSL_CERT_FILE (which is otherwise removed from the environment)."""
         server = server or self.server
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("OSS_") and k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        env = clean_environ(("SSL_CERT_FILE", "SSL_CERT_DIR"))
         env.update(OSS_ACCESS_KEY_ID=AK, OSS_ACCESS_KEY_SECRET=SK, OSS_ENDPOINT=endpoint or server.https)
         if cert_file:
             env["SSL_CERT_FILE"] = cert_file
-        cmd = [self.ossup] + list(args)
-        if args and args[0] == "put" and "--checkpoint-dir" not in args:
-            cmd += ["--checkpoint-dir", self.ckpt]
-        if ca:
-            cmd += ["--ca-file", self.cert("ca.pem")]
-        if background:
-            return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout, p.stderr
-
-
-def md5_file(path):
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def ops(log, op):
-    return [e for e in log if e["op"] == op]
-
-
-def parts_sent(log):
-    return sorted(e["part_number"] for e in log if e["op"] == "UploadPart" and e["status"] == 200)
+        more = ["--ca-file", self.cert("ca.pem")] if ca else []
+        return self.exec_ossup(args, env, more, timeout=timeout, background=background)
 
 
 def error_line(err):
@@ -163,27 +62,8 @@ def error_line(err):
 
 
 # ---------------------------------------------------------------------------------------
-CASES = []
-
-
-def case(fn):
-    CASES.append(fn)
-    return fn
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def put_ok(env, path, key, *extra, bucket=BUCKET, **kw):
-    server = kw.get("server") or env.server
-    rc, out, err = env.run("put", path, f"oss://{bucket}/{key}", *extra, **kw)
-    check(rc == 0, f"ossup put {key} exited {rc}: {err.strip()}")
-    obj = server.object(bucket, key)
-    check(obj is not None, f"object {key} missing on the server")
-    check(obj["md5"] == md5_file(path), f"object {key}: MD5 {obj['md5']} differs from the file's")
-    return out, err, obj
+CASES = Cases()
+case = CASES.case
 
 
 def all_tls(log, what):
@@ -342,7 +222,7 @@ def rejections(env):
     for cert, key, word in (("self.pem", "self.key", "not trusted"),
                             ("other.pem", "other.key", "host name"),
                             ("expired.pem", "expired.key", "expired")):
-        s = Server(os.path.join(env.workdir, "srv-" + cert[:-4]), env.certs, cert, key)
+        s = start_server(os.path.join(env.workdir, "srv-" + cert[:-4]), env.certs, cert, key)
         try:
             line, t = rejection(env, s, word, what=cert)
             print(f"     {cert}: {line}  [handshakes {t}]")
@@ -359,7 +239,7 @@ def rejections(env):
 def insecure_mode(env):
     """(f) --insecure against the self-signed server works and says so on stderr, with and
     without --quiet."""
-    s = Server(os.path.join(env.workdir, "srv-insecure"), env.certs, "self.pem", "self.key")
+    s = start_server(os.path.join(env.workdir, "srv-insecure"), env.certs, "self.pem", "self.key")
     try:
         path = env.file("insecure", 350 * KIB, seed=51)
         for extra in ((), ("--quiet",)):
@@ -405,7 +285,7 @@ def ec_certificates(env):
     p = subprocess.run(["bash", os.path.join(HERE, "make_certs.sh"), ec], capture_output=True, text=True,
                        env=dict(os.environ, MAKE_CERTS_KEY="ec"))
     check(p.returncode == 0, f"make_certs.sh (ec): {p.stderr.strip()}")
-    s = Server(os.path.join(env.workdir, "srv-ec"), ec, "server.pem", "server.key")
+    s = start_server(os.path.join(env.workdir, "srv-ec"), ec, "server.pem", "server.key")
     try:
         path = env.file("ec", 350 * KIB, seed=71)
         rc, _, err = env.run("put", path, f"oss://{BUCKET}/h/ec", "--threshold", "300K", "--part-size", "100K",
@@ -473,24 +353,12 @@ def main():
         print("tls: 0 passed, 1 failed")
         shutil.rmtree(work, ignore_errors=True)
         return 1
-    server = Server(os.path.join(work, "main"), certs)
+    server = start_server(os.path.join(work, "main"), certs)
     only = set(os.environ.get("OSSR_TLS_CASES", "").split(",")) - {""}
     passed = failed = 0
     try:
         env = Env(ossup, server, work, certs)
-        for fn in CASES:
-            if only and fn.__name__ not in only:
-                continue
-            t0 = time.time()
-            try:
-                fn(env)
-                passed += 1
-                print(f"ok   {fn.__name__} ({time.time() - t0:.1f}s)", flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"FAIL {fn.__name__}: {e}", flush=True)
-                if not isinstance(e, AssertionError):
-                    traceback.print_exc()
+        passed, failed = run_cases([fn for fn, _ in CASES if not only or fn.__name__ in only], env)
     finally:
         server.stop()
         if os.environ.get("OSSR_TLS_KEEP") == "1":

@@ -1,0 +1,215 @@
+"""Shared harness of the end-to-end test drivers (tests/test_e2e.py, tests/test_tls.py):
+the test server (tests/oss_server.py) on a free loopback port and its /_ossr/ control
+API, the per-run environment with its test files, the helpers that read the server's
+log, and the case registry with the loop that runs the cases. Standard library only.
+"""
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+AK, SK = "test-ak", "test-secret"
+KIB = 1024
+CNAME = "files.example.test=bkt-cname"
+
+
+def stop_process(proc, timeout=10):
+    """Terminates proc; kills it when it has not ended within timeout seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Server:
+    """oss_server.py on a free port of host, with its data and server.log in workdir.
+
+    credentials: more "AK:SK[:TOKEN]" pairs besides AK:SK; cname: "HOST=BUCKET" or None;
+    quiet: pass --quiet. With certs (a directory) the TLS listener runs too, with the
+    cert and key files of that directory; tls_port and https name it."""
+
+    def __init__(self, workdir, host="127.0.0.1", credentials=(), cname=CNAME, quiet=False,
+                 certs=None, cert="server-chain.pem", key="server.key"):
+        os.makedirs(workdir, exist_ok=True)
+        self.workdir = workdir
+        port_file = os.path.join(workdir, "port")
+        tls_port_file = os.path.join(workdir, "tls-port")
+        wait_for = [port_file] + ([tls_port_file] if certs else [])
+        for f in wait_for:
+            if os.path.exists(f):
+                os.remove(f)
+        args = [sys.executable, os.path.join(HERE, "oss_server.py"), "--host", host, "--port", "0",
+                "--port-file", port_file, "--data-dir", os.path.join(workdir, "data")]
+        for c in (f"{AK}:{SK}",) + tuple(credentials):
+            args += ["--credentials", c]
+        if cname:
+            args += ["--cname", cname]
+        if certs:
+            args += ["--tls-cert", os.path.join(certs, cert), "--tls-key", os.path.join(certs, key),
+                     "--tls-port", "0", "--tls-port-file", tls_port_file]
+        args += ["--lifetime", "900"]
+        if quiet:
+            args.append("--quiet")
+        self._log_file = open(os.path.join(workdir, "server.log"), "a")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log_file)
+        deadline = time.time() + 20
+        while not all(os.path.exists(f) for f in wait_for):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("test server did not start; see server.log")
+            time.sleep(0.05)
+        self.port = int(open(port_file).read().strip())
+        self.base = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        self.tls_port = int(open(tls_port_file).read().strip()) if certs else None
+
+    @property
+    def https(self):
+        return f"https://localhost:{self.tls_port}"
+
+    def stop(self):
+        stop_process(self.proc)
+        self._log_file.close()
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(self.base + "/_ossr/" + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                text = r.read()
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise
+        return json.loads(text) if text else None
+
+    def log(self):
+        return self.control("GET", "log")
+
+    def reset(self):
+        self.control("POST", "reset")
+
+    def fault(self, **kw):
+        return self.control("POST", "fault", kw)
+
+    def tls(self):
+        return self.control("GET", "tls")
+
+    def object(self, bucket, key):
+        q = urllib.parse.urlencode({"bucket": bucket, "key": key}, quote_via=urllib.parse.quote)
+        return self.control("GET", "object?" + q)
+
+    def uploads(self):
+        return self.control("GET", "uploads")
+
+    def abort(self, upload_id):
+        return self.control("POST", "abort?" + urllib.parse.urlencode({"uploadId": upload_id}, quote_via=urllib.parse.quote))
+
+
+class BaseEnv:
+    """What a case gets: the ossup program, the server, a work directory. A driver's
+    subclass sets bucket (put_ok's default) and defines run() with exec_ossup()."""
+    bucket = None
+
+    def __init__(self, ossup, server, workdir):
+        self.ossup, self.server, self.workdir = ossup, server, workdir
+        self.ckpt = os.path.join(workdir, "ckpt")
+
+    def file(self, name, size, seed=1):
+        """A file of size pseudo-random bytes (the same for the same seed) in the work dir."""
+        path = os.path.join(self.workdir, name)
+        rnd = random.Random(seed)
+        with open(path, "wb") as f:
+            left = size
+            while left:
+                n = min(left, 1 << 20)
+                f.write(rnd.randbytes(n))
+                left -= n
+        return path
+
+    def exec_ossup(self, args, env, more=(), timeout=120, background=False):
+        """Runs ossup ARGS [--checkpoint-dir CKPT for put] MORE with environment env:
+        (rc, stdout, stderr), or the running Popen with background."""
+        cmd = [self.ossup] + list(args)
+        if args and args[0] == "put" and "--checkpoint-dir" not in args:
+            cmd += ["--checkpoint-dir", self.ckpt]
+        cmd += list(more)
+        if background:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+
+def clean_environ(drop=()):
+    """os.environ without the OSS_* variables and the names in drop."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OSS_") and k not in drop}
+
+
+def md5_file(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ops(log, op):
+    return [e for e in log if e["op"] == op]
+
+
+def parts_sent(log):
+    return sorted(e["part_number"] for e in log if e["op"] == "UploadPart" and e["status"] == 200)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def put_ok(env, path, key, *extra, bucket=None, **kw):
+    """ossup put must succeed and the stored object must have the file's MD5."""
+    bucket = bucket or env.bucket
+    server = kw.get("server") or env.server
+    rc, out, err = env.run("put", path, f"oss://{bucket}/{key}", *extra, **kw)
+    check(rc == 0, f"ossup put {key} exited {rc}: {err.strip()}")
+    obj = server.object(bucket, key)
+    check(obj is not None, f"object {key} missing on the server")
+    check(obj["md5"] == md5_file(path), f"object {key}: MD5 {obj['md5']} differs from the file's")
+    return out, err, obj
+
+
+class Cases(list):
+    """The registry of a driver's cases, in order: (function, quick) pairs."""
+
+    def case(self, fn, quick=False):
+        self.append((fn, quick))
+        return fn
+
+    def quick_case(self, fn):
+        return self.case(fn, quick=True)
+
+
+def run_cases(fns, env):
+    """Runs each case function with env, printing "ok   NAME (Ns)" or "FAIL NAME: MSG"
+    (with the traceback of anything but a failed check); returns (passed, failed)."""
+    passed = failed = 0
+    for fn in fns:
+        t0 = time.time()
+        try:
+            fn(env)
+            passed += 1
+            print(f"ok   {fn.__name__} ({time.time() - t0:.1f}s)", flush=True)
+        except Exception as e:
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}", flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+    return passed, failed
