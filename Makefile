@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 LDLIBS   = -lbearssl -lpthread
 B        = build
 
-.PHONY: all test demo clean deps unit e2e tls cpp
+.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp
 
 all: $(B)/ossup
 
@@ -45,9 +45,20 @@ $(B)/%/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_anchors.c -o $@ $(LDLIBS)
 
+# ASan + UBSan builds of everything that runs the library.
+SAN      = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 $(B)/asan/test_unit: tests/test_unit.c oss_resumable.h
 	@mkdir -p $(@D)
-	$(CLANG) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all tests/test_unit.c -o $@ $(LDLIBS)
+	$(CLANG) $(WARN) $(SAN) tests/test_unit.c -o $@ $(LDLIBS)
+$(B)/asan/ossup: examples/ossup.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) $(SAN) examples/ossup.c -o $@ $(LDLIBS)
+$(B)/asan/test_api: tests/test_api.c tests/check.h oss_resumable.h
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) $(SAN) tests/test_api.c -o $@ $(LDLIBS)
+$(B)/asan/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
+	@mkdir -p $(@D)
+	$(CLANG) $(WARN) $(SAN) tests/test_anchors.c -o $@ $(LDLIBS)
 
 deps:
 	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl
@@ -75,8 +86,28 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
 
+# The end-to-end suites again with ASan + UBSan builds. Reports go to files, so that one
+# from a run that was meant to fail is not mistaken for the expected failure: any file fails.
+SANLOG   = $(CURDIR)/$(B)/asan/report
+sanitize: $(B)/asan/ossup $(B)/asan/test_api $(B)/asan/test_anchors
+	@rm -f $(SANLOG).*
+	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
+	  OSSR_TEST_API=$(B)/asan/test_api $(PYTHON) tests/test_e2e.py $(B)/asan/ossup
+	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
+	  OSSR_TEST_ANCHORS=$(B)/asan/test_anchors $(PYTHON) tests/test_tls.py $(B)/asan/ossup
+	@if ls $(SANLOG).* >/dev/null 2>&1; then cat $(SANLOG).*; echo "sanitize: reports above"; exit 1; \
+	else echo "sanitize: no reports"; fi
+
+# The API programs under valgrind, where it is installed.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
+	@if command -v valgrind >/dev/null; then \
+	  $(PYTHON) tests/with_server.py -- $(VALGRIND) $(B)/gcc/test_api {http} {work} && \
+	  $(PYTHON) tests/with_server.py -- $(VALGRIND) $(B)/gcc/test_anchors {https} {ca} {other} {work}; \
+	else echo "memcheck: skipped: valgrind is not installed"; fi
+
 test: deps
-	$(MAKE) --no-print-directory unit cpp e2e tls
+	$(MAKE) --no-print-directory unit cpp e2e tls sanitize memcheck
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 
