@@ -24,6 +24,14 @@
 #define MAX_HEADERS 64
 
 static int quiet, verbose, show_bar;
+static char *hcopy[MAX_HEADERS], *urlcopy;   /* freed at exit, whichever way main returns */
+static size_t nh;
+
+static void release(void) {
+    size_t i;
+    for (i = 0; i < nh; i++) free(hcopy[i]);
+    free(urlcopy);
+}
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -136,16 +144,14 @@ int main(int argc, char **argv) {
     ossr_options o;
     ossr_status st;
     ossr_header headers[MAX_HEADERS];
-    char *hcopy[MAX_HEADERS];
-    size_t nh = 0, i;
     const char *cmd, *file = NULL, *url = NULL, *env;
-    char *urlcopy;
     bar_state bar;
     ossr_result r;
     int a;
 
     memset(&o, 0, sizeof o);
     memset(&bar, 0, sizeof bar);
+    atexit(release);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) { usage(stdout); return 0; }
     if (argc >= 2 && !strcmp(argv[1], "--version")) { printf("ossup %s\n", OSSR_VERSION_STRING); return 0; }
     if (argc < 4) return fail_usage("expected a command and two operands", NULL);
@@ -194,14 +200,13 @@ int main(int argc, char **argv) {
             if (nh == MAX_HEADERS) return fail_usage("too many --header options", NULL);
             hcopy[nh] = strdup(val);
             if (!hcopy[nh]) return 1;
-            c = strchr(hcopy[nh], ':');
-            if (!c || c == hcopy[nh]) return fail_usage("--header takes 'Name: value'", val);
+            c = strchr(hcopy[nh++], ':');
+            if (!c || c == hcopy[nh - 1]) return fail_usage("--header takes 'Name: value'", val);
             *c = 0;
             v = c + 1;
             while (*v == ' ' || *v == '\t') v++;
-            headers[nh].name = hcopy[nh];
-            headers[nh].value = v;
-            nh++;
+            headers[nh - 1].name = hcopy[nh - 1];
+            headers[nh - 1].value = v;
         } else return fail_usage("unknown option", opt);
         a += takes;
     }
@@ -224,11 +229,9 @@ int main(int argc, char **argv) {
 
     r = !strcmp(cmd, "put") ? ossr_upload(&o, &st) : ossr_download(&o, &st);
     if (bar.drawn) fputc('\n', stderr);
-    for (i = 0; i < nh; i++) free(hcopy[i]);
     if (r != OSSR_OK) {
         char line[1024];
         fprintf(stderr, "ossup: error: %s\n", ossr_status_format(&st, line, sizeof line));
-        free(urlcopy);
         return r == OSSR_E_CANCELLED ? 130 : 1;
     }
     if (!quiet) {
@@ -241,6 +244,5 @@ int main(int argc, char **argv) {
             printf("downloaded oss://%s/%s to %s: %llu bytes, CRC-64 %llu\n", o.bucket, o.key, file,
                    (unsigned long long)st.size, (unsigned long long)st.crc64);
     }
-    free(urlcopy);
     return 0;
 }
