@@ -645,51 +645,25 @@ OSSR__PRIVATE void ossr__sync_dir(const char *dir) {
 #else
 #  define OSSR__THREADS 1
 #endif
-typedef struct ossr__mutex {
 #if OSSR__THREADS == 1
-    pthread_mutex_t m;
+typedef pthread_mutex_t ossr__mutex;
+#  define ossr__mutex_init(m)    pthread_mutex_init((m), NULL)
+#  define ossr__mutex_destroy(m) pthread_mutex_destroy(m)
+#  define ossr__lock(m)          pthread_mutex_lock(m)
+#  define ossr__unlock(m)        pthread_mutex_unlock(m)
 #elif OSSR__THREADS == 2
-    CRITICAL_SECTION m;
+typedef CRITICAL_SECTION ossr__mutex;
+#  define ossr__mutex_init(m)    InitializeCriticalSection(m)
+#  define ossr__mutex_destroy(m) DeleteCriticalSection(m)
+#  define ossr__lock(m)          EnterCriticalSection(m)
+#  define ossr__unlock(m)        LeaveCriticalSection(m)
 #else
-    int unused;
+typedef int ossr__mutex;
+#  define ossr__mutex_init(m)    ((void)(m))
+#  define ossr__mutex_destroy(m) ((void)(m))
+#  define ossr__lock(m)          ((void)(m))
+#  define ossr__unlock(m)        ((void)(m))
 #endif
-} ossr__mutex;
-OSSR__PRIVATE void ossr__mutex_init(ossr__mutex *m) {
-#if OSSR__THREADS == 1
-    pthread_mutex_init(&m->m, NULL);
-#elif OSSR__THREADS == 2
-    InitializeCriticalSection(&m->m);
-#else
-    m->unused = 0;
-#endif
-}
-OSSR__PRIVATE void ossr__mutex_destroy(ossr__mutex *m) {
-#if OSSR__THREADS == 1
-    pthread_mutex_destroy(&m->m);
-#elif OSSR__THREADS == 2
-    DeleteCriticalSection(&m->m);
-#else
-    (void)m;
-#endif
-}
-OSSR__PRIVATE void ossr__lock(ossr__mutex *m) {
-#if OSSR__THREADS == 1
-    pthread_mutex_lock(&m->m);
-#elif OSSR__THREADS == 2
-    EnterCriticalSection(&m->m);
-#else
-    (void)m;
-#endif
-}
-OSSR__PRIVATE void ossr__unlock(ossr__mutex *m) {
-#if OSSR__THREADS == 1
-    pthread_mutex_unlock(&m->m);
-#elif OSSR__THREADS == 2
-    LeaveCriticalSection(&m->m);
-#else
-    (void)m;
-#endif
-}
 typedef void (*ossr__thread_fn)(void *arg);
 typedef struct ossr__thread_arg { ossr__thread_fn fn; void *arg; } ossr__thread_arg;
 #if OSSR__THREADS == 1
