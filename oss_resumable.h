@@ -1411,6 +1411,10 @@ OSSR__DEF int ossr_xml_next(const char *x, size_t len, const char *tag, size_t *
 OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t cap) {
     size_t i = 0, o = 0;
     if (cap == 0) return OSSR_E_TOO_LARGE;
+    out[0] = 0;                       /* terminated even when the text turns out malformed */
+    for (i = 0; i < n; i++)           /* XML 1.0 has no NUL and no control characters but tab, LF, CR */
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return OSSR_E_CORRUPT;
+    i = 0;
     while (i < n) {
         unsigned long cp;
         if (n - i >= 9 && memcmp(s + i, "<![CDATA[", 9) == 0) {
@@ -3113,8 +3117,10 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
     return (long)total;
 }
 OSSR__DEF void ossr_checkpoint_encode_part(const ossr_checkpoint_part *p, unsigned char out[OSSR_CKPT_SLOT]) {
-    size_t el = strlen(p->etag);
+    size_t el = strlen(p->etag), i;
     if (el > 47) el = 0;
+    for (i = 0; i < el; i++)   /* only printable ETags are kept; others are learned again from ListParts */
+        if ((unsigned char)p->etag[i] < 0x20 || (unsigned char)p->etag[i] > 0x7e) el = 0;
     memset(out, 0, OSSR_CKPT_SLOT);
     ossr__put_le32(out, OSSR__SLOT_MAGIC);
     ossr__put_le32(out + 4, p->number);
@@ -3131,6 +3137,7 @@ OSSR__DEF int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT]
     if (ossr__le32(in) != OSSR__SLOT_MAGIC || ossr__le64(in + 80) != ossr_crc64(0, in, 80)) return 0;
     el = ossr__le32(in + 24);
     if (el > 47 || ossr__le32(in + 76) != 0) return 0;
+    for (i = 28; i < 28 + el; i++) if (in[i] < 0x20 || in[i] > 0x7e) return 0;   /* ETags are printable */
     for (i = 28 + el; i < 76; i++) if (in[i]) return 0;
     p->number = ossr__le32(in + 4);
     if (p->number == 0 || (p->number > OSSR__MAX_PARTS && p->number != OSSR_CKPT_COMPLETING)) return 0;
