@@ -60,7 +60,8 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                requests add tls_resumed (session reused),
                                tls_version and tls_sni (null without SNI)
                                (status 0: the connection was dropped with
-                               no reply; fault: the action that fired)
+                               no reply; fault: the action that fired;
+                               garble: its kind, for a garble fault)
     POST /_ossr/reset          clear the log, all faults and the TLS counters
                                (data is kept)
     POST /_ossr/fault          add a fault, body {"op": name|"*", "part": n?,
@@ -87,6 +88,27 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               reply ("rst": true for an RST)
                                  chunked      handle normally, send the reply
                                               body (errors too) chunked
+                                 garble       handle normally (a part is
+                                              stored, an upload completed),
+                                              then send a broken reply of
+                                              "kind" and close the connection:
+                                   status_line     "HTTP/1.1 2OO OK"
+                                   huge_headers    over 64 KiB of headers
+                                   many_headers    200 extra headers
+                                   bad_chunk       Transfer-Encoding: chunked
+                                                   with a non-hex chunk size
+                                   bad_xml         the XML body cut in the
+                                                   middle of a tag ("at": TAG
+                                                   cuts inside </TAG>), with
+                                                   a matching Content-Length
+                                   truncated_body  Content-Length larger than
+                                                   the bytes sent
+                                   conflicting_length  two different
+                                                   Content-Length headers
+                                              (a HEAD reply has no body, so
+                                              bad_chunk, bad_xml and
+                                              truncated_body change only
+                                              its headers)
     GET  /_ossr/faults         the fault list with remaining counts
     POST /_ossr/clear-faults   remove all faults
     GET  /_ossr/uploads        {upload_id: {bucket, key, parts: [numbers]}}
@@ -427,6 +449,12 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
                       "x-oss-server-side-encryption")
 
 
+FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked",
+                 "garble")
+GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
+                "truncated_body", "conflicting_length")
+
+
 def iso_ms(ts):
     """2024-12-03T08:15:30.000Z"""
     d = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc)
@@ -699,8 +727,10 @@ class ControlState:
 
     def add_fault(self, spec):
         action = spec.get("action")
-        if action not in ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked"):
+        if action not in FAULT_ACTIONS:
             raise ValueError("unknown action %r" % (action,))
+        if action == "garble" and spec.get("kind") not in GARBLE_KINDS:
+            raise ValueError("garble needs a kind, one of %s" % ", ".join(GARBLE_KINDS))
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
@@ -971,6 +1001,86 @@ class OSSHandler(BaseHTTPRequestHandler):
             pos += size
             n += 1
 
+    @staticmethod
+    def cut_xml(body, at=None):
+        """body cut in the middle of a tag: inside the first </at> when at is given
+        (and present), else inside the tag that spans or follows the middle."""
+        i = body.find(b"</" + at.encode() + b">") if at else -1
+        if i < 0:
+            mid = len(body) // 2
+            i = body.rfind(b"<", 0, mid + 1)
+            if i < 0 or body.startswith(b"<?", i) or body.find(b">", i) < 0:
+                i = body.find(b"<", mid)
+            if i < 0 or body.startswith(b"<?", i):
+                i = max(0, body.rfind(b"<"))
+        end = body.find(b">", i)
+        end = len(body) if end < 0 else end
+        return body[:max(i + 2, (i + end) // 2)] if end - i > 2 else body[:i + 1]
+
+    def send_garbled(self, resp, fault):
+        """Writes a reply broken as fault["kind"] says (see the module docstring),
+        built from the real reply resp; the caller then closes the connection."""
+        kind = fault["kind"]
+        head_only = self.command == "HEAD"
+        if resp.file_path is not None:
+            with open(resp.file_path, "rb") as f:
+                f.seek(resp.start)
+                body = f.read(resp.length)
+        else:
+            body = resp.body
+        if head_only:
+            body = b""
+        fields = [("Server", self.version_string()), ("Date", self.date_time_string())]
+        length = None
+        for name, value in resp.headers.items():
+            if name.lower() == "content-length":
+                length = str(value)
+            else:
+                fields.append((name, str(value)))
+        if not any(n.lower() == "x-oss-request-id" for n, _ in fields):
+            fields.append(("x-oss-request-id", self.request_id))
+        if length is None or not head_only:
+            length = str(len(body))
+        status_line = b"HTTP/1.1 %d %s\r\n" % (resp.status, self.responses.get(resp.status, ("",))[0].encode())
+        tail = body
+        if kind == "status_line":
+            status_line = b"HTTP/1.1 2OO OK\r\n"
+            fields.append(("Content-Length", length))
+        elif kind == "huge_headers":
+            fields += [("x-oss-padding-%02d" % i, "p" * 1000) for i in range(70)]
+            fields.append(("Content-Length", length))
+        elif kind == "many_headers":
+            fields += [("x-oss-extra-%03d" % i, str(i)) for i in range(200)]
+            fields.append(("Content-Length", length))
+        elif kind == "bad_chunk":
+            fields.append(("Transfer-Encoding", "chunked"))
+            if not head_only:
+                tail = b"zz\r\n" + body + b"\r\n0\r\n\r\n"
+        elif kind == "bad_xml":
+            if not head_only:
+                xml = body or xml_doc("Result", [("Note", "a reply without a body, garbled")])
+                tail = self.cut_xml(xml, fault.get("at"))
+                length = str(len(tail))
+            fields.append(("Content-Length", length))
+        elif kind == "truncated_body":
+            if not head_only:
+                payload = body or xml_doc("Result", [("Note", "a reply without a body, truncated")])
+                tail = payload[:len(payload) // 2]
+                length = str(len(payload) + 1024)
+            fields.append(("Content-Length", length))
+        elif kind == "conflicting_length":
+            fields.append(("Content-Length", length))
+            fields.append(("Content-Length", str(int(length) + 7)))
+        fields.append(("Connection", "close"))
+        head = status_line + b"".join(b"%s: %s\r\n" % (n.encode("latin-1"), v.encode("latin-1"))
+                                      for n, v in fields) + b"\r\n"
+        try:
+            self.wfile.write(head + tail)
+            self.wfile.flush()
+        except OSError:
+            pass            # the client gave up early (an oversized head, say)
+        self.close_connection = True
+
     def error_response(self, err):
         host = self.headers.get("Host", "") if self.headers else ""
         children = [("Code", err.code), ("Message", err.message),
@@ -1045,7 +1155,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                 if self.has_body_framing() and not self.early_reply:
                     self.drain_body()
                 resp = self.error_response(err)
-                if self.current_fault and self.current_fault["action"] == "chunked":
+                if self.current_fault and self.current_fault["action"] in ("chunked", "garble"):
                     fault = self.current_fault
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
@@ -1058,6 +1168,10 @@ class OSSHandler(BaseHTTPRequestHandler):
                     raise DropConnection(rst=False)
             if fault and fault["action"] == "drop_reply":
                 raise DropConnection(rst=bool(fault.get("rst", False)))
+            if fault and fault["action"] == "garble":
+                self._finish_log(resp.status, resp.code)
+                self.send_garbled(resp, fault)
+                raise DropConnection(rst=False)
             self._finish_log(resp.status, resp.code)
             self.send_reply(resp)
             if self.early_reply:
@@ -1299,6 +1413,8 @@ class OSSHandler(BaseHTTPRequestHandler):
         self.current_fault = fault      # the reply's shape applies to error replies too
         if fault:
             entry["fault"] = fault["action"]
+            if fault["action"] == "garble":
+                entry["garble"] = fault["kind"]
             self.log_message("fault %s fired on %s", fault["action"], op)
             action = fault["action"]
             if action == "reset":

@@ -985,6 +985,129 @@ class LiveServer(unittest.TestCase):
         entry = [x for x in self.log() if x["fault"] == "drop_reply"][0]
         self.assertEqual(entry["status"], 200)
 
+    # -- garble: broken replies, read from a raw socket -------------------------
+    def raw(self, c, method, key, query=None, body=b""):
+        """Sends one signed request on a fresh socket and reads until the server
+        closes: (head bytes, body bytes after the blank line)."""
+        query = dict(query or {})
+        headers = {}
+        host, url = c.target(key, query, c.bucket)
+        c.sign(method, key, query, headers, c.bucket)
+        lines = ["%s %s HTTP/1.1" % (method, url), "Host: " + host, "Content-Length: %d" % len(body)]
+        lines += ["%s: %s" % kv for kv in headers.items()]
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        try:
+            s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            data = b""
+            while True:
+                got = s.recv(65536)
+                if not got:
+                    break
+                data += got
+        finally:
+            s.close()
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        self.assertEqual(sep, b"\r\n\r\n", data[:200])
+        return head, rest
+
+    @staticmethod
+    def head_fields(head):
+        return [tuple(x.strip() for x in line.split(b":", 1)) for line in head.split(b"\r\n")[1:]]
+
+    def garble(self, **spec):
+        self.fault(action="garble", **spec)
+
+    def test_fault_garble_status_line_processes_first(self):
+        c = self.client()
+        uid = c.initiate("gs.bin")
+        self.garble(op="UploadPart", kind="status_line")
+        head, _ = self.raw(c, "PUT", "gs.bin", {"partNumber": "1", "uploadId": uid}, b"s" * 150000)
+        self.assertTrue(head.startswith(b"HTTP/1.1 2OO OK\r\n"), head[:40])
+        self.assertIn((b"Connection", b"close"), self.head_fields(head))
+        self.assertEqual(self.ctl("GET", "uploads")[1][uid]["parts"], [1])     # stored all the same
+        e = [x for x in self.log() if x["fault"] == "garble"][0]
+        self.assertEqual((e["garble"], e["status"], e["part_number"]), ("status_line", 200, 1))
+
+    def test_fault_garble_huge_and_many_headers(self):
+        c = self.client()
+        self.garble(op="PutObject", kind="huge_headers")
+        head, body = self.raw(c, "PUT", "gh.txt", body=b"huge")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head[:40])
+        self.assertGreater(len(head), 64 * 1024)
+        self.assertEqual(body, b"")
+        self.garble(op="GetObject", kind="many_headers")
+        head, body = self.raw(c, "GET", "gh.txt")
+        self.assertGreaterEqual(len(self.head_fields(head)), 200)
+        self.assertEqual(body, b"huge")
+        self.assertEqual(c.get("gh.txt").body, b"huge")                       # the PUT was stored
+
+    def test_fault_garble_bad_chunk(self):
+        c = self.client()
+        c.put("gc.txt", b"chunky")
+        self.garble(op="GetObject", kind="bad_chunk")
+        head, body = self.raw(c, "GET", "gc.txt")
+        names = [n.lower() for n, _ in self.head_fields(head)]
+        self.assertIn(b"transfer-encoding", names)
+        self.assertNotIn(b"content-length", names)
+        size = body.split(b"\r\n", 1)[0]
+        with self.assertRaises(ValueError):
+            int(size, 16)
+
+    def test_fault_garble_bad_xml(self):
+        c = self.client()
+        for at in (None, "UploadId", "InitiateMultipartUploadResult"):
+            self.ctl("POST", "reset")
+            self.garble(op="InitiateMultipartUpload", kind="bad_xml", **({"at": at} if at else {}))
+            head, body = self.raw(c, "POST", "gx.bin", {"uploads": ""})
+            self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head[:40])
+            self.assertIn((b"Content-Length", str(len(body)).encode()), self.head_fields(head))
+            with self.assertRaises(ET.ParseError):
+                ET.fromstring(body)
+            self.assertGreater(body.rfind(b"<"), body.rfind(b">"), body)          # ends inside a tag
+            if at:
+                self.assertIn(b"</" + at[:2].encode(), body[-len(at) - 3:])
+            uid = self.log()[0]["upload_id"]
+            self.assertIn(uid, self.ctl("GET", "uploads")[1])                    # created all the same
+        uid = c.initiate("gx.bin")
+        c.upload_part("gx.bin", uid, 1, b"p" * 1000)
+        self.garble(op="ListParts", kind="bad_xml")
+        head, body = self.raw(c, "GET", "gx.bin", {"uploadId": uid})
+        self.assertTrue(body.startswith(b"<?xml") and b"ListPartsResult" in body, body)
+        with self.assertRaises(ET.ParseError):
+            ET.fromstring(body)
+
+    def test_fault_garble_truncated_and_conflicting_length(self):
+        c = self.client()
+        c.put("gt.txt", b"t" * 5000)
+        self.garble(op="GetObject", kind="truncated_body")
+        head, body = self.raw(c, "GET", "gt.txt")
+        lengths = [int(v) for n, v in self.head_fields(head) if n.lower() == b"content-length"]
+        self.assertEqual(len(lengths), 1)
+        self.assertGreater(lengths[0], len(body))
+        self.assertEqual(body, b"t" * len(body))
+        self.garble(op="UploadPart", kind="truncated_body")
+        uid = c.initiate("gt.bin")
+        head, body = self.raw(c, "PUT", "gt.bin", {"partNumber": "2", "uploadId": uid}, b"x" * 100)
+        lengths = [int(v) for n, v in self.head_fields(head) if n.lower() == b"content-length"]
+        self.assertGreater(lengths[0], len(body))                            # even for an empty reply body
+        self.assertEqual(self.ctl("GET", "uploads")[1][uid]["parts"], [2])
+        self.garble(op="GetObject", kind="conflicting_length")
+        head, body = self.raw(c, "GET", "gt.txt")
+        lengths = [int(v) for n, v in self.head_fields(head) if n.lower() == b"content-length"]
+        self.assertEqual(len(lengths), 2)
+        self.assertNotEqual(lengths[0], lengths[1])
+        self.assertIn(len(body), lengths)
+
+    def test_fault_garble_error_reply_and_validation(self):
+        c = self.client()
+        self.garble(op="ListParts", kind="status_line")
+        head, body = self.raw(c, "GET", "gv.bin", {"uploadId": "NOPE"})
+        self.assertTrue(head.startswith(b"HTTP/1.1 2OO OK"))
+        self.assertIn(b"NoSuchUpload", body)                                 # the real reply, garbled
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble"})[0], 400)
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble",
+                                                    "kind": "nonsense"})[0], 400)
+
     def test_fault_validation_and_reset(self):
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "explode"})[0], 400)
         self.assertEqual(self.ctl("POST", "fault", {"op": "Nope", "action": "reset"})[0], 400)
