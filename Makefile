@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 LDLIBS   = -lbearssl -lpthread
 B        = build
 
-.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp
+.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest
 
 all: $(B)/ossup
 
@@ -61,7 +61,7 @@ $(B)/asan/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	$(CLANG) $(WARN) $(SAN) tests/test_anchors.c -o $@ $(LDLIBS)
 
 deps:
-	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl
+	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl valgrind faketime
 
 # The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
@@ -86,6 +86,16 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
 
+# The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest).
+faults: $(B)/gcc/ossup
+	$(PYTHON) tests/test_faults.py $(B)/gcc/ossup
+
+crash: $(B)/gcc/ossup
+	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup
+
+crashtest: $(B)/gcc/ossup
+	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup --runs 20 --kills 8 --seconds 600
+
 # The end-to-end suites again with ASan + UBSan builds. Reports go to files, so that one
 # from a run that was meant to fail is not mistaken for the expected failure: any file fails.
 SANLOG   = $(CURDIR)/$(B)/asan/report
@@ -107,7 +117,7 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 	else echo "memcheck: skipped: valgrind is not installed"; fi
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp e2e tls sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp e2e tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 

@@ -1489,6 +1489,13 @@ OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, ui
     return ossr__parse_u64(t + a, b - a, v) == 0 ? 1 : OSSR_E_CORRUPT;
 }
 
+/* The content of a reply's root element, which must be there whole: 1 when it is, 0 when
+   it is missing, negative when the document is malformed or cut short. */
+OSSR__PRIVATE int ossr__xml_root(const char *xml, size_t len, const char *root, ossr_slice *content) {
+    size_t pos = 0;
+    return ossr_xml_next(xml, len, root, &pos, content);
+}
+
 /* >>http-parse: response head ------------------------------------------------------- */
 OSSR__PRIVATE int ossr__is_tchar(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -3657,6 +3664,7 @@ OSSR__PRIVATE void ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t siz
 OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     ossr__req q;
     ossr_result r;
+    ossr_slice root;
     int x;
     size_t i;
     ossr__req_init(&q, "POST", "InitiateMultipartUpload");
@@ -3666,7 +3674,9 @@ OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     ossr__object_headers(c, &q);
     r = ossr__http(w, &q);
     if (r != OSSR_OK) return r;
-    x = w->body_truncated ? -1 : ossr_xml_text(w->body, w->body_len, "UploadId", c->upload_id, sizeof c->upload_id);
+    /* only a complete document counts: a reply cut short is refused, never half-read */
+    x = w->body_truncated ? -1 : ossr__xml_root(w->body, w->body_len, "InitiateMultipartUploadResult", &root);
+    if (x == 1) x = ossr_xml_text(root.ptr, root.len, "UploadId", c->upload_id, sizeof c->upload_id);
     for (i = 0; x > 0 && c->upload_id[i]; i++)
         if ((unsigned char)c->upload_id[i] <= 0x20 || (unsigned char)c->upload_id[i] >= 0x7f) x = -1;
     if (x <= 0 || !c->upload_id[0] || strlen(c->upload_id) >= 127) {
@@ -3743,6 +3753,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
         ossr_slice part;
         char trunc[8], next[24];
         uint64_t next_v = 0, marker_v = 0;
+        ossr_slice doc;
         int x;
         ossr__req_init(&q, "GET", "ListParts");
         ossr__req_query(&q, "uploadId", c->upload_id);
@@ -3752,7 +3763,9 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
         r = ossr__http(w, &q);
         if (r != OSSR_OK) return r;
         if (w->body_truncated) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply larger than %u bytes", OSSR__BODY_CAP);
-        while ((x = ossr_xml_next(w->body, w->body_len, "Part", &pos, &part)) == 1) {
+        if (ossr__xml_root(w->body, w->body_len, "ListPartsResult", &doc) != 1)
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is not a complete ListPartsResult");
+        while ((x = ossr_xml_next(doc.ptr, doc.len, "Part", &pos, &part)) == 1) {
             uint64_t num, size, scrc = 0;
             char etag[80];
             int has_crc, rs, re;
@@ -3797,9 +3810,9 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             }
         }
         if (x < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is malformed XML");
-        if (ossr_xml_text(w->body, w->body_len, "IsTruncated", trunc, sizeof trunc) != 1 || strcmp(trunc, "true") != 0)
+        if (ossr_xml_text(doc.ptr, doc.len, "IsTruncated", trunc, sizeof trunc) != 1 || strcmp(trunc, "true") != 0)
             return OSSR_OK;
-        if (ossr__xml_u64(w->body, w->body_len, "NextPartNumberMarker", &next_v) != 1 ||
+        if (ossr__xml_u64(doc.ptr, doc.len, "NextPartNumberMarker", &next_v) != 1 ||
             ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v || next_v > OSSR__MAX_PARTS)
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
         snprintf(next, sizeof next, "%llu", (unsigned long long)next_v);
