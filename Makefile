@@ -105,6 +105,8 @@ sanitize: $(B)/asan/ossup $(B)/asan/test_api $(B)/asan/test_anchors
 	  OSSR_TEST_API=$(B)/asan/test_api $(PYTHON) tests/test_e2e.py $(B)/asan/ossup
 	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
 	  OSSR_TEST_ANCHORS=$(B)/asan/test_anchors $(PYTHON) tests/test_tls.py $(B)/asan/ossup
+	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
+	  OSSR_FAULTS_NO_FAKETIME=1 $(PYTHON) tests/test_faults.py $(B)/asan/ossup
 	@if ls $(SANLOG).* >/dev/null 2>&1; then cat $(SANLOG).*; echo "sanitize: reports above"; exit 1; \
 	else echo "sanitize: no reports"; fi
 
