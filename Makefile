@@ -12,7 +12,7 @@ OPT     ?= -O2 -g
 LDLIBS   = -lbearssl -lpthread
 B        = build
 
-.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest
+.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
 
 all: $(B)/ossup
 
@@ -86,6 +86,15 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
 
+# Fuzz corpora replayed under ASan+UBSan (no libFuzzer needed), and real libFuzzer runs
+# (clang) of FUZZ_RUNS executions per target.
+FUZZ_RUNS ?= 10000000
+fuzz-replay:
+	tests/fuzz/run.sh replay $(B)
+
+fuzz:
+	tests/fuzz/run.sh fuzz $(B) $(FUZZ_RUNS)
+
 # The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest).
 faults: $(B)/gcc/ossup
 	$(PYTHON) tests/test_faults.py $(B)/gcc/ossup
@@ -119,7 +128,7 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 	else echo "memcheck: skipped: valgrind is not installed"; fi
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp e2e tls faults crash sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp fuzz-replay e2e tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 

@@ -1474,6 +1474,7 @@ OSSR__DEF int ossr_xml_text(const char *xml, size_t len, const char *tag, char *
     int r = ossr_xml_next(xml, len, tag, &pos, &c);
     if (r <= 0) { if (cap) out[0] = 0; return r; }
     r = ossr__xml_decode(c.ptr, c.len, out, cap);
+    if (r != 0 && cap) out[0] = 0;   /* malformed text yields "", never a half-decoded string */
     return r == 0 ? 1 : r;
 }
 /* An unsigned decimal element (PartNumber, Size, HashCrc64ecma). 1, 0 or negative. */
