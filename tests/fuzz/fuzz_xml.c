@@ -20,18 +20,7 @@
    The input is copied into a heap block of its exact size so that AddressSanitizer sees
    any read past the end. Builds as a libFuzzer target (-fsanitize=fuzzer) or, linked
    with replay_main.c, as a corpus replayer. See run.sh. */
-#define OSS_RESUMABLE_IMPLEMENTATION
-#include "../../oss_resumable.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define FUZZ_CHECK(cond) do { \
-        if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); abort(); } \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* ossr_xml_text into several buffer sizes; returns the result and leaves the 1024-byte
    output in big. */
