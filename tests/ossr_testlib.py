@@ -21,6 +21,18 @@ KIB = 1024
 CNAME = "files.example.test=bkt-cname"
 
 
+def make_file(path, size, seed=1):
+    """Writes size pseudo-random bytes (the same for the same seed) to path; returns path."""
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 20)
+            f.write(rnd.randbytes(n))
+            left -= n
+    return path
+
+
 def stop_process(proc, timeout=10):
     """Terminates proc; kills it when it has not ended within timeout seconds."""
     proc.terminate()
@@ -125,15 +137,7 @@ class BaseEnv:
 
     def file(self, name, size, seed=1):
         """A file of size pseudo-random bytes (the same for the same seed) in the work dir."""
-        path = os.path.join(self.workdir, name)
-        rnd = random.Random(seed)
-        with open(path, "wb") as f:
-            left = size
-            while left:
-                n = min(left, 1 << 20)
-                f.write(rnd.randbytes(n))
-                left -= n
-        return path
+        return make_file(os.path.join(self.workdir, name), size, seed)
 
     def exec_ossup(self, args, env, more=(), timeout=120, background=False):
         """Runs ossup ARGS [--checkpoint-dir CKPT for put] MORE with environment env:

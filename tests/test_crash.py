@@ -40,7 +40,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import AK, KIB, SK, Server, check, clean_environ, md5_file, ops, stop_process  # noqa: E402
+from ossr_testlib import AK, KIB, SK, Server, check, clean_environ, make_file, md5_file, ops, stop_process  # noqa: E402
 from oss_server import crc64  # noqa: E402
 
 BUCKET = "bkt-crash"
@@ -52,14 +52,6 @@ STALL = 0.04                            # seconds per UploadPart on the server
 PAUSE = 0.4                             # after a kill: let parts in flight land on the server
 
 
-def make_file(path, size, seed):
-    rnd = random.Random(seed)
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 1 << 20)
-            f.write(rnd.randbytes(n))
-            left -= n
 
 
 def checkpoint_upload_id(ckpt_dir):
