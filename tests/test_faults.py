@@ -89,6 +89,20 @@ def drop_uploads(env, key):
         env.server.abort(uid)
 
 
+def half_upload(env, path, key, fail_part, why):
+    """A fresh multipart upload of path (100 KiB parts) whose part fail_part keeps failing,
+    run with one attempt: it must fail, leaving a checkpoint and an open upload. Returns
+    the ossup arguments (to run it again) and the failed run's stderr."""
+    clear_ckpt(env)
+    drop_uploads(env, key)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=fail_part, action="status", status=500, count=10)
+    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
+    rc, _, err = env.run(*args, "--attempts", "1", "--quiet")
+    check(rc != 0, why)
+    return args, err
+
+
 def tries(log, op, part=None):
     return [e for e in log if e["op"] == op and (part is None or e["part_number"] == part)]
 
@@ -247,13 +261,7 @@ def list_parts_burst_on_resume(env):
     """A resume whose ListParts gets two 503s: retried, then only the missing parts."""
     path = env.file("lpb", SIZE, seed=6)
     key = "burst/listparts"
-    clear_ckpt(env)
-    drop_uploads(env, key)
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=8, action="status", status=500, count=10)
-    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
-    rc, _, err = env.run(*args, "--attempts", "1", "--quiet")
-    check(rc != 0, "the first run should fail at part 8")
+    args, err = half_upload(env, path, key, 8, "the first run should fail at part 8")
     (uid, info), = open_uploads(env, key).items()
     env.server.reset()
     env.server.fault(op="ListParts", action="status", status=503, count=2)
@@ -352,13 +360,7 @@ def garbled_list_parts(env):
     path = env.file("glist", SIZE, seed=10)
     for kind in ("status_line", "truncated_body", "conflicting_length", "bad_chunk", "many_headers"):
         key = f"garble-list/{kind}"
-        clear_ckpt(env)
-        drop_uploads(env, key)
-        env.server.reset()
-        env.server.fault(op="UploadPart", part=5, action="status", status=500, count=10)
-        args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
-        rc, _, _ = env.run(*args, "--attempts", "1", "--quiet")
-        check(rc != 0, f"ListParts {kind}: the first run should fail")
+        args, _ = half_upload(env, path, key, 5, f"ListParts {kind}: the first run should fail")
         (uid, info), = open_uploads(env, key).items()
         env.server.reset()
         env.server.fault(op="ListParts", **garble(kind))
@@ -372,13 +374,7 @@ def garbled_list_parts(env):
         check(env.server.object(BUCKET, key)["md5"] == md5_file(path), f"ListParts {kind}: object differs")
     # bad_xml: no guess, no retry, the checkpoint is kept; then a clean resume
     key = "garble-list/bad_xml"
-    clear_ckpt(env)
-    drop_uploads(env, key)
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=7, action="status", status=500, count=10)
-    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
-    rc, _, _ = env.run(*args, "--attempts", "1", "--quiet")
-    check(rc != 0, "ListParts bad_xml: the first run should fail")
+    args, _ = half_upload(env, path, key, 7, "ListParts bad_xml: the first run should fail")
     (uid, info), = open_uploads(env, key).items()
     for at in (None, "ListPartsResult"):
         env.server.reset()
@@ -569,13 +565,7 @@ def file_changed_between_runs(env):
     upload starts (log line "stale"), and the object is the new content."""
     path = env.file("stale", SIZE, seed=17)
     key = "changed/between"
-    clear_ckpt(env)
-    drop_uploads(env, key)
-    env.server.reset()
-    env.server.fault(op="UploadPart", part=4, action="status", status=500, count=10)
-    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
-    rc, _, err = env.run(*args, "--attempts", "1", "--quiet")
-    check(rc != 0, "the first run should fail")
+    args, err = half_upload(env, path, key, 4, "the first run should fail")
     old = list(open_uploads(env, key))
     check(len(old) == 1 and len(ckpt_files(env)) == 1, "no checkpoint or upload after the failure")
     _touch_change(path)
