@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -217,3 +218,23 @@ def run_cases(fns, env):
             if not isinstance(e, AssertionError):
                 traceback.print_exc()
     return passed, failed
+
+
+def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):
+    """Starts `ossup ARGS` in the background while the server slows every part by 0.1 s,
+    SIGKILLs it at a random moment inside the upload (about 52 parts / threads x 0.1 s),
+    and waits a second for parts still in flight to land. Returns the open uploads."""
+    for _ in range(tries):
+        env.server.reset()
+        env.server.fault(op="UploadPart", action="stall", seconds=0.1, count=100000)
+        p = env.run(*args, background=True)
+        time.sleep(lead + rnd.random() * (4.5 / int(threads)))
+        if p.poll() is None:
+            break
+        p.communicate()
+    else:
+        raise AssertionError("the upload always finished before it could be killed")
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    time.sleep(1.0)
+    return env.server.uploads()

@@ -11,7 +11,6 @@ that the stored object's MD5 equals the local file's. The last line is
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check,  # noqa: E402
+from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
                           clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
 
 TOKEN_AK, TOKEN_SK, TOKEN = "sts-ak", "sts-secret", "sts-token/+="
@@ -142,21 +141,7 @@ def kill_and_resume(env):
         key = f"resume/t{threads}-{rnd.randint(0, 1 << 30)}"
         args = ["put", path, f"oss://bkt-e2e/{key}", "--threshold", "1M", "--part-size", "100K",
                 "--threads", threads]
-        for _ in range(5):
-            env.server.reset()
-            env.server.fault(op="UploadPart", action="stall", seconds=0.1, count=100000)
-            p = env.run(*args, background=True)
-            # the whole upload takes about 52 x 0.1 s / threads: kill somewhere inside it
-            time.sleep(0.2 + rnd.random() * (4.5 / int(threads)))
-            if p.poll() is None:
-                break
-            p.wait()
-        else:
-            raise AssertionError("the upload always finished before it could be killed")
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        time.sleep(1.0)               # let the server finish a part that was in flight
-        open_uploads = env.server.uploads()
+        open_uploads = kill_midway(env, args, rnd, threads, lead=0.2)
         check(len(open_uploads) == 1, f"expected one open upload after the kill, got {open_uploads}")
         (uid, info), = open_uploads.items()
         stored = set(info["parts"])

@@ -14,14 +14,13 @@ no request may go out before the certificate is accepted. The last line is
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check,  # noqa: E402
+from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
                           clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
 
 BUCKET = "bkt-tls"
@@ -109,20 +108,7 @@ def kill_and_resume_over_tls(env):
         key = f"resume/t{threads}-{rnd.randint(0, 1 << 30)}"
         args = ["put", path, f"oss://{BUCKET}/{key}", "--threshold", "1M", "--part-size", "100K",
                 "--threads", threads]
-        for _ in range(5):
-            env.server.reset()
-            env.server.fault(op="UploadPart", action="stall", seconds=0.1, count=100000)
-            p = env.run(*args, background=True)
-            time.sleep(0.3 + rnd.random() * (4.5 / int(threads)))
-            if p.poll() is None:
-                break
-            p.communicate()
-        else:
-            raise AssertionError("the upload always finished before it could be killed")
-        p.send_signal(signal.SIGKILL)
-        p.communicate()
-        time.sleep(1.0)
-        open_uploads = env.server.uploads()
+        open_uploads = kill_midway(env, args, rnd, threads, lead=0.3)
         check(len(open_uploads) == 1, f"expected one open upload after the kill, got {open_uploads}")
         (uid, info), = open_uploads.items()
         stored = set(info["parts"])
