@@ -3712,9 +3712,10 @@ OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc
     }
     return 0;
 }
-/* CRC-64 and MD5 of one part of the local file. */
+/* CRC-64 of one part of the local file, and its MD5 when md5 is not NULL (only needed
+   when the server gave no CRC-64 to compare with). */
 OSSR__PRIVATE ossr_result ossr__local_part_sums(ossr__ctx *c, ossr__worker *w, uint32_t idx, uint64_t *crc,
-                                                unsigned char md5[16]) {
+                                                unsigned char *md5) {
     uint64_t off = (uint64_t)idx * c->part_size, len = ossr__part_len(c, idx), done = 0;
     ossr__hash h;
     *crc = 0;
@@ -3724,10 +3725,10 @@ OSSR__PRIVATE ossr_result ossr__local_part_sums(ossr__ctx *c, ossr__worker *w, u
         if (ossr__file_read_at(c->fd, w->io, n, off + done) != 0)
             return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
         *crc = ossr_crc64(*crc, w->io, n);
-        ossr__hash_update(&h, w->io, n);
+        if (md5) ossr__hash_update(&h, w->io, n);
         done += n;
     }
-    ossr__hash_final(&h, md5);
+    if (md5) ossr__hash_final(&h, md5);
     return OSSR_OK;
 }
 /* ETag of a part equals the MD5 of its bytes on OSS ("HEX", quotes optional). */
@@ -3794,7 +3795,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             else {
                 uint64_t lcrc;
                 unsigned char md5[16];
-                r = ossr__local_part_sums(c, w, idx, &lcrc, md5);
+                r = ossr__local_part_sums(c, w, idx, &lcrc, has_crc == 1 ? NULL : md5);
                 if (r != OSSR_OK) return r;
                 if (has_crc == 1 ? lcrc == scrc : ossr__etag_is_md5(etag, md5)) {
                     pt->state = OSSR__PART_DONE;
