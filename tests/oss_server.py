@@ -116,6 +116,9 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                {size, md5 (lower hex), crc64 (decimal string),
                                 content_type, meta, headers, etag, type} or 404
     POST /_ossr/abort?uploadId=X   delete an upload out of band
+    GET  /_ossr/idle?timeout=S wait (up to S seconds, default 30) until no OSS
+                               request is being handled (a stalled one included);
+                               {"idle": bool, "busy": n}
     GET  /_ossr/tls            {"handshakes": n, "resumed": m, "failed": k}:
                                completed handshakes (resumed ones included),
                                how many of them resumed a session, and
@@ -720,6 +723,8 @@ class ControlState:
         self.faults = []
         self.next_id = 1
         self.tls = {"handshakes": 0, "resumed": 0, "failed": 0}
+        self.busy = 0                               # OSS requests being handled now
+        self.idle = threading.Condition(self.lock)  # notified when busy drops
 
     def count_tls(self, name):
         with self.lock:
@@ -1144,6 +1149,17 @@ class OSSHandler(BaseHTTPRequestHandler):
         if raw_path.startswith("/_ossr/"):
             self.handle_control(raw_path, raw_query)
             return
+        ctl = self.server.control
+        with ctl.lock:
+            ctl.busy += 1
+        try:
+            self.dispatch_oss(raw_path, raw_query)
+        finally:
+            with ctl.lock:
+                ctl.busy -= 1
+                ctl.idle.notify_all()
+
+    def dispatch_oss(self, raw_path, raw_query):
         resp = None
         fault = None
         self.current_fault = None
@@ -1766,6 +1782,11 @@ class OSSHandler(BaseHTTPRequestHandler):
                     ctl.faults = []
                     ctl.tls = dict.fromkeys(ctl.tls, 0)
                 result = {"ok": True}
+            elif name == "idle" and m == "GET":
+                wait = min(float(query.get("timeout", "30")), 300.0)
+                with ctl.lock:
+                    ctl.idle.wait_for(lambda: ctl.busy == 0, timeout=wait)
+                    result = {"idle": ctl.busy == 0, "busy": ctl.busy}
             elif name == "tls" and m == "GET":
                 with ctl.lock:
                     result = dict(ctl.tls)

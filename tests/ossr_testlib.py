@@ -110,6 +110,13 @@ class Server:
     def reset(self):
         self.control("POST", "reset")
 
+    def wait_idle(self, timeout=20):
+        """Waits until the server handles no request: a client that gave up on a stalled
+        reply leaves the handler running, and it may still store the part."""
+        r = self.control("GET", "idle?timeout=%g" % timeout)
+        if not r["idle"]:
+            raise AssertionError("the server still handles %d request(s) after %gs" % (r["busy"], timeout))
+
     def fault(self, **kw):
         return self.control("POST", "fault", kw)
 
@@ -223,7 +230,7 @@ def run_cases(fns, env):
 def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):
     """Starts `ossup ARGS` in the background while the server slows every part by 0.1 s,
     SIGKILLs it at a random moment inside the upload (about 52 parts / threads x 0.1 s),
-    and waits a second for parts still in flight to land. Returns the open uploads."""
+    and waits until the parts still in flight have landed. Returns the open uploads."""
     for _ in range(tries):
         env.server.reset()
         env.server.fault(op="UploadPart", action="stall", seconds=0.1, count=100000)
@@ -236,5 +243,5 @@ def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):
         raise AssertionError("the upload always finished before it could be killed")
     p.send_signal(signal.SIGKILL)
     p.communicate()
-    time.sleep(1.0)
+    env.server.wait_idle()
     return env.server.uploads()

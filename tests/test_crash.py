@@ -49,7 +49,6 @@ PART = 256 * KIB
 SIZE = 24 * 1024 * KIB - 12345          # 96 parts, the last one short
 NPARTS = -(-SIZE // PART)
 STALL = 0.04                            # seconds per UploadPart on the server
-PAUSE = 0.4                             # after a kill: let parts in flight land on the server
 
 
 
@@ -139,7 +138,7 @@ class Crasher:
                 p.communicate()
                 raise AssertionError(f"run {run + 1} hung")
             if killed:
-                time.sleep(PAUSE)
+                self.server.wait_idle()     # parts in flight land on the server
             log = self.server.log()
             what = f"run {run + 1}{' (killed)' if killed else ''}"
             started = {e["part_number"] for e in ops(log, "UploadPart")}

@@ -141,6 +141,7 @@ def fail_then_resume(env, path, key, faults, words, extra=(), what=None, resume_
     rc, out, err = env.run(*args, "--quiet")
     check(rc not in (0, 2), f"{what}: the faulty run exited {rc}: {err!r}")
     line = one_error_line(err, words, what)
+    env.server.wait_idle()
     first = env.server.log()
     ups = open_uploads(env, key)
     if expect_ckpt:
