@@ -58,7 +58,8 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                 sign_version, host, headers, fault, tls}
                                tls: whether the request came over TLS; TLS
                                requests add tls_resumed (session reused),
-                               tls_version and tls_sni (null without SNI)
+                               tls_version, tls_cipher (OpenSSL's name) and
+                               tls_sni (null without SNI)
                                (status 0: the connection was dropped with
                                no reply; fault: the action that fired;
                                garble: its kind, for a garble fault)
@@ -1391,7 +1392,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         if self.server.tls:
             conn = self.connection
             entry.update(tls_resumed=bool(conn.session_reused), tls_version=conn.version(),
-                         tls_sni=getattr(conn, "oss_sni", None))
+                         tls_cipher=(conn.cipher() or (None,))[0], tls_sni=getattr(conn, "oss_sni", None))
         with self.server.control.lock:
             self.server.control.log.append(entry)
         self.log_entry = entry
@@ -1910,6 +1911,9 @@ def tls_context(cert, key):
     # session from its cache; clients that just close their socket (or die) could
     # then never resume.  Servers commonly accept such a close: so does this one.
     ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    # The client's suite order decides (Python sets server preference by default), so
+    # the tests see what the client asks for first.
+    ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     ctx.load_cert_chain(cert, key)
 
     def note_sni(conn, server_name, _ctx):

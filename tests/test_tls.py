@@ -65,6 +65,20 @@ CASES = Cases()
 case = CASES.case
 
 
+def cpu_has_aes():
+    """x86 AES-NI (the "aes" flag) or POWER8 vector crypto, the AES hardware BearSSL uses."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+    except OSError:
+        return False
+    flags = set()
+    for line in info.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+    return "aes" in flags or "POWER8" in info or "POWER9" in info or "POWER10" in info
+
+
 def all_tls(log, what):
     check(log, f"{what}: the server logged no request")
     plain = [e["op"] for e in log if e.get("tls") is not True]
@@ -83,6 +97,9 @@ def upload_over_tls(env):
         check([e["op"] for e in log] == ["PutObject"], f"{key}: {[e['op'] for e in log]}")
         all_tls(log, key)
         check(log[0]["tls_sni"] == "localhost", f"{key}: SNI {log[0]['tls_sni']!r}")
+        # the suite the client put first: AES-GCM with AES in hardware, else ChaCha20
+        want = "AES128-GCM" if cpu_has_aes() else "CHACHA20"
+        check(want in (log[0]["tls_cipher"] or ""), f"{key}: suite {log[0]['tls_cipher']}, expected {want}")
     env.server.reset()
     path = env.file("a-multi", 30 * 100 * KIB - 4321, seed=3)
     put_ok(env, path, "a/multi", "--threshold", "1M", "--part-size", "100K", "--threads", "4")

@@ -869,6 +869,11 @@ static void test_crc_vectors(const char *dir) {
             CHECK_STR(gdec, dec);
             if (hex) CHECK_STR(ghex, hex);
             CHECK_U(crc64_bitwise(0, in, n), want);
+            {   /* every engine this CPU runs */
+                int e;
+                for (e = 0; e < OSSR__CRC64_ENGINES; e++)
+                    if (ossr__crc64_usable(e)) CHECK_U(~ossr__crc64_engines[e].fn(~0ull, in, n), want);
+            }
         }
         free(in);
     }
@@ -976,6 +981,51 @@ static void test_crc_random(void) {
     }
     free(data);
     free(shifted);
+}
+
+/* Every engine the CPU can run against slicing-by-8: random lengths around the block
+   and lane sizes, every alignment in 0..63, random starting CRCs; and the x^n mod P
+   arithmetic under combine against plain repeated multiplication by x. */
+static void test_crc_engines(void) {
+    enum { MAXN = 70000 };
+    unsigned char *buf = (unsigned char *)malloc(MAXN + 64);
+    int e, ran = 0;
+    size_t i, t;
+    if (!buf) exit(2);
+    for (i = 0; i < MAXN + 64; i++) buf[i] = (unsigned char)rnd();
+    ossr_crc64(0, "", 0);
+    printf("       crc64 engine: %s\n", ossr_crc64_engine());
+    for (e = 0; e < OSSR__CRC64_ENGINES; e++) {
+        int bad = 0;
+        set_ctx("crc64 engine %s", ossr__crc64_engines[e].name);
+        if (!ossr__crc64_usable(e)) { printf("       crc64 engine %s: this CPU lacks it\n", ossr__crc64_engines[e].name); continue; }
+        ran++;
+        for (t = 0; t < 4000; t++) {
+            size_t n = t < 1100 ? t : (t < 3000 ? rnd_below(5000) : rnd_below(MAXN));
+            size_t align = t % 64;
+            uint64_t seed = ((uint64_t)rnd() << 32) ^ (uint64_t)rnd();
+            if (ossr__crc64_engines[e].fn(seed, buf + align, n) != ossr__crc64_slice8(seed, buf + align, n)) bad++;
+        }
+        CHECK_I(bad, 0);
+    }
+    set_ctx("crc64 engines");
+    CHECK(ran >= 1);
+    CHECK(ossr__crc64_usable(0));
+    set_ctx("crc64 x^n mod P");
+    {
+        uint64_t v = OSSR__X0;
+        int bad = 0;
+        for (i = 0; i < 5000; i++) {
+            if (ossr__crc64_xpow(i, 0) != v) bad++;
+            if (i % 8 == 0 && ossr__crc64_xpow(i / 8, 3) != v) bad++;
+            v = (v & 1) ? (v >> 1) ^ OSSR__CRC64_POLY : v >> 1;
+        }
+        CHECK_I(bad, 0);
+        /* x^(2^64) as two halves: the top of the squares table */
+        CHECK_U(ossr__crc64_xpow(1ull << 63, 1), ossr__crc64_mulmod(ossr__crc64_xpow(1ull << 63, 0), ossr__crc64_xpow(1ull << 63, 0)));
+        CHECK_U(ossr__crc64_xpow(UINT64_MAX, 3), ossr__crc64_mulmod(ossr__crc64_xpow(UINT64_MAX, 2), ossr__crc64_xpow(UINT64_MAX, 2)));
+    }
+    free(buf);
 }
 
 /* ================================================================================== */
@@ -2202,6 +2252,7 @@ int main(int argc, char **argv) {
     test_hashes();
     test_crc_vectors(dir);
     test_crc_random();
+    test_crc_engines();
     test_signatures(dir);
     test_sign_errors();
     test_plan();
