@@ -42,16 +42,20 @@
        OSS_RESUMABLE_STATIC   all public functions static (private to one .c file)
        OSSR_NO_THREADS        no thread shim; uploads use one worker
        OSSR_NO_TLS            https:// endpoints fail with OSSR_E_TLS_UNAVAILABLE
-       OSSR_MALLOC/OSSR_FREE  allocator (define both or neither)
+       OSSR_MALLOC/OSSR_FREE  allocator (define both or neither; opts.alloc overrides)
+       OSSR_NO_SIMD           CRC-64 by tables only (no PCLMULQDQ/VPCLMULQDQ/PMULL)
        OSSR_ASSERT            assertion used for API misuse only
 
-   MEMORY
+   MEMORY (all through opts.alloc/opts.free when set; status.heap_peak reports it)
        One block per upload for the part table (64 bytes per part, at most 10,000 parts)
-       and one per worker: the I/O buffer (buffer_size, default 64 KiB, at least 20 KiB),
-       a 16 KiB request-head and signing scratch, and a 64 KiB response-body buffer.
-       With https://, each worker's block also holds its TLS state: 41,322 bytes
-       (24,853 with tls_small_buffer), and anchors read from a CA file take one block per
-       upload about the size of the PEM text. Nothing is allocated per part or request.
+       and one per worker: the worker (about 4 KiB) and its io buffer (buffer_size:
+       default 64 KiB for http://, 16 KiB for https://, at least 16 KiB), which serves in
+       turn as signing scratch and request head, plain-TCP send window and reply buffer.
+       Over https:// file bytes are read straight into BearSSL's record buffer, which
+       the worker's block also holds: TLS state 41,322 bytes (24,853 with
+       tls_small_buffer). So a worker costs about 68 KiB over http:// and 60 KiB over
+       https:// by default. Anchors read from a CA file take one block per upload about
+       the size of the PEM text. Nothing is allocated per part, request or byte.
 
    THREADS
        Distinct ossr_upload() calls are independent (the only process-wide data is the
@@ -224,10 +228,17 @@ typedef struct ossr_options {
     void *progress_user;
     ossr_log_fn log;
     void *log_user;
+    /* Allocator (both or neither; NULL: OSSR_MALLOC/OSSR_FREE). free gets the size that
+       was asked for, for pool allocators. Every block the library takes goes through
+       here: a few per call, none per part or per byte. */
+    void *(*alloc)(size_t size, void *user);
+    void (*free)(void *ptr, size_t size, void *user);
+    void *alloc_user;
     int connect_timeout_ms;        /* 0: 60000 */
     int io_timeout_ms;             /* per send/recv; 0: 60000 */
     int max_attempts;              /* tries per request for retryable failures, 0: 3 */
-    size_t buffer_size;            /* per-worker I/O buffer, 0: 64 KiB (min 20 KiB, max 16 MiB) */
+    size_t buffer_size;            /* per-worker I/O buffer, 0: 64 KiB http://, 16 KiB https://
+                                      (min 16 KiB, max 16 MiB); http:// sends in chunks of it */
     /* https:// (BearSSL; absent with OSSR_NO_TLS). The certificate is always checked
        against the host name contacted, unless insecure is set. */
     const char *ca_file;           /* PEM file of trust anchors. NULL: $SSL_CERT_FILE, else the
@@ -277,6 +288,11 @@ typedef struct ossr_status {
     uint32_t parts_uploaded;   /* parts sent by this call */
     uint32_t parts_reused;     /* parts found on the server and kept */
     uint64_t bytes_sent;       /* body bytes this call put on the wire (retries included) */
+    uint64_t heap_peak;        /* most heap bytes the library held at once (any result) */
+    uint64_t heap_per_worker;  /* of which each worker (connection) holds this much */
+    uint32_t workers;
+    uint64_t checkpoint_bytes; /* bytes written to the checkpoint by this call */
+    uint32_t checkpoint_writes;
     uint64_t size;             /* object size */
     uint64_t crc64;            /* object CRC-64 (verified) */
     char etag[80];             /* object ETag, quotes included */
@@ -456,6 +472,20 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #  define OSSR_MALLOC(n) malloc(n)
 #  define OSSR_FREE(p) free(p)
 #endif
+
+/* Every allocation goes through one of these, counted for status.heap_peak. */
+typedef struct ossr__heap { const ossr_options *o; size_t now, peak; } ossr__heap;
+static void *ossr__heap_get(ossr__heap *h, size_t n) {
+    void *p = h->o && h->o->alloc ? h->o->alloc(n, h->o->alloc_user) : OSSR_MALLOC(n);
+    if (p) { h->now += n; if (h->now > h->peak) h->peak = h->now; }
+    return p;
+}
+static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
+    if (!p) return;
+    h->now -= n;
+    if (h->o && h->o->free) h->o->free(p, n, h->o->alloc_user);
+    else OSSR_FREE(p);
+}
 #ifndef OSSR_ASSERT
 #  include <assert.h>
 #  define OSSR_ASSERT(c) assert(c)
@@ -476,9 +506,9 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #define OSSR__MAX_PARTS  10000u
 #define OSSR__DEFAULT_PART (10ull * 1024 * 1024)
 #define OSSR__HEAD_CAP   16384u   /* request head + signing scratch */
-#define OSSR__BODY_CAP   65536u   /* response body (XML) */
-#define OSSR__RESP_HEAD_MAX 16384u
-#define OSSR__LIST_PAGE  100      /* ListParts page: about 25 KB of XML */
+#define OSSR__RESP_HEAD_MAX 8192u
+#define OSSR__PLAIN_IO   65536u   /* default buffer_size, plain http:// */
+#define OSSR__TLS_IO     16384u   /* default buffer_size, https:// */
 
 #if !defined(OSSR_NO_TLS)
 #  define OSSR__HAVE_TLS 1
@@ -2071,6 +2101,7 @@ typedef struct ossr__anchors {
     br_x509_trust_anchor *ta;
     size_t n;
     void *block;                    /* owned allocation, NULL for caller anchors */
+    size_t block_size;
     unsigned char *arena;
     size_t arena_len, arena_cap;
     int overflow;
@@ -2125,7 +2156,7 @@ OSSR__PRIVATE int ossr__anchor_add(ossr__anchors *a, const unsigned char *der, s
 /* Loads every CERTIFICATE of a PEM file as a trust anchor. Returns OSSR_OK, OSSR_E_FILE
    (unreadable), OSSR_E_CERT (no usable certificate / malformed PEM) or OSSR_E_NOMEM;
    why gets a sentence. */
-OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, const char *path, char *why, size_t why_cap) {
+OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, ossr__heap *h, const char *path, char *why, size_t why_cap) {
     ossr__file_id id;
     br_pem_decoder_context pc;
     ossr__sb der;
@@ -2138,12 +2169,12 @@ OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, const char *path,
         ossr__file_close(fd);
         return OSSR_E_FILE;
     }
-    pem = (unsigned char *)OSSR_MALLOC((size_t)id.size + 1);
+    pem = (unsigned char *)ossr__heap_get(h, (size_t)id.size + 1);
     if (!pem) { ossr__file_close(fd); return OSSR_E_NOMEM; }
     if (ossr__file_read_at(fd, pem, (size_t)id.size, 0) != 0) {
         ossr__say(why, why_cap, "cannot read the CA file %s: %s", path, strerror(errno));
         ossr__file_close(fd);
-        OSSR_FREE(pem);
+        ossr__heap_put(h, pem, (size_t)id.size + 1);
         return OSSR_E_FILE;
     }
     ossr__file_close(fd);
@@ -2152,13 +2183,14 @@ OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, const char *path,
         if (pem[i] == '-' && memcmp(pem + i, "-----BEGIN CERTIFICATE-----", 27) == 0) count++;
     if (count == 0) {
         ossr__say(why, why_cap, "the CA file %s holds no PEM certificate", path);
-        OSSR_FREE(pem);
+        ossr__heap_put(h, pem, (size_t)id.size + 1);
         return OSSR_E_CERT;
     }
     /* one block [anchors][arena: DNs and keys][DER of the object being decoded]; DER and
        what is kept of it are never larger than the PEM text */
-    a->block = OSSR_MALLOC(count * sizeof(br_x509_trust_anchor) + 2 * (size_t)id.size + 8);
-    if (!a->block) { OSSR_FREE(pem); return OSSR_E_NOMEM; }
+    a->block_size = count * sizeof(br_x509_trust_anchor) + 2 * (size_t)id.size + 8;
+    a->block = ossr__heap_get(h, a->block_size);
+    if (!a->block) { ossr__heap_put(h, pem, (size_t)id.size + 1); return OSSR_E_NOMEM; }
     a->ta = (br_x509_trust_anchor *)a->block;
     a->arena = (unsigned char *)a->block + count * sizeof(br_x509_trust_anchor);
     a->arena_cap = (size_t)id.size;
@@ -2181,26 +2213,26 @@ OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, const char *path,
             break;
         case BR_PEM_ERROR:
             ossr__say(why, why_cap, "the CA file %s is not valid PEM", path);
-            OSSR_FREE(pem);
-            OSSR_FREE(a->block);
+            ossr__heap_put(h, pem, (size_t)id.size + 1);
+            ossr__heap_put(h, a->block, a->block_size);
             memset(a, 0, sizeof *a);
             return OSSR_E_CERT;
         default:
             break;
         }
     }
-    OSSR_FREE(pem);
+    ossr__heap_put(h, pem, (size_t)id.size + 1);
     if (a->n == 0) {
         ossr__say(why, why_cap, "no usable certificate in the CA file %s", path);
-        OSSR_FREE(a->block);
+        ossr__heap_put(h, a->block, a->block_size);
         memset(a, 0, sizeof *a);
         return OSSR_E_CERT;
     }
     (void)bad;   /* certificates BearSSL cannot use (other key types) are skipped */
     return OSSR_OK;
 }
-OSSR__PRIVATE void ossr__anchors_free(ossr__anchors *a) {
-    if (a->block) OSSR_FREE(a->block);
+OSSR__PRIVATE void ossr__anchors_free(ossr__anchors *a, ossr__heap *h) {
+    ossr__heap_put(h, a->block, a->block_size);
     memset(a, 0, sizeof *a);
 }
 /* The system bundle: the first of the usual places that exists. */
@@ -2294,7 +2326,8 @@ OSSR__PRIVATE void ossr__x509_time(int64_t unix_time, uint32_t *days, uint32_t *
 #endif /* OSSR__HAVE_TLS */
 
 /* >>http: requests over a kept-alive connection ------------------------------------- */
-enum { OSSR__PART_PENDING = 0, OSSR__PART_SENDING = 1, OSSR__PART_DONE = 2 };
+enum { OSSR__PART_PENDING = 0, OSSR__PART_SENDING = 1, OSSR__PART_DONE = 2,
+       OSSR__PART_CHECK_CRC = 3, OSSR__PART_CHECK_MD5 = 4 };   /* CHECK_*: listed, compared with the file next */
 typedef struct ossr__part {
     uint64_t crc;          /* CRC-64 of the part (verified against the server) */
     unsigned char state;
@@ -2305,6 +2338,7 @@ typedef struct ossr__part {
 
 typedef struct ossr__ctx {
     const ossr_options *o;
+    ossr__heap heap;             /* every allocation of this call */
     ossr_endpoint ep;
     char endpoint_norm[300];     /* scheme://host[:port] as recorded in the checkpoint */
     char host_header[400];
@@ -2377,12 +2411,13 @@ typedef struct ossr__tls {
 typedef struct ossr__worker {
     ossr__ctx *ctx;
     char *block;                 /* the worker's one allocation */
+    size_t block_size;
     ossr__socket fd;
     int fd_used;                 /* the connection has carried a request */
-    char *head;                  /* OSSR__HEAD_CAP: signing scratch, then the request head */
-    char *io;                    /* buffer_size: file chunks out, response bytes in */
+    char *head;                  /* == io (OSSR__HEAD_CAP used): signing scratch, then the request head */
+    char *io;                    /* buffer_size: head out, plain-TCP body out, reply in */
     size_t io_pos, io_len;       /* unconsumed response bytes in io */
-    char *body;                  /* OSSR__BODY_CAP: response body (XML) */
+    char *body;                  /* == io: a reply body kept in memory (XML) */
     size_t body_len;
     int body_truncated;
     /* the last reply */
@@ -2763,17 +2798,52 @@ OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
 #endif
     return OSSR_OK;
 }
+#ifdef OSSR__HAVE_TLS
+OSSR__PRIVATE ossr_result ossr__tls_send_error(ossr__worker *w, int *e) {
+    ossr_result r = ossr__tls_error(w, "sending over TLS failed");
+    *e = w->err.os_error;
+    return r == OSSR_E_RECV ? OSSR_E_SEND : r;
+}
+#endif
 OSSR__PRIVATE ossr_result ossr__conn_send(ossr__worker *w, const char *p, size_t n, int *e) {
 #ifdef OSSR__HAVE_TLS
     if (w->tls) {
-        ossr_result r;
         if (br_sslio_write_all(&w->tls->ioc, p, n) == 0 && br_sslio_flush(&w->tls->ioc) == 0) return OSSR_OK;
-        r = ossr__tls_error(w, "sending over TLS failed");
-        *e = w->err.os_error;
-        return r == OSSR_E_RECV ? OSSR_E_SEND : r;
+        return ossr__tls_send_error(w, e);
     }
 #endif
     return ossr__sock_send(w->fd, p, n, e);
+}
+/* A request body goes out through a window, one pass per byte (read, CRC, send): over
+   TLS the window is the engine's record buffer itself, so file bytes are read straight
+   into the record that encrypts them; over plain TCP it is the I/O buffer, sent with one
+   write. NULL (with *r set) when the TLS engine failed. */
+OSSR__PRIVATE char *ossr__body_window(ossr__worker *w, size_t *cap, ossr_result *r, int *e) {
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        unsigned char *p = br_ssl_engine_sendapp_buf(&w->tls->sc.eng, cap);
+        if (p == NULL && br_sslio_flush(&w->tls->ioc) == 0) p = br_ssl_engine_sendapp_buf(&w->tls->sc.eng, cap);
+        if (p == NULL) *r = ossr__tls_send_error(w, e);
+        return (char *)p;
+    }
+#else
+    (void)r; (void)e;
+#endif
+    *cap = w->ctx->buffer_size;
+    return w->io;
+}
+/* Sends the n bytes placed in the window; at the end of the body, pushes them out. */
+OSSR__PRIVATE ossr_result ossr__body_commit(ossr__worker *w, size_t n, int last, int *e) {
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        br_ssl_engine_sendapp_ack(&w->tls->sc.eng, n);
+        if (last && br_sslio_flush(&w->tls->ioc) != 0) return ossr__tls_send_error(w, e);
+        return OSSR_OK;
+    }
+#else
+    (void)last;
+#endif
+    return ossr__sock_send(w->fd, w->io, n, e);
 }
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e) {
@@ -2794,26 +2864,28 @@ OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e)
 OSSR__PRIVATE long ossr__fill(ossr__worker *w) {
     long k;
     int e = 0;
-    if (w->io_pos == w->io_len) w->io_pos = w->io_len = 0;
+    size_t keep = w->body_len;   /* a reply body read into memory sits at the front of io */
+    if (w->io_pos == w->io_len) w->io_pos = w->io_len = keep;
     if (w->io_len == w->ctx->buffer_size) {
-        if (w->io_pos == 0) return OSSR_E_TOO_LARGE;
-        memmove(w->io, w->io + w->io_pos, w->io_len - w->io_pos);
-        w->io_len -= w->io_pos;
-        w->io_pos = 0;
+        if (w->io_pos == keep) return OSSR_E_TOO_LARGE;
+        memmove(w->io + keep, w->io + w->io_pos, w->io_len - w->io_pos);
+        w->io_len -= w->io_pos - keep;
+        w->io_pos = keep;
     }
     k = ossr__conn_recv(w, w->io + w->io_len, w->ctx->buffer_size - w->io_len, &e);
     if (k > 0) w->io_len += (size_t)k;
     else if (k < 0) w->err.os_error = e;
     return k;
 }
-/* Hands response body bytes to the request's sink. */
+/* Hands response body bytes to the request's sink. A body kept in memory is moved down
+   to the front of io (body == io): p never lies below body + body_len, and the bytes
+   past the room are dropped (body_truncated). */
 OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const char *p, size_t n, int to_mem) {
     if (to_mem) {
-        size_t room = OSSR__BODY_CAP - 1 - w->body_len;
+        size_t room = w->ctx->buffer_size - 1 - w->body_len;
         if (n > room) { w->body_truncated = 1; n = room; }
-        memcpy(w->body + w->body_len, p, n);
+        memmove(w->body + w->body_len, p, n);
         w->body_len += n;
-        w->body[w->body_len] = 0;
         return OSSR_OK;
     }
     if (ossr__file_write_all(q->out_fd, p, n, q->out_len) != 0)
@@ -3021,29 +3093,32 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     }
     if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
     while (sent < q->body_len) {
-        size_t n = (size_t)(q->body_len - sent < c->buffer_size ? q->body_len - sent : c->buffer_size);
+        size_t n, cap = 0;
         int cancelled;
+        char *win = ossr__body_window(w, &cap, &r, &e);
+        if (win == NULL) goto send_failed;
+        n = (size_t)(q->body_len - sent < cap ? q->body_len - sent : cap);
         if (ossr__stopped(c, &cancelled)) {
             r = ossr__fail(w, cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped: %s",
                            cancelled ? "cancelled" : "another part failed");
             goto undo_progress;
         }
         if (q->body_kind == OSSR__BODY_FILE) {
-            if (ossr__file_read_at(c->fd, w->io, n, q->file_off + sent) != 0) {
+            if (ossr__file_read_at(c->fd, win, n, q->file_off + sent) != 0) {
                 r = ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed "
                                "(the file shrank or is unreadable)", o->file_path,
                                (unsigned long long)(q->file_off + sent));
                 goto undo_progress;
             }
         } else if (q->body_kind == OSSR__BODY_MEM) {
-            memcpy(w->io, q->mem + sent, n);
-        } else if (q->gen(q->gen_user, w->io, n, 0) != n) {
+            memcpy(win, q->mem + sent, n);
+        } else if (q->gen(q->gen_user, win, n, 0) != n) {
             r = ossr__fail(w, OSSR_E_INVALID_ARG, 0, "request body generator came up short");
             goto undo_progress;
         }
-        q->body_crc = ossr_crc64(q->body_crc, w->io, n);
+        q->body_crc = ossr_crc64(q->body_crc, win, n);
         ossr__throttle(c, n);
-        r = ossr__conn_send(w, w->io, n, &e);
+        r = ossr__body_commit(w, n, sent + n == q->body_len, &e);
         if (r != OSSR_OK) {
             if (!ossr__is_tls(w))
                 ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
@@ -3148,6 +3223,7 @@ send_failed:
     if (r != OSSR_OK) goto undo_progress;
     if (!keep_alive || w->io_pos != w->io_len) ossr__close_conn(w);
     else w->fd_used = 1;
+    w->body[w->body_len] = 0;   /* room keeps one byte for it; what follows is never read */
 
     if (resp.status < 200 || resp.status >= 300) {
         ossr__parse_error_body(w);
@@ -3420,9 +3496,10 @@ OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
     ossr__mutex_destroy(&c->lock);
     ossr__mutex_destroy(&c->log_lock);
 #ifdef OSSR__HAVE_TLS
-    ossr__anchors_free(&c->anchors);
+    ossr__anchors_free(&c->anchors, &c->heap);
     memset(&c->session, 0, sizeof c->session);
 #endif
+    if (c->st) c->st->heap_peak = c->heap.peak;
 }
 #ifdef OSSR__HAVE_TLS
 /* TLS for an https:// endpoint: the name to verify, entropy, and the trust anchors
@@ -3454,7 +3531,7 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
     if (!path)
         return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: no system CA bundle was found; give a CA "
                                 "file (ca_file, --ca-file) or set SSL_CERT_FILE");
-    r = ossr__anchors_load(&c->anchors, path, c->st->detail, sizeof c->st->detail);
+    r = ossr__anchors_load(&c->anchors, &c->heap, path, c->st->detail, sizeof c->st->detail);
     if (r != OSSR_OK) {
         c->st->result = r;
         if (r == OSSR_E_NOMEM) snprintf(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
@@ -3475,6 +3552,9 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     c->st = st;
     c->fd = -1;
     c->ckpt_fd = -1;
+    c->heap.o = o;
+    if (!o->alloc != !o->free)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
     r = ossr_parse_endpoint(o->endpoint, &c->ep);
     if (r != OSSR_OK)
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
@@ -3569,8 +3649,10 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
     c->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
     if (c->retry_cap_ms < c->retry_base_ms) c->retry_cap_ms = c->retry_base_ms;
-    c->buffer_size = o->buffer_size ? o->buffer_size : 65536;
-    if (c->buffer_size < OSSR__RESP_HEAD_MAX + 4096) c->buffer_size = OSSR__RESP_HEAD_MAX + 4096;
+    /* over TLS, file bytes go straight into the record buffer: io only holds request
+       heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
+    c->buffer_size = o->buffer_size ? o->buffer_size : (c->ep.https ? OSSR__TLS_IO : OSSR__PLAIN_IO);
+    if (c->buffer_size < OSSR__HEAD_CAP) c->buffer_size = OSSR__HEAD_CAP;
     if (c->buffer_size > (16u << 20)) c->buffer_size = 16u << 20;
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
@@ -3593,17 +3675,19 @@ OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
     return 0;
 #endif
 }
-/* One allocation per worker: [TLS state][request head][response body][I/O buffer]. */
+/* One allocation per worker: [TLS state][io]. io serves each request in turn as the
+   signing scratch and request head, the plain-TCP body window, then the reply (a reply
+   body kept in memory is moved to its front). */
 OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
     size_t tls = c->ep.https ? ossr__tls_size(c->o) : 0;
     memset(w, 0, sizeof *w);
     w->ctx = c;
     w->fd = OSSR__BAD_SOCKET;
-    w->block = (char *)OSSR_MALLOC(tls + OSSR__HEAD_CAP + OSSR__BODY_CAP + c->buffer_size);
+    w->block_size = tls + c->buffer_size;
+    if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
+    w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
     if (!w->block) return OSSR_E_NOMEM;
-    w->head = w->block + tls;
-    w->body = w->head + OSSR__HEAD_CAP;
-    w->io = w->body + OSSR__BODY_CAP;
+    w->head = w->body = w->io = w->block + tls;
 #ifdef OSSR__HAVE_TLS
     if (tls) {
         w->tls = (ossr__tls *)(void *)w->block;
@@ -3617,8 +3701,8 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
     if (w->block) {
-        memset(w->block, 0, (size_t)(w->body - w->block));  /* TLS keys, signing scratch */
-        OSSR_FREE(w->block);
+        memset(w->block, 0, (size_t)(w->io - w->block) + w->ctx->buffer_size);  /* TLS keys, signing scratch */
+        ossr__heap_put(&w->ctx->heap, w->block, w->block_size);
     }
     w->block = w->head = NULL;
 }
@@ -3822,6 +3906,8 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     snprintf(tmp, sizeof tmp, "%s.tmp", c->ckpt_path);
     unlink(tmp);   /* a leftover of a crash; never follow a link planted under this name */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    c->st->checkpoint_bytes += n;
+    c->st->checkpoint_writes++;
     if (fd < 0 || ossr__file_write_all(fd, buf, n, 0) != 0 || fsync(fd) != 0) {
         int e = errno;
         if (fd >= 0) { close(fd); unlink(tmp); }
@@ -3862,6 +3948,8 @@ OSSR__PRIVATE void ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t siz
         return;
     }
     c->ckpt_end += sizeof slot;
+    c->st->checkpoint_bytes += sizeof slot;
+    c->st->checkpoint_writes++;
 }
 
 /* ---- multipart calls ---- */
@@ -3947,19 +4035,25 @@ OSSR__PRIVATE int ossr__etag_is_md5(const char *etag, const unsigned char md5[16
 }
 /* ListParts, every page: the server is the truth. A listed part is kept only when its
    size matches the plan and its CRC-64 (or, lacking one, its ETag) matches the local
-   bytes, known from the checkpoint or read again from the file. */
+   bytes, known from the checkpoint or read again from the file. The page is sized to fit
+   io (about 250 bytes of XML a part) and halved if a reply still does not fit; parts
+   that need the file read again are checked after their page is parsed, since reading
+   the file reuses io. */
 OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
-    char marker[24] = "0", page[8];
-    snprintf(page, sizeof page, "%d", OSSR__LIST_PAGE);
+    char marker[24] = "0", page[12];
+    size_t per = (c->buffer_size - OSSR__RESP_HEAD_MAX / 2) / 256;
+    if (per > 1000) per = 1000;
     for (;;) {
         ossr__req q;
         ossr_result r;
         size_t pos = 0;
         ossr_slice part;
-        char trunc[8], next[24];
+        char trunc[8];
         uint64_t next_v = 0, marker_v = 0;
+        uint32_t lo = UINT32_MAX, hi = 0, idx;
         ossr_slice doc;
-        int x;
+        int x, more;
+        snprintf(page, sizeof page, "%u", (unsigned)per);
         ossr__req_init(&q, "GET", "ListParts");
         ossr__req_query(&q, "uploadId", c->upload_id);
         ossr__req_query(&q, "max-parts", page);
@@ -3967,14 +4061,16 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
         ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
         r = ossr__http(w, &q);
         if (r != OSSR_OK) return r;
-        if (w->body_truncated) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply larger than %u bytes", OSSR__BODY_CAP);
+        if (w->body_truncated && per > 10) { per /= 2; continue; }
+        if (w->body_truncated)
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply for %s parts larger than %u bytes", page,
+                              (unsigned)c->buffer_size);
         if (ossr__xml_root(w->body, w->body_len, "ListPartsResult", &doc) != 1)
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is not a complete ListPartsResult");
         while ((x = ossr_xml_next(doc.ptr, doc.len, "Part", &pos, &part)) == 1) {
             uint64_t num, size, scrc = 0;
             char etag[80];
             int has_crc, rs, re;
-            uint32_t idx;
             ossr__part *pt;
             rs = ossr__xml_u64(part.ptr, part.len, "PartNumber", &num);
             re = ossr__xml_u64(part.ptr, part.len, "Size", &size);
@@ -3995,33 +4091,47 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             if (pt->have_slot && has_crc == 1 && pt->crc == scrc) pt->state = OSSR__PART_DONE;
             else if (pt->have_slot && has_crc != 1 && pt->etag_len && strcmp(pt->etag, etag) == 0)
                 pt->state = OSSR__PART_DONE;
-            else {
-                uint64_t lcrc;
-                unsigned char md5[16];
-                r = ossr__local_part_sums(c, w, idx, &lcrc, has_crc == 1 ? NULL : md5);
-                if (r != OSSR_OK) return r;
-                if (has_crc == 1 ? lcrc == scrc : ossr__etag_is_md5(etag, md5)) {
-                    pt->state = OSSR__PART_DONE;
-                    pt->crc = lcrc;
-                } else {
-                    pt->have_slot = 0;
-                    ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", idx + 1);
-                }
+            pt->etag_len = (unsigned char)strlen(etag);
+            memcpy(pt->etag, etag, pt->etag_len + 1u);
+            if (pt->state != OSSR__PART_DONE) {   /* compare with the file once the page is parsed */
+                pt->state = has_crc == 1 ? OSSR__PART_CHECK_CRC : OSSR__PART_CHECK_MD5;
+                pt->crc = scrc;
+                if (idx < lo) lo = idx;
+                if (idx > hi) hi = idx;
             }
-            if (pt->state == OSSR__PART_DONE) {
-                pt->etag_len = (unsigned char)strlen(etag);
-                memcpy(pt->etag, etag, pt->etag_len + 1u);
-                c->st->parts_reused++;
-            }
+            if (pt->state == OSSR__PART_DONE) c->st->parts_reused++;
         }
         if (x < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is malformed XML");
-        if (ossr_xml_text(doc.ptr, doc.len, "IsTruncated", trunc, sizeof trunc) != 1 || strcmp(trunc, "true") != 0)
-            return OSSR_OK;
-        if (ossr__xml_u64(doc.ptr, doc.len, "NextPartNumberMarker", &next_v) != 1 ||
-            ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v || next_v > OSSR__MAX_PARTS)
+        more = ossr_xml_text(doc.ptr, doc.len, "IsTruncated", trunc, sizeof trunc) == 1 && strcmp(trunc, "true") == 0;
+        if (more && (ossr__xml_u64(doc.ptr, doc.len, "NextPartNumberMarker", &next_v) != 1 ||
+                     ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v ||
+                     next_v > OSSR__MAX_PARTS))
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
-        snprintf(next, sizeof next, "%llu", (unsigned long long)next_v);
-        memcpy(marker, next, sizeof marker);
+        for (idx = lo; idx <= hi && lo != UINT32_MAX; idx++) {   /* the body is dead from here on */
+            ossr__part *pt = &c->parts[idx];
+            uint64_t lcrc;
+            unsigned char md5[16];
+            int by_crc = pt->state == OSSR__PART_CHECK_CRC;
+            if (!by_crc && pt->state != OSSR__PART_CHECK_MD5) continue;
+            r = ossr__local_part_sums(c, w, idx, &lcrc, by_crc ? NULL : md5);
+            if (r != OSSR_OK) {   /* nothing stays half-checked */
+                for (; idx <= hi; idx++)
+                    if (c->parts[idx].state >= OSSR__PART_CHECK_CRC) c->parts[idx].state = OSSR__PART_PENDING;
+                return r;
+            }
+            if (by_crc ? lcrc == pt->crc : ossr__etag_is_md5(pt->etag, md5)) {
+                pt->state = OSSR__PART_DONE;
+                pt->crc = lcrc;
+                c->st->parts_reused++;
+            } else {
+                pt->state = OSSR__PART_PENDING;
+                pt->have_slot = 0;
+                pt->etag_len = 0;
+                ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", idx + 1);
+            }
+        }
+        if (!more) return OSSR_OK;
+        snprintf(marker, sizeof marker, "%llu", (unsigned long long)next_v);
     }
 }
 OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
@@ -4212,7 +4322,7 @@ OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw
     if (r != OSSR_OK) { st->result = r; return r; }
     st->multipart = 1;
     st->parts_total = c->part_count;
-    c->parts = (ossr__part *)OSSR_MALLOC(sizeof(ossr__part) * c->part_count);
+    c->parts = (ossr__part *)ossr__heap_get(&c->heap, sizeof(ossr__part) * c->part_count);
     if (!c->parts) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part table");
     r = ossr__ckpt_path(c);
     if (r != OSSR_OK) return r;
@@ -4388,7 +4498,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
         nw = 1;
 #endif
     }
-    ws = (ossr__worker *)OSSR_MALLOC(sizeof(ossr__worker) * (size_t)nw);
+    ws = (ossr__worker *)ossr__heap_get(&c.heap, sizeof(ossr__worker) * (size_t)nw);
     if (!ws) { r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for workers"); goto done; }
     memset(ws, 0, sizeof(ossr__worker) * (size_t)nw);
     for (i = 0; i < nw; i++) ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
@@ -4401,9 +4511,9 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
 done:
     if (ws) {
         for (i = 0; i < nw; i++) { status->bytes_sent += ws[i].bytes_sent; ossr__worker_free(&ws[i]); }
-        OSSR_FREE(ws);
+        ossr__heap_put(&c.heap, ws, sizeof(ossr__worker) * (size_t)nw);
     }
-    if (c.parts) OSSR_FREE(c.parts);
+    ossr__heap_put(&c.heap, c.parts, sizeof(ossr__part) * c.part_count);
     if (c.ckpt_fd >= 0) close(c.ckpt_fd);
     ossr__file_close(c.fd);
     ossr__teardown(&c);

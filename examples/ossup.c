@@ -5,7 +5,7 @@
 
        ossup put FILE oss://BUCKET/KEY [--endpoint URL] [--region ID] [--sign-version 1|4]
            [--path-style] [--threads N] [--part-size SIZE] [--threshold SIZE]
-           [--checkpoint-dir DIR] [--header 'Name: value']... [--quiet]
+           [--checkpoint-dir DIR] [--header 'Name: value']... [--quiet] [--stats]
        ossup get oss://BUCKET/KEY FILE [same connection options]
 
    SIZE takes K, M, G suffixes (powers of 1024). Credentials come from OSS_ACCESS_KEY_ID,
@@ -23,7 +23,7 @@
 
 #define MAX_HEADERS 64
 
-static int quiet, verbose, show_bar;
+static int quiet, verbose, show_bar, stats;
 static char *hcopy[MAX_HEADERS], *urlcopy;   /* freed at exit, whichever way main returns */
 static size_t nh;
 
@@ -59,6 +59,7 @@ static void usage(FILE *f) {
         "  --timeout SECONDS      connect and I/O timeout (default 60)\n"
         "  --quiet                no progress bar or messages, errors only\n"
         "  --verbose              more messages\n"
+        "  --stats                print the library's memory and checkpoint figures (stderr)\n"
         "credentials: OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN\n");
 }
 
@@ -170,6 +171,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(opt, "--cname")) { o.addressing = OSSR_ADDR_CNAME; takes = 0; }
         else if (!strcmp(opt, "--quiet")) { quiet = 1; takes = 0; }
         else if (!strcmp(opt, "--verbose")) { verbose = 1; takes = 0; }
+        else if (!strcmp(opt, "--stats")) { stats = 1; takes = 0; }
         else if (!strcmp(opt, "--sequential")) { o.sequential = 1; takes = 0; }
         else if (!strcmp(opt, "--insecure")) { o.insecure = 1; takes = 0; }
         else if (!strcmp(opt, "--small-tls-buffer")) { o.tls_small_buffer = 1; takes = 0; }
@@ -229,6 +231,10 @@ int main(int argc, char **argv) {
 
     r = !strcmp(cmd, "put") ? ossr_upload(&o, &st) : ossr_download(&o, &st);
     if (bar.drawn) fputc('\n', stderr);
+    if (stats)
+        fprintf(stderr, "stats: peak_heap=%llu workers=%u heap_per_worker=%llu ckpt_bytes=%llu ckpt_writes=%u "
+                "crc64=%s\n", (unsigned long long)st.heap_peak, st.workers, (unsigned long long)st.heap_per_worker,
+                (unsigned long long)st.checkpoint_bytes, st.checkpoint_writes, ossr_crc64_engine());
     if (r != OSSR_OK) {
         char line[1024];
         fprintf(stderr, "ossup: error: %s\n", ossr_status_format(&st, line, sizeof line));

@@ -159,6 +159,29 @@ static double now_seconds(void) {
 #endif
 
 
+/* Counting allocator for the allocator hook: live bytes, peak, calls; fails the
+   fail_at-th call when set. */
+typedef struct { size_t live, peak, calls, bad_frees; size_t fail_at; } heap_count;
+static void *count_alloc(size_t n, void *user) {
+    heap_count *h = (heap_count *)user;
+    size_t *p;
+    h->calls++;
+    if (h->fail_at && h->calls == h->fail_at) return NULL;
+    p = (size_t *)malloc(n + sizeof(size_t) * 2);
+    if (!p) return NULL;
+    p[0] = n;
+    h->live += n;
+    if (h->live > h->peak) h->peak = h->live;
+    return p + 2;
+}
+static void count_free(void *ptr, size_t n, void *user) {
+    heap_count *h = (heap_count *)user;
+    size_t *p = (size_t *)ptr - 2;
+    if (p[0] != n) h->bad_frees++;
+    h->live -= p[0];
+    free(p);
+}
+
 int main(int argc, char **argv) {
     ossr_options o;
     ossr_status st;
@@ -424,6 +447,40 @@ int main(int argc, char **argv) {
     CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "leading slash key");
     o.key = "bad\xff" "utf8";
     CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "invalid UTF-8 key");
+
+    /* allocator hook: every block through it, all returned, the peak reported, and the
+       peak flat in the part count (only the 64-byte part table entries grow) */
+    {
+        ossr_options o3 = o;
+        heap_count h1, h2, hf;
+        uint32_t parts1;
+        memset(&h1, 0, sizeof h1); memset(&h2, 0, sizeof h2); memset(&hf, 0, sizeof hf);
+        o3.key = "api/alloc.bin"; o3.file_path = src; o3.progress = NULL; o3.log = NULL;
+        o3.alloc = count_alloc; o3.free = count_free; o3.alloc_user = &h1;
+        o3.part_size = 1024 * 1024; o3.num_threads = 2; o3.multipart_threshold = 1024 * 1024;
+        o3.content_md5 = 0; o3.sequential = 0; o3.headers = NULL; o3.header_count = 0;
+        r = ossr_upload(&o3, &st);
+        CHECK(r == OSSR_OK, "allocator hook: %s", ossr_status_format(&st, line, sizeof line));
+        CHECK(h1.live == 0 && h1.bad_frees == 0, "allocator: %zu bytes not returned, %zu bad frees", h1.live, h1.bad_frees);
+        CHECK(h1.peak == st.heap_peak && h1.peak > 0, "peak %zu, status says %llu", h1.peak, (unsigned long long)st.heap_peak);
+        CHECK(h1.calls <= 2 + 2 * (size_t)st.workers, "%zu allocations for %u workers", h1.calls, st.workers);
+        CHECK(st.workers == 2 && st.heap_per_worker > 0 && st.heap_peak >= 2 * st.heap_per_worker,
+              "workers %u, %llu each, peak %llu", st.workers, (unsigned long long)st.heap_per_worker,
+              (unsigned long long)st.heap_peak);
+        parts1 = st.parts_total;
+        o3.alloc_user = &h2; o3.part_size = 100 * 1024; o3.key = "api/alloc-many.bin";
+        r = ossr_upload(&o3, &st);
+        CHECK(r == OSSR_OK && st.parts_total > 3 * parts1, "many parts: %u, %s", st.parts_total,
+              ossr_status_format(&st, line, sizeof line));
+        CHECK(h2.live == 0 && h2.peak <= h1.peak + 64u * (st.parts_total - parts1),
+              "peak %zu with %u parts, %zu with %u", h2.peak, st.parts_total, h1.peak, parts1);
+        CHECK(h2.calls == h1.calls, "%zu allocations with more parts, %zu before", h2.calls, h1.calls);
+        o3.alloc_user = &hf; hf.fail_at = 2; o3.key = "api/alloc-fail.bin";
+        r = ossr_upload(&o3, &st);
+        CHECK(r == OSSR_E_NOMEM && hf.live == 0, "failed allocation: %d, %zu bytes left", r, hf.live);
+        o3.free = NULL;
+        CHECK(ossr_upload(&o3, &st) == OSSR_E_INVALID_ARG, "alloc without free accepted");
+    }
 
     return CHECK_REPORT("api");
 }

@@ -2138,14 +2138,18 @@ static void test_xml_numbers(void) {
 static void test_system_bundle(void) {
 #ifndef OSSR_NO_TLS
     ossr__anchors a;
+    ossr__heap heap = { NULL, 0, 0 };
     char why[256];
     const char *path = ossr__system_ca_file();
     if (!path) { printf("unit: no system CA bundle here; bundle check skipped\n"); return; }
-    CHECK_I(ossr__anchors_load(&a, path, why, sizeof why), OSSR_OK);
+    CHECK_I(ossr__anchors_load(&a, &heap, path, why, sizeof why), OSSR_OK);
     CHECK(a.n >= 20);
     CHECK(a.n > 0 && a.ta[0].dn.len > 0);
-    ossr__anchors_free(&a);
-    CHECK_I(ossr__anchors_load(&a, "/nonexistent/ca.pem", why, sizeof why), OSSR_E_FILE);
+    CHECK(heap.peak > 0 && heap.now > 0);
+    ossr__anchors_free(&a, &heap);
+    CHECK_U(heap.now, 0);
+    CHECK_I(ossr__anchors_load(&a, &heap, "/nonexistent/ca.pem", why, sizeof why), OSSR_E_FILE);
+    CHECK_U(heap.now, 0);
     CHECK(strstr(why, "/nonexistent/ca.pem") != NULL);
 #endif
 }
