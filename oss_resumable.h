@@ -2976,6 +2976,25 @@ OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
     ossr_xml_text(x, n, "ServerTime", w->err.server_time, sizeof w->err.server_time);
 }
 
+/* CRC-64 and/or MD5 (either may be NULL) of len file bytes at off, read through io. */
+OSSR__PRIVATE ossr_result ossr__file_sums(ossr__ctx *c, ossr__worker *w, uint64_t off, uint64_t len,
+                                          uint64_t *crc, unsigned char *md5) {
+    ossr__hash h;
+    uint64_t done = 0;
+    if (crc) *crc = 0;
+    ossr__hash_init(&h, OSSR__MD5);
+    while (done < len) {
+        size_t n = (size_t)(len - done < c->buffer_size ? len - done : c->buffer_size);
+        if (ossr__file_read_at(c->fd, w->io, n, off + done) != 0)
+            return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
+        if (crc) *crc = ossr_crc64(*crc, w->io, n);
+        if (md5) ossr__hash_update(&h, w->io, n);
+        done += n;
+    }
+    if (md5) ossr__hash_final(&h, md5);
+    return OSSR_OK;
+}
+
 /* Builds, signs and sends one request and reads its reply. No retries: see ossr__http. */
 OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *sent_anything, int *got_anything) {
     ossr__ctx *c = w->ctx;
@@ -3006,17 +3025,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     /* Content-MD5 of the body needs a pass over it before sending */
     for (i = 0; i < q->nhdr; i++) hdrs[nh++] = q->hdr[i];
     if (q->want_md5 && q->body_kind == OSSR__BODY_FILE) {
-        ossr__hash h;
-        uint64_t off = 0;
-        ossr__hash_init(&h, OSSR__MD5);
-        while (off < q->body_len) {
-            size_t n = (size_t)(q->body_len - off < c->buffer_size ? q->body_len - off : c->buffer_size);
-            if (ossr__file_read_at(c->fd, w->io, n, q->file_off + off) != 0)
-                return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", o->file_path);
-            ossr__hash_update(&h, w->io, n);
-            off += n;
-        }
-        ossr__hash_final(&h, q->md5);
+        if ((r = ossr__file_sums(c, w, q->file_off, q->body_len, NULL, q->md5)) != OSSR_OK) return r;
         ossr__sb_init(&b, md5b64, sizeof md5b64);
         ossr__sb_base64(&b, q->md5, 16);
         hdrs[nh].name = "Content-MD5"; hdrs[nh].value = md5b64; nh++;
@@ -4005,23 +4014,6 @@ OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc
 }
 /* CRC-64 of one part of the local file, and its MD5 when md5 is not NULL (only needed
    when the server gave no CRC-64 to compare with). */
-OSSR__PRIVATE ossr_result ossr__local_part_sums(ossr__ctx *c, ossr__worker *w, uint32_t idx, uint64_t *crc,
-                                                unsigned char *md5) {
-    uint64_t off = (uint64_t)idx * c->part_size, len = ossr__part_len(c, idx), done = 0;
-    ossr__hash h;
-    *crc = 0;
-    ossr__hash_init(&h, OSSR__MD5);
-    while (done < len) {
-        size_t n = (size_t)(len - done < c->buffer_size ? len - done : c->buffer_size);
-        if (ossr__file_read_at(c->fd, w->io, n, off + done) != 0)
-            return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
-        *crc = ossr_crc64(*crc, w->io, n);
-        if (md5) ossr__hash_update(&h, w->io, n);
-        done += n;
-    }
-    if (md5) ossr__hash_final(&h, md5);
-    return OSSR_OK;
-}
 /* ETag of a part equals the MD5 of its bytes on OSS ("HEX", quotes optional). */
 OSSR__PRIVATE int ossr__etag_is_md5(const char *etag, const unsigned char md5[16]) {
     size_t n = strlen(etag), i;
@@ -4113,7 +4105,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             unsigned char md5[16];
             int by_crc = pt->state == OSSR__PART_CHECK_CRC;
             if (!by_crc && pt->state != OSSR__PART_CHECK_MD5) continue;
-            r = ossr__local_part_sums(c, w, idx, &lcrc, by_crc ? NULL : md5);
+            r = ossr__file_sums(c, w, (uint64_t)idx * c->part_size, ossr__part_len(c, idx), &lcrc, by_crc ? NULL : md5);
             if (r != OSSR_OK) {   /* nothing stays half-checked */
                 for (; idx <= hi; idx++)
                     if (c->parts[idx].state >= OSSR__PART_CHECK_CRC) c->parts[idx].state = OSSR__PART_PENDING;
@@ -4292,21 +4284,8 @@ OSSR__PRIVATE void ossr__clear_error(ossr_status *st) {
 #define OSSR__FINGERPRINT_WINDOW (1024u * 1024u)
 OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
     uint64_t win = c->fid.size < OSSR__FINGERPRINT_WINDOW ? c->fid.size : OSSR__FINGERPRINT_WINDOW;
-    uint64_t *out[2], start[2], done;
-    int k;
-    out[0] = &c->head_crc; start[0] = 0;
-    out[1] = &c->tail_crc; start[1] = c->fid.size - win;
-    for (k = 0; k < 2; k++) {
-        *out[k] = 0;
-        for (done = 0; done < win;) {
-            size_t n = (size_t)(win - done < c->buffer_size ? win - done : c->buffer_size);
-            if (ossr__file_read_at(c->fd, w->io, n, start[k] + done) != 0)
-                return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
-            *out[k] = ossr_crc64(*out[k], w->io, n);
-            done += n;
-        }
-    }
-    return OSSR_OK;
+    ossr_result r = ossr__file_sums(c, w, 0, win, &c->head_crc, NULL);
+    return r != OSSR_OK ? r : ossr__file_sums(c, w, c->fid.size - win, win, &c->tail_crc, NULL);
 }
 /* The multipart path: find or start the upload, send what is missing, complete. */
 OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
