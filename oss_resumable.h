@@ -762,6 +762,10 @@ typedef struct ossr__sb {
     int overflow;
 } ossr__sb;
 
+/* 0-15 for a hex digit, else -1. */
+OSSR__PRIVATE int ossr__hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 OSSR__PRIVATE void ossr__sb_init(ossr__sb *b, char *p, size_t cap) {
     b->p = p; b->len = 0; b->cap = cap; b->overflow = 0;
     if (cap) p[0] = 0;
@@ -774,6 +778,10 @@ OSSR__PRIVATE void ossr__sb_put(ossr__sb *b, const char *s, size_t n) {
 }
 OSSR__PRIVATE void ossr__sb_puts(ossr__sb *b, const char *s) { ossr__sb_put(b, s, strlen(s)); }
 OSSR__PRIVATE void ossr__sb_putc(ossr__sb *b, char c) { ossr__sb_put(b, &c, 1); }
+/* "name: value\r\n" */
+OSSR__PRIVATE void ossr__sb_hdr(ossr__sb *b, const char *name, const char *value) {
+    ossr__sb_puts(b, name); ossr__sb_put(b, ": ", 2); ossr__sb_puts(b, value); ossr__sb_put(b, "\r\n", 2);
+}
 OSSR__PRIVATE void ossr__sb_u64(ossr__sb *b, uint64_t v) {
     char t[24];
     int i = 24;
@@ -1608,7 +1616,8 @@ OSSR__DEF int ossr_xml_next(const char *x, size_t len, const char *tag, size_t *
 }
 /* Decodes XML text (entities, CDATA sections) into out; 0 or OSSR_E_CORRUPT. */
 OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t cap) {
-    size_t i = 0, o = 0;
+    static const char ents[5][7] = { "lt;<", "gt;>", "amp;&", "quot;\"", "apos;'" };
+    size_t i = 0, o = 0, k;
     if (cap == 0) return OSSR_E_TOO_LARGE;
     out[0] = 0;                       /* terminated even when the text turns out malformed */
     for (i = 0; i < n; i++)           /* XML 1.0 has no NUL and no control characters but tab, LF, CR */
@@ -1629,37 +1638,29 @@ OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t ca
             size_t j = i + 1;
             while (j < n && j - i < 12 && s[j] != ';') j++;
             if (j >= n || s[j] != ';') return OSSR_E_CORRUPT;
-            if (j - i == 3 && memcmp(s + i, "&lt;", 4) == 0) cp = '<';
-            else if (j - i == 3 && memcmp(s + i, "&gt;", 4) == 0) cp = '>';
-            else if (j - i == 4 && memcmp(s + i, "&amp;", 5) == 0) cp = '&';
-            else if (j - i == 5 && memcmp(s + i, "&quot;", 6) == 0) cp = '"';
-            else if (j - i == 5 && memcmp(s + i, "&apos;", 6) == 0) cp = '\'';
-            else if (s[i + 1] == '#') {
-                size_t k = i + 2;
-                int hexa = k < j && (s[k] == 'x' || s[k] == 'X');
-                cp = 0;
-                if (hexa) k++;
+            cp = 0;
+            for (k = 0; k < 5; k++)   /* the five named entities: "name;" and the character */
+                if (j - i == strlen(ents[k]) - 1 && memcmp(s + i + 1, ents[k], j - i) == 0) cp = (unsigned char)ents[k][j - i];
+            if (cp == 0 && s[i + 1] == '#') {
+                int hexa = s[i + 2] == 'x' || s[i + 2] == 'X';
+                k = i + 2 + (size_t)hexa;
                 if (k == j) return OSSR_E_CORRUPT;
                 for (; k < j; k++) {
-                    int d;
-                    char c = s[k];
-                    if (c >= '0' && c <= '9') d = c - '0';
-                    else if (hexa && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-                    else if (hexa && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-                    else return OSSR_E_CORRUPT;
+                    int d = ossr__hexval(s[k]);
+                    if (d < 0 || (!hexa && d > 9)) return OSSR_E_CORRUPT;
                     cp = cp * (hexa ? 16 : 10) + (unsigned long)d;
                     if (cp > 0x10FFFF) return OSSR_E_CORRUPT;
                 }
                 if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return OSSR_E_CORRUPT;
-            } else return OSSR_E_CORRUPT;
-            {   /* UTF-8 encode */
-                unsigned char u[4];
-                size_t m, k;
-                if (cp < 0x80) { u[0] = (unsigned char)cp; m = 1; }
-                else if (cp < 0x800) { u[0] = (unsigned char)(0xC0 | (cp >> 6)); u[1] = (unsigned char)(0x80 | (cp & 63)); m = 2; }
-                else if (cp < 0x10000) { u[0] = (unsigned char)(0xE0 | (cp >> 12)); u[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)); u[2] = (unsigned char)(0x80 | (cp & 63)); m = 3; }
-                else { u[0] = (unsigned char)(0xF0 | (cp >> 18)); u[1] = (unsigned char)(0x80 | ((cp >> 12) & 63)); u[2] = (unsigned char)(0x80 | ((cp >> 6) & 63)); u[3] = (unsigned char)(0x80 | (cp & 63)); m = 4; }
-                for (k = 0; k < m; k++) if (o + 1 < cap) out[o++] = (char)u[k];
+            } else if (cp == 0) return OSSR_E_CORRUPT;
+            {   /* UTF-8: m bytes, the lead byte's marker bits, then 6 bits each */
+                size_t m = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+                static const unsigned char lead[5] = { 0, 0, 0xC0, 0xE0, 0xF0 };
+                for (k = 0; k < m; k++) {
+                    unsigned sh = (unsigned)(6 * (m - 1 - k));
+                    unsigned char u = (unsigned char)(k ? 0x80 | ((cp >> sh) & 63) : lead[m] | (cp >> sh));
+                    if (o + 1 < cap) out[o++] = (char)u;
+                }
             }
             i = j + 1;
         }
@@ -2944,8 +2945,7 @@ OSSR__PRIVATE ossr_result ossr__read_chunked(ossr__worker *w, ossr__req *q, int 
         if (r != OSSR_OK) return r;
         for (i = 0; line[i] && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
             char c = line[i];
-            int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
-                    (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            int d = ossr__hexval(c);
             if (d < 0 || i >= 15) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
             size = size * 16 + (uint64_t)d;
         }
@@ -3004,7 +3004,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     ossr__sb b;
     ossr_header hdrs[56];
     size_t nh = 0, i;
-    char clen[24], md5b64[32];
+    char md5b64[32];
     ossr_result r;
     ossr_response resp;
     long headlen;
@@ -3065,30 +3065,20 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             ossr__sb_urlenc(&b, q->query[i].value, strlen(q->query[i].value), 0);
         }
     }
-    ossr__sb_puts(&b, " HTTP/1.1\r\nHost: ");
-    ossr__sb_puts(&b, c->host_header);
-    ossr__sb_puts(&b, "\r\nUser-Agent: oss-resumable/" OSSR_VERSION_STRING "\r\n");
+    ossr__sb_puts(&b, " HTTP/1.1\r\n");
+    ossr__sb_hdr(&b, "Host", c->host_header);
+    ossr__sb_hdr(&b, "User-Agent", "oss-resumable/" OSSR_VERSION_STRING);
     if (q->body_kind != OSSR__BODY_NONE || !strcmp(q->method, "PUT") || !strcmp(q->method, "POST")) {
-        char *p = clen + sizeof clen - 1;
-        uint64_t v = q->body_len;
-        *p = 0;
-        do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-        ossr__sb_puts(&b, "Content-Length: "); ossr__sb_puts(&b, p); ossr__sb_puts(&b, "\r\n");
+        ossr__sb_puts(&b, "Content-Length: ");
+        ossr__sb_u64(&b, q->body_len);
+        ossr__sb_puts(&b, "\r\n");
     }
-    if (c->sign_version == 1) { ossr__sb_puts(&b, "Date: "); ossr__sb_puts(&b, sig.date); ossr__sb_puts(&b, "\r\n"); }
-    else {
-        ossr__sb_puts(&b, "x-oss-date: "); ossr__sb_puts(&b, sig.date); ossr__sb_puts(&b, "\r\n");
-        if (sig.add_content_sha256) ossr__sb_puts(&b, "x-oss-content-sha256: UNSIGNED-PAYLOAD\r\n");
-    }
-    if (si.security_token && *si.security_token) {
-        ossr__sb_puts(&b, "x-oss-security-token: "); ossr__sb_puts(&b, si.security_token); ossr__sb_puts(&b, "\r\n");
-    }
-    for (i = 0; i < nh; i++) {
-        ossr__sb_puts(&b, hdrs[i].name); ossr__sb_puts(&b, ": ");
-        ossr__sb_puts(&b, hdrs[i].value); ossr__sb_puts(&b, "\r\n");
-    }
-    ossr__sb_puts(&b, "Authorization: "); ossr__sb_puts(&b, sig.authorization);
-    ossr__sb_puts(&b, "\r\n\r\n");
+    ossr__sb_hdr(&b, c->sign_version == 1 ? "Date" : "x-oss-date", sig.date);
+    if (c->sign_version != 1 && sig.add_content_sha256) ossr__sb_hdr(&b, "x-oss-content-sha256", "UNSIGNED-PAYLOAD");
+    if (si.security_token && *si.security_token) ossr__sb_hdr(&b, "x-oss-security-token", si.security_token);
+    for (i = 0; i < nh; i++) ossr__sb_hdr(&b, hdrs[i].name, hdrs[i].value);
+    ossr__sb_hdr(&b, "Authorization", sig.authorization);
+    ossr__sb_puts(&b, "\r\n");
     memset(&sig, 0, sizeof sig);
     if (b.overflow) return ossr__fail(w, OSSR_E_TOO_LARGE, 0, "the %s request head is larger than %u bytes", q->what, OSSR__HEAD_CAP);
 

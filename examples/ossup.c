@@ -47,6 +47,8 @@ static void usage(FILE *f) {
         "  --connect-to HOST:PORT connect there instead of the endpoint's address\n"
         "  --threads N            parallel part uploads (default 1)\n"
         "  --part-size SIZE       preferred part size (default 10M; K, M, G suffixes)\n"
+        "  --buffer-size SIZE     per-connection buffer (default 64K for http://, 16K for\n"
+        "                         https://, where file bytes go straight into TLS records)\n"
         "  --threshold SIZE       files this large or larger go multipart (default 10M)\n"
         "  --checkpoint-dir DIR   where resume records live (default ~/.oss-resumable)\n"
         "  --header 'Name: value' extra header (Content-Type, x-oss-meta-*, x-oss-object-acl, ...)\n"
@@ -194,6 +196,11 @@ int main(int argc, char **argv) {
             o.connect_timeout_ms = o.io_timeout_ms = s * 1000;
         } else if (!strcmp(opt, "--part-size")) {
             if (parse_size(val, &o.part_size) || o.part_size == 0) return fail_usage("bad --part-size", val);
+        } else if (!strcmp(opt, "--buffer-size")) {
+            uint64_t v;
+            if (parse_size(val, &v) || v < 16384 || v > (16u << 20))
+                return fail_usage("--buffer-size takes 16K to 16M", val);
+            o.buffer_size = (size_t)v;
         } else if (!strcmp(opt, "--threshold")) {
             if (parse_size(val, &o.multipart_threshold)) return fail_usage("bad --threshold", val);
             if (o.multipart_threshold == 0) o.multipart_threshold = 1;  /* 0: everything multipart */
