@@ -1287,6 +1287,9 @@ OSSR__VCLMUL static uint64_t ossr__crc64_vclmul(uint64_t crc, const unsigned cha
                                     ossr__fold16(_mm512_extracti32x4_epi32(z3, 2), ossr__kvec(0))),
                       _mm_xor_si128(ossr__fold16(_mm512_extracti32x4_epi32(z3, 1), ossr__kvec(1)),
                                     ossr__fold16(_mm512_extracti32x4_epi32(z3, 0), ossr__kvec(2))));
+    /* clean upper halves before any legacy-SSE code (BearSSL's AES-NI and GHASH): left
+       dirty, every SSE instruction after this pays a state-transition penalty */
+    _mm256_zeroupper();
     return ossr__crc64_clmul_end(x, p, len);
 }
 /* 1: PCLMULQDQ, 2: also AVX-512 VPCLMULQDQ with the OS saving zmm state. */
