@@ -13,6 +13,7 @@ LDLIBS   = -lbearssl -lpthread
 B        = build
 
 .PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
+.PHONY: bench size
 
 all: $(B)/ossup
 
@@ -134,6 +135,45 @@ test: deps
 
 demo: deps $(B)/ossup
 	$(PYTHON) tests/demo.py $(B)/ossup
+
+# Benchmarks (never part of make test). "make bench" writes BENCH.md: ossup against a raw
+# client, curl and ali-oss on a local OSS sink, memory, resume cost and code size; about
+# 15 minutes (BENCH_QUICK=1 for a smoke run). "make size" prints the code size alone.
+BENCH_B   = $(B)/bench
+BENCH_BIN = $(B)/ossup $(BENCH_B)/sink $(BENCH_B)/raw $(BENCH_B)/bare $(BENCH_B)/iocount.so \
+            $(BENCH_B)/meter
+
+$(BENCH_B)/sink: tests/bench/sink.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) tests/bench/sink.c -o $@ $(LDLIBS)
+
+$(BENCH_B)/raw: tests/bench/raw.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) tests/bench/raw.c -o $@ $(LDLIBS)
+
+$(BENCH_B)/bare: tests/bench/bare.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) tests/bench/bare.c -o $@ $(LDLIBS)
+
+$(BENCH_B)/iocount.so: tests/bench/iocount.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -shared -fPIC tests/bench/iocount.c -o $@ -ldl
+
+# Static, so that its own RSS (folded into the measured command's ru_maxrss) stays tiny.
+$(BENCH_B)/meter: tests/bench/meter.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -static tests/bench/meter.c -o $@
+
+bench:
+	@tests/deps.sh cc $(PYTHON) bearssl openssl
+	@tests/deps.sh curl || echo "bench: curl is missing: the curl row will be skipped"
+	@tests/deps.sh node npm || echo "bench: node/npm are missing: the ali-oss rows will be skipped"
+	$(MAKE) --no-print-directory $(BENCH_BIN)
+	$(PYTHON) tests/bench/bench.py --build $(B) --cc $(CC)
+
+size:
+	@tests/deps.sh cc $(PYTHON) bearssl
+	$(PYTHON) tests/bench/size.py --build $(B) --cc $(CC)
 
 clean:
 	rm -rf $(B)
