@@ -89,6 +89,9 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               reply ("rst": true for an RST)
                                  chunked      handle normally, send the reply
                                               body (errors too) chunked
+                                 pad          handle normally, then put "bytes"
+                                              (default 65536) spaces before the XML
+                                              reply's closing root tag
                                  garble       handle normally (a part is
                                               stored, an upload completed),
                                               then send a broken reply of
@@ -453,7 +456,7 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
                       "x-oss-server-side-encryption")
 
 
-FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked",
+FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked", "pad",
                  "garble")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
                 "truncated_body", "conflicting_length")
@@ -1179,6 +1182,10 @@ class OSSHandler(BaseHTTPRequestHandler):
                 resp.headers["x-oss-hash-crc64ecma"] = str((real ^ 0x5A5A5A5A5A5A5A5A) & _M64 or 1)
             if fault and fault["action"] == "chunked":
                 resp.chunked = True
+            if fault and fault["action"] == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
+                # whitespace before the closing root tag: still the same document
+                cut = resp.body.rindex(b"</")
+                resp.body = resp.body[:cut] + b" " * int(fault.get("bytes", 65536)) + resp.body[cut:]
             if fault and fault["action"] == "stall" and fault.get("phase") == "after":
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":

@@ -381,7 +381,8 @@ def resume_pages_through_list_parts(env):
     last ended, the pages together cover every stored part, and only the rest is sent."""
     n = 600
     path = env.file("paged", n * 100 * KIB, seed=31)
-    args = ["put", path, "oss://bkt-e2e/paged", "--threshold", "1M", "--part-size", "100K"]
+    # a 64 KiB buffer holds a page of about 240 parts
+    args = ["put", path, "oss://bkt-e2e/paged", "--threshold", "1M", "--part-size", "100K", "--buffer-size", "64K"]
     env.server.reset()
     env.server.fault(op="UploadPart", part=n - 9, action="status", status=500, count=100)
     rc, _, _ = env.run(*args, "--attempts", "1")
@@ -398,6 +399,18 @@ def resume_pages_through_list_parts(env):
     check(all(k <= 1000 for _, k in pages), f"max-parts above OSS's 1000: {pages}")
     check(parts_sent(log) == list(range(n - 9, n + 1)), f"re-sent {parts_sent(log)}")
     check(env.server.object("bkt-e2e", "paged")["md5"] == md5_file(path), "object differs")
+    # a page that does not fit the buffer is asked for again, half as long
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=n - 9, action="status", status=500, count=100)
+    rc, _, _ = env.run(*args, "--attempts", "1")
+    check(rc != 0, "the second first run should have failed")
+    env.server.reset()
+    env.server.fault(op="ListParts", action="pad", bytes=40000, count=1)
+    rc, out, err = env.run(*args)
+    check(rc == 0, f"resume with a padded page failed: {err.strip()}")
+    pages = [(int(e["query"]["part-number-marker"]), int(e["query"]["max-parts"])) for e in ops(env.server.log(), "ListParts")]
+    check(len(pages) >= 2 and pages[1] == (0, pages[0][1] // 2), f"the padded page was not asked for again at half: {pages}")
+    check(parts_sent(env.server.log()) == list(range(n - 9, n + 1)), f"re-sent {parts_sent(env.server.log())}")
 
 
 @case

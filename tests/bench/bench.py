@@ -960,7 +960,7 @@ def render(rep, args):
         "with `--fail-part %d`, which refuses that part with 403 AccessDenied: ossup stops with an "
         "error, leaving a checkpoint with %s finished parts (and the sink holding their sizes and "
         "CRC-64s). Run 2 is the same command: it reads the checkpoint, lists the parts (ListParts, "
-        "every page; ossup asks for 100 parts a page) and sends the last part. Measured: the time "
+        "every page; ossup sizes a page to its buffer, up to 1,000 parts) and sends the last part. Measured: the time "
         "from run 2's process start to the arrival of its first UploadPart request at the sink "
         "(the sink's CLOCK_REALTIME timestamp of that request's first bytes, against the one "
         "`tests/bench/meter` takes just before it starts ossup)." % (
