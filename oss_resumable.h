@@ -59,8 +59,9 @@
 
    THREADS
        Distinct ossr_upload() calls are independent (the only process-wide data is the
-       CRC-64 table, built once and constant after). The progress and log callbacks are
-       called from worker threads, one call at a time each.
+       CRC-64 tables, fold constants and engine choice, made once and constant after).
+       The progress and log callbacks are called from worker threads, one call at a time
+       each.
        Two concurrent uploads of the same file to the same key share one checkpoint name;
        do not run them at once.
 
@@ -1256,8 +1257,8 @@ OSSR__PRIVATE uint64_t ossr__crc64_slice8(uint64_t crc, const unsigned char *p, 
 OSSR__CLMUL static inline __m128i ossr__fold16(__m128i x, __m128i k) {
     return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11));
 }
-OSSR__CLMUL static inline __m128i ossr__kvec(int i) {
-    return _mm_set_epi64x((long long)ossr__crc64_k[i][1], (long long)ossr__crc64_k[i][0]);
+OSSR__CLMUL static inline __m128i ossr__kvec(int i) {   /* {x^(D+63), x^(D-1)} as low, high */
+    return _mm_loadu_si128((const __m128i *)(const void *)ossr__crc64_k[i]);
 }
 /* Folds the rest in 16-byte steps onto x, then hands the last block and the tail to the
    tables (the register of X is the table CRC of X's 16 bytes from 0). */
@@ -1870,6 +1871,16 @@ OSSR__PRIVATE void ossr__sb_trimmed(ossr__sb *b, const char *v) {
 }
 
 #define OSSR__SIGN_MAX 64
+/* s and a newline */
+OSSR__PRIVATE void ossr__sb_line(ossr__sb *b, const char *s) { ossr__sb_puts(b, s); ossr__sb_putc(b, '\n'); }
+/* "name:value\n" for each signed header, the name lower-cased, the value trimmed */
+OSSR__PRIVATE void ossr__sb_canon(ossr__sb *b, const ossr_header *h, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        ossr__sb_lower(b, h[i].name); ossr__sb_putc(b, ':');
+        ossr__sb_trimmed(b, h[i].value); ossr__sb_putc(b, '\n');
+    }
+}
 OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t cap,
                                 ossr_signature *out) {
     ossr_header canon[OSSR__SIGN_MAX], q[OSSR__SIGN_MAX];
@@ -1918,14 +1929,11 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
     if (!v4) {
         const char *md5 = ossr__find_header(in->headers, in->header_count, "content-md5");
         const char *ct = ossr__find_header(in->headers, in->header_count, "content-type");
-        ossr__sb_puts(&b, in->method); ossr__sb_putc(&b, '\n');
-        ossr__sb_puts(&b, md5 ? md5 : ""); ossr__sb_putc(&b, '\n');
-        ossr__sb_puts(&b, ct ? ct : ""); ossr__sb_putc(&b, '\n');
-        ossr__sb_puts(&b, out->date); ossr__sb_putc(&b, '\n');
-        for (i = 0; i < nc; i++) {
-            ossr__sb_lower(&b, canon[i].name); ossr__sb_putc(&b, ':');
-            ossr__sb_trimmed(&b, canon[i].value); ossr__sb_putc(&b, '\n');
-        }
+        ossr__sb_line(&b, in->method);
+        ossr__sb_line(&b, md5 ? md5 : "");
+        ossr__sb_line(&b, ct ? ct : "");
+        ossr__sb_line(&b, out->date);
+        ossr__sb_canon(&b, canon, nc);
         ossr__sb_putc(&b, '/');
         if (in->bucket && *in->bucket) {
             ossr__sb_puts(&b, in->bucket); ossr__sb_putc(&b, '/');
@@ -1972,7 +1980,7 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
         for (i = 0; i < na; i++) { if (i) ossr__sb_putc(&ab, ';'); ossr__sb_lower(&ab, add[i].name); }
         if (ab.overflow) return OSSR_E_TOO_LARGE;
 
-        ossr__sb_puts(&b, in->method); ossr__sb_putc(&b, '\n');
+        ossr__sb_line(&b, in->method);
         ossr__sb_putc(&b, '/');
         if (in->bucket && *in->bucket) {
             ossr__sb_puts(&b, in->bucket); ossr__sb_putc(&b, '/');
@@ -1990,12 +1998,9 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
             }
         }
         ossr__sb_putc(&b, '\n');
-        for (i = 0; i < nc; i++) {
-            ossr__sb_lower(&b, canon[i].name); ossr__sb_putc(&b, ':');
-            ossr__sb_trimmed(&b, canon[i].value); ossr__sb_putc(&b, '\n');
-        }
+        ossr__sb_canon(&b, canon, nc);
         ossr__sb_putc(&b, '\n');
-        ossr__sb_puts(&b, addl); ossr__sb_putc(&b, '\n');
+        ossr__sb_line(&b, addl);
         {
             const char *payload = ossr__find_header(in->headers, in->header_count, "x-oss-content-sha256");
             ossr__sb_puts(&b, payload ? payload : "UNSIGNED-PAYLOAD");
@@ -2015,8 +2020,7 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
         ossr__sb_putc(&b, 0);  /* keep the canonical request NUL-terminated */
         if (b.overflow) return OSSR_E_TOO_LARGE;
         ossr__sb_init(&sb2, scratch + b.len, cap - b.len);
-        ossr__sb_puts(&sb2, "OSS4-HMAC-SHA256\n"); ossr__sb_puts(&sb2, out->date);
-        ossr__sb_putc(&sb2, '\n'); ossr__sb_puts(&sb2, scope); ossr__sb_putc(&sb2, '\n');
+        ossr__sb_line(&sb2, "OSS4-HMAC-SHA256"); ossr__sb_line(&sb2, out->date); ossr__sb_line(&sb2, scope);
         ossr__sb_hex(&sb2, digest, 32);
         if (sb2.overflow) return OSSR_E_TOO_LARGE;
         out->string_to_sign.ptr = sb2.p; out->string_to_sign.len = sb2.len;
@@ -2532,6 +2536,10 @@ OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
     ossr__unlock(&c->lock);
     return stop;
 }
+/* Sleeps ms in slices of at most 100 ms, ending early when the upload stops. */
+OSSR__PRIVATE void ossr__nap(ossr__ctx *c, int64_t ms) {
+    for (; ms > 0 && !ossr__stopped(c, NULL); ms -= 100) ossr__sleep_ms(ms > 100 ? 100 : (int)ms);
+}
 OSSR__PRIVATE void ossr__req_init(ossr__req *q, const char *method, const char *what) {
     memset(q, 0, sizeof *q);
     q->method = method;
@@ -2653,10 +2661,7 @@ OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
     c->bw_tokens -= (double)n;
     wait_ms = c->bw_tokens < 0 ? (int64_t)(-c->bw_tokens * 1000.0 / rate) : 0;
     ossr__unlock(&c->lock);
-    while (wait_ms > 0 && !ossr__stopped(c, NULL)) {
-        ossr__sleep_ms(wait_ms > 100 ? 100 : (int)wait_ms);
-        wait_ms -= 100;
-    }
+    ossr__nap(c, wait_ms);
 }
 
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
@@ -3347,7 +3352,7 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
         ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
                   q->what, q->part_number ? " part " : "", q->part_number, why, ms,
                   attempt + 1, c->max_attempts);
-        while (ms > 0 && !ossr__stopped(c, NULL)) { ossr__sleep_ms(ms > 100 ? 100 : ms); ms -= 100; }
+        ossr__nap(c, ms);
     }
 }
 
@@ -3642,6 +3647,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (o->header_count > 40)
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "at most 40 user headers (%u given)", (unsigned)o->header_count);
     for (i = 0; i < o->header_count; i++) {
+        static const char *const reserved[] = { "Host", "Content-Length", "Authorization", "Date", "x-oss-date",
+                                                "Transfer-Encoding", "Connection", "x-oss-security-token" };
         const char *n = o->headers[i].name, *v = o->headers[i].value;
         size_t k;
         if (!n || !*n || !v) return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header %u has no name or value", (unsigned)i);
@@ -3651,10 +3658,9 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
         for (k = 0; v[k]; k++)
             if ((unsigned char)v[k] < 0x20 && v[k] != '\t')
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
-        if (ossr__ieq(n, "Host") || ossr__ieq(n, "Content-Length") || ossr__ieq(n, "Authorization") ||
-            ossr__ieq(n, "Date") || ossr__ieq(n, "x-oss-date") || ossr__ieq(n, "Transfer-Encoding") ||
-            ossr__ieq(n, "Connection") || ossr__ieq(n, "x-oss-security-token"))
-            return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
+        for (k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+            if (ossr__ieq(n, reserved[k]))
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
     }
     if (o->security_token)
         for (i = 0; o->security_token[i]; i++)
