@@ -143,11 +143,11 @@ BENCH_B   = $(B)/bench
 BENCH_BIN = $(B)/ossup $(BENCH_B)/sink $(BENCH_B)/raw $(BENCH_B)/bare $(BENCH_B)/iocount.so \
             $(BENCH_B)/meter
 
-$(BENCH_B)/sink: tests/bench/sink.c oss_resumable.h
+$(BENCH_B)/sink: tests/bench/sink.c tests/bench/fd_io.h oss_resumable.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) tests/bench/sink.c -o $@ $(LDLIBS)
 
-$(BENCH_B)/raw: tests/bench/raw.c
+$(BENCH_B)/raw: tests/bench/raw.c tests/bench/fd_io.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) tests/bench/raw.c -o $@ $(LDLIBS)
 

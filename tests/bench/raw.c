@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include "fd_io.h"
 
 #define RAW_BUF   (256u * 1024u)
 #define RAW_CONNS 64
@@ -157,24 +158,6 @@ typedef struct chan {
     unsigned char *iobuf;
 } chan;
 
-static int low_read(void *ctx, unsigned char *data, size_t len) {
-    int fd = *(int *)ctx;
-    for (;;) {
-        ssize_t n = recv(fd, data, len, 0);
-        if (n > 0) return (int)n;
-        if (n < 0 && errno == EINTR) continue;
-        return -1;
-    }
-}
-static int low_write(void *ctx, const unsigned char *data, size_t len) {
-    int fd = *(int *)ctx;
-    for (;;) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n > 0) return (int)n;
-        if (n < 0 && errno == EINTR) continue;
-        return -1;
-    }
-}
 
 static int chan_send(chan *l, const void *data, size_t len) {
     const char *p = (const char *)data;

@@ -65,6 +65,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "fd_io.h"
 
 #define SINK_BUF          (256u * 1024u)   /* per-connection receive buffer */
 #define SINK_HEAD_MAX     (64u * 1024u)    /* largest request head */
@@ -272,24 +273,6 @@ typedef struct conn {
     size_t pos, len;
 } conn;
 
-static int low_read(void *ctx, unsigned char *data, size_t len) {
-    int fd = *(int *)ctx;
-    for (;;) {
-        ssize_t n = recv(fd, data, len, 0);
-        if (n > 0) return (int)n;
-        if (n < 0 && errno == EINTR) continue;
-        return -1;
-    }
-}
-static int low_write(void *ctx, const unsigned char *data, size_t len) {
-    int fd = *(int *)ctx;
-    for (;;) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n > 0) return (int)n;
-        if (n < 0 && errno == EINTR) continue;
-        return -1;
-    }
-}
 
 /* Receives up to cap bytes into dst: > 0 bytes, 0 at end of stream, < 0 on error. */
 static long conn_recv(conn *c, unsigned char *dst, size_t cap) {
