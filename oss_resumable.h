@@ -79,6 +79,9 @@
 #  if !defined(_DEFAULT_SOURCE)
 #    define _DEFAULT_SOURCE 1
 #  endif
+#  if !defined(_FILE_OFFSET_BITS)
+#    define _FILE_OFFSET_BITS 64   /* 32-bit Linux: files over 2 GiB, offsets past 4 GiB */
+#  endif
 #endif
 
 #include <stddef.h>
