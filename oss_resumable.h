@@ -3150,9 +3150,9 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             ahead_pos += n;
             ahead_len -= n;
         } else if (q->body_kind == OSSR__BODY_FILE) {
-            /* over TLS (win is the record buffer) io is free while the body goes out */
+            /* over TLS io is free while the body goes out: read the next bytes into it */
             uint64_t rest = q->body_len - sent - n;
-            size_t more = win == w->io ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
+            size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
             ahead_pos = 0;
             ahead_len = more;
             if (ossr__file_read2_at(c->fd, win, n, w->io, more, q->file_off + sent) != 0) {

@@ -227,6 +227,16 @@ def run_cases(fns, env):
     return passed, failed
 
 
+def report(name, passed, failed, t0=None, notes=()):
+    """A suite's closing lines (its notes, its time, the counts); returns the exit status."""
+    for note in notes:
+        print("note: " + note)
+    if t0 is not None:
+        print(f"     ({time.time() - t0:.1f}s)")
+    print(f"{name}: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):
     """Starts `ossup ARGS` in the background while the server slows every part by 0.1 s,
     SIGKILLs it at a random moment inside the upload (about 52 parts / threads x 0.1 s),

@@ -40,7 +40,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import AK, KIB, SK, Server, check, clean_environ, make_file, md5_file, ops, stop_process  # noqa: E402
+from ossr_testlib import AK, KIB, SK, Server, check, clean_environ, make_file, md5_file, ops, report, stop_process  # noqa: E402
 from oss_server import crc64  # noqa: E402
 
 BUCKET = "bkt-crash"
@@ -239,11 +239,7 @@ def main():
             print(f"     work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    for note in crasher.notes:
-        print("note: " + note)
-    print(f"     ({time.time() - t0:.1f}s)")
-    print(f"crash: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("crash", passed, failed, t0, crasher.notes)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
+from ossr_testlib import (report, AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
                           clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
 
 TOKEN_AK, TOKEN_SK, TOKEN = "sts-ak", "sts-secret", "sts-token/+="
@@ -553,8 +553,7 @@ def main():
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("e2e", passed, failed)
 
 
 if __name__ == "__main__":

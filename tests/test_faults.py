@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (AK, KIB, SK, BaseEnv, Cases, Server, check, clean_environ,  # noqa: E402
+from ossr_testlib import (report, AK, KIB, SK, BaseEnv, Cases, Server, check, clean_environ,  # noqa: E402
                           md5_file, ops, parts_sent, put_ok, run_cases)
 
 BUCKET = "bkt-faults"
@@ -712,11 +712,7 @@ def main():
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    for note in NOTES:
-        print("note: " + note)
-    print(f"     ({time.time() - t0:.1f}s)")
-    print(f"faults: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("faults", passed, failed, t0, NOTES)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
+from ossr_testlib import (report, AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
                           clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
 
 BUCKET = "bkt-tls"
@@ -368,8 +368,7 @@ def main():
             print(f"tls: work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"tls: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("tls", passed, failed)
 
 
 if __name__ == "__main__":
