@@ -181,6 +181,64 @@ typedef int64_t (*ossr_clock_fn)(void *user);
    unpredictable bytes; return 0 on success. */
 typedef int (*ossr_entropy_fn)(void *buf, size_t len, void *user);
 
+/* Monotonic milliseconds (timeouts, back-off, the bandwidth cap) and a sleep. */
+typedef int64_t (*ossr_ticks_fn)(void *user);
+typedef void (*ossr_sleep_fn)(int ms, void *user);
+
+/* >>hooks: how the library reaches the world ---------------------------------------- */
+/* Each hook set is optional where the platform layer exists (NULL: the system's); with
+   OSSR_NO_SOCKETS the transport is required, with OSSR_NO_STDIO the file source and the
+   checkpoint store are. Every call gets the set's user pointer last. */
+
+/* Transport: a reliable byte stream to the server (TCP, lwIP, a modem's AT socket).
+   TLS, when the endpoint is https://, runs on top of it. */
+typedef struct ossr_transport {
+    /* Open a connection to host (a name or an IP literal) and port; store a handle in
+       *conn. Return OSSR_OK, or OSSR_E_RESOLVE, OSSR_E_CONNECT, OSSR_E_TIMEOUT. */
+    ossr_result (*connect)(const char *host, uint16_t port, int timeout_ms, void **conn, void *user);
+    /* Send 1..len bytes (partial sends are fine); return the count sent, or a negative
+       ossr_result (OSSR_E_SEND, OSSR_E_TIMEOUT). len is at most 16 MiB. */
+    long (*send)(void *conn, const void *buf, size_t len, int timeout_ms, void *user);
+    /* Receive 1..cap bytes; return the count, 0 when the peer closed the stream, or a
+       negative ossr_result (OSSR_E_RECV, OSSR_E_TIMEOUT). */
+    long (*recv)(void *conn, void *buf, size_t cap, int timeout_ms, void *user);
+    void (*close)(void *conn, void *user);
+    void *user;
+} ossr_transport;
+
+/* File source: the bytes to upload (a file, a flash partition, a camera buffer). */
+typedef struct ossr_file_io {
+    /* Open path (opts.file_path, passed through unchanged) for reading; store a handle
+       in *file. Return 0, or nonzero when it cannot be read. */
+    int (*open)(const char *path, void **file, void *user);
+    /* Its size and a change stamp (modification time; 0 and 0 when there is none: then
+       set opts.resume_by_content). Return 0, or nonzero. */
+    int (*identity)(void *file, uint64_t *size, int64_t *mtime_sec, uint32_t *mtime_nsec, void *user);
+    /* Read exactly len bytes at offset off. Return 0, or nonzero (a short read is an
+       error: the file changed). */
+    int (*read_at)(void *file, void *buf, size_t len, uint64_t off, void *user);
+    void (*close)(void *file, void *user);
+    void *user;
+} ossr_file_io;
+
+/* Checkpoint store: where the resume record lives (a file by default; a flash sector,
+   NVS, EEPROM). A record is a header written once, then 88-byte part slots appended
+   after it; a torn or missing slot only costs a check against the server. */
+#define OSSR_STORE_NEW  1u  /* replace the whole record with these bytes, all or nothing */
+#define OSSR_STORE_SYNC 2u  /* durable before returning (with len 0: sync what was written) */
+typedef struct ossr_store {
+    /* Copy up to cap bytes of record name, from offset off, into buf; return the count
+       (short at the record's end, 0 past it or when there is no record), or -1. name is
+       40 hex digits and ".ossr", the same for the same upload. */
+    long (*load)(const char *name, uint64_t off, void *buf, size_t cap, void *user);
+    /* Write len bytes at offset off of record name; flags OSSR_STORE_*. Return 0, or
+       nonzero. Slots go at increasing offsets, one write each. */
+    int (*save)(const char *name, uint64_t off, const void *data, size_t len, unsigned flags, void *user);
+    /* Forget record name (a missing record is not an error). */
+    void (*remove)(const char *name, void *user);
+    void *user;
+} ossr_store;
+
 /* Credentials that expire (STS): the callback fills *out and returns 0, or nonzero when
    it cannot. It is called before the first request, again before expires_at (with five
    minutes to spare), and when the server says the credentials are no longer valid;
@@ -255,7 +313,9 @@ typedef struct ossr_options {
     int tls_small_buffer;          /* nonzero: BearSSL's half-duplex 16.3 KiB record buffer instead
                                       of the 32.7 KiB full-duplex one (constrained devices) */
     ossr_clock_fn clock;           /* NULL: the system clock */
-    void *clock_user;
+    ossr_ticks_fn ticks;           /* monotonic ms; NULL: the system's */
+    ossr_sleep_fn sleep;           /* NULL: the system's */
+    void *clock_user;              /* for clock, ticks and sleep */
     ossr_entropy_fn entropy;       /* NULL: BearSSL's system seeder (required then) */
     void *entropy_user;
     /* robustness */
@@ -266,6 +326,14 @@ typedef struct ossr_options {
     int retry_base_ms;             /* back-off: a random wait below min(base * 2^try, cap); 0: 200 */
     int retry_cap_ms;              /* 0: 20000 */
     uint64_t max_bytes_per_second; /* client-side bandwidth cap over all workers; 0: none */
+    /* hooks (see >>hooks); NULL: the platform's */
+    const ossr_transport *transport;
+    const ossr_file_io *file_io;
+    const ossr_store *store;       /* replaces checkpoint_dir */
+    /* OSSR_NO_MALLOC builds: one block of ossr_workspace_size() bytes (suitably aligned),
+       which the call carves up and returns untouched; elsewhere it replaces alloc/free */
+    void *workspace;
+    size_t workspace_size;
     int resume_by_content;         /* nonzero: the checkpoint recognises the file by its size and
                                       the CRC-64 of its first and last MiB, not by its mtime (for
                                       devices without a trustworthy clock) */
@@ -312,6 +380,11 @@ OSSR_API ossr_result ossr_upload(const ossr_options *opts, ossr_status *status);
 /* Download opts->bucket/opts->key into opts->file_path (written to "<path>.ossr-tmp" and
    renamed when complete and its CRC-64 matches). status may be NULL. */
 OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status);
+
+/* Heap bytes ossr_upload() takes at most for these options and a file of file_size
+   bytes: exactly status.heap_peak, and the size of opts.workspace. It is
+   fixed + workers x per_worker + parts x 64 (README, "Memory"). */
+OSSR_API size_t ossr_workspace_size(const ossr_options *opts, uint64_t file_size);
 
 /* Asks a running ossr_upload()/ossr_download() whose opts.cancel points at flag to stop.
    Safe from any thread or a signal handler. */
@@ -472,24 +545,41 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #if defined(OSSR_MALLOC) != defined(OSSR_FREE)
 #  error "define OSSR_MALLOC and OSSR_FREE together, or neither"
 #endif
-#ifndef OSSR_MALLOC
+#if !defined(OSSR_MALLOC) && !defined(OSSR_NO_MALLOC)
 #  include <stdlib.h>
 #  define OSSR_MALLOC(n) malloc(n)
 #  define OSSR_FREE(p) free(p)
 #endif
 
-/* Every allocation goes through one of these, counted for status.heap_peak. */
-typedef struct ossr__heap { const ossr_options *o; size_t now, peak; } ossr__heap;
+/* Every allocation goes through one of these, counted for status.heap_peak. Blocks are
+   whole multiples of 16 bytes; from opts.workspace they are carved in order (the last
+   one taken is given back first; all of it at the end of the call). */
+#define OSSR__ROUND16(n) (((n) + 15) & ~(size_t)15)
+typedef struct ossr__heap { const ossr_options *o; size_t now, peak, top; } ossr__heap;
 static void *ossr__heap_get(ossr__heap *h, size_t n) {
-    void *p = h->o && h->o->alloc ? h->o->alloc(n, h->o->alloc_user) : OSSR_MALLOC(n);
+    void *p = NULL;
+    n = OSSR__ROUND16(n);
+    if (h->o && h->o->workspace) {
+        if (n <= h->o->workspace_size - h->top) { p = (char *)h->o->workspace + h->top; h->top += n; }
+    }
+#ifndef OSSR_NO_MALLOC
+    else p = h->o && h->o->alloc ? h->o->alloc(n, h->o->alloc_user) : OSSR_MALLOC(n);
+#endif
     if (p) { h->now += n; if (h->now > h->peak) h->peak = h->now; }
     return p;
 }
 static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
     if (!p) return;
+    n = OSSR__ROUND16(n);
     h->now -= n;
-    if (h->o && h->o->free) h->o->free(p, n, h->o->alloc_user);
+    if (h->o && h->o->workspace) {
+        if ((char *)p + n == (char *)h->o->workspace + h->top) h->top -= n;
+        if (h->now == 0) h->top = 0;
+    }
+#ifndef OSSR_NO_MALLOC
+    else if (h->o && h->o->free) h->o->free(p, n, h->o->alloc_user);
     else OSSR_FREE(p);
+#endif
 }
 #ifndef OSSR_ASSERT
 #  include <assert.h>
@@ -523,83 +613,177 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #endif
 
 #include <string.h>
-#include <stdio.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <time.h>
 
 /* >>platform ------------------------------------------------------------------------ */
-/* Everything that touches the OS lives here: sockets, files, time, threads. */
-#if defined(_WIN32)
-/* The thread shim below speaks Win32; sockets and files do not yet. */
-#  error "Windows sockets and files are not supported by this version; only the thread shim is"
+/* Everything that touches the OS lives here: time, sockets, files, threads, for POSIX
+   and Win32. OSSR_NO_SOCKETS drops the sockets (the transport hook carries the bytes),
+   OSSR_NO_STDIO the file system (the file source and checkpoint store hooks stand in);
+   with both there is no OS layer at all and time comes from the clock hooks. */
+#if defined(OSSR_NO_SOCKETS) && defined(OSSR_NO_STDIO) && !defined(OSSR_NO_THREADS)
+#  error "OSSR_NO_SOCKETS with OSSR_NO_STDIO leaves no operating system layer, so no threads: define OSSR_NO_THREADS too"
+#endif
+#if defined(OSSR_NO_MALLOC) && defined(OSSR_MALLOC)
+#  error "OSSR_NO_MALLOC takes every byte from opts.workspace: do not define OSSR_MALLOC with it"
+#endif
+#ifdef OSSR_NO_SOCKETS
+#  define OSSR__HAVE_NET 0
+#else
+#  define OSSR__HAVE_NET 1
+#endif
+#ifdef OSSR_NO_STDIO
+#  define OSSR__HAVE_FS 0
+#else
+#  define OSSR__HAVE_FS 1
+#endif
+#if !OSSR__HAVE_NET && !OSSR__HAVE_FS
+#  define OSSR__OS 0            /* bare metal: nothing below but the hook calls */
+#elif defined(_WIN32)
+#  define OSSR__OS 2
+#else
+#  define OSSR__OS 1
+#endif
+#ifndef OSSR_PATH_MAX
+#  define OSSR_PATH_MAX (OSSR__OS ? 4096 : 512)   /* longest local path, in bytes of UTF-8 */
+#endif
+
+#if OSSR__OS == 1
+#  include <unistd.h>
+#  include <fcntl.h>
+#  include <sys/types.h>
+#  include <sys/stat.h>
+#  include <sys/time.h>
+#  include <limits.h>
+#  include <stdlib.h>
+#  if OSSR__HAVE_FS
+#    include <stdio.h>          /* rename */
+#    include <sys/uio.h>
+#    include <pwd.h>
+#  endif
+#  if OSSR__HAVE_NET
+#    include <sys/socket.h>
+#    include <netinet/in.h>
+#    include <netinet/tcp.h>
+#    include <arpa/inet.h>
+#    include <netdb.h>
+#    include <poll.h>
+#  endif
+#  if !defined(OSSR_NO_THREADS)
+#    include <pthread.h>
+#  endif
+#  ifndef MSG_NOSIGNAL
+#    define MSG_NOSIGNAL 0
+#  endif
+#  ifndef O_CLOEXEC
+#    define O_CLOEXEC 0
+#  endif
+#  ifndef O_NOFOLLOW
+#    define O_NOFOLLOW 0
+#  endif
+#elif OSSR__OS == 2
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN
+#  endif
+#  if OSSR__HAVE_NET
+#    include <winsock2.h>
+#    include <ws2tcpip.h>
+#  endif
 #  include <windows.h>
-#endif
-#include <unistd.h>
-#include <fcntl.h>
-#include <sys/types.h>
-#include <sys/stat.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/time.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <poll.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <pwd.h>
-#if !defined(OSSR_NO_THREADS) && !defined(_WIN32)
-#  include <pthread.h>
-#endif
-#ifndef MSG_NOSIGNAL
-#  define MSG_NOSIGNAL 0
-#endif
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef SOCK_CLOEXEC
-#  define SOCK_CLOEXEC 0     /* then FD_CLOEXEC is set with fcntl after socket() */
-#endif
-#ifndef O_NOFOLLOW
-#  define O_NOFOLLOW 0
+#  include <stdlib.h>
 #endif
 
-typedef int ossr__socket;
-#define OSSR__BAD_SOCKET (-1)
-
-OSSR__PRIVATE int64_t ossr__now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* Time: monotonic milliseconds, seconds since 1970, a sleep; each from its hook when
+   set. Without an OS layer the hooks are required (ossr__setup checks). */
+OSSR__PRIVATE int64_t ossr__now_ms(const ossr_options *o) {
+    if (o->ticks) return o->ticks(o->clock_user);
+#if OSSR__OS == 1
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+#elif OSSR__OS == 2
+    return (int64_t)GetTickCount64();
+#else
+    return 0;
+#endif
 }
 /* Seconds since 1970 from the caller's clock hook, else the system's. */
 OSSR__PRIVATE int64_t ossr__unix_time(const ossr_options *o) {
-    return o->clock ? o->clock(o->clock_user) : (int64_t)time(NULL);
+    if (o->clock) return o->clock(o->clock_user);
+#if OSSR__OS
+    return (int64_t)time(NULL);
+#else
+    return 0;
+#endif
 }
-OSSR__PRIVATE void ossr__sleep_ms(int ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+OSSR__PRIVATE void ossr__sleep_ms(const ossr_options *o, int ms) {
+    if (o->sleep) { o->sleep(ms, o->clock_user); return; }
+#if OSSR__OS == 1
+    {
+        struct timespec ts;
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    }
+#elif OSSR__OS == 2
+    Sleep((DWORD)ms);
+#endif
 }
 
-/* Files: identity (size + mtime with nanoseconds) and positional reads. */
+#if OSSR__OS == 2
+/* Win32 errors as errno values, so one strerror() serves every message. */
+OSSR__PRIVATE int ossr__win_errno(void) {
+    switch (GetLastError()) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME: return errno = ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: return errno = EACCES;
+    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: return errno = EEXIST;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return errno = ENOSPC;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return errno = ENOMEM;
+    case ERROR_FILENAME_EXCED_RANGE: return errno = ENAMETOOLONG;
+    case ERROR_HANDLE_EOF: return errno = ENODATA;
+    default: return errno = EIO;
+    }
+}
+/* UTF-8 to UTF-16 for the wide API (paths of any script). 0 on success. */
+OSSR__PRIVATE int ossr__wide(const char *s, wchar_t *out, int cap) {
+    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out, cap) == 0) {
+        errno = GetLastError() == ERROR_INSUFFICIENT_BUFFER ? ENAMETOOLONG : EINVAL;
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+/* Files: identity (size + mtime with nanoseconds) and positional reads and writes on a
+   handle (a descriptor, or a Win32 HANDLE); -1 and errno set on failure. */
 typedef struct ossr__file_id {
     uint64_t size;
     int64_t mtime_sec;
     uint32_t mtime_nsec;
 } ossr__file_id;
+#if OSSR__HAVE_FS
+typedef intptr_t ossr__fh;
+#define OSSR__BAD_FH ((ossr__fh)-1)
 
-OSSR__PRIVATE int ossr__file_open_read(const char *path) {
+#if OSSR__OS == 1
+OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int create) {
     int fd;
-    do { fd = open(path, O_RDONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
-    return fd;
+    do {
+        fd = create ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+                    : open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return (ossr__fh)fd;
 }
-OSSR__PRIVATE int ossr__file_identity(int fd, ossr__file_id *id) {
+/* An existing file for writing at offsets (the checkpoint); links are not followed. */
+OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) {
+    return (ossr__fh)open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
     struct stat st;
-    if (fstat(fd, &st) != 0) return -1;
+    if (fstat((int)fh, &st) != 0) return -1;
     if (!S_ISREG(st.st_mode)) { errno = EISDIR; return -1; }
     id->size = (uint64_t)st.st_size;
     id->mtime_sec = (int64_t)st.st_mtime;
@@ -610,58 +794,30 @@ OSSR__PRIVATE int ossr__file_identity(int fd, ossr__file_id *id) {
 #endif
     return 0;
 }
-/* Reads exactly len bytes at off, or fails (a short file is an error: it changed). */
-OSSR__PRIVATE int ossr__file_read_at(int fd, void *buf, size_t len, uint64_t off) {
-    unsigned char *p = (unsigned char *)buf;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0) { if (errno == EINTR) continue; return -1; }
-        if (n == 0) { errno = ENODATA; return -1; }
-        p += n; len -= (size_t)n; off += (uint64_t)n;
+/* Reads up to len bytes at off: the count, 0 at the end, -1 on error. */
+OSSR__PRIVATE long ossr__file_pread(ossr__fh fh, void *buf, size_t len, uint64_t off) {
+    for (;;) {
+        ssize_t n = pread((int)fh, buf, len, (off_t)off);
+        if (n >= 0 || errno != EINTR) return (long)n;
     }
-    return 0;
 }
-/* Reads an bytes into a and the next bn into b with one call where the system has
-   preadv: over TLS a is the record buffer and b the read-ahead in io, which halves
-   the reads per byte (a syscall costs about as much as copying 16 KiB). */
-OSSR__PRIVATE int ossr__file_read2_at(int fd, char *a, size_t an, char *b, size_t bn, uint64_t off) {
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    while (an + bn > 0) {
-        struct iovec v[2];
-        ssize_t n;
-        size_t k;
-        v[0].iov_base = a; v[0].iov_len = an;
-        v[1].iov_base = b; v[1].iov_len = bn;
-        n = an ? preadv(fd, v, 2, (off_t)off) : preadv(fd, v + 1, 1, (off_t)off);
-        if (n < 0) { if (errno == EINTR) continue; return -1; }
-        if (n == 0) { errno = ENODATA; return -1; }
-        off += (uint64_t)n;
-        k = (size_t)n < an ? (size_t)n : an;
-        a += k; an -= k; n -= (ssize_t)k;
-        b += n; bn -= (size_t)n;
+OSSR__PRIVATE long ossr__file_pwrite(ossr__fh fh, const void *buf, size_t len, uint64_t off) {
+    for (;;) {
+        ssize_t n = pwrite((int)fh, buf, len, (off_t)off);
+        if (n >= 0 || errno != EINTR) return (long)n;
     }
-    return 0;
-#else
-    return ossr__file_read_at(fd, a, an, off) != 0 ? -1 : ossr__file_read_at(fd, b, bn, off + an);
-#endif
 }
-OSSR__PRIVATE int ossr__file_write_all(int fd, const void *buf, size_t len, uint64_t off) {
-    const unsigned char *p = (const unsigned char *)buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) { if (errno == EINTR) continue; return -1; }
-        p += n; len -= (size_t)n; off += (uint64_t)n;
-    }
-    return 0;
-}
-OSSR__PRIVATE void ossr__file_close(int fd) { if (fd >= 0) close(fd); }
-OSSR__PRIVATE int ossr__file_sync(int fd) {
+OSSR__PRIVATE void ossr__file_close(ossr__fh fh) { if (fh != OSSR__BAD_FH) close((int)fh); }
+OSSR__PRIVATE int ossr__file_sync(ossr__fh fh) {
 #if defined(__APPLE__)
-    return fsync(fd);
+    return fsync((int)fh);
 #else
-    return fdatasync(fd);
+    return fdatasync((int)fh);
 #endif
 }
+OSSR__PRIVATE int ossr__file_truncate(ossr__fh fh, uint64_t size) { return ftruncate((int)fh, (off_t)size); }
+OSSR__PRIVATE int ossr__file_remove(const char *path) { return unlink(path); }
+OSSR__PRIVATE int ossr__file_rename(const char *from, const char *to) { return rename(from, to); }
 /* Absolute, normalised path of an existing file; 0 on success. */
 OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
     char tmp[PATH_MAX];
@@ -670,22 +826,9 @@ OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
     strcpy(out, tmp);
     return 0;
 }
-/* mkdir -p with mode 0700 for the checkpoint directory. */
-OSSR__PRIVATE int ossr__mkdirs(const char *dir) {
-    char tmp[PATH_MAX];
-    size_t i, n = strlen(dir);
-    if (n == 0 || n >= sizeof tmp) { errno = ENAMETOOLONG; return -1; }
-    memcpy(tmp, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == 0) {
-            char c = tmp[i];
-            tmp[i] = 0;
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return -1;
-            tmp[i] = c;
-        }
-    }
-    return 0;
-}
+OSSR__PRIVATE int ossr__mkdir(const char *dir) { return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0; }
+/* Whether the directory can take new files. */
+OSSR__PRIVATE int ossr__dir_writable(const char *dir) { return access(dir, W_OK | X_OK) == 0; }
 /* The user's home: $HOME, else the password database; NULL when neither knows. */
 OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
     const char *h = getenv("HOME");
@@ -700,6 +843,330 @@ OSSR__PRIVATE void ossr__sync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) { fsync(fd); close(fd); }
 }
+#else /* Win32: UTF-8 paths through the wide API */
+OSSR__PRIVATE ossr__fh ossr__file_open2(const char *path, DWORD access, DWORD disp) {
+    wchar_t w[OSSR_PATH_MAX];
+    HANDLE h;
+    if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return OSSR__BAD_FH;
+    h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, disp,
+                    FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) { ossr__win_errno(); return OSSR__BAD_FH; }
+    return (ossr__fh)h;
+}
+OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int create) {
+    return create ? ossr__file_open2(path, GENERIC_WRITE, CREATE_NEW) : ossr__file_open2(path, GENERIC_READ, OPEN_EXISTING);
+}
+OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) { return ossr__file_open2(path, GENERIC_WRITE, OPEN_EXISTING); }
+OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
+    BY_HANDLE_FILE_INFORMATION fi;
+    uint64_t t;
+    if (!GetFileInformationByHandle((HANDLE)fh, &fi)) { ossr__win_errno(); return -1; }
+    if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) { errno = EISDIR; return -1; }
+    id->size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
+    t = ((uint64_t)fi.ftLastWriteTime.dwHighDateTime << 32) | fi.ftLastWriteTime.dwLowDateTime;
+    id->mtime_sec = (int64_t)(t / 10000000u) - 11644473600LL;   /* 100 ns ticks since 1601 */
+    id->mtime_nsec = (uint32_t)(t % 10000000u) * 100u;
+    return 0;
+}
+OSSR__PRIVATE long ossr__file_pread(ossr__fh fh, void *buf, size_t len, uint64_t off) {
+    OVERLAPPED ov;
+    DWORD got = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (!ReadFile((HANDLE)fh, buf, (DWORD)(len > 0x40000000u ? 0x40000000u : len), &got, &ov))
+        return GetLastError() == ERROR_HANDLE_EOF ? 0 : (ossr__win_errno(), -1);
+    return (long)got;
+}
+OSSR__PRIVATE long ossr__file_pwrite(ossr__fh fh, const void *buf, size_t len, uint64_t off) {
+    OVERLAPPED ov;
+    DWORD put = 0;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)off;
+    ov.OffsetHigh = (DWORD)(off >> 32);
+    if (!WriteFile((HANDLE)fh, buf, (DWORD)(len > 0x40000000u ? 0x40000000u : len), &put, &ov)) { ossr__win_errno(); return -1; }
+    return (long)put;
+}
+OSSR__PRIVATE void ossr__file_close(ossr__fh fh) { if (fh != OSSR__BAD_FH) CloseHandle((HANDLE)fh); }
+OSSR__PRIVATE int ossr__file_sync(ossr__fh fh) { return FlushFileBuffers((HANDLE)fh) ? 0 : (ossr__win_errno(), -1); }
+OSSR__PRIVATE int ossr__file_truncate(ossr__fh fh, uint64_t size) {
+    LARGE_INTEGER li;
+    li.QuadPart = (LONGLONG)size;
+    if (!SetFilePointerEx((HANDLE)fh, li, NULL, FILE_BEGIN) || !SetEndOfFile((HANDLE)fh)) { ossr__win_errno(); return -1; }
+    return 0;
+}
+OSSR__PRIVATE int ossr__file_remove(const char *path) {
+    wchar_t w[OSSR_PATH_MAX];
+    if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return -1;
+    return DeleteFileW(w) ? 0 : (ossr__win_errno(), -1);
+}
+OSSR__PRIVATE int ossr__file_rename(const char *from, const char *to) {
+    wchar_t a[OSSR_PATH_MAX], b[OSSR_PATH_MAX];
+    if (ossr__wide(from, a, OSSR_PATH_MAX) != 0 || ossr__wide(to, b, OSSR_PATH_MAX) != 0) return -1;
+    return MoveFileExW(a, b, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : (ossr__win_errno(), -1);
+}
+OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
+    wchar_t w[OSSR_PATH_MAX], full[OSSR_PATH_MAX];
+    DWORD n;
+    if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return -1;
+    n = GetFullPathNameW(w, OSSR_PATH_MAX, full, NULL);
+    if (n == 0 || n >= OSSR_PATH_MAX) { errno = n ? ENAMETOOLONG : EINVAL; return -1; }
+    if (WideCharToMultiByte(CP_UTF8, 0, full, -1, out, (int)cap, NULL, NULL) == 0) { errno = ENAMETOOLONG; return -1; }
+    return 0;
+}
+OSSR__PRIVATE int ossr__mkdir(const char *dir) {
+    wchar_t w[OSSR_PATH_MAX];
+    if (ossr__wide(dir, w, OSSR_PATH_MAX) != 0) return -1;
+    if (CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS) return 0;
+    if (dir[0] && dir[1] == ':' && !dir[2]) return 0;   /* a drive: "C:" */
+    ossr__win_errno();
+    return -1;
+}
+OSSR__PRIVATE int ossr__dir_writable(const char *dir) {
+    wchar_t w[OSSR_PATH_MAX];
+    DWORD a;
+    if (ossr__wide(dir, w, OSSR_PATH_MAX) != 0) return 0;
+    a = GetFileAttributesW(w);
+    if (a == INVALID_FILE_ATTRIBUTES) { ossr__win_errno(); return 0; }
+    return (a & FILE_ATTRIBUTE_DIRECTORY) != 0;
+}
+/* %USERPROFILE%, else %LOCALAPPDATA% (as UTF-8). */
+OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
+    static const wchar_t *names[] = {L"USERPROFILE", L"LOCALAPPDATA"};
+    wchar_t w[OSSR_PATH_MAX];
+    int k;
+    for (k = 0; k < 2; k++) {
+        DWORD n = GetEnvironmentVariableW(names[k], w, OSSR_PATH_MAX);
+        if (n > 0 && n < OSSR_PATH_MAX && WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)cap, NULL, NULL) > 1)
+            return buf;
+    }
+    return NULL;
+}
+OSSR__PRIVATE void ossr__sync_dir(const char *dir) { (void)dir; }   /* MoveFileEx WRITE_THROUGH did it */
+#endif
+
+/* Reads exactly len bytes at off, or fails (a short file is an error: it changed). */
+OSSR__PRIVATE int ossr__file_read_at(ossr__fh fh, void *buf, size_t len, uint64_t off) {
+    unsigned char *p = (unsigned char *)buf;
+    while (len > 0) {
+        long n = ossr__file_pread(fh, p, len, off);
+        if (n < 0) return -1;
+        if (n == 0) { errno = ENODATA; return -1; }
+        p += n; len -= (size_t)n; off += (uint64_t)n;
+    }
+    return 0;
+}
+OSSR__PRIVATE int ossr__file_write_all(ossr__fh fh, const void *buf, size_t len, uint64_t off) {
+    const unsigned char *p = (const unsigned char *)buf;
+    while (len > 0) {
+        long n = ossr__file_pwrite(fh, p, len, off);
+        if (n <= 0) { if (n == 0) errno = ENOSPC; return -1; }
+        p += n; len -= (size_t)n; off += (uint64_t)n;
+    }
+    return 0;
+}
+/* Reads an bytes into a and the next bn into b with one call where the system has
+   preadv: over TLS a is the record buffer and b the read-ahead in io, which halves
+   the reads per byte (a syscall costs about as much as copying 16 KiB). */
+OSSR__PRIVATE int ossr__file_read2_at(ossr__fh fh, char *a, size_t an, char *b, size_t bn, uint64_t off) {
+#if OSSR__OS == 1 && (defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__))
+    while (an + bn > 0) {
+        struct iovec v[2];
+        ssize_t n;
+        size_t k;
+        v[0].iov_base = a; v[0].iov_len = an;
+        v[1].iov_base = b; v[1].iov_len = bn;
+        n = an ? preadv((int)fh, v, 2, (off_t)off) : preadv((int)fh, v + 1, 1, (off_t)off);
+        if (n < 0) { if (errno == EINTR) continue; return -1; }
+        if (n == 0) { errno = ENODATA; return -1; }
+        off += (uint64_t)n;
+        k = (size_t)n < an ? (size_t)n : an;
+        a += k; an -= k; n -= (ssize_t)k;
+        b += n; bn -= (size_t)n;
+    }
+    return 0;
+#else
+    return ossr__file_read_at(fh, a, an, off) != 0 ? -1 : ossr__file_read_at(fh, b, bn, off + an);
+#endif
+}
+/* mkdir -p with mode 0700 for the checkpoint directory. */
+OSSR__PRIVATE int ossr__mkdirs(const char *dir) {
+    char tmp[OSSR_PATH_MAX];
+    size_t i, n = strlen(dir);
+    if (n == 0 || n >= sizeof tmp) { errno = ENAMETOOLONG; return -1; }
+    memcpy(tmp, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (tmp[i] == '/' || tmp[i] == 0 || (OSSR__OS == 2 && tmp[i] == '\\')) {
+            char c = tmp[i];
+            tmp[i] = 0;
+            if (ossr__mkdir(tmp) != 0) return -1;
+            tmp[i] = c;
+        }
+    }
+    return 0;
+}
+#endif /* OSSR__HAVE_FS */
+
+#if OSSR__HAVE_NET
+#ifndef SOCK_CLOEXEC
+#  define SOCK_CLOEXEC 0     /* then FD_CLOEXEC is set with fcntl after socket() (POSIX) */
+#endif
+/* Sockets: connect with a timeout, send, receive; errors as ossr_result with the OS
+   error in *os_err. */
+#if OSSR__OS == 1
+typedef int ossr__socket;
+#  define OSSR__BAD_SOCKET (-1)
+#  define ossr__sock_errno() errno
+#  define ossr__closesocket(s) close(s)
+#  define OSSR__EINPROGRESS(e) ((e) == EINPROGRESS)
+#  define OSSR__EAGAIN(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
+#else
+typedef SOCKET ossr__socket;
+#  define OSSR__BAD_SOCKET INVALID_SOCKET
+#  define ossr__sock_errno() WSAGetLastError()
+#  define ossr__closesocket(s) closesocket(s)
+#  define OSSR__EINPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
+#  define OSSR__EAGAIN(e) ((e) == WSAETIMEDOUT || (e) == WSAEWOULDBLOCK)
+#endif
+OSSR__PRIVATE void ossr__sock_close(ossr__socket *s) {
+    if (*s != OSSR__BAD_SOCKET) { ossr__closesocket(*s); *s = OSSR__BAD_SOCKET; }
+}
+/* Switches blocking off (on == 1) or back on. */
+OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s, int on) {
+#if OSSR__OS == 1
+    int fl = fcntl(s, F_GETFL, 0);
+    fcntl(s, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+#else
+    u_long v = (u_long)on;
+    ioctlsocket(s, FIONBIO, &v);
+#endif
+}
+/* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
+   -1). */
+OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms) {
+    int rc, soerr = 0;
+    socklen_t sl = sizeof soerr;
+#if OSSR__OS == 1
+    struct pollfd pfd;
+    pfd.fd = s; pfd.events = POLLOUT; pfd.revents = 0;
+    do { rc = poll(&pfd, 1, timeout_ms); } while (rc < 0 && errno == EINTR);
+#else
+    fd_set wr, ex;
+    struct timeval tv;
+    FD_ZERO(&wr); FD_ZERO(&ex);
+    FD_SET(s, &wr); FD_SET(s, &ex);
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (timeout_ms % 1000) * 1000;
+    rc = select(0, NULL, &wr, &ex, &tv);
+#endif
+    if (rc == 0) return -1;
+    if (rc < 0) return ossr__sock_errno();
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0) return ossr__sock_errno();
+    return soerr;
+}
+/* Connects to host:port (any address family), waiting at most timeout_ms per address. */
+OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port, int timeout_ms,
+                                             int io_timeout_ms, ossr__socket *out, int *os_err) {
+    struct addrinfo hints, *res = NULL, *ai;
+    ossr_result r = OSSR_E_CONNECT;
+    int rc;
+#if OSSR__OS == 2
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) { *os_err = WSAGetLastError(); return OSSR_E_CONNECT; }
+#endif
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0 && rc != EAI_AGAIN && rc != EAI_MEMORY) {  /* AI_ADDRCONFIG hides loopback-only hosts */
+        hints.ai_flags = 0;
+        rc = getaddrinfo(host, port, &hints, &res);
+    }
+    if (rc != 0 || !res) { *os_err = rc; return OSSR_E_RESOLVE; }
+    for (ai = res; ai; ai = ai->ai_next) {
+        ossr__socket fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        int one = 1, e;
+        if (fd == OSSR__BAD_SOCKET) { *os_err = ossr__sock_errno(); continue; }
+#if OSSR__OS == 1
+        if (SOCK_CLOEXEC == 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+        ossr__sock_nonblock(fd, 1);
+        rc = connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+        e = rc != 0 ? ossr__sock_errno() : 0;
+        if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms);
+        if (e) {
+            ossr__closesocket(fd);
+            *os_err = e < 0 ? ETIMEDOUT : e;
+            r = e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
+            continue;
+        }
+        ossr__sock_nonblock(fd, 0);
+        {
+#if OSSR__OS == 1
+            struct timeval tv;
+            tv.tv_sec = io_timeout_ms / 1000;
+            tv.tv_usec = (io_timeout_ms % 1000) * 1000;
+#else
+            DWORD tv = (DWORD)io_timeout_ms;
+#endif
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, (const char *)&tv, sizeof tv);
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, (const char *)&tv, sizeof tv);
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+#ifdef SO_NOSIGPIPE
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+        *out = fd;
+        *os_err = 0;
+        freeaddrinfo(res);
+        return OSSR_OK;
+    }
+    freeaddrinfo(res);
+    return r;
+}
+/* One send: the count sent (> 0), or a negative result. */
+OSSR__PRIVATE long ossr__sock_write(ossr__socket fd, const char *p, size_t n, int *os_err) {
+    for (;;) {
+#if OSSR__OS == 1
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+#else
+        int k = send(fd, p, (int)(n > 0x40000000u ? 0x40000000u : n), 0);
+#endif
+        int e;
+        if (k > 0) return (long)k;
+        e = ossr__sock_errno();
+        if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
+        *os_err = e;
+        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
+    }
+}
+/* Returns bytes received (> 0), 0 at end of stream, or a negative result. */
+OSSR__PRIVATE long ossr__sock_recv(ossr__socket fd, char *p, size_t cap, int *os_err) {
+    for (;;) {
+#if OSSR__OS == 1
+        ssize_t k = recv(fd, p, cap, 0);
+#else
+        int k = recv(fd, p, (int)(cap > 0x40000000u ? 0x40000000u : cap), 0);
+#endif
+        int e;
+        if (k >= 0) return (long)k;
+        e = ossr__sock_errno();
+        if (OSSR__OS == 1 && e == EINTR) continue;
+        *os_err = e;
+        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_RECV;
+    }
+}
+/* Words for a resolver error. */
+OSSR__PRIVATE const char *ossr__gai_str(int e) {
+#if OSSR__OS == 1
+    return gai_strerror(e);
+#else
+    (void)e;
+    return "no such host";
+#endif
+}
+#endif /* OSSR__HAVE_NET */
 
 /* Threads: a mutex and run-N-workers-and-join over pthreads or Win32; with
    OSSR_NO_THREADS one worker runs inline and the mutex is a no-op. */
@@ -820,15 +1287,80 @@ OSSR__PRIVATE void ossr__sb_u64(ossr__sb *b, uint64_t v) {
     do { t[--i] = (char)('0' + v % 10); v /= 10; } while (v);
     ossr__sb_put(b, t + i, (size_t)(24 - i));
 }
+/* printf for the library's own messages, without stdio (OSSR_NO_STDIO builds have
+   none): %s %c %d %u %x %X and %%, with the flags 0 and -, a width, a precision (.N or
+   .*) and the lengths l and ll. Writes what fits into out (NUL-terminated when cap > 0)
+   and returns the whole length. */
+OSSR__PRIVATE size_t ossr__vfmt(char *out, size_t cap, const char *f, va_list ap) {
+    size_t n = 0;
+    for (; *f; f++) {
+        char num[24];
+        const char *s = num;
+        size_t len = 0, i = sizeof num;
+        int zero = 0, left = 0, width = 0, prec = -1, lng = 0, neg = 0;
+        if (*f != '%') { if (n + 1 < cap) out[n] = *f; n++; continue; }
+        for (f++; *f == '0' || *f == '-'; f++) { if (*f == '0') zero = 1; else left = 1; }
+        if (*f == '*') { width = va_arg(ap, int); f++; }
+        else while (*f >= '0' && *f <= '9') width = width * 10 + (*f++ - '0');
+        if (*f == '.') {
+            prec = 0;
+            if (*++f == '*') { prec = va_arg(ap, int); f++; }
+            else while (*f >= '0' && *f <= '9') prec = prec * 10 + (*f++ - '0');
+        }
+        while (*f == 'l') { lng++; f++; }
+        if (*f == 's') {
+            s = va_arg(ap, const char *);
+            if (!s) s = "(null)";
+            while ((prec < 0 || len < (size_t)prec) && s[len]) len++;
+        } else if (*f == 'c') {
+            num[0] = (char)va_arg(ap, int);
+            len = 1;
+        } else if (*f == 'd' || *f == 'u' || *f == 'x' || *f == 'X') {
+            const char *dig = *f == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+            unsigned base = *f == 'x' || *f == 'X' ? 16u : 10u;
+            unsigned long long v;
+            if (*f == 'd') {
+                long long sv = lng >= 2 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
+                neg = sv < 0;
+                v = neg ? 0ull - (unsigned long long)sv : (unsigned long long)sv;
+            } else {
+                v = lng >= 2 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+            }
+            for (; v || (i == sizeof num && prec != 0); v /= base) num[--i] = dig[v % base];
+            while (prec > 0 && sizeof num - i < (size_t)prec) num[--i] = '0';
+            while (zero && !left && sizeof num - i + (size_t)neg < (size_t)width && i > 1) num[--i] = '0';
+            if (neg) num[--i] = '-';
+            s = num + i;
+            len = sizeof num - i;
+        } else {
+            if (!*f) break;
+            s = f;            /* %% and anything unknown: the character itself */
+            len = 1;
+        }
+        for (; !left && width > 0 && (size_t)width > len; width--) { if (n + 1 < cap) out[n] = ' '; n++; }
+        for (i = 0; i < len; i++, n++) if (n + 1 < cap) out[n] = s[i];
+        for (; left && width > 0 && (size_t)width > len; width--) { if (n + 1 < cap) out[n] = ' '; n++; }
+    }
+    if (cap) out[n < cap ? n : cap - 1] = 0;
+    return n;
+}
+/* snprintf without stdio: what fits goes into out. */
+OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    if (!out || cap == 0) return;
+    va_start(ap, fmt);
+    ossr__vfmt(out, cap, fmt, ap);
+    va_end(ap);
+}
 OSSR__PRIVATE void ossr__sb_printf(ossr__sb *b, const char *fmt, ...) {
     va_list ap;
-    int n;
+    size_t n;
     if (b->overflow) return;
     va_start(ap, fmt);
-    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    n = ossr__vfmt(b->p + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= b->cap - b->len) { b->overflow = 1; b->p[b->len] = 0; return; }
-    b->len += (size_t)n;
+    if (n >= b->cap - b->len) { b->overflow = 1; b->p[b->len] = 0; return; }
+    b->len += n;
 }
 static const char ossr__hex_upper[] = "0123456789ABCDEF";
 static const char ossr__hex_lower[] = "0123456789abcdef";
@@ -935,22 +1467,38 @@ OSSR__PRIVATE int64_t ossr__days_from_civil(int64_t y, int m, int d) {
 }
 /* Reads the dates servers send: "Tue, 03 Dec 2024 08:15:30 GMT" (RFC 1123, the Date
    header) and "2024-12-03T08:15:30.000Z" (ISO 8601, <ServerTime>). 0 on success. */
+/* Reads up to max decimal digits at *p (at least one) into *v; moves *p past them. */
+OSSR__PRIVATE int ossr__num(const char **p, const char *end, int max, int *v) {
+    int k = 0;
+    *v = 0;
+    while (k < max && *p < end && **p >= '0' && **p <= '9') { *v = *v * 10 + (*(*p)++ - '0'); k++; }
+    return k > 0;
+}
+/* Expects the character c at *p and steps over it. */
+OSSR__PRIVATE int ossr__skip(const char **p, const char *end, char c) {
+    if (*p >= end || **p != c) return 0;
+    (*p)++;
+    return 1;
+}
 OSSR__PRIVATE int ossr__parse_date(const char *s, size_t n, int64_t *out) {
     static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char t[64];
+    const char *p = s, *end = s + n;
     int y, mo = 0, d, h, mi, sec, k;
-    if (n >= sizeof t) return -1;
-    memcpy(t, s, n);
-    t[n] = 0;
-    if (n >= 19 && t[4] == '-' && t[10] == 'T') {
-        if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) return -1;
+    if (n >= 19 && s[4] == '-' && s[10] == 'T') {
+        if (!ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &mo) ||
+            !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, 'T')) return -1;
     } else {
-        char m3[4];
-        const char *p = strchr(t, ',');
-        if (!p || sscanf(p + 1, " %2d %3s %4d %2d:%2d:%2d", &d, m3, &y, &h, &mi, &sec) != 6) return -1;
+        while (p < end && *p != ',') p++;
+        if (!ossr__skip(&p, end, ',')) return -1;
+        while (p < end && *p == ' ') p++;
+        if (!ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, ' ') || end - p < 4) return -1;
         for (k = 0; k < 12; k++)
-            if (memcmp(mon + 3 * k, m3, 3) == 0) mo = k + 1;
+            if (memcmp(mon + 3 * k, p, 3) == 0) mo = k + 1;
+        p += 3;
+        if (!ossr__skip(&p, end, ' ') || !ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, ' ')) return -1;
     }
+    if (!ossr__num(&p, end, 2, &h) || !ossr__skip(&p, end, ':') || !ossr__num(&p, end, 2, &mi) ||
+        !ossr__skip(&p, end, ':') || !ossr__num(&p, end, 2, &sec)) return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 || y > 9999) return -1;
     *out = ossr__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     return 0;
@@ -962,13 +1510,13 @@ OSSR__PRIVATE void ossr__http_date(int64_t t, char out[40]) {
                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     int y, mo, d, h, mi, s, wd;
     ossr__civil(t, &y, &mo, &d, &h, &mi, &s, &wd);
-    snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdn[wd], d, mon[mo - 1], y, h, mi, s);
+    ossr__say(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdn[wd], d, mon[mo - 1], y, h, mi, s);
 }
 /* "20241203T081530Z" */
 OSSR__PRIVATE void ossr__iso_date(int64_t t, char out[40]) {
     int y, mo, d, h, mi, s, wd;
     ossr__civil(t, &y, &mo, &d, &h, &mi, &s, &wd);
-    snprintf(out, 40, "%04d%02d%02dT%02d%02d%02dZ", y, mo, d, h, mi, s);
+    ossr__say(out, 40, "%04d%02d%02dT%02d%02d%02dZ", y, mo, d, h, mi, s);
 }
 
 /* >>hash: MD5, SHA-1, SHA-256, HMAC, base64 ------------------------------------------ */
@@ -1444,13 +1992,6 @@ OSSR__DEF uint64_t ossr_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len
 
 /* >>plan: part sizes and OSS limits ------------------------------------------------ */
 /* A sentence into an optional caller buffer. */
-OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    if (!out || cap == 0) return;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-}
 OSSR__DEF ossr_result ossr_plan_parts(uint64_t file_size, uint64_t preferred,
                                       uint64_t *part_size, uint32_t *part_count,
                                       char *why, size_t why_cap) {
@@ -2050,87 +2591,6 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
     }
 }
 
-/* >>transport: TCP connections with timeouts ----------------------------------------- */
-/* The seam for TLS: a connection is a socket plus send/recv with timeouts. A TLS
-   transport wraps these same three calls. */
-OSSR__PRIVATE void ossr__sock_close(ossr__socket *s) {
-    if (*s != OSSR__BAD_SOCKET) { close(*s); *s = OSSR__BAD_SOCKET; }
-}
-/* Connects to host:port (any address family), waiting at most timeout_ms per address. */
-OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port, int timeout_ms,
-                                             int io_timeout_ms, ossr__socket *out, int *os_err) {
-    struct addrinfo hints, *res = NULL, *ai;
-    ossr_result r = OSSR_E_CONNECT;
-    int rc;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0 && rc != EAI_AGAIN && rc != EAI_MEMORY) {  /* AI_ADDRCONFIG hides loopback-only hosts */
-        hints.ai_flags = 0;
-        rc = getaddrinfo(host, port, &hints, &res);
-    }
-    if (rc != 0 || !res) { *os_err = rc; return OSSR_E_RESOLVE; }
-    for (ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol), fl, one = 1;
-        struct timeval tv;
-        if (fd < 0) { *os_err = errno; continue; }
-        if (SOCK_CLOEXEC == 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
-        fl = fcntl(fd, F_GETFL, 0);
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-        rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-        if (rc != 0 && errno == EINPROGRESS) {
-            struct pollfd pfd;
-            int soerr = 0;
-            socklen_t sl = sizeof soerr;
-            pfd.fd = fd; pfd.events = POLLOUT; pfd.revents = 0;
-            do { rc = poll(&pfd, 1, timeout_ms); } while (rc < 0 && errno == EINTR);
-            if (rc == 0) { close(fd); *os_err = ETIMEDOUT; r = OSSR_E_TIMEOUT; continue; }
-            if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr) {
-                *os_err = soerr ? soerr : errno; close(fd); r = OSSR_E_CONNECT; continue;
-            }
-        } else if (rc != 0) { *os_err = errno; close(fd); r = OSSR_E_CONNECT; continue; }
-        fcntl(fd, F_SETFL, fl);
-        tv.tv_sec = io_timeout_ms / 1000;
-        tv.tv_usec = (io_timeout_ms % 1000) * 1000;
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#ifdef SO_NOSIGPIPE
-        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        *out = fd;
-        *os_err = 0;
-        freeaddrinfo(res);
-        return OSSR_OK;
-    }
-    freeaddrinfo(res);
-    return r;
-}
-OSSR__PRIVATE ossr_result ossr__sock_send(ossr__socket fd, const char *p, size_t n, int *os_err) {
-    while (n > 0) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            *os_err = errno;
-            return (errno == EAGAIN || errno == EWOULDBLOCK) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
-        }
-        p += k; n -= (size_t)k;
-    }
-    return OSSR_OK;
-}
-/* Returns bytes received (> 0), 0 at end of stream, or a negative result. */
-OSSR__PRIVATE long ossr__sock_recv(ossr__socket fd, char *p, size_t cap, int *os_err) {
-    for (;;) {
-        ssize_t k = recv(fd, p, cap, 0);
-        if (k >= 0) return (long)k;
-        if (errno == EINTR) continue;
-        *os_err = errno;
-        return (errno == EAGAIN || errno == EWOULDBLOCK) ? OSSR_E_TIMEOUT : OSSR_E_RECV;
-    }
-}
-
 /* >>tls: BearSSL trust anchors, certificate policy, error words ---------------------- */
 #ifdef OSSR__HAVE_TLS
 /* Trust anchors decoded from PEM at run time with BearSSL's PEM and X.509 decoders.
@@ -2154,7 +2614,7 @@ OSSR__PRIVATE unsigned char *ossr__arena_put(ossr__anchors *a, const void *p, si
     a->arena_len += n;
     return d;
 }
-static void ossr__pem_collect(void *ctx, const void *p, size_t n) {   /* DER of one object */
+OSSR__PRIVATE void ossr__pem_collect(void *ctx, const void *p, size_t n) {   /* DER of one object */
     ossr__sb *der = (ossr__sb *)ctx;
     ossr__sb_put(der, (const char *)p, n);
 }
@@ -2192,6 +2652,11 @@ OSSR__PRIVATE int ossr__anchor_add(ossr__anchors *a, const unsigned char *der, s
     a->n++;
     return 0;
 }
+OSSR__PRIVATE void ossr__anchors_free(ossr__anchors *a, ossr__heap *h) {
+    ossr__heap_put(h, a->block, a->block_size);
+    memset(a, 0, sizeof *a);
+}
+#if OSSR__HAVE_FS && !defined(OSSR_NO_MALLOC)
 /* Loads every CERTIFICATE of a PEM file as a trust anchor. Returns OSSR_OK, OSSR_E_FILE
    (unreadable), OSSR_E_CERT (no usable certificate / malformed PEM) or OSSR_E_NOMEM;
    why gets a sentence. */
@@ -2201,10 +2666,11 @@ OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, ossr__heap *h, co
     ossr__sb der;
     unsigned char *pem = NULL, *derbuf;
     size_t count = 0, i, pos = 0, bad = 0;
-    int fd = ossr__file_open_read(path), inside = 0;
+    ossr__fh fd = ossr__file_open(path, 0);
+    int inside = 0;
     memset(a, 0, sizeof *a);
-    if (fd < 0 || ossr__file_identity(fd, &id) != 0 || id.size > (16u << 20)) {
-        ossr__say(why, why_cap, "cannot read the CA file %s: %s", path, fd < 0 ? strerror(errno) : "not a regular file of at most 16 MiB");
+    if (fd == OSSR__BAD_FH || ossr__file_identity(fd, &id) != 0 || id.size > (16u << 20)) {
+        ossr__say(why, why_cap, "cannot read the CA file %s: %s", path, fd == OSSR__BAD_FH ? strerror(errno) : "not a regular file of at most 16 MiB");
         ossr__file_close(fd);
         return OSSR_E_FILE;
     }
@@ -2270,10 +2736,6 @@ OSSR__PRIVATE ossr_result ossr__anchors_load(ossr__anchors *a, ossr__heap *h, co
     (void)bad;   /* certificates BearSSL cannot use (other key types) are skipped */
     return OSSR_OK;
 }
-OSSR__PRIVATE void ossr__anchors_free(ossr__anchors *a, ossr__heap *h) {
-    ossr__heap_put(h, a->block, a->block_size);
-    memset(a, 0, sizeof *a);
-}
 /* The system bundle: the first of the usual places that exists. */
 OSSR__PRIVATE const char *ossr__system_ca_file(void) {
     static const char *const paths[] = {
@@ -2286,10 +2748,14 @@ OSSR__PRIVATE const char *ossr__system_ca_file(void) {
         "/usr/local/share/certs/ca-root-nss.crt", /* FreeBSD */
         "/usr/local/etc/ssl/cert.pem", NULL};
     int i;
-    for (i = 0; paths[i]; i++)
-        if (access(paths[i], R_OK) == 0) return paths[i];
+    for (i = 0; paths[i] && OSSR__OS == 1; i++) {
+        ossr__fh fh = ossr__file_open(paths[i], 0);
+        ossr__file_close(fh);
+        if (fh != OSSR__BAD_FH) return paths[i];
+    }
     return NULL;
 }
+#endif
 
 /* Certificate policy for insecure mode: take the server's key from its first
    certificate and check nothing. Used only when the caller asks for it. */
@@ -2383,14 +2849,19 @@ typedef struct ossr__ctx {
     char host_header[400];
     char conn_host[300];
     char conn_port[8];
+    uint16_t conn_port_num;
     int path_style;
     int sign_version;
     int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
     size_t buffer_size;
-    /* the source file */
-    int fd;
-    ossr__file_id fid;
-    char abs_path[PATH_MAX];
+    /* the source file: the file_io hook's handle, else a system file */
+    void *file;
+    int file_open;
+#if OSSR__HAVE_FS
+    ossr__fh fd;
+#endif
+    ossr__file_id fid;           /* size and modification time when the upload started */
+    char abs_path[OSSR_PATH_MAX];
     /* shared upload state, under lock */
     ossr__mutex lock;
     ossr__mutex log_lock;        /* log callbacks one at a time (taken inside lock, never around it) */
@@ -2424,8 +2895,12 @@ typedef struct ossr__ctx {
     char tls_name[300];          /* SNI and the name the certificate must carry */
 #endif
     /* checkpoint */
-    char ckpt_path[PATH_MAX];
-    int ckpt_fd;
+    char ckpt_name[48];          /* 40 hex digits of SHA-256(endpoint, bucket, key, path) + ".ossr" */
+    char ckpt_path[OSSR_PATH_MAX]; /* the default store: its directory, then the file */
+    int ckpt_ok;                 /* a record exists that slots can be appended to */
+#if OSSR__HAVE_FS
+    ossr__fh ckpt_fd;            /* the default store's open record */
+#endif
     uint64_t ckpt_end;
     int ckpt_dirty;              /* part slots written since the last sync */
     int64_t ckpt_sync_ms;
@@ -2453,8 +2928,12 @@ typedef struct ossr__worker {
     ossr__ctx *ctx;
     char *block;                 /* the worker's one allocation */
     size_t block_size;
-    ossr__socket fd;
+    int linked;                  /* a connection is open */
     int fd_used;                 /* the connection has carried a request */
+    void *conn;                  /* the transport hook's handle */
+#if OSSR__HAVE_NET
+    ossr__socket fd;             /* the system transport's socket */
+#endif
     char *head;                  /* == io (OSSR__HEAD_CAP used): signing scratch, then the request head */
     char *io;                    /* buffer_size: head out, plain-TCP body out, reply in */
     size_t io_pos, io_len;       /* unconsumed response bytes in io */
@@ -2500,7 +2979,9 @@ typedef struct ossr__req {
     int fresh_conn;               /* send on a connection that has carried nothing yet */
     int check_crc;                /* compare the body's CRC-64 with the reply's */
     int sink;
-    int out_fd;                   /* SINK_FILE */
+#if OSSR__HAVE_FS
+    ossr__fh out_fd;              /* SINK_FILE */
+#endif
     uint64_t out_crc;             /* CRC-64 of the bytes written to out_fd */
     uint64_t out_len;
     uint32_t part_number;
@@ -2515,7 +2996,7 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     va_list ap;
     if (!c->o->log) return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    ossr__vfmt(line, sizeof line, fmt, ap);
     va_end(ap);
     ossr__lock(&c->log_lock);
     c->o->log(level, line, c->o->log_user);
@@ -2541,13 +3022,15 @@ OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
 }
 /* Sleeps ms in slices of at most 100 ms, ending early when the upload stops. */
 OSSR__PRIVATE void ossr__nap(ossr__ctx *c, int64_t ms) {
-    for (; ms > 0 && !ossr__stopped(c, NULL); ms -= 100) ossr__sleep_ms(ms > 100 ? 100 : (int)ms);
+    for (; ms > 0 && !ossr__stopped(c, NULL); ms -= 100) ossr__sleep_ms(c->o, ms > 100 ? 100 : (int)ms);
 }
 OSSR__PRIVATE void ossr__req_init(ossr__req *q, const char *method, const char *what) {
     memset(q, 0, sizeof *q);
     q->method = method;
     q->what = what;
-    q->out_fd = -1;
+#if OSSR__HAVE_FS
+    q->out_fd = OSSR__BAD_FH;
+#endif
 }
 OSSR__PRIVATE void ossr__req_query(ossr__req *q, const char *name, const char *value) {
     OSSR_ASSERT(q->nquery < 4);
@@ -2579,7 +3062,7 @@ OSSR__PRIVATE ossr_result ossr__fail(ossr__worker *w, ossr_result r, int os_erro
     w->err.result = r;
     if (os_error) w->err.os_error = os_error;
     va_start(ap, fmt);
-    vsnprintf(w->err.detail, sizeof w->err.detail, fmt, ap);
+    ossr__vfmt(w->err.detail, sizeof w->err.detail, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -2656,7 +3139,7 @@ OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
     int64_t now, wait_ms;
     if (rate <= 0) return;
     ossr__lock(&c->lock);
-    now = ossr__now_ms();
+    now = ossr__now_ms(c->o);
     if (c->bw_last_ms == 0) { c->bw_last_ms = now; c->bw_tokens = cap; }
     c->bw_tokens += (double)(now - c->bw_last_ms) * rate / 1000.0;
     if (c->bw_tokens > cap) c->bw_tokens = cap;
@@ -2667,8 +3150,65 @@ OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
     ossr__nap(c, wait_ms);
 }
 
+/* The connection under TLS: the transport hook when set, else the system's sockets. */
+OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
+    ossr__ctx *c = w->ctx;
+    const ossr_transport *t = c->o->transport;
+    ossr_result r;
+    if (t) r = t->connect(c->conn_host, c->conn_port_num, c->connect_timeout_ms, &w->conn, t->user);
+#if OSSR__HAVE_NET
+    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, e);
+#else
+    else r = OSSR_E_CONNECT;
+#endif
+    if (r == OSSR_OK) w->linked = 1;
+    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT) r = OSSR_E_CONNECT;   /* and a hook's stray value */
+    (void)e;
+    return r;
+}
+/* One send: bytes sent (> 0) or a negative result. */
+OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, int *e) {
+    const ossr_transport *t = w->ctx->o->transport;
+    if (t) {
+        long k = t->send(w->conn, p, n, w->ctx->io_timeout_ms, t->user);
+        return k > 0 && (size_t)k <= n ? k : k < 0 ? k : (long)OSSR_E_SEND;
+    }
+#if OSSR__HAVE_NET
+    return ossr__sock_write(w->fd, p, n, e);
+#else
+    (void)e;
+    return OSSR_E_SEND;
+#endif
+}
+OSSR__PRIVATE ossr_result ossr__link_send(ossr__worker *w, const char *p, size_t n, int *e) {
+    while (n > 0) {
+        long k = ossr__link_write(w, p, n, e);
+        if (k < 0) return (ossr_result)k;
+        p += k; n -= (size_t)k;
+    }
+    return OSSR_OK;
+}
+/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
+OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e) {
+    const ossr_transport *t = w->ctx->o->transport;
+    if (t) {
+        long k = t->recv(w->conn, p, cap, w->ctx->io_timeout_ms, t->user);
+        return (size_t)k <= cap || k < 0 ? k : (long)OSSR_E_RECV;
+    }
+#if OSSR__HAVE_NET
+    return ossr__sock_recv(w->fd, p, cap, e);
+#else
+    (void)e;
+    return OSSR_E_RECV;
+#endif
+}
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
-    ossr__sock_close(&w->fd);
+    if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
+#if OSSR__HAVE_NET
+    else if (w->linked) ossr__sock_close(&w->fd);
+#endif
+    w->linked = 0;
+    w->conn = NULL;
     w->fd_used = 0;
     w->io_pos = w->io_len = 0;
 #ifdef OSSR__HAVE_TLS
@@ -2682,7 +3222,7 @@ OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
 static int ossr__tls_low_read(void *ctx, unsigned char *buf, size_t len) {
     ossr__worker *w = (ossr__worker *)ctx;
     int e = 0;
-    long k = ossr__sock_recv(w->fd, (char *)buf, len, &e);
+    long k = ossr__link_recv(w, (char *)buf, len, &e);
     if (k > 0) return (int)k;
     if (k == 0) w->tls->eof = 1;
     else { w->tls->io_result = (ossr_result)k; w->tls->os_err = e; }
@@ -2691,14 +3231,9 @@ static int ossr__tls_low_read(void *ctx, unsigned char *buf, size_t len) {
 static int ossr__tls_low_write(void *ctx, const unsigned char *buf, size_t len) {
     ossr__worker *w = (ossr__worker *)ctx;
     int e = 0;
-    ssize_t k;
-    for (;;) {
-        k = send(w->fd, (const char *)buf, len, MSG_NOSIGNAL);
-        if (k >= 0) return (int)k;
-        if (errno != EINTR) break;
-    }
-    e = errno;
-    w->tls->io_result = (e == EAGAIN || e == EWOULDBLOCK) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
+    long k = ossr__link_write(w, (const char *)buf, len, &e);
+    if (k > 0) return (int)k;
+    w->tls->io_result = (ossr_result)k;
     w->tls->os_err = e;
     return -1;
 }
@@ -2762,7 +3297,7 @@ OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
     uint32_t days, secs;
     int resume;
     char when[340];
-    snprintf(when, sizeof when, "TLS handshake with %s", c->tls_name);
+    ossr__say(when, sizeof when, "TLS handshake with %s", c->tls_name);
     t->active = 0;
     br_ssl_client_init_full(&t->sc, &t->xc, c->ta, c->ta_count);
     {   /* a board whose clock starts at 1970 checks certificates as of the build date */
@@ -2824,11 +3359,16 @@ OSSR__PRIVATE int ossr__is_tls(const ossr__worker *w) {
 OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
     ossr__ctx *c = w->ctx;
     int e = 0;
-    ossr_result r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, &e);
+    ossr_result r = ossr__link_open(w, &e);
     if (r != OSSR_OK) {
         w->err.os_error = e;
+        if (c->o->transport)
+            return ossr__fail(w, r, 0, "the transport could not connect to %s port %s: %s", c->conn_host,
+                              c->conn_port, ossr_result_str(r));
+#if OSSR__HAVE_NET
         if (r == OSSR_E_RESOLVE)
-            return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, gai_strerror(e));
+            return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, ossr__gai_str(e));
+#endif
         return ossr__fail(w, r, e, "cannot connect to %s port %s: %s", c->conn_host, c->conn_port, strerror(e));
     }
     w->fd_used = 0;
@@ -2854,7 +3394,7 @@ OSSR__PRIVATE ossr_result ossr__conn_send(ossr__worker *w, const char *p, size_t
         return ossr__tls_send_error(w, e);
     }
 #endif
-    return ossr__sock_send(w->fd, p, n, e);
+    return ossr__link_send(w, p, n, e);
 }
 /* A request body goes out through a window, one pass per byte (read, CRC, send): over
    TLS the window is the engine's record buffer itself, so file bytes are read straight
@@ -2885,7 +3425,7 @@ OSSR__PRIVATE ossr_result ossr__body_commit(ossr__worker *w, size_t n, int last,
 #else
     (void)last;
 #endif
-    return ossr__sock_send(w->fd, w->io, n, e);
+    return ossr__link_send(w, w->io, n, e);
 }
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e) {
@@ -2899,7 +3439,7 @@ OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e)
         return k;
     }
 #endif
-    return ossr__sock_recv(w->fd, p, cap, e);
+    return ossr__link_recv(w, p, cap, e);
 }
 
 /* Reads more response bytes into io; > 0 bytes, 0 at EOF, negative on error. */
@@ -2930,8 +3470,10 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         w->body_len += n;
         return OSSR_OK;
     }
+#if OSSR__HAVE_FS
     if (ossr__file_write_all(q->out_fd, p, n, q->out_len) != 0)
         return ossr__fail(w, OSSR_E_WRITE, errno, "writing the downloaded data failed");
+#endif
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
     return OSSR_OK;
@@ -3017,6 +3559,70 @@ OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
     ossr_xml_text(x, n, "ServerTime", w->err.server_time, sizeof w->err.server_time);
 }
 
+/* The source file, through the file_io hook when set. On failure errno says why (for
+   the system's files; EIO for a hook). */
+OSSR__PRIVATE int ossr__src_open(ossr__ctx *c) {
+    const ossr_file_io *f = c->o->file_io;
+    if (f) {
+        if (f->open(c->o->file_path, &c->file, f->user) != 0) { errno = EIO; return -1; }
+        c->file_open = 1;
+        if (f->identity(c->file, &c->fid.size, &c->fid.mtime_sec, &c->fid.mtime_nsec, f->user) != 0) {
+            errno = EIO;
+            return -1;
+        }
+        if (strlen(c->o->file_path) >= sizeof c->abs_path) { errno = ENAMETOOLONG; return -1; }
+        strcpy(c->abs_path, c->o->file_path);   /* the hook's names are taken as they are */
+        return 0;
+    }
+#if OSSR__HAVE_FS
+    c->fd = ossr__file_open(c->o->file_path, 0);
+    if (c->fd == OSSR__BAD_FH) return -1;
+    c->file_open = 1;
+    if (ossr__file_identity(c->fd, &c->fid) != 0) return -1;
+    return ossr__abs_path(c->o->file_path, c->abs_path, sizeof c->abs_path);
+#else
+    return -1;
+#endif
+}
+/* Whether the file still has the size and modification time it had at the start. */
+OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
+    const ossr_file_io *f = c->o->file_io;
+    ossr__file_id now;
+    memset(&now, 0, sizeof now);
+    if (f) {
+        if (f->identity(c->file, &now.size, &now.mtime_sec, &now.mtime_nsec, f->user) != 0) return 0;
+    }
+#if OSSR__HAVE_FS
+    else if (ossr__file_identity(c->fd, &now) != 0) return 0;
+#endif
+    return now.size == c->fid.size && now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
+}
+OSSR__PRIVATE int ossr__src_read(ossr__ctx *c, void *buf, size_t len, uint64_t off) {
+    const ossr_file_io *f = c->o->file_io;
+    if (f) return f->read_at(c->file, buf, len, off, f->user) == 0 ? 0 : (errno = EIO, -1);
+#if OSSR__HAVE_FS
+    return ossr__file_read_at(c->fd, buf, len, off);
+#else
+    return -1;
+#endif
+}
+/* an bytes into a, then bn into b (one system call where it can be). */
+OSSR__PRIVATE int ossr__src_read2(ossr__ctx *c, char *a, size_t an, char *b, size_t bn, uint64_t off) {
+#if OSSR__HAVE_FS
+    if (!c->o->file_io) return ossr__file_read2_at(c->fd, a, an, b, bn, off);
+#endif
+    return ossr__src_read(c, a, an, off) != 0 ? -1 : ossr__src_read(c, b, bn, off + an);
+}
+OSSR__PRIVATE void ossr__src_close(ossr__ctx *c) {
+    const ossr_file_io *f = c->o->file_io;
+    if (!c->file_open) return;
+    c->file_open = 0;
+    if (f) f->close(c->file, f->user);
+#if OSSR__HAVE_FS
+    else ossr__file_close(c->fd);
+#endif
+}
+
 /* CRC-64 and/or MD5 (either may be NULL) of len file bytes at off, read through io. */
 OSSR__PRIVATE ossr_result ossr__file_sums(ossr__ctx *c, ossr__worker *w, uint64_t off, uint64_t len,
                                           uint64_t *crc, unsigned char *md5) {
@@ -3026,7 +3632,7 @@ OSSR__PRIVATE ossr_result ossr__file_sums(ossr__ctx *c, ossr__worker *w, uint64_
     ossr__hash_init(&h, OSSR__MD5);
     while (done < len) {
         size_t n = (size_t)(len - done < c->buffer_size ? len - done : c->buffer_size);
-        if (ossr__file_read_at(c->fd, w->io, n, off + done) != 0)
+        if (ossr__src_read(c, w->io, n, off + done) != 0)
             return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
         if (crc) *crc = ossr_crc64(*crc, w->io, n);
         if (md5) ossr__hash_update(&h, w->io, n);
@@ -3125,7 +3731,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     if (b.overflow) return ossr__fail(w, OSSR_E_TOO_LARGE, 0, "the %s request head is larger than %u bytes", q->what, OSSR__HEAD_CAP);
 
     /* connect (or reuse) and send */
-    if (w->fd == OSSR__BAD_SOCKET && (r = ossr__conn_open(w)) != OSSR_OK) return r;
+    if (!w->linked && (r = ossr__conn_open(w)) != OSSR_OK) return r;
     r = ossr__conn_send(w, b.p, b.len, &e);
     *sent_anything = 1;
     if (r != OSSR_OK) {
@@ -3155,7 +3761,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
             size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
             ahead_pos = 0;
             ahead_len = more;
-            if (ossr__file_read2_at(c->fd, win, n, w->io, more, q->file_off + sent) != 0) {
+            if (ossr__src_read2(c, win, n, w->io, more, q->file_off + sent) != 0) {
                 r = ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed "
                                "(the file shrank or is unreadable)", o->file_path,
                                (unsigned long long)(q->file_off + sent));
@@ -3318,10 +3924,10 @@ undo_progress:
 OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     int attempt = 0, post = strcmp(q->method, "POST") == 0, refreshed = 0;
-    unsigned seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms();
+    unsigned seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms(w->ctx->o);
     if (q->fresh_conn && w->fd_used) ossr__close_conn(w);
     for (;;) {
-        int was_used = w->fd != OSSR__BAD_SOCKET && w->fd_used, sent, got, cancelled, cap, ms;
+        int was_used = w->linked && w->fd_used, sent, got, cancelled, cap, ms;
         char why[300];
         ossr_result r = ossr__http_once(w, q, &sent, &got);
         if (r == OSSR_OK) return r;
@@ -3349,9 +3955,9 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
         seed = seed * 1103515245u + 12345u;
         ms = (int)((seed >> 8) % (unsigned)cap);
         if (r == OSSR_E_SERVER)
-            snprintf(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
+            ossr__say(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
         else
-            snprintf(why, sizeof why, "%s", w->err.detail);
+            ossr__say(why, sizeof why, "%s", w->err.detail);
         ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
                   q->what, q->part_number ? " part " : "", q->part_number, why, ms,
                   attempt + 1, c->max_attempts);
@@ -3538,7 +4144,7 @@ OSSR__PRIVATE ossr_result ossr__setup_fail(ossr__ctx *c, ossr_result r, const ch
     va_list ap;
     c->st->result = r;
     va_start(ap, fmt);
-    vsnprintf(c->st->detail, sizeof c->st->detail, fmt, ap);
+    ossr__vfmt(c->st->detail, sizeof c->st->detail, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -3577,6 +4183,7 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
         c->ta_count = o->trust_anchor_count;
         return OSSR_OK;
     }
+#if OSSR__HAVE_FS && !defined(OSSR_NO_MALLOC)
     env = getenv("SSL_CERT_FILE");
     path = o->ca_file && *o->ca_file ? o->ca_file : env && *env ? env : ossr__system_ca_file();
     if (!path)
@@ -3585,12 +4192,17 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
     r = ossr__anchors_load(&c->anchors, &c->heap, path, c->st->detail, sizeof c->st->detail);
     if (r != OSSR_OK) {
         c->st->result = r;
-        if (r == OSSR_E_NOMEM) snprintf(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
+        if (r == OSSR_E_NOMEM) ossr__say(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
         return r;
     }
     c->ta = c->anchors.ta;
     c->ta_count = c->anchors.n;
     return OSSR_OK;
+#else
+    (void)path; (void)env; (void)r;
+    return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: this build reads no CA file (OSSR_NO_STDIO or "
+                            "OSSR_NO_MALLOC); compile them in (opts.trust_anchors)");
+#endif
 }
 #endif
 /* Workers (connections) a multipart upload runs. */
@@ -3603,6 +4215,13 @@ OSSR__PRIVATE int ossr__worker_count(const ossr_options *o) {
     return o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
 #endif
 }
+/* Each worker's I/O buffer. */
+OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int https) {
+    int nw = ossr__worker_count(o);
+    size_t n = o->buffer_size ? o->buffer_size : https ? OSSR__TLS_IO
+             : nw <= 2 ? OSSR__PLAIN_IO * 2 : nw <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
+    return n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
+}
 OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_status *st) {
     ossr__sb b;
     size_t i;
@@ -3611,11 +4230,32 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     memset(c, 0, sizeof *c);
     c->o = o;
     c->st = st;
-    c->fd = -1;
-    c->ckpt_fd = -1;
+#if OSSR__HAVE_FS
+    c->fd = OSSR__BAD_FH;
+    c->ckpt_fd = OSSR__BAD_FH;
+#endif
     c->heap.o = o;
     if (!o->alloc != !o->free)
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
+#ifdef OSSR_NO_MALLOC
+    if (!o->workspace)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no allocator (OSSR_NO_MALLOC): give "
+                                "opts.workspace of ossr_workspace_size() bytes");
+#endif
+    if (o->transport && (!o->transport->connect || !o->transport->send || !o->transport->recv || !o->transport->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect, send, recv and close");
+    if (o->file_io && (!o->file_io->open || !o->file_io->identity || !o->file_io->read_at || !o->file_io->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the file hook needs open, identity, read_at and close");
+    if (o->store && (!o->store->load || !o->store->save || !o->store->remove))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the checkpoint store hook needs load, save and remove");
+    if (!OSSR__HAVE_NET && !o->transport)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no sockets (OSSR_NO_SOCKETS): set opts.transport");
+    if (!OSSR__HAVE_FS && (!o->file_io || !o->store))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no file system (OSSR_NO_STDIO): set "
+                                "opts.file_io and opts.store");
+    if (!OSSR__OS && (!o->clock || !o->ticks || !o->sleep))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no operating system layer: set opts.clock, "
+                                "opts.ticks and opts.sleep");
     r = ossr_parse_endpoint(o->endpoint, &c->ep);
     if (r != OSSR_OK)
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
@@ -3690,15 +4330,19 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     ossr__sb_puts(&b, c->ep.https ? "https://" : "http://");
     for (i = 0; i < c->ep.host.len; i++) ossr__sb_putc(&b, (char)ossr__lower((unsigned char)c->ep.host.ptr[i]));
     ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
-    snprintf(c->conn_port, sizeof c->conn_port, "%u", (unsigned)c->ep.port);
+    ossr__say(c->conn_port, sizeof c->conn_port, "%u", (unsigned)c->ep.port);
+    c->conn_port_num = c->ep.port;
     if (o->connect_to && *o->connect_to) {
         ossr_endpoint ct;
         char tmp[300];
-        snprintf(tmp, sizeof tmp, "http://%s", o->connect_to);
+        ossr__say(tmp, sizeof tmp, "http://%s", o->connect_to);
         if (ossr_parse_endpoint(tmp, &ct) != OSSR_OK || ct.host.len >= sizeof c->conn_host)
             return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "connect-to '%s' is not host[:port]", o->connect_to);
         ossr__copy(c->conn_host, sizeof c->conn_host, ct.host.ptr, ct.host.len);
-        if (ct.explicit_port) snprintf(c->conn_port, sizeof c->conn_port, "%u", (unsigned)ct.port);
+        if (ct.explicit_port) {
+            ossr__say(c->conn_port, sizeof c->conn_port, "%u", (unsigned)ct.port);
+            c->conn_port_num = ct.port;
+        }
     } else {
         ossr__sb_init(&b, c->conn_host, sizeof c->conn_host);
         if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
@@ -3713,11 +4357,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (c->retry_cap_ms < c->retry_base_ms) c->retry_cap_ms = c->retry_base_ms;
     /* over TLS, file bytes go straight into the record buffer: io only holds request
        heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
-    c->buffer_size = o->buffer_size ? o->buffer_size : c->ep.https ? OSSR__TLS_IO
-                   : ossr__worker_count(o) <= 2 ? OSSR__PLAIN_IO * 2 : ossr__worker_count(o) <= 4 ? OSSR__PLAIN_IO
-                   : OSSR__PLAIN_IO / 2;
-    if (c->buffer_size < OSSR__HEAD_CAP) c->buffer_size = OSSR__HEAD_CAP;
-    if (c->buffer_size > (16u << 20)) c->buffer_size = 16u << 20;
+    c->buffer_size = ossr__buffer_size(o, c->ep.https);
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
 #ifdef OSSR__HAVE_TLS
@@ -3746,7 +4386,9 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
     size_t tls = c->ep.https ? ossr__tls_size(c->o) : 0;
     memset(w, 0, sizeof *w);
     w->ctx = c;
+#if OSSR__HAVE_NET
     w->fd = OSSR__BAD_SOCKET;
+#endif
     w->block_size = tls + c->buffer_size;
     if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
     w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
@@ -3761,6 +4403,20 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
     }
 #endif
     return OSSR_OK;
+}
+OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
+    ossr_endpoint ep;
+    uint64_t part_size, threshold;
+    uint32_t parts = 0;
+    size_t nw = 1, block;
+    if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
+    threshold = o->multipart_threshold ? o->multipart_threshold : 10ull * 1024 * 1024;
+    if (file_size > 0 && file_size >= threshold) {
+        if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
+        nw = (size_t)ossr__worker_count(o);
+    }
+    block = OSSR__ROUND16((ep.https ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, ep.https));
+    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + OSSR__ROUND16(sizeof(ossr__part) * (size_t)parts);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
@@ -3787,7 +4443,7 @@ OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_res
     memcpy(st->host_id, w->err.host_id, sizeof st->host_id);
     memcpy(st->ec, w->err.ec, sizeof st->ec);
     memcpy(st->server_time, w->err.server_time, sizeof st->server_time);
-    if (r == OSSR_E_CANCELLED) snprintf(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+    if (r == OSSR_E_CANCELLED) ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
     else memcpy(st->detail, w->err.detail, sizeof st->detail);
 }
 OSSR__PRIVATE int ossr__is_code(const ossr__worker *w, ossr_result r, const char *code) {
@@ -3809,11 +4465,6 @@ OSSR__PRIVATE void ossr__object_headers(ossr__ctx *c, ossr__req *q) {
 }
 
 /* Whether the source file still has the size and mtime it had when the call began. */
-OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
-    ossr__file_id now;
-    return ossr__file_identity(c->fd, &now) == 0 && now.size == c->fid.size &&
-           now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
-}
 OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
     ossr__req q;
     ossr_result r;
@@ -3829,7 +4480,7 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
     if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
     if (!ossr__file_unchanged(c)) {
         c->st->result = OSSR_E_FILE_CHANGED;
-        snprintf(c->st->detail, sizeof c->st->detail, "%s changed while it was being uploaded; the object "
+        ossr__say(c->st->detail, sizeof c->st->detail, "%s changed while it was being uploaded; the object "
                  "may hold a mix of old and new bytes: upload it again", c->o->file_path);
         return OSSR_E_FILE_CHANGED;
     }
@@ -3839,38 +4490,119 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
 }
 
 /* ---- checkpoint store ---- */
+/* The default store keeps each record in a file of the checkpoint directory, replaced
+   through a temporary file and a rename (so a crash leaves the old record or the new,
+   never half of one) and kept open for the slots. */
+#if OSSR__HAVE_FS
+OSSR__PRIVATE long ossr__fs_load(ossr__ctx *c, uint64_t off, void *buf, size_t cap) {
+    long n;
+    ossr__fh fh;
+#if OSSR__OS == 1
+    fh = (ossr__fh)open(c->ckpt_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+#else
+    fh = ossr__file_open(c->ckpt_path, 0);
+#endif
+    if (fh == OSSR__BAD_FH) return errno == ENOENT ? 0 : -1;
+    n = ossr__file_pread(fh, buf, cap, off);
+    ossr__file_close(fh);
+    return n == 0 && off == 0 ? -1 : n;   /* an empty file is no record: damage */
+}
+OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, size_t len, unsigned flags) {
+    if (flags & OSSR_STORE_NEW) {
+        char tmp[OSSR_PATH_MAX + 8], dir[OSSR_PATH_MAX], *slash;
+        ossr__fh fd;
+        ossr__file_close(c->ckpt_fd);
+        c->ckpt_fd = OSSR__BAD_FH;
+        ossr__say(tmp, sizeof tmp, "%s.tmp", c->ckpt_path);
+        ossr__file_remove(tmp);   /* a leftover of a crash; never follow a link planted under this name */
+        fd = ossr__file_open(tmp, 1);
+        if (fd == OSSR__BAD_FH || ossr__file_write_all(fd, data, len, off) != 0 || ossr__file_sync(fd) != 0) {
+            int e = errno;
+            if (fd != OSSR__BAD_FH) { ossr__file_close(fd); ossr__file_remove(tmp); }
+            errno = e;
+            return -1;
+        }
+        ossr__file_close(fd);
+        if (ossr__file_rename(tmp, c->ckpt_path) != 0) {
+            int e = errno;
+            ossr__file_remove(tmp);
+            errno = e;
+            return -1;
+        }
+        ossr__say(dir, sizeof dir, "%s", c->ckpt_path);
+        slash = strrchr(dir, '/');
+        if (slash) { *slash = 0; ossr__sync_dir(dir[0] ? dir : "/"); }
+        return 0;
+    }
+    if (c->ckpt_fd == OSSR__BAD_FH && (c->ckpt_fd = ossr__file_open_rw(c->ckpt_path)) == OSSR__BAD_FH) return -1;
+    if (len && ossr__file_write_all(c->ckpt_fd, data, len, off) != 0) return -1;
+    return (flags & OSSR_STORE_SYNC) && ossr__file_sync(c->ckpt_fd) != 0 ? -1 : 0;
+}
+#endif
+/* The store in use: the hook, else the checkpoint directory's files. */
+OSSR__PRIVATE long ossr__store_load(ossr__ctx *c, uint64_t off, void *buf, size_t cap) {
+    const ossr_store *s = c->o->store;
+    if (s) return s->load(c->ckpt_name, off, buf, cap, s->user);
+#if OSSR__HAVE_FS
+    return ossr__fs_load(c, off, buf, cap);
+#else
+    return -1;
+#endif
+}
+OSSR__PRIVATE int ossr__store_save(ossr__ctx *c, uint64_t off, const void *data, size_t len, unsigned flags) {
+    const ossr_store *s = c->o->store;
+    if (s) return s->save(c->ckpt_name, off, data, len, flags, s->user) == 0 ? 0 : (errno = EIO, -1);
+#if OSSR__HAVE_FS
+    return ossr__fs_save(c, off, data, len, flags);
+#else
+    return -1;
+#endif
+}
+OSSR__PRIVATE void ossr__ckpt_remove(ossr__ctx *c) {
+    const ossr_store *s = c->o->store;
+    c->ckpt_ok = 0;
+    if (s) { s->remove(c->ckpt_name, s->user); return; }
+#if OSSR__HAVE_FS
+    ossr__file_close(c->ckpt_fd);
+    c->ckpt_fd = OSSR__BAD_FH;
+    ossr__file_remove(c->ckpt_path);
+#endif
+}
+/* Names the record after SHA-256(endpoint, bucket, key, path); the default store also
+   makes its directory. */
 OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
-    char dir[PATH_MAX];
     unsigned char d[32];
     ossr__hash h;
     ossr__sb b;
-    const char *home;
-    char pwbuf[1024];
-    if (c->o->checkpoint_dir && *c->o->checkpoint_dir) snprintf(dir, sizeof dir, "%s", c->o->checkpoint_dir);
-    else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) snprintf(dir, sizeof dir, "%s/.oss-resumable", home);
-    else snprintf(dir, sizeof dir, ".oss-resumable");   /* no home at all: the working directory */
-    if (ossr__mkdirs(dir) != 0 || access(dir, W_OK | X_OK) != 0) {
-        c->st->os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot use the checkpoint directory %s: %s", dir, strerror(errno));
-    }
     ossr__hash_init(&h, OSSR__SHA256);
     ossr__hash_update(&h, c->endpoint_norm, strlen(c->endpoint_norm) + 1);
     ossr__hash_update(&h, c->o->bucket, strlen(c->o->bucket) + 1);
     ossr__hash_update(&h, c->o->key, strlen(c->o->key) + 1);
     ossr__hash_update(&h, c->abs_path, strlen(c->abs_path) + 1);
     ossr__hash_final(&h, d);
-    ossr__sb_init(&b, c->ckpt_path, sizeof c->ckpt_path);
-    ossr__sb_puts(&b, dir);
-    ossr__sb_putc(&b, '/');
+    ossr__sb_init(&b, c->ckpt_name, sizeof c->ckpt_name);
     ossr__sb_hex(&b, d, 20);
     ossr__sb_puts(&b, ".ossr");
+    ossr__sb_init(&b, c->ckpt_path, sizeof c->ckpt_path);
+#if OSSR__HAVE_FS
+    if (!c->o->store) {
+        const char *home;
+        char pwbuf[1024];
+        if (c->o->checkpoint_dir && *c->o->checkpoint_dir) ossr__sb_puts(&b, c->o->checkpoint_dir);
+        else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) { ossr__sb_puts(&b, home); ossr__sb_puts(&b, "/.oss-resumable"); }
+        else ossr__sb_puts(&b, ".oss-resumable");   /* no home at all: the working directory */
+        if (b.overflow || ossr__mkdirs(c->ckpt_path) != 0 || !ossr__dir_writable(c->ckpt_path)) {
+            c->st->os_error = b.overflow ? ENAMETOOLONG : errno;
+            return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot use the checkpoint directory %s: %s", c->ckpt_path,
+                                    strerror(c->st->os_error));
+        }
+        ossr__sb_putc(&b, '/');
+    }
+#endif
+    ossr__sb_puts(&b, c->ckpt_name);
     if (b.overflow) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint path too long");
     ossr__copy(c->st->checkpoint_path, sizeof c->st->checkpoint_path, c->ckpt_path, b.len);
     return OSSR_OK;
-}
-OSSR__PRIVATE void ossr__ckpt_remove(ossr__ctx *c) {
-    if (c->ckpt_fd >= 0) { close(c->ckpt_fd); c->ckpt_fd = -1; }
-    unlink(c->ckpt_path);
 }
 OSSR__PRIVATE uint64_t ossr__part_len(const ossr__ctx *c, uint32_t idx) {
     uint64_t off = (uint64_t)idx * c->part_size;
@@ -3883,40 +4615,38 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
                                   uint64_t *completing_crc) {
     unsigned char buf[OSSR_CKPT_HEAD_MAX];
     ossr_checkpoint k;
-    long hl;
-    ssize_t n;
+    long hl, n;
     uint64_t off;
-    int fd = open(c->ckpt_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     *completing = 0;
     old_id[0] = 0;
-    if (fd < 0) return OSSR__CKPT_NONE;
-    n = pread(fd, buf, sizeof buf, 0);
+    n = ossr__store_load(c, 0, buf, sizeof buf);
+    if (n == 0) return OSSR__CKPT_NONE;
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
-    if (hl < 0) { close(fd); snprintf(reason, rcap, "it is damaged or not a checkpoint"); return OSSR__CKPT_DAMAGED; }
+    if (hl < 0) { ossr__say(reason, rcap, "it is damaged or not a checkpoint"); return OSSR__CKPT_DAMAGED; }
     ossr__copy(old_id, 128, k.upload_id.ptr, k.upload_id.len);
     if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
         k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
         k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len))
-        snprintf(reason, rcap, "it belongs to another endpoint, bucket, key or file");
+        ossr__say(reason, rcap, "it belongs to another endpoint, bucket, key or file");
     else if (k.file_size != c->fid.size)
-        snprintf(reason, rcap, "the file's size changed since");
+        ossr__say(reason, rcap, "the file's size changed since");
     else if ((k.flags & OSSR_CKPT_FLAG_CONTENT) != (c->o->resume_by_content ? OSSR_CKPT_FLAG_CONTENT : 0u))
-        snprintf(reason, rcap, "it was made with the other resume check (modification time / content)");
+        ossr__say(reason, rcap, "it was made with the other resume check (modification time / content)");
     else if (c->o->resume_by_content ? (k.head_crc != c->head_crc || k.tail_crc != c->tail_crc)
                                      : (k.mtime_sec != c->fid.mtime_sec || k.mtime_nsec != c->fid.mtime_nsec))
-        snprintf(reason, rcap, "the file changed since (%s)", c->o->resume_by_content ? "its first or last MiB"
+        ossr__say(reason, rcap, "the file changed since (%s)", c->o->resume_by_content ? "its first or last MiB"
                  : "modification time");
     else if (k.part_size != c->part_size || k.part_count != c->part_count)
-        snprintf(reason, rcap, "the part size changed (%llu then, %llu now)",
+        ossr__say(reason, rcap, "the part size changed (%llu then, %llu now)",
                  (unsigned long long)k.part_size, (unsigned long long)c->part_size);
     else reason[0] = 0;
-    if (reason[0]) { close(fd); return OSSR__CKPT_STALE; }
+    if (reason[0]) return OSSR__CKPT_STALE;
     memcpy(c->upload_id, old_id, 128);
     off = (uint64_t)hl;
     for (;;) {
         unsigned char sb[OSSR_CKPT_SLOT * 46];
-        ssize_t got = pread(fd, sb, sizeof sb, (off_t)off);
+        long got = ossr__store_load(c, off, sb, sizeof sb);
         size_t i;
         if (got <= 0) break;
         for (i = 0; i + OSSR_CKPT_SLOT <= (size_t)got; i += OSSR_CKPT_SLOT) {
@@ -3935,19 +4665,14 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
         off += (uint64_t)got / OSSR_CKPT_SLOT * OSSR_CKPT_SLOT;
         if ((size_t)got < sizeof sb) break;
     }
-    close(fd);
     c->ckpt_end = off;   /* a torn last slot is overwritten by the next one */
-    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (c->ckpt_fd < 0)
-        ossr__log(c, OSSR_LOG_WARN, "cannot update the checkpoint %s: %s", c->ckpt_path, strerror(errno));
+    c->ckpt_ok = 1;
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     unsigned char buf[OSSR_CKPT_HEAD_MAX];
-    char tmp[PATH_MAX + 8], dir[PATH_MAX], *slash;
     ossr_checkpoint k;
     size_t n;
-    int fd;
     memset(&k, 0, sizeof k);
     k.version = 1;
     k.file_size = c->fid.size;
@@ -3967,31 +4692,14 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     k.upload_id.ptr = c->upload_id; k.upload_id.len = strlen(c->upload_id);
     n = ossr_checkpoint_encode(&k, buf, sizeof buf);
     if (!n) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint record too large (path or key too long)");
-    snprintf(tmp, sizeof tmp, "%s.tmp", c->ckpt_path);
-    unlink(tmp);   /* a leftover of a crash; never follow a link planted under this name */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     c->st->checkpoint_bytes += n;
     c->st->checkpoint_writes++;
-    if (fd < 0 || ossr__file_write_all(fd, buf, n, 0) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0) { close(fd); unlink(tmp); }
-        c->st->os_error = e;
-        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot write the checkpoint %s: %s", tmp, strerror(e));
+    if (ossr__store_save(c, 0, buf, n, OSSR_STORE_NEW | OSSR_STORE_SYNC) != 0) {
+        c->st->os_error = errno;
+        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot write the checkpoint %s: %s", c->ckpt_path,
+                                strerror(errno));
     }
-    close(fd);
-    if (rename(tmp, c->ckpt_path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        c->st->os_error = e;
-        return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot rename the checkpoint into place: %s", strerror(e));
-    }
-    snprintf(dir, sizeof dir, "%s", c->ckpt_path);
-    slash = strrchr(dir, '/');
-    if (slash) { *slash = 0; ossr__sync_dir(dir[0] ? dir : "/"); }
-    c->ckpt_fd = open(c->ckpt_path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (c->ckpt_fd < 0)
-        ossr__log(c, OSSR_LOG_WARN, "cannot reopen the checkpoint %s: %s; finished parts will be found with "
-                  "ListParts instead", c->ckpt_path, strerror(errno));
+    c->ckpt_ok = 1;
     c->ckpt_end = n;
     return OSSR_OK;
 }
@@ -4005,15 +4713,14 @@ OSSR__PRIVATE void ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t siz
                                      int durable) {
     ossr_checkpoint_part p;
     unsigned char slot[OSSR_CKPT_SLOT];
-    if (c->ckpt_fd < 0) return;
+    if (!c->ckpt_ok) return;
     memset(&p, 0, sizeof p);
     p.number = number;
     p.size = size;
     p.crc64 = crc;
     if (etag && strlen(etag) < sizeof p.etag) memcpy(p.etag, etag, strlen(etag) + 1);
     ossr_checkpoint_encode_part(&p, slot);
-    if (ossr__file_write_all(c->ckpt_fd, slot, sizeof slot, c->ckpt_end) != 0 ||
-        (durable && ossr__file_sync(c->ckpt_fd) != 0)) {
+    if (ossr__store_save(c, c->ckpt_end, slot, sizeof slot, durable ? OSSR_STORE_SYNC : 0u) != 0) {
         ossr__log(c, OSSR_LOG_WARN, "cannot update the checkpoint %s: %s", c->ckpt_path, strerror(errno));
         return;
     }
@@ -4023,13 +4730,20 @@ OSSR__PRIVATE void ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t siz
     c->st->checkpoint_writes++;
 }
 /* Under the lock: 1 when the part slots written since the last sync should be synced
-   now (by the caller, after unlocking). */
+   now (ossr__ckpt_sync, after unlocking). */
 OSSR__PRIVATE int ossr__ckpt_sync_due(ossr__ctx *c) {
-    int64_t now = ossr__now_ms();
-    if (c->ckpt_fd < 0 || !c->ckpt_dirty || now - c->ckpt_sync_ms < 1000) return 0;
+    int64_t now = ossr__now_ms(c->o);
+    if (!c->ckpt_ok || !c->ckpt_dirty || now - c->ckpt_sync_ms < 1000) return 0;
     c->ckpt_sync_ms = now;
     c->ckpt_dirty = 0;
     return 1;
+}
+/* Makes the slots durable. The default store syncs outside the lock; a hook store gets
+   its calls one at a time, so it syncs under it. */
+OSSR__PRIVATE void ossr__ckpt_sync(ossr__ctx *c) {
+    if (c->o->store) ossr__lock(&c->lock);
+    ossr__store_save(c, 0, NULL, 0, OSSR_STORE_SYNC);
+    if (c->o->store) ossr__unlock(&c->lock);
 }
 
 /* ---- multipart calls ---- */
@@ -4116,7 +4830,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
         uint32_t lo = UINT32_MAX, hi = 0, idx;
         ossr_slice doc;
         int x, more;
-        snprintf(page, sizeof page, "%u", (unsigned)per);
+        ossr__say(page, sizeof page, "%u", (unsigned)per);
         ossr__req_init(&q, "GET", "ListParts");
         ossr__req_query(&q, "uploadId", c->upload_id);
         ossr__req_query(&q, "max-parts", page);
@@ -4194,7 +4908,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
             }
         }
         if (!more) return OSSR_OK;
-        snprintf(marker, sizeof marker, "%llu", (unsigned long long)next_v);
+        ossr__say(marker, sizeof marker, "%llu", (unsigned long long)next_v);
     }
 }
 OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
@@ -4202,7 +4916,7 @@ OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint3
     ossr_result r;
     char num[12];
     ossr__part *pt = &c->parts[idx];
-    snprintf(num, sizeof num, "%u", idx + 1);
+    ossr__say(num, sizeof num, "%u", idx + 1);
     ossr__req_init(&q, "PUT", "UploadPart");
     ossr__req_query(&q, "partNumber", num);
     ossr__req_query(&q, "uploadId", c->upload_id);
@@ -4251,7 +4965,7 @@ OSSR__PRIVATE void ossr__part_worker(void *arg) {
             c->stop = 1;
         }
         ossr__unlock(&c->lock);
-        if (sync) ossr__file_sync(c->ckpt_fd);
+        if (sync) ossr__ckpt_sync(c);
     }
 }
 
@@ -4330,7 +5044,7 @@ OSSR__PRIVATE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t
             return OSSR_OK;
         }
         if (m < 0) {   /* keep the checkpoint: the next call asks again */
-            snprintf(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and HeadObject "
+            ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and HeadObject "
                      "could not check the object", c->upload_id);
             return w->err.result;
         }
@@ -4392,14 +5106,14 @@ restart:
     state = ossr__ckpt_load(c, old_id, reason, sizeof reason, &completing, &completing_crc);
     if (state == OSSR__CKPT_DAMAGED) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; starting over", c->ckpt_path, reason);
-        unlink(c->ckpt_path);
+        ossr__ckpt_remove(c);
     } else if (state == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
                   c->ckpt_path, reason, old_id);
         if (ossr__abort(c, w, old_id) != OSSR_OK)
             ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
                       "lifecycle rule removes it", old_id, w->err.detail);
-        unlink(c->ckpt_path);
+        ossr__ckpt_remove(c);
     } else if (state == OSSR__CKPT_MATCH) {
         ossr__log(c, OSSR_LOG_INFO, "resuming upload %s from %s", c->upload_id, c->ckpt_path);
         st->resumed = 1;
@@ -4415,7 +5129,7 @@ restart:
                 return OSSR_OK;
             }
             if (m < 0) {   /* Complete was sent, the upload is gone, the object unchecked: keep all */
-                snprintf(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and "
+                ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and "
                          "HeadObject could not check the object", c->upload_id);
                 ossr__set_error(c, w, w->err.result);
                 return w->err.result;
@@ -4487,12 +5201,12 @@ restart_fresh:
     }
     if (c->cancelled) {   /* a cancel on a part's last byte leaves no error, but parts unsent */
         st->result = c->first_error = OSSR_E_CANCELLED;
-        snprintf(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+        ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
         return OSSR_E_CANCELLED;
     }
     if (!ossr__file_unchanged(c)) {
         st->result = OSSR_E_FILE_CHANGED;
-        snprintf(st->detail, sizeof st->detail, "%s changed while it was being uploaded; not completing "
+        ossr__say(st->detail, sizeof st->detail, "%s changed while it was being uploaded; not completing "
                  "a mixed object (the next call starts over)", c->o->file_path);
         return OSSR_E_FILE_CHANGED;
     }
@@ -4529,8 +5243,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
     r = ossr__setup(&c, o, status);
     if (r != OSSR_OK) return r;
-    c.fd = ossr__file_open_read(o->file_path);
-    if (c.fd < 0 || ossr__file_identity(c.fd, &c.fid) != 0 || ossr__abs_path(o->file_path, c.abs_path, sizeof c.abs_path) != 0) {
+    if (ossr__src_open(&c) != 0) {
         status->os_error = errno;
         r = ossr__setup_fail(&c, OSSR_E_FILE, "cannot read %s: %s", o->file_path, strerror(errno));
         goto done;
@@ -4547,7 +5260,9 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ws = (ossr__worker *)ossr__heap_get(&c.heap, sizeof(ossr__worker) * (size_t)nw);
     if (!ws) { r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for workers"); goto done; }
     memset(ws, 0, sizeof(ossr__worker) * (size_t)nw);
+#if OSSR__HAVE_NET
     for (i = 0; i < nw; i++) ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
+#endif
     for (i = 0; i < nw; i++)
         if (ossr__worker_init(&ws[i], &c) != OSSR_OK) {
             r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for worker buffers");
@@ -4560,11 +5275,11 @@ done:
         ossr__heap_put(&c.heap, ws, sizeof(ossr__worker) * (size_t)nw);
     }
     ossr__heap_put(&c.heap, c.parts, sizeof(ossr__part) * c.part_count);
-    if (c.ckpt_fd >= 0) {
-        if (c.ckpt_dirty) ossr__file_sync(c.ckpt_fd);   /* the last part slots, before returning */
-        close(c.ckpt_fd);
-    }
-    ossr__file_close(c.fd);
+    if (c.ckpt_ok && c.ckpt_dirty) ossr__ckpt_sync(&c);   /* the last part slots, before returning */
+#if OSSR__HAVE_FS
+    ossr__file_close(c.ckpt_fd);
+#endif
+    ossr__src_close(&c);
     ossr__teardown(&c);
     if (r == OSSR_OK) ossr__clear_error(status);
     status->result = r;
@@ -4574,27 +5289,31 @@ done:
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
+    ossr_result r;
+#if OSSR__HAVE_FS
     ossr__worker w;
     ossr__req q;
-    char tmp[PATH_MAX + 16];
-    int fd;
-    ossr_result r;
+    char tmp[OSSR_PATH_MAX + 16];
+    ossr__fh fd;
+#endif
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
     r = ossr__setup(&c, o, status);
     if (r != OSSR_OK) return r;
-    snprintf(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
+#if OSSR__HAVE_FS
+    ossr__say(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
+    ossr__file_remove(tmp);
+    fd = ossr__file_open(tmp, 1);
+    if (fd == OSSR__BAD_FH) {
         status->os_error = errno;
         r = ossr__setup_fail(&c, OSSR_E_WRITE, "cannot create %s: %s", tmp, strerror(errno));
         ossr__teardown(&c);
         return r;
     }
     if (ossr__worker_init(&w, &c) != OSSR_OK) {
-        close(fd); unlink(tmp);
+        ossr__file_close(fd);
+        ossr__file_remove(tmp);
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
         ossr__teardown(&c);
         return r;
@@ -4607,12 +5326,12 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     if (r == OSSR_OK && w.has_crc && w.crc != q.out_crc)
         r = ossr__fail(&w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
                        (unsigned long long)q.out_crc, (unsigned long long)w.crc);
-    if (r == OSSR_OK && (ftruncate(fd, (off_t)q.out_len) != 0 || fsync(fd) != 0))
+    if (r == OSSR_OK && (ossr__file_truncate(fd, q.out_len) != 0 || ossr__file_sync(fd) != 0))
         r = ossr__fail(&w, OSSR_E_WRITE, errno, "writing %s failed: %s", tmp, strerror(errno));
-    close(fd);
-    if (r == OSSR_OK && rename(tmp, o->file_path) != 0)
+    ossr__file_close(fd);
+    if (r == OSSR_OK && ossr__file_rename(tmp, o->file_path) != 0)
         r = ossr__fail(&w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", tmp, o->file_path, strerror(errno));
-    if (r != OSSR_OK) { unlink(tmp); ossr__set_error(&c, &w, r); }
+    if (r != OSSR_OK) { ossr__file_remove(tmp); ossr__set_error(&c, &w, r); }
     else {
         status->size = q.out_len;
         status->crc64 = q.out_crc;
@@ -4620,6 +5339,10 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     }
     status->bytes_sent = w.bytes_sent;
     ossr__worker_free(&w);
+#else
+    r = ossr__setup_fail(&c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
+                         "system (OSSR_NO_STDIO)");
+#endif
     ossr__teardown(&c);
     status->result = r;
     return r;
