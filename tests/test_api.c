@@ -468,6 +468,8 @@ int main(int argc, char **argv) {
         CHECK(r == OSSR_OK, "allocator hook: %s", ossr_status_format(&st, line, sizeof line));
         CHECK(h1.live == 0 && h1.bad_frees == 0, "allocator: %zu bytes not returned, %zu bad frees", h1.live, h1.bad_frees);
         CHECK(h1.peak == st.heap_peak && h1.peak > 0, "peak %zu, status says %llu", h1.peak, (unsigned long long)st.heap_peak);
+        CHECK(h1.peak == ossr_workspace_size(&o3, st.size), "peak %zu, ossr_workspace_size says %zu", h1.peak,
+              ossr_workspace_size(&o3, st.size));
         CHECK(h1.calls <= 2 + 2 * (size_t)st.workers, "%zu allocations for %u workers", h1.calls, st.workers);
         CHECK(st.workers == want_workers && st.heap_per_worker > 0 && st.heap_peak >= want_workers * st.heap_per_worker,
               "workers %u, %llu each, peak %llu", st.workers, (unsigned long long)st.heap_per_worker,
@@ -480,6 +482,27 @@ int main(int argc, char **argv) {
         CHECK(h2.live == 0 && h2.peak <= h1.peak + 64u * (st.parts_total - parts1),
               "peak %zu with %u parts, %zu with %u", h2.peak, st.parts_total, h1.peak, parts1);
         CHECK(h2.calls == h1.calls, "%zu allocations with more parts, %zu before", h2.calls, h1.calls);
+        CHECK(h2.peak == ossr_workspace_size(&o3, st.size), "peak %zu with many parts, ossr_workspace_size says %zu",
+              h2.peak, ossr_workspace_size(&o3, st.size));
+        /* one caller-given block instead of an allocator: exactly ossr_workspace_size() is
+           enough, 16 bytes less is not, and the call writes nothing outside it */
+        {
+            ossr_options o4 = o3;
+            size_t need = ossr_workspace_size(&o3, st.size);
+            unsigned char *ws = (unsigned char *)malloc(need + 64);
+            size_t k, outside = 0;
+            memset(ws, 0xA5, need + 64);
+            o4.alloc = NULL; o4.free = NULL; o4.alloc_user = NULL;
+            o4.workspace = ws + 32; o4.workspace_size = need; o4.key = "api/workspace.bin";
+            r = ossr_upload(&o4, &st);
+            CHECK(r == OSSR_OK && st.heap_peak == need, "workspace of %zu bytes: %s", need,
+                  ossr_status_format(&st, line, sizeof line));
+            for (k = 0; k < 32; k++) outside += (ws[k] != 0xA5) + (ws[32 + need + k] != 0xA5);
+            CHECK(outside == 0, "%zu bytes written outside the workspace", outside);
+            o4.workspace_size = need - 16; o4.key = "api/workspace-short.bin";
+            CHECK(ossr_upload(&o4, &st) == OSSR_E_NOMEM, "a workspace 16 bytes short was accepted");
+            free(ws);
+        }
         o3.alloc_user = &hf; hf.fail_at = 2; o3.key = "api/alloc-fail.bin";
         r = ossr_upload(&o3, &st);
         CHECK(r == OSSR_E_NOMEM && hf.live == 0, "failed allocation: %d, %zu bytes left", r, hf.live);
