@@ -42,20 +42,26 @@
        OSS_RESUMABLE_STATIC   all public functions static (private to one .c file)
        OSSR_NO_THREADS        no thread shim; uploads use one worker
        OSSR_NO_TLS            https:// endpoints fail with OSSR_E_TLS_UNAVAILABLE
+       OSSR_NO_SOCKETS        no sockets: opts.transport carries the bytes
+       OSSR_NO_STDIO          no file system: opts.file_io and opts.store; no download
+       OSSR_NO_MALLOC         no allocator: opts.workspace of ossr_workspace_size() bytes
        OSSR_MALLOC/OSSR_FREE  allocator (define both or neither; opts.alloc overrides)
        OSSR_NO_SIMD           CRC-64 by tables only (no PCLMULQDQ/VPCLMULQDQ/PMULL)
        OSSR_ASSERT            assertion used for API misuse only
+       OSSR_PATH_MAX          longest local path in bytes (4096; 512 without an OS layer)
 
    MEMORY (all through opts.alloc/opts.free when set; status.heap_peak reports it)
-       One block per upload for the part table (64 bytes per part, at most 10,000 parts)
-       and one per worker: the worker (about 4 KiB) and its io buffer (buffer_size:
+       One block per multipart upload, the bitmap of finished parts (1,264 bytes for any
+       part count: the parts' CRC-64s are folded as they finish and their ETags live in
+       the checkpoint), the worker array, and one block per worker: the worker (about 4 KiB) and its io buffer (buffer_size:
        for http:// 256 KiB with 1-2 workers, 128 KiB with 3-4, 64 KiB with more; 16 KiB
        for https://; at least 16 KiB), which serves in turn as signing scratch and
        request head, plain-TCP send window and reply buffer. Over https:// file bytes
        are read straight into BearSSL's record buffer, which the worker's block also
        holds: TLS state 41,322 bytes (24,853 with tls_small_buffer). So a worker costs
-       60 KiB over https://, and over http:// its buffer plus 4 KiB. Anchors read from a CA file take one block per upload about
-       the size of the PEM text. Nothing is allocated per part, request or byte.
+       60 KiB over https://, and over http:// its buffer plus 4 KiB. Anchors read from a
+       CA file take one block per upload about the size of the PEM text. Nothing is
+       allocated per part, request or byte; ossr_workspace_size() gives the total.
 
    THREADS
        Distinct ossr_upload() calls are independent (the only process-wide data is the
@@ -222,8 +228,11 @@ typedef struct ossr_file_io {
 } ossr_file_io;
 
 /* Checkpoint store: where the resume record lives (a file by default; a flash sector,
-   NVS, EEPROM). A record is a header written once, then 88-byte part slots appended
-   after it; a torn or missing slot only costs a check against the server. */
+   NVS, EEPROM). A record is a header written once, then one 88-byte slot per part at
+   header + (N-1) x 88, written when part N is on the server (again only if it has to be
+   sent again), and after the last one the mark of a sent Complete. The slots hold the
+   ETags Complete lists, so the library keeps none in memory; a torn or missing slot
+   only costs a check against the server on resume. */
 #define OSSR_STORE_NEW  1u  /* replace the whole record with these bytes, all or nothing */
 #define OSSR_STORE_SYNC 2u  /* durable before returning (with len 0: sync what was written) */
 typedef struct ossr_store {
@@ -231,8 +240,8 @@ typedef struct ossr_store {
        (short at the record's end, 0 past it or when there is no record), or -1. name is
        40 hex digits and ".ossr", the same for the same upload. */
     long (*load)(const char *name, uint64_t off, void *buf, size_t cap, void *user);
-    /* Write len bytes at offset off of record name; flags OSSR_STORE_*. Return 0, or
-       nonzero. Slots go at increasing offsets, one write each. */
+    /* Write len bytes at offset off of record name (past its end: the gap reads as
+       zeros); flags OSSR_STORE_*. Return 0, or nonzero. One call at a time. */
     int (*save)(const char *name, uint64_t off, const void *data, size_t len, unsigned flags, void *user);
     /* Forget record name (a missing record is not an error). */
     void (*remove)(const char *name, void *user);
@@ -383,7 +392,8 @@ OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status
 
 /* Heap bytes ossr_upload() takes at most for these options and a file of file_size
    bytes: exactly status.heap_peak, and the size of opts.workspace. It is
-   fixed + workers x per_worker + parts x 64 (README, "Memory"). */
+   workers x per_worker, plus 1,264 bytes for a multipart upload (README, "Memory"),
+   whatever the file's size and part count. */
 OSSR_API size_t ossr_workspace_size(const ossr_options *opts, uint64_t file_size);
 
 /* Asks a running ossr_upload()/ossr_download() whose opts.cancel points at flag to stop.
@@ -2831,15 +2841,7 @@ OSSR__PRIVATE void ossr__x509_time(int64_t unix_time, uint32_t *days, uint32_t *
 #endif /* OSSR__HAVE_TLS */
 
 /* >>http: requests over a kept-alive connection ------------------------------------- */
-enum { OSSR__PART_PENDING = 0, OSSR__PART_SENDING = 1, OSSR__PART_DONE = 2,
-       OSSR__PART_CHECK_CRC = 3, OSSR__PART_CHECK_MD5 = 4 };   /* CHECK_*: listed, compared with the file next */
-typedef struct ossr__part {
-    uint64_t crc;          /* CRC-64 of the part (verified against the server) */
-    unsigned char state;
-    unsigned char etag_len;
-    unsigned char have_slot;  /* the checkpoint records this part with crc */
-    char etag[53];         /* as the server sent it, quotes included */
-} ossr__part;
+#define OSSR__DONE_BYTES ((OSSR__MAX_PARTS + 7) / 8)   /* the done bitmap, sized for any upload */
 
 typedef struct ossr__ctx {
     const ossr_options *o;
@@ -2883,7 +2885,8 @@ typedef struct ossr__ctx {
     double bw_tokens;            /* bandwidth cap: bytes that may go out now (under lock) */
     int64_t bw_last_ms;
     uint64_t head_crc, tail_crc; /* content fingerprint for resume_by_content */
-    ossr__part *parts;
+    unsigned char *done;         /* bit per part: on the server and recorded in the checkpoint */
+    uint64_t crc_acc;            /* XOR of the done parts' CRC-64s, each shifted to its place */
     char upload_id[128];
 #ifdef OSSR__HAVE_TLS
     /* TLS: anchors shared read-only by the workers; the session under lock */
@@ -2897,11 +2900,11 @@ typedef struct ossr__ctx {
     /* checkpoint */
     char ckpt_name[48];          /* 40 hex digits of SHA-256(endpoint, bucket, key, path) + ".ossr" */
     char ckpt_path[OSSR_PATH_MAX]; /* the default store: its directory, then the file */
-    int ckpt_ok;                 /* a record exists that slots can be appended to */
+    int ckpt_ok;                 /* a record exists that slots can be written to */
 #if OSSR__HAVE_FS
     ossr__fh ckpt_fd;            /* the default store's open record */
 #endif
-    uint64_t ckpt_end;
+    uint64_t ckpt_head;          /* the record's header length; part N's slot follows at (N-1) x 88 */
     int ckpt_dirty;              /* part slots written since the last sync */
     int64_t ckpt_sync_ms;
     uint32_t ckpt_flags;
@@ -3978,12 +3981,16 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       68     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
              absolute file path, upload id
        .  8  CRC-64 of every byte before it
-   Then slots of OSSR_CKPT_SLOT (88) bytes, appended one per finished part:
+   Then slots of OSSR_CKPT_SLOT (88) bytes, part N's at (N-1) x 88 past the fixed part,
+   written when the part is on the server, and the Complete mark after the last part's
+   (records that appended slots in finishing order still load: each slot names its part,
+   and one found out of place only costs that part a check against the file):
        0  4  magic "PART"       4  4  part number (0xFFFFFFFF: Complete was sent)
        8  8  part size          16  8  part CRC-64
       24  4  ETag length        28 48  ETag bytes (zero padded)
       76  4  reserved (0)       80  8  CRC-64 of bytes 0..79
-   A slot torn by a crash fails its CRC and is ignored; the fixed part is never rewritten.
+   A slot torn by a crash, or a hole never written, fails its CRC and is ignored; the
+   fixed part is never rewritten.
    The record holds no secret: the key id, secret and token are never written. */
 static const unsigned char ossr__ckpt_magic[8] = {'O', 'S', 'S', 'R', 'C', 'K', 'P', 'T'};
 #define OSSR__SLOT_MAGIC 0x54524150u /* "PART" */
@@ -4416,7 +4423,7 @@ OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) 
         nw = (size_t)ossr__worker_count(o);
     }
     block = OSSR__ROUND16((ep.https ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, ep.https));
-    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + OSSR__ROUND16(sizeof(ossr__part) * (size_t)parts);
+    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + (parts ? OSSR__ROUND16(OSSR__DONE_BYTES) : 0);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
@@ -4608,15 +4615,46 @@ OSSR__PRIVATE uint64_t ossr__part_len(const ossr__ctx *c, uint32_t idx) {
     uint64_t off = (uint64_t)idx * c->part_size;
     return c->fid.size - off < c->part_size ? c->fid.size - off : c->part_size;
 }
+/* Where part number's slot lives: after the header, in part order, the mark of a sent
+   Complete (OSSR_CKPT_COMPLETING) after the last part's. Each slot says which part it is
+   for, so a hole, a torn slot or one of an older layout reads as "no slot". */
+OSSR__PRIVATE uint64_t ossr__slot_off(const ossr__ctx *c, uint32_t number) {
+    return c->ckpt_head + (uint64_t)(number == OSSR_CKPT_COMPLETING ? c->part_count : number - 1) * OSSR_CKPT_SLOT;
+}
+/* Part slots read a batch at a time, for passes in part order (resume, Complete). */
+typedef struct ossr__slots {
+    uint32_t first, n;
+    unsigned char b[16 * OSSR_CKPT_SLOT];
+} ossr__slots;
+/* 1 with *p filled when the record holds an intact slot for part idx of its planned size. */
+OSSR__PRIVATE int ossr__slot_get(ossr__ctx *c, ossr__slots *s, uint32_t idx, ossr_checkpoint_part *p) {
+    if (idx < s->first || idx >= s->first + s->n) {
+        long got = ossr__store_load(c, ossr__slot_off(c, idx + 1), s->b, sizeof s->b);
+        s->first = idx;
+        s->n = got > 0 ? (uint32_t)((size_t)got / OSSR_CKPT_SLOT) : 0;
+        if (s->n == 0) return 0;
+    }
+    return ossr_checkpoint_decode_part(s->b + (size_t)(idx - s->first) * OSSR_CKPT_SLOT, p) &&
+           p->number == idx + 1 && p->size == ossr__part_len(c, idx);
+}
+/* Whether part idx is done; marking one folds its CRC-64 into the object's: CRC-64/XZ of
+   A||B is CRC(A) shifted over len(B), XOR CRC(B), so each part shifted over the bytes after
+   it, XORed together in any order, is the object's CRC. Under the lock once workers run. */
+OSSR__PRIVATE int ossr__is_done(const ossr__ctx *c, uint32_t idx) { return (c->done[idx >> 3] >> (idx & 7)) & 1; }
+OSSR__PRIVATE void ossr__mark_done(ossr__ctx *c, uint32_t idx, uint64_t crc) {
+    uint64_t after = c->fid.size - (uint64_t)idx * c->part_size - ossr__part_len(c, idx);
+    if (ossr__is_done(c, idx)) return;
+    c->done[idx >> 3] = (unsigned char)(c->done[idx >> 3] | (1u << (idx & 7)));
+    c->crc_acc ^= ossr_crc64_combine(crc, 0, after);
+}
 enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3 };
-/* Loads the record for this upload. MATCH fills upload_id and the parts' slots; STALE
-   gives the old upload id and a reason. */
+/* Loads the record for this upload. MATCH fills upload_id and says whether a Complete
+   was sent; STALE gives the old upload id and a reason. Part slots are read when needed. */
 OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size_t rcap, int *completing,
                                   uint64_t *completing_crc) {
     unsigned char buf[OSSR_CKPT_HEAD_MAX];
     ossr_checkpoint k;
     long hl, n;
-    uint64_t off;
     *completing = 0;
     old_id[0] = 0;
     n = ossr__store_load(c, 0, buf, sizeof buf);
@@ -4643,30 +4681,17 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     else reason[0] = 0;
     if (reason[0]) return OSSR__CKPT_STALE;
     memcpy(c->upload_id, old_id, 128);
-    off = (uint64_t)hl;
-    for (;;) {
-        unsigned char sb[OSSR_CKPT_SLOT * 46];
-        long got = ossr__store_load(c, off, sb, sizeof sb);
-        size_t i;
-        if (got <= 0) break;
-        for (i = 0; i + OSSR_CKPT_SLOT <= (size_t)got; i += OSSR_CKPT_SLOT) {
-            ossr_checkpoint_part p;
-            if (!ossr_checkpoint_decode_part(sb + i, &p)) continue;
-            if (p.number == OSSR_CKPT_COMPLETING) {
-                if (p.size == c->fid.size) { *completing = 1; *completing_crc = p.crc64; }
-            } else if (p.number <= c->part_count && p.size == ossr__part_len(c, p.number - 1)) {
-                ossr__part *pt = &c->parts[p.number - 1];
-                pt->have_slot = 1;
-                pt->crc = p.crc64;
-                pt->etag_len = (unsigned char)strlen(p.etag);
-                memcpy(pt->etag, p.etag, pt->etag_len + 1u);
-            }
-        }
-        off += (uint64_t)got / OSSR_CKPT_SLOT * OSSR_CKPT_SLOT;
-        if ((size_t)got < sizeof sb) break;
-    }
-    c->ckpt_end = off;   /* a torn last slot is overwritten by the next one */
+    c->ckpt_head = (uint64_t)hl;
     c->ckpt_ok = 1;
+    {
+        unsigned char sb[OSSR_CKPT_SLOT];
+        ossr_checkpoint_part p;
+        if (ossr__store_load(c, ossr__slot_off(c, OSSR_CKPT_COMPLETING), sb, sizeof sb) == (long)sizeof sb &&
+            ossr_checkpoint_decode_part(sb, &p) && p.number == OSSR_CKPT_COMPLETING && p.size == c->fid.size) {
+            *completing = 1;
+            *completing_crc = p.crc64;
+        }
+    }
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
@@ -4700,34 +4725,33 @@ OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
                                 strerror(errno));
     }
     c->ckpt_ok = 1;
-    c->ckpt_end = n;
+    c->ckpt_head = n;
     return OSSR_OK;
 }
-/* One fixed-size write per finished part; called under the lock. A failure only costs
-   resume information (ListParts still finds the part), so it is logged, not fatal.
-   durable: synced before returning (the COMPLETING mark). Part slots are synced later,
-   at most once a second and outside the lock (ossr__ckpt_sync_due): a slot lost to a
-   power cut only means that part is read again on resume to check it, while a sync per
-   part under the lock stalled every worker behind the disk. */
-OSSR__PRIVATE void ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t size, uint64_t crc, const char *etag,
-                                     int durable) {
+/* One fixed-size write per finished part, in the part's own slot; called under the lock.
+   The slot is where Complete finds the part's ETag, so a failed write fails the part
+   (the part stays on the server, and the next call finds it with ListParts). durable:
+   synced before returning (the COMPLETING mark). Part slots are synced later, at most
+   once a second and outside the lock (ossr__ckpt_sync_due): a slot lost to a power cut
+   only means that part is read again on resume to check it, while a sync per part under
+   the lock stalled every worker behind the disk. 0, or -1 with errno. */
+OSSR__PRIVATE int ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t size, uint64_t crc, const char *etag,
+                                    int durable) {
     ossr_checkpoint_part p;
     unsigned char slot[OSSR_CKPT_SLOT];
-    if (!c->ckpt_ok) return;
+    if (!c->ckpt_ok) { errno = EIO; return -1; }
     memset(&p, 0, sizeof p);
     p.number = number;
     p.size = size;
     p.crc64 = crc;
     if (etag && strlen(etag) < sizeof p.etag) memcpy(p.etag, etag, strlen(etag) + 1);
     ossr_checkpoint_encode_part(&p, slot);
-    if (ossr__store_save(c, c->ckpt_end, slot, sizeof slot, durable ? OSSR_STORE_SYNC : 0u) != 0) {
-        ossr__log(c, OSSR_LOG_WARN, "cannot update the checkpoint %s: %s", c->ckpt_path, strerror(errno));
-        return;
-    }
-    c->ckpt_end += sizeof slot;
+    if (ossr__store_save(c, ossr__slot_off(c, number), slot, sizeof slot, durable ? OSSR_STORE_SYNC : 0u) != 0)
+        return -1;
     c->ckpt_dirty = !durable;
     c->st->checkpoint_bytes += sizeof slot;
     c->st->checkpoint_writes++;
+    return 0;
 }
 /* Under the lock: 1 when the part slots written since the last sync should be synced
    now (ossr__ckpt_sync, after unlocking). */
@@ -4810,26 +4834,38 @@ OSSR__PRIVATE int ossr__etag_is_md5(const char *etag, const unsigned char md5[16
             return 0;
     return 1;
 }
+/* A listed part its slot does not vouch for: compared with the file once its page is
+   parsed, since reading the file reuses io. */
+typedef struct ossr__check {
+    uint32_t idx;
+    int by_crc;
+    uint64_t crc;            /* the server's, when by_crc */
+    char etag[48];
+} ossr__check;
+#define OSSR__CHECKS 16
 /* ListParts, every page: the server is the truth. A listed part is kept only when its
    size matches the plan and its CRC-64 (or, lacking one, its ETag) matches the local
-   bytes, known from the checkpoint or read again from the file. The page is sized to fit
-   io (about 250 bytes of XML a part) and halved if a reply still does not fit; parts
-   that need the file read again are checked after their page is parsed, since reading
-   the file reuses io. */
+   bytes, known from its checkpoint slot or read again from the file (then its slot is
+   written). The page is sized to fit io (about 250 bytes of XML a part) and halved if a
+   reply still does not fit; when OSSR__CHECKS parts of a page need the file, the rest
+   of the page is listed again after them. */
 OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
     char marker[24] = "0", page[12];
     size_t per = (c->buffer_size - OSSR__RESP_HEAD_MAX / 2) / 256;
+    ossr__slots slots;
+    ossr__check chk[OSSR__CHECKS];
     if (per > 1000) per = 1000;
+    memset(&slots, 0, sizeof slots);
     for (;;) {
         ossr__req q;
         ossr_result r;
-        size_t pos = 0;
+        size_t pos = 0, nchk = 0, k;
         ossr_slice part;
         char trunc[8];
-        uint64_t next_v = 0, marker_v = 0;
-        uint32_t lo = UINT32_MAX, hi = 0, idx;
+        uint64_t next_v = 0, marker_v = 0, last_num = 0;
+        uint32_t idx;
         ossr_slice doc;
-        int x, more;
+        int x = 0, more;
         ossr__say(page, sizeof page, "%u", (unsigned)per);
         ossr__req_init(&q, "GET", "ListParts");
         ossr__req_query(&q, "uploadId", c->upload_id);
@@ -4844,78 +4880,75 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
                               (unsigned)c->buffer_size);
         if (ossr__xml_root(w->body, w->body_len, "ListPartsResult", &doc) != 1)
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is not a complete ListPartsResult");
-        while ((x = ossr_xml_next(doc.ptr, doc.len, "Part", &pos, &part)) == 1) {
+        while (nchk < OSSR__CHECKS && (x = ossr_xml_next(doc.ptr, doc.len, "Part", &pos, &part)) == 1) {
             uint64_t num, size, scrc = 0;
             char etag[80];
             int has_crc, rs, re;
-            ossr__part *pt;
+            ossr_checkpoint_part sl;
             rs = ossr__xml_u64(part.ptr, part.len, "PartNumber", &num);
             re = ossr__xml_u64(part.ptr, part.len, "Size", &size);
             has_crc = ossr__xml_u64(part.ptr, part.len, "HashCrc64ecma", &scrc);
             if (rs != 1 || re != 1 || has_crc < 0 ||
                 ossr_xml_text(part.ptr, part.len, "ETag", etag, sizeof etag) != 1)
                 return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply has a malformed <Part>");
+            last_num = num;
             if (num > c->max_listed && num <= OSSR__MAX_PARTS) c->max_listed = (uint32_t)num;
             if (num == 0 || num > c->part_count) continue;
             idx = (uint32_t)num - 1;
-            pt = &c->parts[idx];
-            if (pt->state == OSSR__PART_DONE) continue;
-            if (size != ossr__part_len(c, idx) || strlen(etag) > 52) {
+            if (ossr__is_done(c, idx)) continue;
+            if (size != ossr__part_len(c, idx) || strlen(etag) >= sizeof chk[0].etag) {
                 ossr__log(c, OSSR_LOG_INFO, "part %u on the server has %llu bytes, %llu planned: sending it again",
                           idx + 1, (unsigned long long)size, (unsigned long long)ossr__part_len(c, idx));
                 continue;
             }
-            if (pt->have_slot && has_crc == 1 && pt->crc == scrc) pt->state = OSSR__PART_DONE;
-            else if (pt->have_slot && has_crc != 1 && pt->etag_len && strcmp(pt->etag, etag) == 0)
-                pt->state = OSSR__PART_DONE;
-            pt->etag_len = (unsigned char)strlen(etag);
-            memcpy(pt->etag, etag, pt->etag_len + 1u);
-            if (pt->state != OSSR__PART_DONE) {   /* compare with the file once the page is parsed */
-                pt->state = has_crc == 1 ? OSSR__PART_CHECK_CRC : OSSR__PART_CHECK_MD5;
-                pt->crc = scrc;
-                if (idx < lo) lo = idx;
-                if (idx > hi) hi = idx;
+            if (ossr__slot_get(c, &slots, idx, &sl) &&
+                (has_crc == 1 ? sl.crc64 == scrc : sl.etag[0] && strcmp(sl.etag, etag) == 0)) {
+                ossr__mark_done(c, idx, sl.crc64);
+                c->st->parts_reused++;
+                continue;
             }
-            if (pt->state == OSSR__PART_DONE) c->st->parts_reused++;
+            chk[nchk].idx = idx;
+            chk[nchk].by_crc = has_crc == 1;
+            chk[nchk].crc = scrc;
+            memcpy(chk[nchk].etag, etag, strlen(etag) + 1);
+            nchk++;
         }
-        if (x < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is malformed XML");
+        if (nchk < OSSR__CHECKS && x < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is malformed XML");
         more = ossr_xml_text(doc.ptr, doc.len, "IsTruncated", trunc, sizeof trunc) == 1 && strcmp(trunc, "true") == 0;
         if (more && (ossr__xml_u64(doc.ptr, doc.len, "NextPartNumberMarker", &next_v) != 1 ||
                      ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v ||
                      next_v > OSSR__MAX_PARTS))
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
-        for (idx = lo; idx <= hi && lo != UINT32_MAX; idx++) {   /* the body is dead from here on */
-            ossr__part *pt = &c->parts[idx];
+        if (nchk == OSSR__CHECKS) {   /* the checks are full: list again after the last one taken */
+            more = 1;
+            next_v = last_num;
+        }
+        for (k = 0; k < nchk; k++) {   /* the body is dead from here on */
+            ossr__check *h = &chk[k];
             uint64_t lcrc;
             unsigned char md5[16];
-            int by_crc = pt->state == OSSR__PART_CHECK_CRC;
-            if (!by_crc && pt->state != OSSR__PART_CHECK_MD5) continue;
-            r = ossr__file_sums(c, w, (uint64_t)idx * c->part_size, ossr__part_len(c, idx), &lcrc, by_crc ? NULL : md5);
-            if (r != OSSR_OK) {   /* nothing stays half-checked */
-                for (; idx <= hi; idx++)
-                    if (c->parts[idx].state >= OSSR__PART_CHECK_CRC) c->parts[idx].state = OSSR__PART_PENDING;
-                return r;
+            r = ossr__file_sums(c, w, (uint64_t)h->idx * c->part_size, ossr__part_len(c, h->idx), &lcrc,
+                                h->by_crc ? NULL : md5);
+            if (r != OSSR_OK) return r;
+            if (!(h->by_crc ? lcrc == h->crc : ossr__etag_is_md5(h->etag, md5))) {
+                ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", h->idx + 1);
+                continue;
             }
-            if (by_crc ? lcrc == pt->crc : ossr__etag_is_md5(pt->etag, md5)) {
-                pt->state = OSSR__PART_DONE;
-                pt->crc = lcrc;
-                c->st->parts_reused++;
-            } else {
-                pt->state = OSSR__PART_PENDING;
-                pt->have_slot = 0;
-                pt->etag_len = 0;
-                ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", idx + 1);
-            }
+            if (ossr__ckpt_append(c, h->idx + 1, ossr__part_len(c, h->idx), lcrc, h->etag, 0) != 0)
+                return ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s",
+                                  h->idx + 1, c->ckpt_path, strerror(errno));
+            ossr__mark_done(c, h->idx, lcrc);
+            c->st->parts_reused++;
         }
         if (!more) return OSSR_OK;
         ossr__say(marker, sizeof marker, "%llu", (unsigned long long)next_v);
     }
 }
-OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
+/* Sends part idx; its CRC-64 goes to *crc and its ETag stays in w->etag. */
+OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint32_t idx, uint64_t *crc) {
     ossr__req q;
     ossr_result r;
     char num[12];
-    ossr__part *pt = &c->parts[idx];
     ossr__say(num, sizeof num, "%u", idx + 1);
     ossr__req_init(&q, "PUT", "UploadPart");
     ossr__req_query(&q, "partNumber", num);
@@ -4930,11 +4963,10 @@ OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint3
     q.part_number = idx + 1;
     r = ossr__http(w, &q);
     if (r != OSSR_OK) return r;
-    if (!w->etag[0] || strlen(w->etag) > 52)
-        return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "UploadPart reply for part %u has no usable ETag", idx + 1);
-    pt->crc = q.body_crc;
-    pt->etag_len = (unsigned char)strlen(w->etag);
-    memcpy(pt->etag, w->etag, pt->etag_len + 1u);
+    if (!w->etag[0] || strlen(w->etag) > 47)
+        return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "UploadPart reply for part %u has no usable ETag (1-47 bytes)",
+                          idx + 1);
+    *crc = q.body_crc;
     return OSSR_OK;
 }
 /* A worker takes pending parts in ascending order until none is left or the upload stops. */
@@ -4943,23 +4975,24 @@ OSSR__PRIVATE void ossr__part_worker(void *arg) {
     ossr__ctx *c = w->ctx;
     for (;;) {
         uint32_t idx;
+        uint64_t crc = 0;
         ossr_result r;
         int sync = 0;
         ossr__lock(&c->lock);
-        while (c->next_part < c->part_count && c->parts[c->next_part].state != OSSR__PART_PENDING) c->next_part++;
+        while (c->next_part < c->part_count && ossr__is_done(c, c->next_part)) c->next_part++;
         if (c->stop || c->next_part >= c->part_count) { ossr__unlock(&c->lock); break; }
-        idx = c->next_part++;
-        c->parts[idx].state = OSSR__PART_SENDING;
+        idx = c->next_part++;   /* parts below next_part are taken: no other worker sends idx */
         ossr__unlock(&c->lock);
-        r = ossr__upload_part(c, w, idx);
+        r = ossr__upload_part(c, w, idx, &crc);
         ossr__lock(&c->lock);
+        if (r == OSSR_OK && ossr__ckpt_append(c, idx + 1, ossr__part_len(c, idx), crc, w->etag, 0) != 0)
+            r = ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s", idx + 1,
+                           c->ckpt_path, strerror(errno));
         if (r == OSSR_OK) {
-            c->parts[idx].state = OSSR__PART_DONE;
+            ossr__mark_done(c, idx, crc);
             w->parts_uploaded++;
-            ossr__ckpt_append(c, idx + 1, ossr__part_len(c, idx), c->parts[idx].crc, c->parts[idx].etag, 0);
             sync = ossr__ckpt_sync_due(c);
         } else {
-            c->parts[idx].state = OSSR__PART_PENDING;
             if (c->cancelled) r = OSSR_E_CANCELLED;
             ossr__set_error(c, w, r);
             c->stop = 1;
@@ -4976,14 +5009,18 @@ typedef struct ossr__complete_gen {
     int64_t idx;             /* -1: the opening tag; part_count: the closing tag */
     char elem[200];
     size_t elen, epos;
+    ossr__slots slots;       /* the ETags come from the parts' checkpoint slots */
 } ossr__complete_gen;
-OSSR__PRIVATE size_t ossr__complete_elem(const ossr__ctx *c, int64_t idx, char *out, size_t cap) {
+/* One piece of the body; 0 when a part's slot cannot be read. */
+OSSR__PRIVATE size_t ossr__complete_elem(ossr__ctx *c, ossr__slots *sl, int64_t idx, char *out, size_t cap) {
     ossr__sb b;
+    ossr_checkpoint_part p;
     ossr__sb_init(&b, out, cap);
     if (idx < 0) ossr__sb_puts(&b, "<CompleteMultipartUpload>");
     else if (idx >= (int64_t)c->part_count) ossr__sb_puts(&b, "</CompleteMultipartUpload>");
+    else if (!ossr__slot_get(c, sl, (uint32_t)idx, &p) || !p.etag[0]) return 0;
     else {
-        const char *e = c->parts[idx].etag;
+        const char *e = p.etag;
         int quoted = e[0] == '"';
         ossr__sb_puts(&b, "<Part><PartNumber>");
         ossr__sb_u64(&b, (uint64_t)idx + 1);
@@ -5009,7 +5046,7 @@ OSSR__PRIVATE size_t ossr__complete_gen_fn(void *user, char *buf, size_t cap, in
         if (g->epos == g->elen) {
             if (g->idx >= (int64_t)g->c->part_count) break;
             g->idx++;
-            g->elen = ossr__complete_elem(g->c, g->idx, g->elem, sizeof g->elem);
+            g->elen = ossr__complete_elem(g->c, &g->slots, g->idx, g->elem, sizeof g->elem);
             g->epos = 0;
         }
         n = g->elen - g->epos < cap - filled ? g->elen - g->epos : cap - filled;
@@ -5024,12 +5061,18 @@ OSSR__PRIVATE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t
     ossr__complete_gen g;
     ossr_result r;
     int64_t i;
-    char tmp[200];
     ossr__req_init(&q, "POST", "CompleteMultipartUpload");
     ossr__req_query(&q, "uploadId", c->upload_id);
     ossr__req_user_headers(&q, c->o, ossr__hdr_complete);
     q.body_kind = OSSR__BODY_GEN;
-    for (i = -1; i <= (int64_t)c->part_count; i++) q.body_len += ossr__complete_elem(c, i, tmp, sizeof tmp);
+    memset(&g, 0, sizeof g);
+    for (i = -1; i <= (int64_t)c->part_count; i++) {   /* the length, and every slot readable */
+        size_t n = ossr__complete_elem(c, &g.slots, i, g.elem, sizeof g.elem);
+        if (n == 0)
+            return ossr__fail(w, OSSR_E_CHECKPOINT, 0, "the checkpoint %s lost part %u's ETag; the next call "
+                              "finds the part with ListParts", c->ckpt_path, (unsigned)i + 1);
+        q.body_len += n;
+    }
     memset(&g, 0, sizeof g);
     g.c = c;
     q.gen = ossr__complete_gen_fn;
@@ -5089,14 +5132,15 @@ OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw
     if (r != OSSR_OK) { st->result = r; return r; }
     st->multipart = 1;
     st->parts_total = c->part_count;
-    c->parts = (ossr__part *)ossr__heap_get(&c->heap, sizeof(ossr__part) * c->part_count);
-    if (!c->parts) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part table");
+    c->done = (unsigned char *)ossr__heap_get(&c->heap, OSSR__DONE_BYTES);
+    if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
     r = ossr__ckpt_path(c);
     if (r != OSSR_OK) return r;
     if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) { ossr__set_error(c, w, r); return r; }
 
 restart:
-    memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
+    memset(c->done, 0, OSSR__DONE_BYTES);
+    c->crc_acc = 0;
     c->next_part = 0;
     c->max_listed = 0;
     c->stop = 0;
@@ -5142,7 +5186,7 @@ restart:
             return r;
         }
         if (c->o->sequential) {   /* a sequential upload cannot fill a gap below a stored part */
-            for (k = 0; k < c->part_count && c->parts[k].state == OSSR__PART_DONE; k++) {}
+            for (k = 0; k < c->part_count && ossr__is_done(c, k); k++) {}
             if (k < c->part_count && k + 1 < c->max_listed) {
                 ossr__log(c, OSSR_LOG_WARN, "sequential upload %s lacks part %u below part %u; aborting it and "
                           "starting over", c->upload_id, k + 1, c->max_listed);
@@ -5155,7 +5199,8 @@ restart:
     }
     if (0) {
 restart_fresh:
-        memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
+        memset(c->done, 0, OSSR__DONE_BYTES);
+        c->crc_acc = 0;
         st->parts_reused = 0;
         state = OSSR__CKPT_NONE;
     }
@@ -5176,7 +5221,7 @@ restart_fresh:
     done = 0;
     pending = 0;
     for (k = 0; k < c->part_count; k++) {
-        if (c->parts[k].state == OSSR__PART_DONE) done += ossr__part_len(c, k);
+        if (ossr__is_done(c, k)) done += ossr__part_len(c, k);
         else pending++;
     }
     c->progress_done = done;
@@ -5210,11 +5255,10 @@ restart_fresh:
                  "a mixed object (the next call starts over)", c->o->file_path);
         return OSSR_E_FILE_CHANGED;
     }
-    whole = 0;
-    for (k = 0; k < c->part_count; k++) whole = ossr_crc64_combine(whole, c->parts[k].crc, ossr__part_len(c, k));
-    ossr__lock(&c->lock);
-    ossr__ckpt_append(c, OSSR_CKPT_COMPLETING, c->fid.size, whole, NULL, 1);
-    ossr__unlock(&c->lock);
+    whole = c->crc_acc;
+    if (ossr__ckpt_append(c, OSSR_CKPT_COMPLETING, c->fid.size, whole, NULL, 1) != 0)
+        ossr__log(c, OSSR_LOG_WARN, "cannot mark the checkpoint %s before completing: %s", c->ckpt_path,
+                  strerror(errno));   /* only a lost reply to Complete would need the mark */
     r = ossr__complete(c, w, whole);
     if (r != OSSR_OK) {
         if (ossr__is_code(w, r, "NoSuchUpload") && restarts++ == 0) {
@@ -5274,7 +5318,7 @@ done:
         for (i = 0; i < nw; i++) { status->bytes_sent += ws[i].bytes_sent; ossr__worker_free(&ws[i]); }
         ossr__heap_put(&c.heap, ws, sizeof(ossr__worker) * (size_t)nw);
     }
-    ossr__heap_put(&c.heap, c.parts, sizeof(ossr__part) * c.part_count);
+    ossr__heap_put(&c.heap, c.done, OSSR__DONE_BYTES);
     if (c.ckpt_ok && c.ckpt_dirty) ossr__ckpt_sync(&c);   /* the last part slots, before returning */
 #if OSSR__HAVE_FS
     ossr__file_close(c.ckpt_fd);

@@ -2200,16 +2200,19 @@ static void ckpt_write_file(const char *path, const unsigned char *p, size_t n) 
     if (n) fwrite(p, 1, n, f);
     fclose(f);
 }
+/* Loads the record; counts the parts whose slot reads back intact. */
 static int ckpt_load_file(ossr__ctx *c, int *slots, int *completing) {
     char old_id[128], reason[160];
     uint64_t ccrc = 0;
     uint32_t k;
     int state;
-    memset(c->parts, 0, sizeof(ossr__part) * c->part_count);
+    ossr__slots cache;
+    ossr_checkpoint_part p;
     state = ossr__ckpt_load(c, old_id, reason, sizeof reason, completing, &ccrc);
-    if (c->ckpt_fd >= 0) { close(c->ckpt_fd); c->ckpt_fd = -1; }
+    if (c->ckpt_fd != OSSR__BAD_FH) { ossr__file_close(c->ckpt_fd); c->ckpt_fd = OSSR__BAD_FH; }
     *slots = 0;
-    for (k = 0; k < c->part_count; k++) *slots += c->parts[k].have_slot;
+    memset(&cache, 0, sizeof cache);
+    for (k = 0; state == OSSR__CKPT_MATCH && k < c->part_count; k++) *slots += ossr__slot_get(c, &cache, k, &p);
     return state;
 }
 /* The checkpoint format is the same bytes on every host: tests/checkpoint_le.bin was
@@ -2345,7 +2348,8 @@ static void test_checkpoint_loader(void) {
     ossr_options o;
     ossr_status st;
     ossr__ctx c;
-    ossr__part parts[4];
+    ossr__slots cache;
+    ossr_checkpoint_part two;
 #ifdef _WIN32
     char path[MAX_PATH];
 #else
@@ -2381,7 +2385,6 @@ static void test_checkpoint_loader(void) {
     c.fid.mtime_nsec = 123456789;
     c.part_size = 102400;
     c.part_count = 4;
-    c.parts = parts;
     strcpy(c.ckpt_path, path);
     strcpy(c.upload_id, "0004B9894A22E5B1888A1E29F8236E2D");
     CHECK_I(ossr__ckpt_create(&c), OSSR_OK);
@@ -2395,25 +2398,28 @@ static void test_checkpoint_loader(void) {
     ossr__ckpt_append(&c, OSSR_CKPT_COMPLETING, c.fid.size, 0x9999999999999999ull, NULL, 1);
     CHECK_I(c.ckpt_dirty, 0);                  /* synced with the COMPLETING mark */
     CHECK_U(st.checkpoint_writes, 5);
-    CHECK_U(st.checkpoint_bytes, (uint64_t)c.ckpt_end);
-    if (c.ckpt_fd >= 0) { close(c.ckpt_fd); c.ckpt_fd = -1; }
+    CHECK_U(st.checkpoint_bytes, c.ckpt_head + 4 * OSSR_CKPT_SLOT);
+    if (c.ckpt_fd != OSSR__BAD_FH) { ossr__file_close(c.ckpt_fd); c.ckpt_fd = OSSR__BAD_FH; }
     f = fopen(path, "rb");
     n = f ? fread(orig, 1, sizeof orig, f) : 0;
     if (f) fclose(f);
-    head = n - 4 * OSSR_CKPT_SLOT;
-    CHECK(n > 4 * OSSR_CKPT_SLOT);
+    /* each part in its own slot (part 3's is a hole), the COMPLETING mark after the last */
+    head = (size_t)c.ckpt_head;
+    CHECK_U(n, head + 5 * OSSR_CKPT_SLOT);
     state = ckpt_load_file(&c, &slots, &completing);
     CHECK_I(state, OSSR__CKPT_MATCH);
     CHECK_I(slots, 3);
     CHECK_I(completing, 1);
-    CHECK(parts[1].have_slot && parts[1].crc == 0x2222222222222222ull && !strcmp(parts[1].etag, "\"ETAG-TWO\""));
-    /* cut at every byte */
+    memset(&cache, 0, sizeof cache);
+    CHECK(ossr__slot_get(&c, &cache, 1, &two) && two.crc64 == 0x2222222222222222ull && !strcmp(two.etag, "\"ETAG-TWO\""));
+    CHECK(!ossr__slot_get(&c, &cache, 2, &two));
+    /* cut at every byte: the header whole or nothing; then every whole slot counts */
     for (cut = 0; cut < n; cut++) {
-        int want_slots = cut < head ? 0 : (int)((cut - head) / OSSR_CKPT_SLOT);
+        size_t whole = cut < head ? 0 : (cut - head) / OSSR_CKPT_SLOT;   /* slots 0, 1, 3 are parts */
+        int want_slots = (whole >= 1) + (whole >= 2) + (whole >= 4);
         ckpt_write_file(path, orig, cut);
         state = ckpt_load_file(&c, &slots, &completing);
-        if (cut < head ? state != OSSR__CKPT_DAMAGED
-                       : (state != OSSR__CKPT_MATCH || slots != (want_slots > 3 ? 3 : want_slots) || completing))
+        if (cut < head ? state != OSSR__CKPT_DAMAGED : (state != OSSR__CKPT_MATCH || slots != want_slots || completing))
             bad_cut++;
     }
     CHECK_I(bad_cut, 0);
@@ -2426,12 +2432,36 @@ static void test_checkpoint_loader(void) {
         state = ckpt_load_file(&c, &slots, &completing);
         if (pos < head) { if (state != OSSR__CKPT_DAMAGED) bad_flip++; }
         else {
-            size_t slot = (pos - head) / OSSR_CKPT_SLOT;   /* 0,1,2: parts; 3: the COMPLETING mark */
-            if (state != OSSR__CKPT_MATCH || slots != (slot < 3 ? 2 : 3) || completing != (slot != 3)) bad_flip++;
+            size_t slot = (pos - head) / OSSR_CKPT_SLOT;   /* 0,1,3: parts; 2: the hole; 4: the COMPLETING mark */
+            if (state != OSSR__CKPT_MATCH || slots != (slot == 2 || slot == 4 ? 3 : 2) || completing != (slot != 4))
+                bad_flip++;
         }
     }
     CHECK_I(bad_flip, 0);
     remove(path);
+}
+
+/* The object's CRC-64 folded from its parts as they finish, in any order. */
+static void test_crc_fold(void) {
+    static unsigned char data[7 * 1000 + 333], done[OSSR__DONE_BYTES];
+    static const uint32_t order[] = {5, 0, 7, 2, 6, 1, 3, 4};
+    ossr__ctx c;
+    uint32_t k;
+    unsigned seed = 7;
+    memset(&c, 0, sizeof c);
+    for (k = 0; k < sizeof data; k++) { seed = seed * 1103515245u + 12345u; data[k] = (unsigned char)(seed >> 16); }
+    c.fid.size = sizeof data;
+    c.part_size = 1000;
+    c.part_count = 8;
+    c.done = done;
+    set_ctx("crc fold");
+    for (k = 0; k < 8; k++) {
+        uint32_t i = order[k];
+        ossr__mark_done(&c, i, ossr_crc64(0, data + (size_t)i * 1000, (size_t)ossr__part_len(&c, i)));
+        ossr__mark_done(&c, i, 12345);   /* a part counts once */
+        CHECK(ossr__is_done(&c, i));
+    }
+    CHECK(c.crc_acc == ossr_crc64(0, data, sizeof data));
 }
 
 int main(int argc, char **argv) {
@@ -2452,6 +2482,7 @@ int main(int argc, char **argv) {
     test_system_bundle();
     test_checkpoint();
     test_checkpoint_loader();
+    test_crc_fold();
     test_checkpoint_portable(dir);
     test_large_file();
     test_results();
