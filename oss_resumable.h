@@ -1038,8 +1038,15 @@ typedef SOCKET ossr__socket;
 #  define OSSR__EINPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
 #  define OSSR__EAGAIN(e) ((e) == WSAETIMEDOUT || (e) == WSAEWOULDBLOCK)
 #endif
+/* Closes a connected socket. On Win32 each connected socket holds one WSAStartup
+   reference, released here. */
 OSSR__PRIVATE void ossr__sock_close(ossr__socket *s) {
-    if (*s != OSSR__BAD_SOCKET) { ossr__closesocket(*s); *s = OSSR__BAD_SOCKET; }
+    if (*s == OSSR__BAD_SOCKET) return;
+    ossr__closesocket(*s);
+    *s = OSSR__BAD_SOCKET;
+#if OSSR__OS == 2
+    WSACleanup();
+#endif
 }
 /* Switches blocking off (on == 1) or back on. */
 OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s, int on) {
@@ -1093,7 +1100,13 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port,
         hints.ai_flags = 0;
         rc = getaddrinfo(host, port, &hints, &res);
     }
-    if (rc != 0 || !res) { *os_err = rc; return OSSR_E_RESOLVE; }
+    if (rc != 0 || !res) {
+        *os_err = rc;
+#if OSSR__OS == 2
+        WSACleanup();
+#endif
+        return OSSR_E_RESOLVE;
+    }
     for (ai = res; ai; ai = ai->ai_next) {
         ossr__socket fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         int one = 1, e;
@@ -1133,6 +1146,9 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port,
         return OSSR_OK;
     }
     freeaddrinfo(res);
+#if OSSR__OS == 2
+    WSACleanup();
+#endif
     return r;
 }
 /* One send: the count sent (> 0), or a negative result. */
