@@ -2,6 +2,7 @@
 #   make          build build/ossup
 #   make test     unit tests (gcc and clang), test-server self-test, end-to-end tests
 #   make demo     a 64 MB resumable upload against a local test server, killed and resumed
+#   make matrix   every target: strict C99/C++, switches, 32-bit, musl, big-endian, Windows, Cortex-M4
 #   make clean
 CC      ?= cc
 CLANG   ?= clang
@@ -13,7 +14,7 @@ LDLIBS   = -lbearssl -lpthread
 B        = build
 
 .PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
-.PHONY: bench size
+.PHONY: bench size matrix matrix-fast
 
 all: $(B)/ossup
 
@@ -129,7 +130,7 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 	else echo "memcheck: skipped: valgrind is not installed"; fi
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp fuzz-replay e2e tls faults crash sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 
@@ -174,6 +175,17 @@ bench:
 size:
 	@tests/deps.sh cc $(PYTHON) bearssl
 	$(PYTHON) tests/bench/size.py --build $(B) --cc $(CC)
+
+# The build matrix: gcc/clang strict C99, C++, two static units,
+# all 32 switch combinations, exported symbols, i386 and big-endian s390x/PowerPC under
+# qemu, a static musl ossup with TLS, mingw-w64 under wine, Cortex-M4 sizes (and a run in
+# qemu-system-arm). Installs its tools with apt-get; builds only under build/matrix.
+matrix:
+	WARN='$(WARN)' bash tests/matrix.sh
+
+# Its quick stages, which make test runs: every switch combination, the symbol table.
+matrix-fast:
+	WARN='$(WARN)' bash tests/matrix.sh switches symbols
 
 clean:
 	rm -rf $(B)
