@@ -1,6 +1,6 @@
 # oss_resumable.h - build, test and demo.
 #   make          build build/ossup
-#   make test     unit tests (gcc and clang), test-server self-test, end-to-end tests
+#   make test     unit tests (gcc and clang), the hooks example, test-server self-test, end-to-end tests
 #   make demo     a 64 MB resumable upload against a local test server, killed and resumed
 #   make matrix   every target: strict C99/C++, switches, 32-bit, musl, big-endian, Windows, Cortex-M4
 #   make clean
@@ -14,7 +14,7 @@ LDLIBS   = -lbearssl -lpthread
 B        = build
 
 .PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
-.PHONY: bench size matrix matrix-fast
+.PHONY: bench size matrix matrix-fast hooks
 
 all: $(B)/ossup
 
@@ -61,6 +61,28 @@ $(B)/asan/test_api: tests/test_api.c tests/check.h oss_resumable.h
 $(B)/asan/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) $(SAN) tests/test_anchors.c -o $@ $(LDLIBS)
+
+# The hooks example: an upload through in-memory transport, file, checkpoint store, clock
+# and pool hooks, cut and resumed. Built as it is, with the four NO_ switches (no
+# threads, TLS, sockets or file system: nothing from the platform, no BearSSL),
+HOOKS_MIN = -DOSSR_NO_THREADS -DOSSR_NO_TLS -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO
+$(B)/hooks/hooks: examples/hooks.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) examples/hooks.c -o $@ $(LDLIBS)
+
+$(B)/hooks/hooks-min: examples/hooks.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) examples/hooks.c -o $@
+
+# and with OSSR_NO_MALLOC too: every byte from one caller-given block.
+$(B)/hooks/hooks-ws: examples/hooks.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) -DOSSR_NO_MALLOC examples/hooks.c -o $@
+
+hooks: $(B)/hooks/hooks $(B)/hooks/hooks-min $(B)/hooks/hooks-ws
+	$(B)/hooks/hooks
+	$(B)/hooks/hooks-min
+	$(B)/hooks/hooks-ws
 
 deps:
 	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl valgrind faketime
@@ -130,7 +152,7 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 	else echo "memcheck: skipped: valgrind is not installed"; fi
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 

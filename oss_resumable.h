@@ -217,8 +217,10 @@ typedef struct ossr_file_io {
     /* Open path (opts.file_path, passed through unchanged) for reading; store a handle
        in *file. Return 0, or nonzero when it cannot be read. */
     int (*open)(const char *path, void **file, void *user);
-    /* Its size and a change stamp (modification time; 0 and 0 when there is none: then
-       set opts.resume_by_content). Return 0, or nonzero. */
+    /* Its size and a change stamp (a modification time, or anything that changes when
+       the content does). 0 and 0 when there is none: then a resume reads every part the
+       server already has again and compares it (set opts.resume_by_content too, or an
+       unchanged stamp of 0 will let the record be reused). Return 0, or nonzero. */
     int (*identity)(void *file, uint64_t *size, int64_t *mtime_sec, uint32_t *mtime_nsec, void *user);
     /* Read exactly len bytes at offset off. Return 0, or nonzero (a short read is an
        error: the file changed). */
@@ -240,8 +242,10 @@ typedef struct ossr_store {
        (short at the record's end, 0 past it or when there is no record), or -1. name is
        40 hex digits and ".ossr", the same for the same upload. */
     long (*load)(const char *name, uint64_t off, void *buf, size_t cap, void *user);
-    /* Write len bytes at offset off of record name (past its end: the gap reads as
-       zeros); flags OSSR_STORE_*. Return 0, or nonzero. One call at a time. */
+    /* Write len bytes at offset off of record name; flags OSSR_STORE_*. Return 0, or
+       nonzero. One call at a time. A gap left past the end may read as anything that is
+       not an intact slot (zeros, erased flash). A slot is written again only when its
+       part had to be sent again, so NOR flash needs a sector copy only then. */
     int (*save)(const char *name, uint64_t off, const void *data, size_t len, unsigned flags, void *user);
     /* Forget record name (a missing record is not an error). */
     void (*remove)(const char *name, void *user);
@@ -345,7 +349,8 @@ typedef struct ossr_options {
     size_t workspace_size;
     int resume_by_content;         /* nonzero: the checkpoint recognises the file by its size and
                                       the CRC-64 of its first and last MiB, not by its mtime (for
-                                      devices without a trustworthy clock) */
+                                      devices without a trustworthy clock), and a resume reads
+                                      every part the server has again to compare it */
 } ossr_options;
 
 /* What happened. Filled by ossr_upload()/ossr_download() on success and failure. */
@@ -2875,6 +2880,7 @@ typedef struct ossr__ctx {
     /* the source file: the file_io hook's handle, else a system file */
     void *file;
     int file_open;
+    int verify_all;              /* no change stamp to trust: every listed part is compared with the file */
 #if OSSR__HAVE_FS
     ossr__fh fd;
 #endif
@@ -3111,11 +3117,15 @@ OSSR__PRIVATE void ossr__learn_time(ossr__ctx *c, const char *s, size_t n, int f
    starts at 1970 (a certificate valid at build time is checked as of then). */
 OSSR__PRIVATE int64_t ossr__build_time(void) {
     static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    const char *d = __DATE__;   /* "Nov 25 2026" */
-    int k, m = 1;
+    const char *d = __DATE__;   /* "Nov 25 2026", "Nov  5 2026" */
+    const char *p = d + 4 + (d[4] == ' '), *end = d + 11;
+    int k, m = 1, day = 1, year = 1970;
     for (k = 0; k < 12; k++)
         if (memcmp(mon + 3 * k, d, 3) == 0) m = k + 1;
-    return ossr__days_from_civil(atoi(d + 7), m, atoi(d + 4)) * 86400;
+    ossr__num(&p, end, 2, &day);
+    p = d + 7;
+    ossr__num(&p, end, 4, &year);
+    return ossr__days_from_civil(year, m, day) * 86400;
 }
 /* Credentials for the next request, in w->creds: the options' strings, or the callback's,
    refreshed (under the lock, once for all workers) before they expire or after the server
@@ -4917,7 +4927,7 @@ OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
                           idx + 1, (unsigned long long)size, (unsigned long long)ossr__part_len(c, idx));
                 continue;
             }
-            if (ossr__slot_get(c, &slots, idx, &sl) &&
+            if (!c->verify_all && ossr__slot_get(c, &slots, idx, &sl) &&
                 (has_crc == 1 ? sl.crc64 == scrc : sl.etag[0] && strcmp(sl.etag, etag) == 0)) {
                 ossr__mark_done(c, idx, sl.crc64);
                 c->st->parts_reused++;
@@ -5148,6 +5158,10 @@ OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw
     if (r != OSSR_OK) { st->result = r; return r; }
     st->multipart = 1;
     st->parts_total = c->part_count;
+    /* Without a modification time that changes with the content, a part on the server
+       is only as good as a fresh comparison with the file: a fingerprint of the first
+       and last MiB misses a change in between. */
+    c->verify_all = c->o->resume_by_content || (c->fid.mtime_sec == 0 && c->fid.mtime_nsec == 0);
     c->done = (unsigned char *)ossr__heap_get(&c->heap, OSSR__DONE_BYTES);
     if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
     r = ossr__ckpt_path(c);

@@ -382,6 +382,37 @@ int main(int argc, char **argv) {
         r = ossr_upload(&o6, &st);
         CHECK(r == OSSR_OK && st.resumed && st.parts_reused >= 3, "content resume: reused %u, %s", st.parts_reused,
               ossr_status_format(&st, line, sizeof line));
+        /* a change between the first and the last MiB, which the fingerprint does not
+           see, in a part the server already has: the resume compares every part with
+           the file, sends that one again, and the object is the new file */
+        {
+            char back[640];
+            FILE *f;
+            make_file(tmp, 5 * 1024 * 1024, 12);
+            pl3.cancel_at = 3 * 1024 * 1024;
+            pl3.cancelled = 0;
+            o6.key = "api/content-mid.bin";
+            CHECK(ossr_upload(&o6, &st) == OSSR_E_CANCELLED, "content, middle: first run");
+            f = fopen(tmp, "r+b");
+            if (f) {
+                int ch;
+                fseek(f, 1536 * 1024 + 7, SEEK_SET);
+                ch = fgetc(f);
+                fseek(f, 1536 * 1024 + 7, SEEK_SET);
+                fputc(ch ^ 0xFF, f);
+                fclose(f);
+            }
+            pl3.cancel_at = 0;
+            r = ossr_upload(&o6, &st);
+            CHECK(r == OSSR_OK && st.resumed && st.parts_uploaded >= 1, "content, middle: %s",
+                  ossr_status_format(&st, line, sizeof line));
+            snprintf(back, sizeof back, "%s.back", tmp);
+            o6.file_path = back;
+            o6.progress = NULL;
+            r = ossr_download(&o6, &st);
+            CHECK(r == OSSR_OK && same_files(tmp, back), "content, middle: the object is not the new file (%s)",
+                  ossr_status_format(&st, line, sizeof line));
+        }
     }
 
 #ifndef OSSR_NO_THREADS
