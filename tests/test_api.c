@@ -515,6 +515,10 @@ int main(int argc, char **argv) {
         CHECK(h2.calls == h1.calls, "%zu allocations with more parts, %zu before", h2.calls, h1.calls);
         CHECK(h2.peak == ossr_workspace_size(&o3, st.size), "peak %zu with many parts, ossr_workspace_size says %zu",
               h2.peak, ossr_workspace_size(&o3, st.size));
+        /* and the figure is the same for the largest upload OSS allows */
+        CHECK(ossr_workspace_size(&o3, 10000ull * 5 * 1024 * 1024 * 1024) == h2.peak,
+              "ossr_workspace_size for 10,000 parts of 5 GiB: %zu, for %u parts %zu",
+              ossr_workspace_size(&o3, 10000ull * 5 * 1024 * 1024 * 1024), st.parts_total, h2.peak);
         /* one caller-given block instead of an allocator: exactly ossr_workspace_size() is
            enough, 16 bytes less is not, and the call writes nothing outside it */
         {
