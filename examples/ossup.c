@@ -20,6 +20,25 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#  include <shellapi.h>   /* windows.h came with the library */
+
+/* Windows gives main() its arguments in the ANSI code page, which cannot spell most
+   file names; the library takes UTF-8. The converted copy lives as long as the process. */
+static char **utf8_argv(int *argc) {
+    int n, i;
+    wchar_t **wv = CommandLineToArgvW(GetCommandLineW(), &n);
+    char **v = wv ? (char **)calloc((size_t)n + 1, sizeof *v) : NULL;
+    for (i = 0; v && i < n; i++) {
+        int len = WideCharToMultiByte(CP_UTF8, 0, wv[i], -1, NULL, 0, NULL, NULL);
+        v[i] = len > 0 ? (char *)malloc((size_t)len) : NULL;
+        if (!v[i] || !WideCharToMultiByte(CP_UTF8, 0, wv[i], -1, v[i], len, NULL, NULL)) return NULL;
+    }
+    if (wv) LocalFree(wv);
+    if (v) *argc = n;
+    return v;
+}
+#endif
 
 #define MAX_HEADERS 64
 
@@ -153,6 +172,12 @@ int main(int argc, char **argv) {
     ossr_result r;
     int a;
 
+#ifdef _WIN32
+    {
+        char **u = utf8_argv(&argc);
+        if (u) argv = u;
+    }
+#endif
     memset(&o, 0, sizeof o);
     memset(&bar, 0, sizeof bar);
     atexit(release);

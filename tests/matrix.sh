@@ -398,19 +398,22 @@ stage_windows() {
     grep -q 'large sparse file.*skipped' "$M/windows.out" && NOTE="$NOTE (the 5 GiB sparse file was skipped)"
     # The Win32 sockets, threads and files for real: ossup.exe uploads a file in 30 parts
     # with three threads to the test server, downloads it back, and the bytes compare.
+    # The file names and the checkpoint directory are not ASCII (UTF-8 through the wide API).
     run x86_64-w64-mingw32-gcc-posix $WARN -O2 -static -DOSSR_NO_TLS examples/ossup.c -o "$M/windows/ossup.exe" \
-        -lws2_32 || { NOTE="$NOTE; ossup.exe does not build"; return 1; }
-    head -c 3000000 /dev/urandom >"$M/windows/src.bin"
+        -lws2_32 -lshell32 || { NOTE="$NOTE; ossup.exe does not build"; return 1; }
+    head -c 3000000 /dev/urandom >"$M/windows/données-测试.bin"
     cat >"$M/windows/roundtrip.sh" <<'SH'
 #!/usr/bin/env bash
 # roundtrip.sh ENDPOINT DIR: ossup.exe put, then get, under wine; the bytes must match.
 set -e
+export LC_ALL=C.UTF-8
 ep=$1 d=$2
-wine "$d/ossup.exe" put "$d/src.bin" oss://bkt-win/dir/obj.bin --endpoint "$ep" --part-size 100K \
-    --threshold 100K --threads 3 --checkpoint-dir "$d/ckpt"
-rm -f "$d/back.bin"
-wine "$d/ossup.exe" get oss://bkt-win/dir/obj.bin "$d/back.bin" --endpoint "$ep"
-cmp "$d/src.bin" "$d/back.bin"
+wine "$d/ossup.exe" put "$d/données-测试.bin" oss://bkt-win/dir/obj.bin --endpoint "$ep" --part-size 100K \
+    --threshold 100K --threads 3 --checkpoint-dir "$d/检查点"
+ls "$d/检查点" >/dev/null
+rm -f "$d/返回-ü.bin"
+wine "$d/ossup.exe" get oss://bkt-win/dir/obj.bin "$d/返回-ü.bin" --endpoint "$ep"
+cmp "$d/données-测试.bin" "$d/返回-ü.bin"
 SH
     if ! OSS_ACCESS_KEY_ID=test-ak OSS_ACCESS_KEY_SECRET=test-secret WINEPREFIX="$PWD/$M/wine" WINEDEBUG=-all \
             WINEDLLOVERRIDES="mscoree,mshtml=" timeout 300 python3 tests/with_server.py -- \
@@ -418,7 +421,7 @@ SH
         NOTE="$NOTE; ossup.exe's upload and download under wine failed"
         return 1
     fi
-    NOTE="$NOTE; ossup.exe uploaded 3 MB in 30 parts over Winsock with 3 threads and read it back intact"
+    NOTE="$NOTE; ossup.exe uploaded 3 MB in 30 parts over Winsock with 3 threads and read it back intact (UTF-8 names)"
     return 0
 }
 

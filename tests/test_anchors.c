@@ -16,6 +16,98 @@
 
 #include "check.h"
 
+/* ---- hooks over the real world: a socket transport, stdio files and a RAM store ---- */
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+typedef struct net_hook { long connects, sends, recvs, closes, fail_after_sends; } net_hook;
+static ossr_result hk_connect(const char *host, uint16_t port, int timeout_ms, void **conn, void *user) {
+    net_hook *h = (net_hook *)user;
+    struct addrinfo hints, *res = NULL;
+    char ps[8];
+    int fd;
+    (void)timeout_ms;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(ps, sizeof ps, "%u", (unsigned)port);
+    if (getaddrinfo(host, ps, &hints, &res) != 0) return OSSR_E_RESOLVE;
+    fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        if (fd >= 0) close(fd);
+        freeaddrinfo(res);
+        return OSSR_E_CONNECT;
+    }
+    freeaddrinfo(res);
+    __atomic_add_fetch(&h->connects, 1, __ATOMIC_RELAXED);
+    *conn = (void *)(intptr_t)(fd + 1);
+    return OSSR_OK;
+}
+static long hk_send(void *conn, const void *buf, size_t len, int timeout_ms, void *user) {
+    net_hook *h = (net_hook *)user;
+    long k, n = __atomic_add_fetch(&h->sends, 1, __ATOMIC_RELAXED);
+    (void)timeout_ms;
+    if (h->fail_after_sends && n > h->fail_after_sends) return OSSR_E_SEND;
+    k = (long)send((int)(intptr_t)conn - 1, buf, len > 5000 ? 5000 : len, MSG_NOSIGNAL);   /* partial sends */
+    return k > 0 ? k : OSSR_E_SEND;
+}
+static long hk_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *user) {
+    net_hook *h = (net_hook *)user;
+    long k;
+    (void)timeout_ms;
+    __atomic_add_fetch(&h->recvs, 1, __ATOMIC_RELAXED);
+    k = (long)recv((int)(intptr_t)conn - 1, buf, cap, 0);
+    return k >= 0 ? k : OSSR_E_RECV;
+}
+static void hk_close(void *conn, void *user) {
+    net_hook *h = (net_hook *)user;
+    __atomic_add_fetch(&h->closes, 1, __ATOMIC_RELAXED);
+    close((int)(intptr_t)conn - 1);
+}
+typedef struct ram_store { char name[64]; unsigned char rec[65536]; size_t len; int saves, syncs, removes, news; } ram_store;
+static long rs_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
+    ram_store *r = (ram_store *)user;
+    if (!r->len || strcmp(name, r->name) || off >= r->len) return 0;
+    if (cap > r->len - off) cap = r->len - (size_t)off;
+    memcpy(buf, r->rec + off, cap);
+    return (long)cap;
+}
+static int rs_save(const char *name, uint64_t off, const void *data, size_t len, unsigned flags, void *user) {
+    ram_store *r = (ram_store *)user;
+    r->saves++;
+    if (flags & OSSR_STORE_SYNC) r->syncs++;
+    if (flags & OSSR_STORE_NEW) { r->news++; r->len = 0; snprintf(r->name, sizeof r->name, "%s", name); }
+    if (strcmp(name, r->name) || off + len > sizeof r->rec) return -1;
+    if (off > r->len) memset(r->rec + r->len, 0, (size_t)off - r->len);
+    memcpy(r->rec + off, data, len);
+    if (off + len > r->len) r->len = (size_t)(off + len);
+    return 0;
+}
+static void rs_remove(const char *name, void *user) {
+    ram_store *r = (ram_store *)user;
+    r->removes++;
+    if (!strcmp(name, r->name)) r->len = 0;
+}
+static int fh_open(const char *path, void **file, void *user) {
+    FILE *f = fopen(path, "rb");
+    (void)user;
+    *file = f;
+    return f ? 0 : -1;
+}
+static int fh_identity(void *file, uint64_t *size, int64_t *sec, uint32_t *nsec, void *user) {
+    FILE *f = (FILE *)file;
+    (void)user;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    *size = (uint64_t)ftell(f);
+    *sec = 0; *nsec = 0;   /* no stamp: a resume compares every part with the file */
+    return 0;
+}
+static int fh_read_at(void *file, void *buf, size_t len, uint64_t off, void *user) {
+    FILE *f = (FILE *)file;
+    (void)user;
+    return fseek(f, (long)off, SEEK_SET) == 0 && fread(buf, 1, len, f) == len ? 0 : -1;
+}
+static void fh_close(void *file, void *user) { (void)user; fclose((FILE *)file); }
+
 /* Storage for one anchor, as a generated header would hold it in const arrays. */
 typedef struct anchor_store {
     br_x509_trust_anchor ta;
@@ -111,6 +203,37 @@ int main(int argc, char **argv) {
     o.trust_anchors = &good.ta;
     o.trust_anchor_count = 1;
     CHECK(ossr_upload(&o, &st) == OSSR_OK, "upload with the compiled-in CA: %s", ossr_status_format(&st, line, sizeof line));
+
+    /* TLS over a transport hook (plain sockets, sends cut to 5,000 bytes), with the file
+       and the checkpoint through hooks too: cut after some sends, then resumed from the
+       RAM record, two workers throughout */
+    {
+        static ram_store rs;
+        net_hook nh;
+        ossr_transport tp;
+        ossr_store sto;
+        ossr_file_io fio;
+        ossr_options oh = o;
+        memset(&nh, 0, sizeof nh);
+        tp.connect = hk_connect; tp.send = hk_send; tp.recv = hk_recv; tp.close = hk_close; tp.user = &nh;
+        sto.load = rs_load; sto.save = rs_save; sto.remove = rs_remove; sto.user = &rs;
+        fio.open = fh_open; fio.identity = fh_identity; fio.read_at = fh_read_at; fio.close = fh_close; fio.user = NULL;
+        oh.transport = &tp; oh.store = &sto; oh.file_io = &fio;
+        oh.key = "hooked.bin";
+        oh.max_attempts = 1;
+        nh.fail_after_sends = 40;
+        CHECK(ossr_upload(&oh, &st) != OSSR_OK && rs.len > 0, "hooked upload, cut: %s; record %zu bytes",
+              ossr_status_format(&st, line, sizeof line), rs.len);
+        CHECK(strcmp(st.checkpoint_path, rs.name) == 0, "checkpoint name %s, store saw %s", st.checkpoint_path, rs.name);
+        nh.fail_after_sends = 0;
+        oh.max_attempts = 0;
+        CHECK(ossr_upload(&oh, &st) == OSSR_OK && st.resumed, "hooked upload, resumed: %s",
+              ossr_status_format(&st, line, sizeof line));
+        CHECK(nh.connects > 0 && nh.connects == nh.closes && nh.sends > 40 && nh.recvs > 0,
+              "transport: %ld connects, %ld closes, %ld sends, %ld receives", nh.connects, nh.closes, nh.sends, nh.recvs);
+        CHECK(rs.len == 0 && rs.removes >= 1 && rs.news == 1 && rs.syncs >= 2,
+              "store: %zu bytes left, %d removes, %d new records, %d syncs", rs.len, rs.removes, rs.news, rs.syncs);
+    }
 
     o.key = "wrong-anchor.bin";
     o.trust_anchors = &other.ta;
