@@ -602,8 +602,10 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #  define OSSR__PRIVATE static __attribute__((unused))
+#  define OSSR__NOINLINE __attribute__((noinline))
 #else
 #  define OSSR__PRIVATE static
+#  define OSSR__NOINLINE
 #endif
 #ifdef OSS_RESUMABLE_STATIC
 #  define OSSR__DEF OSSR__PRIVATE
@@ -4720,7 +4722,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     }
     return OSSR__CKPT_MATCH;
 }
-OSSR__PRIVATE ossr_result ossr__ckpt_create(ossr__ctx *c) {
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     unsigned char buf[OSSR_CKPT_HEAD_MAX];
     ossr_checkpoint k;
     size_t n;
@@ -4875,7 +4877,7 @@ typedef struct ossr__check {
    written). The page is sized to fit io (about 250 bytes of XML a part) and halved if a
    reply still does not fit; when OSSR__CHECKS parts of a page need the file, the rest
    of the page is listed again after them. */
-OSSR__PRIVATE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
     char marker[24] = "0", page[12];
     size_t per = (c->buffer_size - OSSR__RESP_HEAD_MAX / 2) / 256;
     ossr__slots slots;
@@ -5082,7 +5084,7 @@ OSSR__PRIVATE size_t ossr__complete_gen_fn(void *user, char *buf, size_t cap, in
     }
     return filled;
 }
-OSSR__PRIVATE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t whole_crc) {
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t whole_crc) {
     ossr__req q;
     ossr__complete_gen g;
     ossr_result r;
@@ -5144,8 +5146,10 @@ OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = ossr__file_sums(c, w, 0, win, &c->head_crc, NULL);
     return r != OSSR_OK ? r : ossr__file_sums(c, w, c->fid.size - win, win, &c->tail_crc, NULL);
 }
-/* The multipart path: find or start the upload, send what is missing, complete. */
-OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+/* The multipart path: find or start the upload, send what is missing, complete. It and
+   the big steps it calls are not inlined (OSSR__NOINLINE), so that their locals do not
+   add up in one frame: the deepest call path is what a small device's stack must hold. */
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     char old_id[128], reason[160];

@@ -29,10 +29,10 @@
            -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO examples/hooks.c -o hooks.elf
    Add -DOSSR_NO_MALLOC to give the library one block of ossr_workspace_size() bytes
    instead of an allocator. The library itself needs about 22 KiB of heap here (16 KiB of
-   it the I/O buffer) and, on a Cortex-M4 at -Os, about 24 KiB of stack. The scenario's
-   RAM is the demo's: the source, the server's parts and the assembled object, three times
-   HOOKS_FILE_SIZE (10 MiB as it is); a smaller HOOKS_FILE_SIZE must still make more than
-   CUT_AFTER + 1 parts. */
+   it the I/O buffer) and, on a Cortex-M4 at -Os, about 20 KiB of stack (README,
+   Porting). The scenario's RAM is the demo's: the source, the server's parts and the
+   assembled object, three times HOOKS_FILE_SIZE (about 10 MB as it is); a smaller
+   HOOKS_FILE_SIZE must still make more than CUT_AFTER + 1 parts. */
 #define OSS_RESUMABLE_IMPLEMENTATION
 #include "../oss_resumable.h"
 
