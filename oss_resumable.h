@@ -236,7 +236,8 @@ typedef struct ossr_file_io {
    ETags Complete lists, so the library keeps none in memory; a torn or missing slot
    only costs a check against the server on resume. */
 #define OSSR_STORE_NEW  1u  /* replace the whole record with these bytes, all or nothing */
-#define OSSR_STORE_SYNC 2u  /* durable before returning (with len 0: sync what was written) */
+#define OSSR_STORE_SYNC 2u  /* durable before returning (with len 0 and data NULL: sync what
+                               was written) */
 typedef struct ossr_store {
     /* Copy up to cap bytes of record name, from offset off, into buf; return the count
        (short at the record's end, 0 past it or when there is no record), or -1. name is

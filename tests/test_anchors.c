@@ -77,6 +77,7 @@ static int rs_save(const char *name, uint64_t off, const void *data, size_t len,
     if (flags & OSSR_STORE_SYNC) r->syncs++;
     if (flags & OSSR_STORE_NEW) { r->news++; r->len = 0; snprintf(r->name, sizeof r->name, "%s", name); }
     if (strcmp(name, r->name) || off + len > sizeof r->rec) return -1;
+    if (len == 0) return 0;   /* a sync alone (data is NULL) */
     if (off > r->len) memset(r->rec + r->len, 0, (size_t)off - r->len);
     memcpy(r->rec + off, data, len);
     if (off + len > r->len) r->len = (size_t)(off + len);
