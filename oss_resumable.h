@@ -4578,7 +4578,10 @@ OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, si
 /* The store in use: the hook, else the checkpoint directory's files. */
 OSSR__PRIVATE long ossr__store_load(ossr__ctx *c, uint64_t off, void *buf, size_t cap) {
     const ossr_store *s = c->o->store;
-    if (s) return s->load(c->ckpt_name, off, buf, cap, s->user);
+    if (s) {
+        long n = s->load(c->ckpt_name, off, buf, cap, s->user);
+        return n > (long)cap ? -1 : n;   /* a hook that claims more than fits is not believed */
+    }
 #if OSSR__HAVE_FS
     return ossr__fs_load(c, off, buf, cap);
 #else

@@ -63,9 +63,15 @@ static void hk_close(void *conn, void *user) {
     __atomic_add_fetch(&h->closes, 1, __ATOMIC_RELAXED);
     close((int)(intptr_t)conn - 1);
 }
-typedef struct ram_store { char name[64]; unsigned char rec[65536]; size_t len; int saves, syncs, removes, news; } ram_store;
+typedef struct ram_store {
+    char name[64];
+    unsigned char rec[65536];
+    size_t len;
+    int saves, syncs, removes, news, lies;   /* lies: loads of the header that claim too much */
+} ram_store;
 static long rs_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
     ram_store *r = (ram_store *)user;
+    if (r->lies && off == 0) { r->lies--; return (long)cap + 100; }
     if (!r->len || strcmp(name, r->name) || off >= r->len) return 0;
     if (cap > r->len - off) cap = r->len - (size_t)off;
     memcpy(buf, r->rec + off, cap);
@@ -234,6 +240,12 @@ int main(int argc, char **argv) {
               "transport: %ld connects, %ld closes, %ld sends, %ld receives", nh.connects, nh.closes, nh.sends, nh.recvs);
         CHECK(rs.len == 0 && rs.removes >= 1 && rs.news == 1 && rs.syncs >= 2,
               "store: %zu bytes left, %d removes, %d new records, %d syncs", rs.len, rs.removes, rs.news, rs.syncs);
+        /* a store that claims to have read more than it was asked for is not believed:
+           the record counts as damaged and the upload starts over */
+        rs.lies = 1;
+        oh.key = "hooked-lie.bin";
+        CHECK(ossr_upload(&oh, &st) == OSSR_OK && !st.resumed && rs.lies == 0, "store claiming too much: %s",
+              ossr_status_format(&st, line, sizeof line));
     }
 
     o.key = "wrong-anchor.bin";
