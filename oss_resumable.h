@@ -53,12 +53,12 @@
    MEMORY (all through opts.alloc/opts.free when set; status.heap_peak reports it)
        One block per multipart upload, the bitmap of finished parts (1,264 bytes for any
        part count: the parts' CRC-64s are folded as they finish and their ETags live in
-       the checkpoint), the worker array, and one block per worker: the worker (about 4 KiB) and its io buffer (buffer_size:
-       for http:// 256 KiB with 1-2 workers, 128 KiB with 3-4, 64 KiB with more; 16 KiB
-       for https://; at least 16 KiB), which serves in turn as signing scratch and
-       request head, plain-TCP send window and reply buffer. Over https:// file bytes
-       are read straight into BearSSL's record buffer, which the worker's block also
-       holds: TLS state 41,322 bytes (24,853 with tls_small_buffer). So a worker costs
+       the checkpoint), the worker array (about 4 KiB a worker), and one block per
+       worker: its io buffer (buffer_size: for http:// 256 KiB with 1-2 workers, 128 KiB
+       with 3-4, 64 KiB with more; 16 KiB for https://; at least 16 KiB), which serves in
+       turn as signing scratch and request head, plain-TCP send window and reply
+       buffer. Over https:// file bytes are read straight into BearSSL's record buffer,
+       which the worker's block also holds: TLS state 41,322 bytes (24,853 with tls_small_buffer). So a worker costs
        60 KiB over https://, and over http:// its buffer plus 4 KiB. Anchors read from a
        CA file take one block per upload about the size of the PEM text. Nothing is
        allocated per part, request or byte; ossr_workspace_size() gives the total.
@@ -219,8 +219,7 @@ typedef struct ossr_file_io {
     int (*open)(const char *path, void **file, void *user);
     /* Its size and a change stamp (a modification time, or anything that changes when
        the content does). 0 and 0 when there is none: then a resume reads every part the
-       server already has again and compares it (set opts.resume_by_content too, or an
-       unchanged stamp of 0 will let the record be reused). Return 0, or nonzero. */
+       server already has again and compares it with the file. Return 0, or nonzero. */
     int (*identity)(void *file, uint64_t *size, int64_t *mtime_sec, uint32_t *mtime_nsec, void *user);
     /* Read exactly len bytes at offset off. Return 0, or nonzero (a short read is an
        error: the file changed). */
@@ -618,6 +617,7 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #define OSSR__MAX_PART   (5ull * 1024 * 1024 * 1024) /* 5 GiB */
 #define OSSR__MAX_PARTS  10000u
 #define OSSR__DEFAULT_PART (10ull * 1024 * 1024)
+#define OSSR__DEFAULT_THRESHOLD (10ull * 1024 * 1024)   /* oss2's multipart_threshold */
 #define OSSR__HEAD_CAP   16384u   /* request head + signing scratch */
 #define OSSR__RESP_HEAD_MAX 8192u
 #define OSSR__PLAIN_IO  131072u   /* default buffer_size, plain http://, 3-4 workers; twice that for 1-2,
@@ -787,11 +787,13 @@ typedef intptr_t ossr__fh;
 #define OSSR__BAD_FH ((ossr__fh)-1)
 
 #if OSSR__OS == 1
-OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int create) {
+/* mode 0: an existing file for reading; else a new file (never an existing one or a
+   link) for writing, with these permission bits (under the umask). */
+OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
     int fd;
     do {
-        fd = create ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
-                    : open(path, O_RDONLY | O_CLOEXEC);
+        fd = mode ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)
+                  : open(path, O_RDONLY | O_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
     return (ossr__fh)fd;
 }
@@ -871,8 +873,8 @@ OSSR__PRIVATE ossr__fh ossr__file_open2(const char *path, DWORD access, DWORD di
     if (h == INVALID_HANDLE_VALUE) { ossr__win_errno(); return OSSR__BAD_FH; }
     return (ossr__fh)h;
 }
-OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int create) {
-    return create ? ossr__file_open2(path, GENERIC_WRITE, CREATE_NEW) : ossr__file_open2(path, GENERIC_READ, OPEN_EXISTING);
+OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
+    return mode ? ossr__file_open2(path, GENERIC_WRITE, CREATE_NEW) : ossr__file_open2(path, GENERIC_READ, OPEN_EXISTING);
 }
 OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) { return ossr__file_open2(path, GENERIC_WRITE, OPEN_EXISTING); }
 OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
@@ -1090,15 +1092,18 @@ OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms) {
     return soerr;
 }
 /* Connects to host:port (any address family), waiting at most timeout_ms per address. */
-OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, const char *port, int timeout_ms,
+OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num, int timeout_ms,
                                              int io_timeout_ms, ossr__socket *out, int *os_err) {
     struct addrinfo hints, *res = NULL, *ai;
     ossr_result r = OSSR_E_CONNECT;
+    char digits[8], *port = digits + sizeof digits - 1;
     int rc;
 #if OSSR__OS == 2
     WSADATA wsa;
     if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) { *os_err = WSAGetLastError(); return OSSR_E_CONNECT; }
 #endif
+    *port = 0;
+    do { *--port = (char)('0' + port_num % 10); port_num /= 10; } while (port_num);   /* getaddrinfo's service */
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -1378,6 +1383,11 @@ OSSR__PRIVATE size_t ossr__vfmt(char *out, size_t cap, const char *f, va_list ap
     if (cap) out[n < cap ? n : cap - 1] = 0;
     return n;
 }
+/* Why an I/O call failed: the system's words for its error, or the result's when there
+   is no errno (a transport hook reports only a result). */
+OSSR__PRIVATE const char *ossr__io_words(int os_err, ossr_result r) {
+    return os_err ? strerror(os_err) : ossr_result_str(r);
+}
 /* snprintf without stdio: what fits goes into out. */
 OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...) {
     va_list ap;
@@ -1501,6 +1511,14 @@ OSSR__PRIVATE int64_t ossr__days_from_civil(int64_t y, int m, int d) {
 }
 /* Reads the dates servers send: "Tue, 03 Dec 2024 08:15:30 GMT" (RFC 1123, the Date
    header) and "2024-12-03T08:15:30.000Z" (ISO 8601, <ServerTime>). 0 on success. */
+/* 1-12 for an English month abbreviation ("Jan".."Dec") at p, else 0. */
+OSSR__PRIVATE int ossr__month(const char *p) {
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int k;
+    for (k = 0; k < 12; k++)
+        if (memcmp(mon + 3 * k, p, 3) == 0) return k + 1;
+    return 0;
+}
 /* Reads up to max decimal digits at *p (at least one) into *v; moves *p past them. */
 OSSR__PRIVATE int ossr__num(const char **p, const char *end, int max, int *v) {
     int k = 0;
@@ -1515,9 +1533,8 @@ OSSR__PRIVATE int ossr__skip(const char **p, const char *end, char c) {
     return 1;
 }
 OSSR__PRIVATE int ossr__parse_date(const char *s, size_t n, int64_t *out) {
-    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const char *p = s, *end = s + n;
-    int y, mo = 0, d, h, mi, sec, k;
+    int y, mo = 0, d, h, mi, sec;
     if (n >= 19 && s[4] == '-' && s[10] == 'T') {
         if (!ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &mo) ||
             !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, 'T')) return -1;
@@ -1526,8 +1543,7 @@ OSSR__PRIVATE int ossr__parse_date(const char *s, size_t n, int64_t *out) {
         if (!ossr__skip(&p, end, ',')) return -1;
         while (p < end && *p == ' ') p++;
         if (!ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, ' ') || end - p < 4) return -1;
-        for (k = 0; k < 12; k++)
-            if (memcmp(mon + 3 * k, p, 3) == 0) mo = k + 1;
+        mo = ossr__month(p);
         p += 3;
         if (!ossr__skip(&p, end, ' ') || !ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, ' ')) return -1;
     }
@@ -2874,8 +2890,7 @@ typedef struct ossr__ctx {
     char endpoint_norm[300];     /* scheme://host[:port] as recorded in the checkpoint */
     char host_header[400];
     char conn_host[300];
-    char conn_port[8];
-    uint16_t conn_port_num;
+    uint16_t conn_port;
     int path_style;
     int sign_version;
     int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
@@ -3119,16 +3134,13 @@ OSSR__PRIVATE void ossr__learn_time(ossr__ctx *c, const char *s, size_t n, int f
 /* The moment this file was compiled: a floor for certificate checks on boards whose clock
    starts at 1970 (a certificate valid at build time is checked as of then). */
 OSSR__PRIVATE int64_t ossr__build_time(void) {
-    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const char *d = __DATE__;   /* "Nov 25 2026", "Nov  5 2026" */
     const char *p = d + 4 + (d[4] == ' '), *end = d + 11;
-    int k, m = 1, day = 1, year = 1970;
-    for (k = 0; k < 12; k++)
-        if (memcmp(mon + 3 * k, d, 3) == 0) m = k + 1;
+    int m = ossr__month(d), day = 1, year = 1970;
     ossr__num(&p, end, 2, &day);
     p = d + 7;
     ossr__num(&p, end, 4, &year);
-    return ossr__days_from_civil(year, m, day) * 86400;
+    return ossr__days_from_civil(year, m ? m : 1, day) * 86400;
 }
 /* Credentials for the next request, in w->creds: the options' strings, or the callback's,
    refreshed (under the lock, once for all workers) before they expire or after the server
@@ -3187,7 +3199,7 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr__ctx *c = w->ctx;
     const ossr_transport *t = c->o->transport;
     ossr_result r;
-    if (t) r = t->connect(c->conn_host, c->conn_port_num, c->connect_timeout_ms, &w->conn, t->user);
+    if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
 #if OSSR__HAVE_NET
     else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, e);
 #else
@@ -3201,9 +3213,9 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
 /* One send: bytes sent (> 0) or a negative result. */
 OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, int *e) {
     const ossr_transport *t = w->ctx->o->transport;
-    if (t) {
+    if (t) {   /* anything but a count or a timeout is a failed send (a hook's -1 too) */
         long k = t->send(w->conn, p, n, w->ctx->io_timeout_ms, t->user);
-        return k > 0 && (size_t)k <= n ? k : k < 0 ? k : (long)OSSR_E_SEND;
+        return k > 0 && (size_t)k <= n ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_SEND;
     }
 #if OSSR__HAVE_NET
     return ossr__sock_write(w->fd, p, n, e);
@@ -3225,7 +3237,7 @@ OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e)
     const ossr_transport *t = w->ctx->o->transport;
     if (t) {
         long k = t->recv(w->conn, p, cap, w->ctx->io_timeout_ms, t->user);
-        return (size_t)k <= cap || k < 0 ? k : (long)OSSR_E_RECV;
+        return k >= 0 && (size_t)k <= cap ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_RECV;
     }
 #if OSSR__HAVE_NET
     return ossr__sock_recv(w->fd, p, cap, e);
@@ -3279,7 +3291,7 @@ OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, const char *when) {
         r = t->io_result != OSSR_OK ? t->io_result : OSSR_E_RECV;
         return ossr__fail(w, r, t->os_err, "%s: %s", when,
                           r == OSSR_E_TIMEOUT ? "timed out" : t->eof ? "the server closed the connection"
-                          : strerror(t->os_err));
+                          : ossr__io_words(t->os_err, r));
     }
     if (err == BR_ERR_X509_BAD_SERVER_NAME)
         return ossr__fail(w, OSSR_E_CERT, 0, "%s: %s %s (BearSSL error %d)", when, ossr__tls_words(err),
@@ -3395,13 +3407,13 @@ OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
     if (r != OSSR_OK) {
         w->err.os_error = e;
         if (c->o->transport)
-            return ossr__fail(w, r, 0, "the transport could not connect to %s port %s: %s", c->conn_host,
-                              c->conn_port, ossr_result_str(r));
+            return ossr__fail(w, r, 0, "the transport could not connect to %s port %u: %s", c->conn_host,
+                              (unsigned)c->conn_port, ossr_result_str(r));
 #if OSSR__HAVE_NET
         if (r == OSSR_E_RESOLVE)
             return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, ossr__gai_str(e));
 #endif
-        return ossr__fail(w, r, e, "cannot connect to %s port %s: %s", c->conn_host, c->conn_port, strerror(e));
+        return ossr__fail(w, r, e, "cannot connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port, strerror(e));
     }
     w->fd_used = 0;
 #ifdef OSSR__HAVE_TLS
@@ -3767,7 +3779,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     r = ossr__conn_send(w, b.p, b.len, &e);
     *sent_anything = 1;
     if (r != OSSR_OK) {
-        if (!ossr__is_tls(w)) ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, strerror(e));
+        if (!ossr__is_tls(w)) ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, ossr__io_words(e, r));
         goto send_failed;
     }
     if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
@@ -3811,7 +3823,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
         if (r != OSSR_OK) {
             if (!ossr__is_tls(w))
                 ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
-                           (unsigned long long)sent, strerror(e));
+                           (unsigned long long)sent, ossr__io_words(e, r));
             goto send_failed;
         }
         sent += n;
@@ -3845,7 +3857,7 @@ send_failed:
                 r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "reply head to %s is larger than %u bytes", q->what, OSSR__RESP_HEAD_MAX);
             else if ((k = ossr__fill(w)) > 0) { *got_anything = 1; continue; }
             else if (k == 0) r = ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection without a reply to %s", q->what);
-            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ? "timed out" : strerror(w->err.os_error));
+            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ? "timed out" : ossr__io_words(w->err.os_error, (ossr_result)k));
             goto reply_failed;
         }
         if (headlen < 0) {
@@ -4366,8 +4378,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     ossr__sb_puts(&b, c->ep.https ? "https://" : "http://");
     for (i = 0; i < c->ep.host.len; i++) ossr__sb_putc(&b, (char)ossr__lower((unsigned char)c->ep.host.ptr[i]));
     ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
-    ossr__say(c->conn_port, sizeof c->conn_port, "%u", (unsigned)c->ep.port);
-    c->conn_port_num = c->ep.port;
+    c->conn_port = c->ep.port;
     if (o->connect_to && *o->connect_to) {
         ossr_endpoint ct;
         char tmp[300];
@@ -4375,10 +4386,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
         if (ossr_parse_endpoint(tmp, &ct) != OSSR_OK || ct.host.len >= sizeof c->conn_host)
             return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "connect-to '%s' is not host[:port]", o->connect_to);
         ossr__copy(c->conn_host, sizeof c->conn_host, ct.host.ptr, ct.host.len);
-        if (ct.explicit_port) {
-            ossr__say(c->conn_port, sizeof c->conn_port, "%u", (unsigned)ct.port);
-            c->conn_port_num = ct.port;
-        }
+        if (ct.explicit_port) c->conn_port = ct.port;
     } else {
         ossr__sb_init(&b, c->conn_host, sizeof c->conn_host);
         if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
@@ -4440,14 +4448,17 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
 #endif
     return OSSR_OK;
 }
+/* Whether a file of this size goes up in parts (at or above multipart_threshold). */
+OSSR__PRIVATE int ossr__is_multipart(const ossr_options *o, uint64_t file_size) {
+    return file_size > 0 && file_size >= (o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD);
+}
 OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
     ossr_endpoint ep;
-    uint64_t part_size, threshold;
+    uint64_t part_size;
     uint32_t parts = 0;
     size_t nw = 1, block;
     if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
-    threshold = o->multipart_threshold ? o->multipart_threshold : 10ull * 1024 * 1024;
-    if (file_size > 0 && file_size >= threshold) {
+    if (ossr__is_multipart(o, file_size)) {
         if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
         nw = (size_t)ossr__worker_count(o);
     }
@@ -4551,7 +4562,7 @@ OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, si
         c->ckpt_fd = OSSR__BAD_FH;
         ossr__say(tmp, sizeof tmp, "%s.tmp", c->ckpt_path);
         ossr__file_remove(tmp);   /* a leftover of a crash; never follow a link planted under this name */
-        fd = ossr__file_open(tmp, 1);
+        fd = ossr__file_open(tmp, 0600);   /* the record: the user's alone */
         if (fd == OSSR__BAD_FH || ossr__file_write_all(fd, data, len, off) != 0 || ossr__file_sync(fd) != 0) {
             int e = errno;
             if (fd != OSSR__BAD_FH) { ossr__file_close(fd); ossr__file_remove(tmp); }
@@ -4767,7 +4778,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
    once a second and outside the lock (ossr__ckpt_sync_due): a slot lost to a power cut
    only means that part is read again on resume to check it, while a sync per part under
    the lock stalled every worker behind the disk. 0, or -1 with errno. */
-OSSR__PRIVATE int ossr__ckpt_append(ossr__ctx *c, uint32_t number, uint64_t size, uint64_t crc, const char *etag,
+OSSR__PRIVATE int ossr__ckpt_write_slot(ossr__ctx *c, uint32_t number, uint64_t size, uint64_t crc, const char *etag,
                                     int durable) {
     ossr_checkpoint_part p;
     unsigned char slot[OSSR_CKPT_SLOT];
@@ -4966,7 +4977,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__wo
                 ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", h->idx + 1);
                 continue;
             }
-            if (ossr__ckpt_append(c, h->idx + 1, ossr__part_len(c, h->idx), lcrc, h->etag, 0) != 0)
+            if (ossr__ckpt_write_slot(c, h->idx + 1, ossr__part_len(c, h->idx), lcrc, h->etag, 0) != 0)
                 return ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s",
                                   h->idx + 1, c->ckpt_path, strerror(errno));
             ossr__mark_done(c, h->idx, lcrc);
@@ -5017,7 +5028,7 @@ OSSR__PRIVATE void ossr__part_worker(void *arg) {
         ossr__unlock(&c->lock);
         r = ossr__upload_part(c, w, idx, &crc);
         ossr__lock(&c->lock);
-        if (r == OSSR_OK && ossr__ckpt_append(c, idx + 1, ossr__part_len(c, idx), crc, w->etag, 0) != 0)
+        if (r == OSSR_OK && ossr__ckpt_write_slot(c, idx + 1, ossr__part_len(c, idx), crc, w->etag, 0) != 0)
             r = ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s", idx + 1,
                            c->ckpt_path, strerror(errno));
         if (r == OSSR_OK) {
@@ -5294,7 +5305,7 @@ restart_fresh:
         return OSSR_E_FILE_CHANGED;
     }
     whole = c->crc_acc;
-    if (ossr__ckpt_append(c, OSSR_CKPT_COMPLETING, c->fid.size, whole, NULL, 1) != 0)
+    if (ossr__ckpt_write_slot(c, OSSR_CKPT_COMPLETING, c->fid.size, whole, NULL, 1) != 0)
         ossr__log(c, OSSR_LOG_WARN, "cannot mark the checkpoint %s before completing: %s", c->ckpt_path,
                   strerror(errno));   /* only a lost reply to Complete would need the mark */
     r = ossr__complete(c, w, whole);
@@ -5318,7 +5329,6 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ossr__ctx c;
     ossr__worker *ws = NULL;
     int nw = 1, i, multipart = 0;
-    uint64_t threshold;
     ossr_result r;
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
@@ -5331,8 +5341,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
         goto done;
     }
     status->size = c.fid.size;
-    threshold = o->multipart_threshold ? o->multipart_threshold : 10ull * 1024 * 1024;
-    multipart = c.fid.size > 0 && c.fid.size >= threshold;
+    multipart = ossr__is_multipart(o, c.fid.size);
     if (!multipart && c.fid.size > OSSR__MAX_PART) {
         r = ossr__setup_fail(&c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower the "
                              "multipart threshold", o->file_path, (unsigned long long)c.fid.size);
@@ -5386,7 +5395,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
 #if OSSR__HAVE_FS
     ossr__say(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
     ossr__file_remove(tmp);
-    fd = ossr__file_open(tmp, 1);
+    fd = ossr__file_open(tmp, 0644);
     if (fd == OSSR__BAD_FH) {
         status->os_error = errno;
         r = ossr__setup_fail(&c, OSSR_E_WRITE, "cannot create %s: %s", tmp, strerror(errno));

@@ -265,6 +265,13 @@ int main(int argc, char **argv) {
         CHECK(r == OSSR_OK, "download: %s", ossr_status_format(&st, line, sizeof line));
         CHECK(st.crc64 == up, "download CRC %llu, upload %llu", (unsigned long long)st.crc64, (unsigned long long)up);
         CHECK(same_files(src, dst), "downloaded bytes differ");
+        {   /* an ordinary file: readable by others as the umask allows, like any the user makes */
+            struct stat sb;
+            mode_t um = umask(022);
+            umask(um);
+            CHECK(stat(dst, &sb) == 0 && (sb.st_mode & 0777) == (0644 & ~um), "downloaded file mode %o",
+                  (unsigned)(sb.st_mode & 0777));
+        }
         o.file_path = src;
     }
 

@@ -2388,14 +2388,14 @@ static void test_checkpoint_loader(void) {
     strcpy(c.ckpt_path, path);
     strcpy(c.upload_id, "0004B9894A22E5B1888A1E29F8236E2D");
     CHECK_I(ossr__ckpt_create(&c), OSSR_OK);
-    ossr__ckpt_append(&c, 1, 102400, 0x1111111111111111ull, "\"ETAG-ONE\"", 0);
+    ossr__ckpt_write_slot(&c, 1, 102400, 0x1111111111111111ull, "\"ETAG-ONE\"", 0);
     CHECK_I(c.ckpt_dirty, 1);                  /* a part slot waits for the next sync */
     CHECK_I(ossr__ckpt_sync_due(&c), 1);       /* the first is due at once... */
     CHECK_I(c.ckpt_dirty, 0);
-    ossr__ckpt_append(&c, 2, 102400, 0x2222222222222222ull, "\"ETAG-TWO\"", 0);
+    ossr__ckpt_write_slot(&c, 2, 102400, 0x2222222222222222ull, "\"ETAG-TWO\"", 0);
     CHECK_I(ossr__ckpt_sync_due(&c), 0);       /* ...then at most once a second */
-    ossr__ckpt_append(&c, 4, 5, 0x4444444444444444ull, "", 0);
-    ossr__ckpt_append(&c, OSSR_CKPT_COMPLETING, c.fid.size, 0x9999999999999999ull, NULL, 1);
+    ossr__ckpt_write_slot(&c, 4, 5, 0x4444444444444444ull, "", 0);
+    ossr__ckpt_write_slot(&c, OSSR_CKPT_COMPLETING, c.fid.size, 0x9999999999999999ull, NULL, 1);
     CHECK_I(c.ckpt_dirty, 0);                  /* synced with the COMPLETING mark */
     CHECK_U(st.checkpoint_writes, 5);
     CHECK_U(st.checkpoint_bytes, c.ckpt_head + 4 * OSSR_CKPT_SLOT);
