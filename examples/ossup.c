@@ -32,7 +32,7 @@ static char **utf8_argv(int *argc) {
     for (i = 0; v && i < n; i++) {
         int len = WideCharToMultiByte(CP_UTF8, 0, wv[i], -1, NULL, 0, NULL, NULL);
         v[i] = len > 0 ? (char *)malloc((size_t)len) : NULL;
-        if (!v[i] || !WideCharToMultiByte(CP_UTF8, 0, wv[i], -1, v[i], len, NULL, NULL)) return NULL;
+        if (!v[i] || !WideCharToMultiByte(CP_UTF8, 0, wv[i], -1, v[i], len, NULL, NULL)) v = NULL;   /* keep argv */
     }
     if (wv) LocalFree(wv);
     if (v) *argc = n;
