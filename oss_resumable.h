@@ -500,16 +500,20 @@ OSSR_API long ossr_parse_response(const char *buf, size_t len, ossr_response *ou
 /* Case-insensitive lookup of a header in a parsed response; 1 if found. */
 OSSR_API int ossr_response_header(const ossr_response *r, const char *name, ossr_slice *value);
 
-/* XML tag extractor. Finds the next element <tag ...>content</tag> starting at *pos,
-   stores its raw content (which may hold child elements) in *content and moves *pos past
-   it. Returns 1 when found, 0 when not, OSSR_E_CORRUPT on a malformed element. Matches
-   tag names exactly, skips attributes, comments, processing instructions and CDATA
-   boundaries, and never trusts lengths or nesting: it only scans within xml[0..len). */
+/* XML. xml[0..len) is the content of an element (or a whole document); these look only
+   at its children, never inside them, so an unknown element cannot shadow a field.
+   ossr_xml_next finds the next child <tag ...>content</tag> at or after *pos, stores its
+   raw content (which may hold elements of its own) in *content and moves *pos past it.
+   Returns 1 when found, 0 when not (*pos = len), OSSR_E_CORRUPT on a malformed or
+   unterminated element. Matches tag names exactly, skips attributes, comments,
+   processing instructions and CDATA, and never trusts lengths: it only scans within
+   xml[0..len). */
 OSSR_API int ossr_xml_next(const char *xml, size_t len, const char *tag, size_t *pos,
                            ossr_slice *content);
-/* The first <tag> anywhere in xml, decoded (&lt; &gt; &amp; &quot; &apos; &#N; &#xN;) into
-   out (NUL-terminated, truncated to cap). Returns 1 when found, 0 when not, negative when
-   malformed. */
+/* The first child <tag> of xml, its text decoded (&lt; &gt; &amp; &quot; &apos; &#N;
+   &#xN; CDATA; comments and processing instructions dropped) into out (NUL-terminated,
+   truncated to cap). Returns 1 when found, 0 when not, negative when malformed or when
+   the child holds elements rather than text. */
 OSSR_API int ossr_xml_text(const char *xml, size_t len, const char *tag, char *out, size_t cap);
 
 /* Checkpoint record (see >>checkpoint for the byte layout). */
@@ -2150,10 +2154,10 @@ OSSR__PRIVATE int ossr__valid_key(const char *k) {
     return n >= 1 && n <= 1023 && k[0] != '/' && k[0] != '\\';
 }
 
-/* >>xml: a tag extractor for OSS's small, flat replies ----------------------------- */
+/* >>xml: the children of an element, for OSS's small, flat replies ----------------- */
 /* Skips a markup construct at xml[i] == '<' that is not an element (comment, CDATA,
    declaration, processing instruction). Returns the index after it, or 0 if xml[i] starts
-   an element or closing tag, or (size_t)-1 when unterminated. */
+   an element or closing tag, or (size_t)-1 when it runs past len. */
 OSSR__PRIVATE size_t ossr__xml_skip_special(const char *x, size_t len, size_t i) {
     const char *end;
     size_t endlen, j;
@@ -2161,14 +2165,21 @@ OSSR__PRIVATE size_t ossr__xml_skip_special(const char *x, size_t len, size_t i)
     if (x[i + 1] == '?') { end = "?>"; endlen = 2; j = i + 2; }
     else if (len - i >= 4 && memcmp(x + i, "<!--", 4) == 0) { end = "-->"; endlen = 3; j = i + 4; }
     else if (len - i >= 9 && memcmp(x + i, "<![CDATA[", 9) == 0) { end = "]]>"; endlen = 3; j = i + 9; }
-    else if (x[i + 1] == '!') { end = ">"; endlen = 1; j = i + 2; }
+    else if (x[i + 1] == '!') {
+        /* "<!" cut before it shows whether a comment or CDATA follows: wait for more */
+        if ((len - i < 4 && memcmp(x + i, "<!--", len - i) == 0) ||
+            (len - i < 9 && memcmp(x + i, "<![CDATA[", len - i) == 0))
+            return (size_t)-1;
+        end = ">"; endlen = 1; j = i + 2;
+    }
     else return 0;
     for (; j + endlen <= len; j++)
         if (memcmp(x + j, end, endlen) == 0) return j + endlen;
     return (size_t)-1;
 }
-/* Reads the tag at x[i] == '<' (after any '/'): name slice, whether it closes itself, and
-   the index after its '>'. Quoted attribute values may hold '>'. */
+/* Reads the tag at x[i] == '<': its name, whether it closes (</x>) or closes itself
+   (<x/>), and the index after its '>'. Quoted attribute values may hold '>'. 0, or
+   OSSR_E_NEED_MORE when len ends inside the tag, OSSR_E_CORRUPT when it is malformed. */
 OSSR__PRIVATE int ossr__xml_tag(const char *x, size_t len, size_t i, int *closing,
                                 ossr_slice *name, int *selfclose, size_t *after) {
     size_t j = i + 1;
@@ -2177,70 +2188,84 @@ OSSR__PRIVATE int ossr__xml_tag(const char *x, size_t len, size_t i, int *closin
     if (j < len && x[j] == '/') { *closing = 1; j++; }
     name->ptr = x + j;
     while (j < len && x[j] != '>' && x[j] != '/' && x[j] != ' ' && x[j] != '\t' &&
-           x[j] != '\r' && x[j] != '\n')
+           x[j] != '\r' && x[j] != '\n' && x[j] != '<')
         j++;
     name->len = (size_t)(x + j - name->ptr);
-    if (name->len == 0) return -1;
+    if (j >= len) return OSSR_E_NEED_MORE;
+    if (name->len == 0) return OSSR_E_CORRUPT;
     for (; j < len; j++) {
         if (q) { if (x[j] == q) q = 0; continue; }
         if (x[j] == '"' || x[j] == '\'') q = x[j];
-        else if (x[j] == '<') return -1;
+        else if (x[j] == '<') return OSSR_E_CORRUPT;
         else if (x[j] == '>') {
             *selfclose = !*closing && x[j - 1] == '/';
             *after = j + 1;
             return 0;
         }
     }
-    return -1;
+    return OSSR_E_NEED_MORE;
+}
+/* Moves *i to the next '<' that starts an element or a closing tag, past text, comments,
+   processing instructions and CDATA. 1 when there is one, 0 at len, OSSR_E_NEED_MORE
+   when len ends inside a comment or the like. */
+OSSR__PRIVATE int ossr__xml_next_tag(const char *x, size_t len, size_t *i) {
+    for (;;) {
+        size_t s;
+        while (*i < len && x[*i] != '<') (*i)++;
+        if (*i >= len) return 0;
+        s = ossr__xml_skip_special(x, len, *i);
+        if (s == (size_t)-1) return OSSR_E_NEED_MORE;
+        if (!s) return 1;
+        *i = s;
+    }
+}
+/* The next child element of the content x[0..len) from *pos: its name and raw content
+   (which may hold elements of its own, skipped whole however deep); *pos moves past it.
+   Returns 1 when found; 0 at the end of the content, with *pos at len, or at the closing
+   tag that ends it (x[*pos] == '<'); OSSR_E_NEED_MORE when the content ends inside the
+   child (a reply still streaming in); OSSR_E_CORRUPT when malformed. */
+OSSR__PRIVATE int ossr__xml_child(const char *x, size_t len, size_t *pos, ossr_slice *name, ossr_slice *content) {
+    size_t i = *pos, after, j;
+    int closing, selfclose, depth = 1, r = ossr__xml_next_tag(x, len, &i);
+    if (r == 0) { *pos = len; return 0; }
+    if (r < 0) return r;
+    r = ossr__xml_tag(x, len, i, &closing, name, &selfclose, &after);
+    if (r != 0) return r;
+    if (closing) { *pos = i; return 0; }
+    content->ptr = x + after;
+    content->len = 0;
+    if (selfclose) { *pos = after; return 1; }
+    for (j = after;;) {   /* to the closing tag at the same depth, which must carry the name */
+        ossr_slice n2;
+        int c2, sc2;
+        size_t a2;
+        r = ossr__xml_next_tag(x, len, &j);
+        if (r == 0) return OSSR_E_NEED_MORE;
+        if (r < 0 || (r = ossr__xml_tag(x, len, j, &c2, &n2, &sc2, &a2)) != 0) return r;
+        if (c2 && --depth == 0) {
+            if (n2.len != name->len || memcmp(n2.ptr, name->ptr, n2.len) != 0) return OSSR_E_CORRUPT;
+            content->len = j - after;
+            *pos = a2;
+            return 1;
+        }
+        if (!c2 && !sc2) depth++;
+        j = a2;
+    }
 }
 OSSR__DEF int ossr_xml_next(const char *x, size_t len, const char *tag, size_t *pos,
                             ossr_slice *content) {
-    size_t i = *pos, tl = strlen(tag);
-    while (i < len) {
-        int closing, selfclose;
+    size_t tl = strlen(tag);
+    for (;;) {
         ossr_slice name;
-        size_t after, s;
-        if (x[i] != '<') { i++; continue; }
-        s = ossr__xml_skip_special(x, len, i);
-        if (s == (size_t)-1) return OSSR_E_CORRUPT;
-        if (s) { i = s; continue; }
-        if (ossr__xml_tag(x, len, i, &closing, &name, &selfclose, &after) != 0) return OSSR_E_CORRUPT;
-        if (closing || name.len != tl || memcmp(name.ptr, tag, tl) != 0) { i = after; continue; }
-        if (selfclose) {
-            content->ptr = x + after; content->len = 0;
-            *pos = after;
-            return 1;
-        }
-        {   /* find the matching close, counting nested same-name elements */
-            size_t j = after;
-            int depth = 1;
-            while (j < len) {
-                int c2, sc2;
-                ossr_slice n2;
-                size_t a2, s2;
-                if (x[j] != '<') { j++; continue; }
-                s2 = ossr__xml_skip_special(x, len, j);
-                if (s2 == (size_t)-1) return OSSR_E_CORRUPT;
-                if (s2) { j = s2; continue; }
-                if (ossr__xml_tag(x, len, j, &c2, &n2, &sc2, &a2) != 0) return OSSR_E_CORRUPT;
-                if (n2.len == tl && memcmp(n2.ptr, tag, tl) == 0 && !sc2) {
-                    if (!c2) depth++;
-                    else if (--depth == 0) {
-                        content->ptr = x + after;
-                        content->len = j - after;
-                        *pos = a2;
-                        return 1;
-                    }
-                }
-                j = a2;
-            }
-            return OSSR_E_CORRUPT;
-        }
+        int r = ossr__xml_child(x, len, pos, &name, content);
+        if (r == OSSR_E_NEED_MORE) return OSSR_E_CORRUPT;   /* the whole document is here */
+        if (r == 0) *pos = len;
+        if (r <= 0) return r;
+        if (name.len == tl && memcmp(name.ptr, tag, tl) == 0) return 1;
     }
-    *pos = len;
-    return 0;
 }
-/* Decodes XML text (entities, CDATA sections) into out; 0 or OSSR_E_CORRUPT. */
+/* Decodes XML text (entities, CDATA sections; comments and processing instructions are
+   dropped) into out; 0, or OSSR_E_CORRUPT for an element or anything malformed. */
 OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t cap) {
     static const char ents[5][7] = { "lt;<", "gt;>", "amp;&", "quot;\"", "apos;'" };
     size_t i = 0, o = 0, k;
@@ -2257,6 +2282,13 @@ OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t ca
             if (j + 3 > n) return OSSR_E_CORRUPT;
             for (i += 9; i < j; i++) if (o + 1 < cap) out[o++] = s[i];
             i = j + 3;
+            continue;
+        }
+        if (s[i] == '<') {   /* a comment or processing instruction is no part of the value */
+            size_t e = ossr__xml_skip_special(s, n, i);
+            int comment = n - i >= 4 && memcmp(s + i, "<!--", 4) == 0;
+            if (e == 0 || e == (size_t)-1 || (s[i + 1] != '?' && !comment)) return OSSR_E_CORRUPT;
+            i = e;
             continue;
         }
         if (s[i] != '&') { if (o + 1 < cap) out[o++] = s[i]; i++; continue; }
@@ -2303,7 +2335,8 @@ OSSR__DEF int ossr_xml_text(const char *xml, size_t len, const char *tag, char *
     if (r != 0 && cap) out[0] = 0;   /* malformed text yields "", never a half-decoded string */
     return r == 0 ? 1 : r;
 }
-/* An unsigned decimal element (PartNumber, Size, HashCrc64ecma). 1, 0 or negative. */
+/* An unsigned decimal child element (PartNumber, Size, HashCrc64ecma). 1; 0 when it is
+   absent or empty (<HashCrc64ecma/>); negative when it is not a number. */
 OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, uint64_t *v) {
     char t[32];
     size_t a = 0, b;
@@ -2313,6 +2346,7 @@ OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, ui
     if (b >= sizeof t - 1) return OSSR_E_CORRUPT;   /* too long to be a number: maybe cut */
     while (a < b && (t[a] == ' ' || t[a] == '\n' || t[a] == '\r' || t[a] == '\t')) a++;
     while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\n' || t[b - 1] == '\r' || t[b - 1] == '\t')) b--;
+    if (a == b) return 0;
     return ossr__parse_u64(t + a, b - a, v) == 0 ? 1 : OSSR_E_CORRUPT;
 }
 
@@ -3593,8 +3627,12 @@ OSSR__PRIVATE ossr_result ossr__read_chunked(ossr__worker *w, ossr__req *q, int 
 
 /* Fills err.code/message/... from an OSS error body. */
 OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
-    const char *x = w->body;
-    size_t n = w->body_len;
+    ossr_slice root;
+    const char *x;
+    size_t n;
+    if (ossr__xml_root(w->body, w->body_len, "Error", &root) != 1) return;
+    x = root.ptr;
+    n = root.len;
     ossr_xml_text(x, n, "Code", w->err.code, sizeof w->err.code);
     ossr_xml_text(x, n, "Message", w->err.message, sizeof w->err.message);
     if (!w->err.request_id[0]) ossr_xml_text(x, n, "RequestId", w->err.request_id, sizeof w->err.request_id);
@@ -5141,7 +5179,11 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
         return ossr__fail(w, OSSR_E_CRC, 0, "the completed object's CRC-64 is %llu, the file's is %llu",
                           (unsigned long long)w->crc, (unsigned long long)whole_crc);
     if (w->etag[0]) ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
-    else ossr_xml_text(w->body, w->body_len, "ETag", c->st->etag, sizeof c->st->etag);
+    else {
+        ossr_slice root;
+        if (ossr__xml_root(w->body, w->body_len, "CompleteMultipartUploadResult", &root) == 1)
+            ossr_xml_text(root.ptr, root.len, "ETag", c->st->etag, sizeof c->st->etag);
+    }
     return OSSR_OK;
 }
 
