@@ -2080,15 +2080,26 @@ OSSR__DEF ossr_result ossr_plan_parts(uint64_t file_size, uint64_t preferred,
 }
 
 /* >>endpoint: URL, host and key rules ---------------------------------------------- */
+/* Dotted-quad IPv4: four decimal numbers of 0-255 (1 when it is one). */
 OSSR__PRIVATE int ossr__is_ipv4(const char *s, size_t n) {
     size_t i;
-    int dots = 0, digits = 0;
+    int dots = 0, digits = 0, v = 0;
     for (i = 0; i < n; i++) {
-        if (s[i] == '.') { if (!digits) return 0; dots++; digits = 0; }
-        else if (s[i] >= '0' && s[i] <= '9') { if (++digits > 3) return 0; }
+        if (s[i] == '.') { if (!digits) return 0; dots++; digits = 0; v = 0; }
+        else if (s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (s[i] - '0');
+            if (++digits > 3 || v > 255) return 0;
+        }
         else return 0;
     }
     return dots == 3 && digits > 0;
+}
+/* Only digits and dots: a name no DNS label spells, so it must be an IPv4 literal. */
+OSSR__PRIVATE int ossr__looks_numeric(const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] != '.' && (s[i] < '0' || s[i] > '9')) return 0;
+    return 1;
 }
 OSSR__DEF ossr_result ossr_parse_endpoint(const char *url, ossr_endpoint *out) {
     const char *p = url, *h, *e;
@@ -2124,6 +2135,8 @@ OSSR__DEF ossr_result ossr_parse_endpoint(const char *url, ossr_endpoint *out) {
         if (p == h || p - h > 253) return OSSR_E_BAD_ENDPOINT;
         out->host.ptr = h; out->host.len = (size_t)(p - h);
         out->host_is_ip = ossr__is_ipv4(h, out->host.len);
+        if (!out->host_is_ip && ossr__looks_numeric(h, out->host.len))
+            return OSSR_E_BAD_ENDPOINT;   /* 1.256.1.2, 1.2.3: neither an address nor a name */
     }
     out->port = out->https ? 443 : 80;
     if (*p == ':') {
@@ -2539,7 +2552,6 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
                 take = ossr__ieq(n, in->additional_headers[j]);
         }
         if (v4 && ossr__ieq(n, "x-oss-date")) continue;           /* the signer's own */
-        if (!v4 && ossr__ieq(n, "x-oss-date")) continue;          /* never with V1 */
         if (token && ossr__ieq(n, "x-oss-security-token")) continue;
         if (take) { canon[nc].name = n; canon[nc].value = in->headers[i].value ? in->headers[i].value : ""; nc++; }
     }

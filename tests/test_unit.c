@@ -740,6 +740,47 @@ static void test_signatures(const char *dir) {
     free(text);
 }
 
+/* V1 as the official SDKs sign it, from their unit tests (go-sdk-v2 signer_test.go
+   TestV1AuthHeader; the same values in python-sdk-v2 and php-sdk-v2): a caller's
+   x-oss-date is one of the canonicalized OSS headers, and of the query only the
+   sub-resources are signed. */
+static void test_sign_v1_sdk(void) {
+    static const char date[] = "Wed, 28 Dec 2022 10:27:41 GMT";
+    ossr_header put_h[5], get_h[1], q[2];
+    ossr_sign_input in;
+    ossr_signature out;
+    char scratch[2048];
+    set_ctx("V1 with x-oss-date (SDK unit tests)");
+    put_h[0].name = "Content-MD5"; put_h[0].value = "eB5eJF1ptWaXm4bijSPyxw==";
+    put_h[1].name = "Content-Type"; put_h[1].value = "text/html";
+    put_h[2].name = "x-oss-meta-author"; put_h[2].value = "alice";
+    put_h[3].name = "x-oss-meta-magic"; put_h[3].value = "abracadabra";
+    put_h[4].name = "x-oss-date"; put_h[4].value = date;
+    get_h[0].name = "x-oss-date"; get_h[0].value = date;
+    memset(&in, 0, sizeof in);
+    in.version = 1; in.unix_time = 1672223261;
+    in.access_key_id = "ak"; in.access_key_secret = "sk";
+    in.method = "PUT"; in.bucket = "examplebucket"; in.key = "nelson";
+    in.headers = put_h; in.header_count = 5;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.date, date);
+    CHECK_STR(out.authorization, "OSS ak:kSHKmLxlyEAKtZPkJhG9bZb5k7M=");
+    q[0].name = "acl"; q[0].value = "";
+    in.query = q; in.query_count = 1;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:/afkugFbmWDQ967j1vr6zygBLQk=");
+    in.method = "GET"; in.key = NULL;
+    in.headers = get_h; in.header_count = 1;
+    q[0].name = "resourceGroup"; q[0].value = "";
+    q[1].name = "non-resousce"; q[1].value = "null";
+    in.query_count = 2;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:vkQmfuUDyi1uDi3bKt67oemssIs=");
+    q[1].name = "acl"; q[1].value = "";
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:x3E5TgOvl/i7PN618s5mEvpJDYk=");
+}
+
 static void test_sign_errors(void) {
     ossr_sign_input in;
     ossr_signature out;
@@ -1342,6 +1383,14 @@ static void test_endpoint(void) {
         {"https://[::1]x", 0, 0, NULL, 0, 0, 0, 0},
         {"https://[::g]", 0, 0, NULL, 0, 0, 0, 0},
         {"https://[fe80::1%25eth0]", 0, 0, NULL, 0, 0, 0, 0},
+        /* digits and dots are an IPv4 literal or nothing: no octet above 255, four of them */
+        {"http://1.256.1.2", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://256.1.1.1:80", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://1.2.3", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://1.2.3.4.5", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://255.255.255.255", 1, 0, "255.255.255.255", 80, 0, 1, 0},
+        {"http://0.0.0.0:1", 1, 0, "0.0.0.0", 1, 1, 1, 0},
+        {"http://1.2.3.4a", 1, 0, "1.2.3.4a", 80, 0, 0, 0},
     };
     size_t i;
     ossr_endpoint ep;
@@ -2553,6 +2602,7 @@ int main(int argc, char **argv) {
     test_crc_random();
     test_crc_engines();
     test_signatures(dir);
+    test_sign_v1_sdk();
     test_sign_errors();
     test_plan();
     test_endpoint();
