@@ -319,7 +319,11 @@ typedef struct ossr_options {
     void (*free)(void *ptr, size_t size, void *user);
     void *alloc_user;
     int connect_timeout_ms;        /* 0: 60000 */
-    int io_timeout_ms;             /* per send/recv; 0: 60000 */
+    int io_timeout_ms;             /* silence allowed per send/recv, and the time a reply's head may
+                                      take from the request's end; 0: 60000 */
+    uint32_t low_speed_limit;      /* a reply body slower than this many bytes a second over ... */
+    int low_speed_time_ms;         /* ... this long is a timeout (retried). 0: 256 bytes a second,
+                                      over io_timeout_ms (far below any working link) */
     int max_attempts;              /* tries per request for retryable failures, 0: 3 */
     size_t buffer_size;            /* per-worker I/O buffer (min 16 KiB, max 16 MiB); 0: for
                                       http:// 256/128/64 KiB for 1-2/3-4/more workers (it is
@@ -756,6 +760,15 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 /* From >>strings, for the few words the platform layer writes and reads. */
 OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...);
 OSSR__PRIVATE int ossr__parse_u64(const char *s, size_t n, uint64_t *out);
+/* Whether the caller asked the call to stop (opts.cancel); safe from any thread. */
+OSSR__PRIVATE int ossr__cancel_requested(const ossr_options *o) {
+    if (!o->cancel) return 0;
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n((const volatile int *)o->cancel, __ATOMIC_ACQUIRE) != 0;
+#else
+    return *o->cancel != 0;
+#endif
+}
 
 /* Time: monotonic milliseconds, seconds since 1970, a sleep; each from its hook when
    set. Without an OS layer the hooks are required (ossr__setup checks). */
@@ -1206,32 +1219,51 @@ OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s, int on) {
     ioctlsocket(s, FIONBIO, &v);
 #endif
 }
-/* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
-   -1). */
-OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms) {
-    int rc, soerr = 0;
-    socklen_t sl = sizeof soerr;
+/* Waits until the socket can be read (out 0) or written (out 1), in slices of at most
+   100 ms that notice a cancel: 1 ready (or failed: the next call says how), 0 when
+   timeout_ms passed, -1 when cancelled. */
+OSSR__PRIVATE int ossr__sock_wait(ossr__socket s, int out, int timeout_ms, const ossr_options *o) {
+    int64_t end = ossr__now_ms(o) + timeout_ms;
+    for (;;) {
+        int64_t left = end - ossr__now_ms(o);
+        int rc, slice;
+        if (ossr__cancel_requested(o)) return -1;
+        if (left <= 0) return 0;
+        slice = left < 100 ? (int)left : 100;
 #if OSSR__OS == 1
-    struct pollfd pfd;
-    pfd.fd = s; pfd.events = POLLOUT; pfd.revents = 0;
-    do { rc = poll(&pfd, 1, timeout_ms); } while (rc < 0 && errno == EINTR);
+        {
+            struct pollfd pfd;
+            pfd.fd = s; pfd.events = (short)(out ? POLLOUT : POLLIN); pfd.revents = 0;
+            rc = poll(&pfd, 1, slice);
+            if (rc < 0 && errno == EINTR) rc = 0;
+        }
 #else
-    fd_set wr, ex;
-    struct timeval tv;
-    FD_ZERO(&wr); FD_ZERO(&ex);
-    FD_SET(s, &wr); FD_SET(s, &ex);
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    rc = select(0, NULL, &wr, &ex, &tv);
+        {
+            fd_set set, ex;
+            struct timeval tv;
+            FD_ZERO(&set); FD_ZERO(&ex);
+            FD_SET(s, &set); FD_SET(s, &ex);
+            tv.tv_sec = 0;
+            tv.tv_usec = slice * 1000;
+            rc = select(0, out ? NULL : &set, out ? &set : NULL, &ex, &tv);
+        }
 #endif
-    if (rc == 0) return -1;
-    if (rc < 0) return ossr__sock_errno();
+        if (rc != 0) return 1;
+    }
+}
+/* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
+   -1, a cancel: -2). */
+OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms, const ossr_options *o) {
+    int soerr = 0, rc = ossr__sock_wait(s, 1, timeout_ms, o);
+    socklen_t sl = sizeof soerr;
+    if (rc <= 0) return rc == 0 ? -1 : -2;
     if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0) return ossr__sock_errno();
     return soerr;
 }
 /* Connects to host:port (any address family), waiting at most timeout_ms per address. */
 OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num, int timeout_ms,
-                                             int io_timeout_ms, ossr__socket *out, int *os_err) {
+                                             int io_timeout_ms, const ossr_options *o, ossr__socket *out,
+                                             int *os_err) {
     struct addrinfo hints, *res = NULL, *ai;
     ossr_result r = OSSR_E_CONNECT;
     char digits[8], *port = digits + sizeof digits - 1;
@@ -1268,11 +1300,12 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
         ossr__sock_nonblock(fd, 1);
         rc = connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
         e = rc != 0 ? ossr__sock_errno() : 0;
-        if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms);
+        if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms, o);
         if (e) {
             ossr__closesocket(fd);
             *os_err = e < 0 ? ETIMEDOUT : e;
-            r = e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
+            r = e == -2 ? OSSR_E_CANCELLED : e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
+            if (e == -2) break;
             continue;
         }
         ossr__sock_nonblock(fd, 0);
@@ -1302,36 +1335,36 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #endif
     return r;
 }
-/* One send: the count sent (> 0), or a negative result. */
-OSSR__PRIVATE long ossr__sock_write(ossr__socket fd, const char *p, size_t n, int *os_err) {
-    for (;;) {
-#if OSSR__OS == 1
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-#else
-        int k = send(fd, p, (int)(n > 0x40000000u ? 0x40000000u : n), 0);
+#ifndef MSG_DONTWAIT
+#  define MSG_DONTWAIT 0     /* Win32: a blocking call after the wait said it is ready */
 #endif
-        int e;
-        if (k > 0) return (long)k;
+/* One send or receive: the count (> 0; 0 for a receive at the end of the stream), or a
+   negative result. It tries at once, and waits (ossr__sock_wait: at most timeout_ms of
+   silence, ending early on a cancel) only when the call would block. */
+OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
+                                 int *os_err) {
+    for (;;) {
+        int e, w;
+#if OSSR__OS == 1
+        ssize_t k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, n, MSG_DONTWAIT);
+#else
+        int k;
+        if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) goto waited;
+        n = n > 0x40000000u ? 0x40000000u : n;
+        k = out ? send(fd, p, (int)n, 0) : recv(fd, p, (int)n, 0);
+#endif
+        if (k > 0 || (k == 0 && !out)) return (long)k;
         e = ossr__sock_errno();
         if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
+        if (k < 0 && OSSR__EAGAIN(e) && MSG_DONTWAIT) {
+            if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) > 0) continue;
+            goto waited;
+        }
         *os_err = e;
-        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
-    }
-}
-/* Returns bytes received (> 0), 0 at end of stream, or a negative result. */
-OSSR__PRIVATE long ossr__sock_recv(ossr__socket fd, char *p, size_t cap, int *os_err) {
-    for (;;) {
-#if OSSR__OS == 1
-        ssize_t k = recv(fd, p, cap, 0);
-#else
-        int k = recv(fd, p, (int)(cap > 0x40000000u ? 0x40000000u : cap), 0);
-#endif
-        int e;
-        if (k >= 0) return (long)k;
-        e = ossr__sock_errno();
-        if (OSSR__OS == 1 && e == EINTR) continue;
-        *os_err = e;
-        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_RECV;
+        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : out ? OSSR_E_SEND : OSSR_E_RECV;
+waited:
+        *os_err = w < 0 ? 0 : ETIMEDOUT;
+        return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
     }
 }
 /* Words for a resolver error. */
@@ -3085,6 +3118,8 @@ typedef struct ossr__ctx {
     int path_style;
     int sign_version;
     int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
+    uint32_t low_speed_limit;    /* bytes a second a reply body must average ... */
+    int64_t low_speed_ms;        /* ... over each window this long */
     size_t buffer_size;
     /* the source file: the file_io hook's handle, else a system file */
     void *file;
@@ -3190,6 +3225,10 @@ typedef struct ossr__worker {
     uint32_t parts_uploaded;
     ossr_credentials creds;      /* what the current request is signed with */
     unsigned creds_gen;
+    int64_t rx_deadline;         /* the reply head is due by then (ms; 0: not waiting for one) */
+    int64_t win_start;           /* the reply body's current low-speed window (0: none) */
+    uint64_t win_bytes;
+    const char *slow;            /* why the pace check failed */
 #ifdef OSSR__HAVE_TLS
     ossr__tls *tls;              /* NULL for http:// */
 #endif
@@ -3251,14 +3290,6 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     ossr__unlock(&c->log_lock);
 }
 /* Whether the upload is stopping (a hard error or a cancel), and why. */
-OSSR__PRIVATE int ossr__cancel_requested(const ossr_options *o) {
-    if (!o->cancel) return 0;
-#if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n((const volatile int *)o->cancel, __ATOMIC_ACQUIRE) != 0;
-#else
-    return *o->cancel != 0;
-#endif
-}
 OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
     int stop;
     ossr__lock(&c->lock);
@@ -3406,12 +3437,12 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr_result r;
     if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
 #if OSSR__HAVE_NET
-    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, e);
+    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, c->o, &w->fd, e);
 #else
     else r = OSSR_E_CONNECT;
 #endif
     if (r == OSSR_OK) w->linked = 1;
-    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT) r = OSSR_E_CONNECT;   /* and a hook's stray value */
+    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED) r = OSSR_E_CONNECT;   /* and a hook's stray value */
     (void)e;
     return r;
 }
@@ -3423,7 +3454,7 @@ OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, in
         return k > 0 && (size_t)k <= n ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_SEND;
     }
 #if OSSR__HAVE_NET
-    return ossr__sock_write(w->fd, p, n, e);
+    return ossr__sock_io(w->fd, 1, (char *)(uintptr_t)p, n, w->ctx->io_timeout_ms, w->ctx->o, e);
 #else
     (void)e;
     return OSSR_E_SEND;
@@ -3438,18 +3469,51 @@ OSSR__PRIVATE ossr_result ossr__link_send(ossr__worker *w, const char *p, size_t
     return OSSR_OK;
 }
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
+/* The reply's pace, checked at every receive: its head must be whole within the I/O
+   timeout of the request's end, and its body must average low_speed_limit bytes a
+   second over each low_speed_time (curl's rule). A server that trickles a byte at a time
+   never lets a per-receive timeout fire; this makes it a timeout all the same. */
+OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
+    ossr__ctx *c = w->ctx;
+    int64_t now = ossr__now_ms(c->o);
+    if (w->rx_deadline && now > w->rx_deadline) {
+        w->slow = "the reply head did not arrive within the I/O timeout (the server sends it too slowly)";
+        return 0;
+    }
+    if (!w->win_start) return 1;
+    w->win_bytes += n;
+    if (now - w->win_start < c->low_speed_ms) return 1;
+    if (w->win_bytes * 1000 < (uint64_t)c->low_speed_limit * (uint64_t)(now - w->win_start)) {
+        w->slow = "the reply body came slower than the low-speed limit";
+        return 0;
+    }
+    w->win_start = now;
+    w->win_bytes = 0;
+    return 1;
+}
+/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e) {
     const ossr_transport *t = w->ctx->o->transport;
-    if (t) {
-        long k = t->recv(w->conn, p, cap, w->ctx->io_timeout_ms, t->user);
-        return k >= 0 && (size_t)k <= cap ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_RECV;
+    int tmo = w->ctx->io_timeout_ms;
+    long k;
+    if (w->rx_deadline) {   /* a head due sooner than the I/O timeout waits only until then */
+        int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
+        if (left < tmo) tmo = left < 1 ? 1 : (int)left;
     }
+    if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;
+    if (t) {
+        k = t->recv(w->conn, p, cap, tmo, t->user);
+        if (!(k >= 0 && (size_t)k <= cap) && k != OSSR_E_TIMEOUT) k = OSSR_E_RECV;
+    } else {
 #if OSSR__HAVE_NET
-    return ossr__sock_recv(w->fd, p, cap, e);
+        k = ossr__sock_io(w->fd, 0, p, cap, tmo, w->ctx->o, e);
 #else
-    (void)e;
-    return OSSR_E_RECV;
+        k = OSSR_E_RECV;
 #endif
+    }
+    (void)e;
+    if (k > 0 && !ossr__pace_ok(w, (size_t)k)) return OSSR_E_TIMEOUT;
+    return k;
 }
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
@@ -3789,7 +3853,8 @@ OSSR__PRIVATE ossr_result ossr__read_body_bytes(ossr__worker *w, ossr__req *q, u
             long k = ossr__fill(w);
             if (k == 0 && n == UINT64_MAX) return OSSR_OK;
             if (k == 0) return ossr__fail(w, OSSR_E_RECV, 0, "connection closed in the middle of the reply body");
-            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving the reply body failed");
+            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving the reply body failed: %s",
+                                         k == OSSR_E_TIMEOUT && w->slow ? w->slow : ossr_result_str((ossr_result)k));
             continue;
         }
         take = (uint64_t)have < n ? have : (size_t)n;
@@ -4111,8 +4176,10 @@ send_failed:
         memcpy(send_detail, w->err.detail, sizeof send_detail);
     }
 
-    /* the reply head (skipping 1xx) */
+    /* the reply head (skipping 1xx), due within the I/O timeout */
     w->io_pos = w->io_len = 0;
+    w->rx_deadline = ossr__now_ms(o) + c->io_timeout_ms;
+    w->slow = NULL;
     for (;;) {
         headlen = ossr_parse_response(w->io + w->io_pos, w->io_len - w->io_pos, &resp);
         if (headlen == OSSR_E_NEED_MORE) {
@@ -4121,7 +4188,8 @@ send_failed:
                 r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "reply head to %s is larger than %u bytes", q->what, OSSR__RESP_HEAD_MAX);
             else if ((k = ossr__fill(w)) > 0) { *got_anything = 1; continue; }
             else if (k == 0) r = ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection without a reply to %s", q->what);
-            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ? "timed out" : ossr__io_words(w->err.os_error, (ossr_result)k));
+            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ?
+                                (w->slow ? w->slow : "timed out") : ossr__io_words(w->err.os_error, (ossr_result)k));
             goto reply_failed;
         }
         if (headlen < 0) {
@@ -4167,6 +4235,9 @@ send_failed:
         }
     }
     w->io_pos += (size_t)headlen;
+    w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
+    w->win_start = ossr__now_ms(o);
+    w->win_bytes = 0;
     to_mem = q->sink == OSSR__SINK_MEM || resp.status < 200 || resp.status >= 300;
     if (!strcmp(q->method, "HEAD") || resp.status == 204 || resp.status == 304) {
         r = OSSR_OK;
@@ -4185,6 +4256,7 @@ send_failed:
             r = ossr__read_body_bytes(w, q, UINT64_MAX, to_mem);
         }
     }
+    w->win_start = 0;
     if (r != OSSR_OK) goto undo_progress;
     if (!keep_alive || w->io_pos != w->io_len || w->body_truncated) ossr__close_conn(w);
     else w->fd_used = 1;
@@ -4215,6 +4287,7 @@ send_failed:
     return OSSR_OK;
 
 reply_failed:
+    w->rx_deadline = w->win_start = 0;
     if (send_fail != OSSR_OK) {   /* no usable reply: report the send failure itself */
         r = send_fail;
         w->err.result = r;
@@ -4223,6 +4296,7 @@ reply_failed:
         ossr__close_conn(w);
     }
 undo_progress:
+    w->rx_deadline = w->win_start = 0;
     if (q->progress && sent) { ossr__lock(&c->lock); c->progress_done -= sent; ossr__unlock(&c->lock); }
     if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !keep_alive)
         ossr__close_conn(w);
@@ -4667,6 +4741,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
 
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
     c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+    c->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
+    c->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : c->io_timeout_ms;
     c->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
     c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
     c->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
