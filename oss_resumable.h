@@ -273,7 +273,7 @@ typedef struct ossr_credentials {
 } ossr_credentials;
 typedef int (*ossr_credentials_fn)(ossr_credentials *out, void *user);
 
-/* Addressing style (PROTOCOL: virtual-hosted is the normal case). */
+/* Addressing style (virtual-hosted is what OSS expects; path style serves IP literals). */
 enum {
     OSSR_ADDR_AUTO = 0,    /* virtual-hosted, path style for IP literals and localhost */
     OSSR_ADDR_VIRTUAL = 1, /* Host: BUCKET.endpoint-host */
@@ -852,7 +852,7 @@ OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
     int fd;
     do {
         fd = mode ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)
-                  : open(path, O_RDONLY | O_CLOEXEC);
+                  : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO without a writer must not hang */
     } while (fd < 0 && errno == EINTR);
     return (ossr__fh)fd;
 }
@@ -863,7 +863,7 @@ OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) {
 OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
     struct stat st;
     if (fstat((int)fh, &st) != 0) return -1;
-    if (!S_ISREG(st.st_mode)) { errno = EISDIR; return -1; }
+    if (!S_ISREG(st.st_mode)) { errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; return -1; }
     id->size = (uint64_t)st.st_size;
     id->mtime_sec = (int64_t)st.st_mtime;
 #if defined(__APPLE__)
@@ -2611,7 +2611,8 @@ OSSR__DEF int ossr_response_header(const ossr_response *r, const char *name, oss
 }
 
 /* >>sign: V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256) ---------------------------------- */
-/* Query names that V1 signs (the sub-resources; PROTOCOL.md section 2.4). */
+/* Query names that V1 signs: OSS's sub-resources (any other query parameter is left out
+   of the V1 string to sign). */
 static const char *const ossr__subresources[] = {
     "acl", "append", "asyncFetch", "bucketInfo", "callback", "callback-var", "cname",
     "comp", "continuation-token", "cors", "delete", "encryption", "endTime", "group",
@@ -3836,7 +3837,8 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     }
 #if OSSR__HAVE_FS
     if (ossr__file_write_all(q->out_fd, p, n, q->out_len) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the downloaded data failed");
+        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->o->file_path,
+                          strerror(errno));
 #endif
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
@@ -4354,7 +4356,7 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
 /* >>checkpoint: a flat little-endian record ----------------------------------------- */
 /* Fixed part, written once through a temp file, fsync and rename:
        0  8  magic "OSSRCKPT"
-       8  4  version (1)
+       8  4  version (1, or 2: the upload id block follows the fixed part)
       12  4  length of the fixed part, this CRC included
       16  8  file size          24  8  mtime seconds (signed)
       32  4  mtime nanoseconds   36  4  part count
@@ -4364,6 +4366,12 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       68     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
              absolute file path, upload id
        .  8  CRC-64 of every byte before it
+   Version 2: the upload id again, in a block of its own (OSSR__IDBLOCK bytes), so that
+   a record whose fixed part is damaged still names the upload to abort:
+       0  8  magic "OSSRUPID"   8  2  upload id length   10 128  upload id (zero padded)
+     138  6  reserved (0)      144  8  CRC-64 of bytes 0..143 followed by the record's name
+             (which derives from endpoint, bucket, key and path: a block copied from
+             another record never checks, so no foreign upload is ever aborted)
    Then slots of OSSR_CKPT_SLOT (88) bytes, part N's at (N-1) x 88 past the fixed part,
    written when the part is on the server, and the Complete mark after the last part's
    (records that appended slots in finishing order still load: each slot names its part,
@@ -4389,7 +4397,7 @@ OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char 
     n += 8;
     if (n > cap || n > OSSR_CKPT_HEAD_MAX) return 0;
     memcpy(out, ossr__ckpt_magic, 8);
-    ossr__put_le32(out + 8, 1);
+    ossr__put_le32(out + 8, c->version == 2 ? 2u : 1u);
     ossr__put_le32(out + 12, (uint32_t)n);
     ossr__put_le64(out + 16, c->file_size);
     ossr__put_le64(out + 24, (uint64_t)c->mtime_sec);
@@ -4417,7 +4425,8 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
     if (memcmp(buf, ossr__ckpt_magic, 8) != 0) return OSSR_E_CORRUPT;
     c->version = ossr__le32(buf + 8);
     total = ossr__le32(buf + 12);
-    if (c->version != 1 || total < 68 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX) return OSSR_E_CORRUPT;
+    if ((c->version != 1 && c->version != 2) || total < 68 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX)
+        return OSSR_E_CORRUPT;
     if (len < total) return OSSR_E_NEED_MORE;
     if (ossr__le64(buf + total - 8) != ossr_crc64(0, buf, total - 8)) return OSSR_E_CORRUPT;
     c->file_size = ossr__le64(buf + 16);
@@ -4880,6 +4889,7 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
         return OSSR_E_FILE_CHANGED;
     }
     c->st->crc64 = q.body_crc;
+    c->st->crc64_verified = w->has_crc;   /* compared in ossr__http_once (check_crc) */
     ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     return OSSR_OK;
 }
@@ -5115,12 +5125,45 @@ OSSR__PRIVATE void ossr__mark_done(ossr__ctx *c, uint32_t idx, uint64_t crc) {
     c->done[idx >> 3] = (unsigned char)(c->done[idx >> 3] | (1u << (idx & 7)));
     c->crc_acc ^= ossr_crc64_combine(crc, 0, after);
 }
+/* The upload id block of a version 2 record (see >>checkpoint). */
+#define OSSR__IDBLOCK 152u
+static const unsigned char ossr__idblock_magic[8] = {'O', 'S', 'S', 'R', 'U', 'P', 'I', 'D'};
+/* Its check: CRC-64 of the block's first 144 bytes, then of the record's name. */
+OSSR__PRIVATE uint64_t ossr__idblock_crc(const ossr__ctx *c, const unsigned char *b) {
+    return ossr_crc64(ossr_crc64(0, b, 144), c->ckpt_name, strlen(c->ckpt_name));
+}
+OSSR__PRIVATE void ossr__idblock_encode(const ossr__ctx *c, unsigned char out[OSSR__IDBLOCK]) {
+    size_t n = strlen(c->upload_id);
+    memset(out, 0, OSSR__IDBLOCK);
+    memcpy(out, ossr__idblock_magic, 8);
+    out[8] = (unsigned char)n;
+    memcpy(out + 10, c->upload_id, n);
+    ossr__put_le64(out + 144, ossr__idblock_crc(c, out));
+}
+/* The upload id of an intact id block anywhere in buf[0..n) (a damaged fixed part no
+   longer says where it starts), into id; 1 when found. */
+OSSR__PRIVATE int ossr__idblock_find(const ossr__ctx *c, const unsigned char *buf, size_t n, char *id) {
+    size_t i, k, len;
+    for (i = 0; i + OSSR__IDBLOCK <= n; i++) {
+        const unsigned char *b = buf + i;
+        if (b[0] != 'O' || memcmp(b, ossr__idblock_magic, 8) != 0) continue;
+        len = (size_t)b[8] | ((size_t)b[9] << 8);
+        if (len == 0 || len >= 128 || ossr__le64(b + 144) != ossr__idblock_crc(c, b)) continue;
+        for (k = 0; k < len && b[10 + k] > 0x20 && b[10 + k] < 0x7f; k++) {}
+        if (k < len) continue;
+        memcpy(id, b + 10, len);
+        id[len] = 0;
+        return 1;
+    }
+    return 0;
+}
 enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3 };
 /* Loads the record for this upload. MATCH fills upload_id and says whether a Complete
-   was sent; STALE gives the old upload id and a reason. Part slots are read when needed. */
+   was sent; STALE gives the old upload id and a reason; DAMAGED gives it too when its id
+   block survived. Part slots are read when needed. */
 OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size_t rcap, int *completing,
                                   uint64_t *completing_crc) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX];
+    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
     ossr_checkpoint k;
     long hl, n;
     *completing = 0;
@@ -5128,7 +5171,11 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     n = ossr__store_load(c, 0, buf, sizeof buf);
     if (n == 0) return OSSR__CKPT_NONE;
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
-    if (hl < 0) { ossr__say(reason, rcap, "it is damaged or not a checkpoint"); return OSSR__CKPT_DAMAGED; }
+    if (hl < 0) {
+        if (n > 0) ossr__idblock_find(c, buf, (size_t)n, old_id);
+        ossr__say(reason, rcap, "it is damaged or not a checkpoint");
+        return OSSR__CKPT_DAMAGED;
+    }
     ossr__copy(old_id, 128, k.upload_id.ptr, k.upload_id.len);
     if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
@@ -5149,7 +5196,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     else reason[0] = 0;
     if (reason[0]) return OSSR__CKPT_STALE;
     memcpy(c->upload_id, old_id, 128);
-    c->ckpt_head = (uint64_t)hl;
+    c->ckpt_head = (uint64_t)hl + (k.version == 2 ? OSSR__IDBLOCK : 0u);
     c->ckpt_ok = 1;
     {
         unsigned char sb[OSSR_CKPT_SLOT];
@@ -5163,11 +5210,11 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX];
+    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
     ossr_checkpoint k;
     size_t n;
     memset(&k, 0, sizeof k);
-    k.version = 1;
+    k.version = 2;
     k.file_size = c->fid.size;
     k.mtime_sec = c->fid.mtime_sec;
     k.mtime_nsec = c->fid.mtime_nsec;
@@ -5183,8 +5230,10 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     k.key.ptr = c->o->key; k.key.len = strlen(c->o->key);
     k.path.ptr = c->abs_path; k.path.len = strlen(c->abs_path);
     k.upload_id.ptr = c->upload_id; k.upload_id.len = strlen(c->upload_id);
-    n = ossr_checkpoint_encode(&k, buf, sizeof buf);
+    n = ossr_checkpoint_encode(&k, buf, OSSR_CKPT_HEAD_MAX);
     if (!n) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint record too large (path or key too long)");
+    ossr__idblock_encode(c, buf + n);
+    n += OSSR__IDBLOCK;
     c->st->checkpoint_bytes += n;
     c->st->checkpoint_writes++;
     if (ossr__store_save(c, 0, buf, n, OSSR_STORE_NEW | OSSR_STORE_SYNC) != 0) {
@@ -5581,6 +5630,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
         if (m == 1) {
             ossr__log(c, OSSR_LOG_WARN, "the reply to CompleteMultipartUpload was lost; the object is in "
                       "place with the right size and CRC-64");
+            c->st->crc64_verified = 1;
             return OSSR_OK;
         }
         if (m < 0) {   /* keep the checkpoint: the next call asks again */
@@ -5594,6 +5644,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
     if (w->has_crc && w->crc != whole_crc)
         return ossr__fail(w, OSSR_E_CRC, 0, "the completed object's CRC-64 is %llu, the file's is %llu",
                           (unsigned long long)w->crc, (unsigned long long)whole_crc);
+    c->st->crc64_verified = w->has_crc;
     if (w->etag[0]) ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     else {
         ossr_slice root;
@@ -5619,6 +5670,30 @@ OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = ossr__file_sums(c, w, 0, win, &c->head_crc, NULL);
     return r != OSSR_OK ? r : ossr__file_sums(c, w, c->fid.size - win, win, &c->tail_crc, NULL);
 }
+/* Parts not yet on the server. */
+OSSR__PRIVATE uint32_t ossr__pending(const ossr__ctx *c) {
+    uint32_t k, n = 0;
+    for (k = 0; k < c->part_count; k++) n += !ossr__is_done(c, k);
+    return n;
+}
+/* A Complete sent by an earlier run may still be running on the server: HEAD the object
+   a few times over about 15 seconds before anything is sent again. 1 when it appeared
+   with the right size and CRC-64, 0 when it did not, -1 when HEAD failed. */
+#define OSSR__COMPLETE_WAIT_MS 15000
+OSSR__PRIVATE int ossr__await_object(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
+    int64_t waited = 0, step = 500;
+    ossr__log(c, OSSR_LOG_INFO, "upload %s: a Complete was sent before, and the server lists it as unfinished; "
+              "giving it up to %d s to finish", c->upload_id, OSSR__COMPLETE_WAIT_MS / 1000);
+    while (waited < OSSR__COMPLETE_WAIT_MS && !ossr__stopped(c, NULL)) {
+        int m;
+        ossr__nap(c, step);
+        waited += step;
+        m = ossr__object_check(c, w, crc);
+        if (m != 0) return m;
+        step = step * 2 > 4000 ? 4000 : step * 2;
+    }
+    return 0;
+}
 /* The multipart path: find or start the upload, send what is missing, complete. It and
    the big steps it calls are not inlined (OSSR__NOINLINE), so that their locals do not
    add up in one frame: the deepest call path is what a small device's stack must hold. */
@@ -5626,7 +5701,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__wor
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     char old_id[128], reason[160];
-    int completing = 0, restarts = 0, state, i, pending, nw, m;
+    int completing = 0, restarts = 0, waited = 0, reconciled = 0, state, i, pending, nw, m;
     uint64_t completing_crc = 0, whole, done;
     uint32_t k;
     ossr_result r;
@@ -5656,8 +5731,15 @@ restart:
     c->upload_id[0] = 0;
     st->parts_reused = 0;
     state = ossr__ckpt_load(c, old_id, reason, sizeof reason, &completing, &completing_crc);
-    if (state == OSSR__CKPT_DAMAGED) {
-        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; starting over", c->ckpt_path, reason);
+    if (state == OSSR__CKPT_DAMAGED && old_id[0]) {   /* its id block survived: free the old upload */
+        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
+                  reason, old_id);
+        if (ossr__abort(c, w, old_id) != OSSR_OK)
+            ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
+                      "lifecycle rule removes it", old_id, w->err.detail);
+        ossr__ckpt_remove(c);
+    } else if (state == OSSR__CKPT_DAMAGED) {
+        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s, and names no upload; starting over", c->ckpt_path, reason);
         ossr__ckpt_remove(c);
     } else if (state == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
@@ -5670,22 +5752,32 @@ restart:
         ossr__log(c, OSSR_LOG_INFO, "resuming upload %s from %s", c->upload_id, c->ckpt_path);
         st->resumed = 1;
         ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
-        r = ossr__list_parts(c, w);
+        /* Complete was sent before: the object may be in place already, or on its way
+           (a server half-way through a Complete lists fewer parts, or none) */
+        m = completing ? ossr__object_check(c, w, completing_crc) : 0;
+        if (m == 0) {
+            r = ossr__list_parts(c, w);
+            if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c)))) {
+                waited = 1;
+                m = ossr__await_object(c, w, completing_crc);
+                if (m == 0) goto restart;   /* that Complete failed or never ran: list again */
+            }
+        }
+        if (m == 1) {
+            ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
+                      "the right size and CRC-64", c->upload_id);
+            ossr__ckpt_remove(c);
+            st->crc64 = completing_crc;
+            st->crc64_verified = 1;
+            return OSSR_OK;
+        }
+        if (m < 0) {   /* Complete was sent, the object unchecked: keep all */
+            ossr__say(w->err.detail, sizeof w->err.detail, "upload %s may have been completed and "
+                     "HeadObject could not check the object", c->upload_id);
+            ossr__set_error(c, w, w->err.result);
+            return w->err.result;
+        }
         if (ossr__is_code(w, r, "NoSuchUpload")) {
-            m = completing ? ossr__object_check(c, w, completing_crc) : 0;
-            if (m == 1) {
-                ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
-                          "the right size and CRC-64", c->upload_id);
-                ossr__ckpt_remove(c);
-                st->crc64 = completing_crc;
-                return OSSR_OK;
-            }
-            if (m < 0) {   /* Complete was sent, the upload is gone, the object unchecked: keep all */
-                ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and "
-                         "HeadObject could not check the object", c->upload_id);
-                ossr__set_error(c, w, w->err.result);
-                return w->err.result;
-            }
             ossr__log(c, OSSR_LOG_WARN, "upload %s no longer exists on the server; starting over", c->upload_id);
             ossr__ckpt_remove(c);
             goto restart_fresh;
@@ -5769,6 +5861,15 @@ restart_fresh:
                   strerror(errno));   /* only a lost reply to Complete would need the mark */
     r = ossr__complete(c, w, whole);
     if (r != OSSR_OK) {
+        if ((ossr__is_code(w, r, "InvalidPart") || ossr__is_code(w, r, "InvalidPartOrder")) && !reconciled) {
+            /* a part's recorded ETag is not the one the server stored (a proxy, a flipped
+               bit in a header): the server's list is the truth; list, re-send what
+               disagrees, complete again */
+            reconciled = waited = 1;   /* no object to wait for: the server refused it */
+            ossr__log(c, OSSR_LOG_WARN, "CompleteMultipartUpload refused the part list (%s); checking every "
+                      "part with ListParts", w->err.code);
+            goto restart;
+        }
         if (ossr__is_code(w, r, "NoSuchUpload") && restarts++ == 0) {
             ossr__log(c, OSSR_LOG_WARN, "upload %s vanished before it was completed; starting over", c->upload_id);
             ossr__ckpt_remove(c);
@@ -5796,7 +5897,9 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     if (r != OSSR_OK) return r;
     if (ossr__src_open(&c) != 0) {
         status->os_error = errno;
-        r = ossr__setup_fail(&c, OSSR_E_FILE, "cannot read %s: %s", o->file_path, strerror(errno));
+        r = ossr__setup_fail(&c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
+                             "%s is not a regular file (a FIFO, socket or device): give a regular file" :
+                             "cannot read %s: %s", o->file_path, strerror(errno));
         goto done;
     }
     status->size = c.fid.size;
@@ -5837,6 +5940,41 @@ done:
     return r;
 }
 
+#if OSSR__HAVE_FS
+/* A download is whole only when its length is known and reached: a reply without a
+   Content-Length ends with the connection, and so does one cut short, so HEAD tells the
+   object's length then. The CRC-64 must match when the server gives one (status says
+   whether it did). */
+OSSR__PRIVATE ossr_result ossr__download_check(ossr__ctx *c, ossr__worker *w, ossr__req *q) {
+    int has_crc = w->has_crc;
+    uint64_t crc = w->crc;
+    if (!w->has_length) {
+        ossr__req h;
+        ossr_result r;
+        ossr__req_init(&h, "HEAD", "HeadObject");
+        ossr__req_user_headers(&h, c->o, ossr__hdr_payer);
+        r = ossr__http(w, &h);
+        if (r != OSSR_OK) {
+            ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
+                      "could not tell it; nothing was kept");
+            return r;
+        }
+        if (!w->has_length)
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "neither GetObject nor HeadObject said how long the object "
+                              "is; nothing was kept");
+        if (w->content_length != q->out_len)
+            return ossr__fail(w, OSSR_E_RECV, 0, "the download ended after %llu of the object's %llu bytes (the "
+                              "connection was cut); nothing was kept", (unsigned long long)q->out_len,
+                              (unsigned long long)w->content_length);
+        if (!has_crc) { has_crc = w->has_crc; crc = w->crc; }
+    }
+    if (has_crc && crc != q->out_crc)
+        return ossr__fail(w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
+                          (unsigned long long)q->out_crc, (unsigned long long)crc);
+    c->st->crc64_verified = has_crc;
+    return OSSR_OK;
+}
+#endif
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
@@ -5874,9 +6012,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     q.sink = OSSR__SINK_FILE;
     q.out_fd = fd;
     r = ossr__http(&w, &q);
-    if (r == OSSR_OK && w.has_crc && w.crc != q.out_crc)
-        r = ossr__fail(&w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
-                       (unsigned long long)q.out_crc, (unsigned long long)w.crc);
+    if (r == OSSR_OK) r = ossr__download_check(&c, &w, &q);
     if (r == OSSR_OK && (ossr__file_truncate(fd, q.out_len) != 0 || ossr__file_sync(fd) != 0))
         r = ossr__fail(&w, OSSR_E_WRITE, errno, "writing %s failed: %s", tmp, strerror(errno));
     ossr__file_close(fd);
