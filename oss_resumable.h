@@ -1335,37 +1335,44 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #endif
     return r;
 }
-#ifndef MSG_DONTWAIT
-#  define MSG_DONTWAIT 0     /* Win32: a blocking call after the wait said it is ready */
+#if OSSR__OS == 1 && defined(MSG_DONTWAIT)
+#  define OSSR__TRY_FIRST 1   /* try at once, wait only when the call would block */
+#else
+#  define OSSR__TRY_FIRST 0   /* wait until ready, then a blocking call */
+#  define MSG_DONTWAIT 0
 #endif
 /* One send or receive: the count (> 0; 0 for a receive at the end of the stream), or a
-   negative result. It tries at once, and waits (ossr__sock_wait: at most timeout_ms of
-   silence, ending early on a cancel) only when the call would block. */
+   negative result. It waits (ossr__sock_wait: at most timeout_ms of silence, ending
+   early on a cancel) only as long as the call would block. */
 OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
                                  int *os_err) {
+    int w = 1;   /* the last wait's answer */
+    if (n > 0x40000000u) n = 0x40000000u;
     for (;;) {
-        int e, w;
+        int e;
 #if OSSR__OS == 1
-        ssize_t k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, n, MSG_DONTWAIT);
+        ssize_t k;
 #else
         int k;
-        if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) goto waited;
-        n = n > 0x40000000u ? 0x40000000u : n;
+#endif
+        if (!OSSR__TRY_FIRST && (w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) break;
+#if OSSR__OS == 1
+        k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, n, MSG_DONTWAIT);
+#else
         k = out ? send(fd, p, (int)n, 0) : recv(fd, p, (int)n, 0);
 #endif
         if (k > 0 || (k == 0 && !out)) return (long)k;
         e = ossr__sock_errno();
         if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
-        if (k < 0 && OSSR__EAGAIN(e) && MSG_DONTWAIT) {
+        if (k < 0 && OSSR__EAGAIN(e) && OSSR__TRY_FIRST) {
             if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) > 0) continue;
-            goto waited;
+            break;
         }
         *os_err = e;
         return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : out ? OSSR_E_SEND : OSSR_E_RECV;
-waited:
-        *os_err = w < 0 ? 0 : ETIMEDOUT;
-        return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
     }
+    *os_err = w < 0 ? 0 : ETIMEDOUT;
+    return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
 }
 /* Words for a resolver error. */
 OSSR__PRIVATE const char *ossr__gai_str(int e) {
