@@ -95,9 +95,9 @@
 #include <stdint.h>
 
 #define OSSR_VERSION_MAJOR 0
-#define OSSR_VERSION_MINOR 1
+#define OSSR_VERSION_MINOR 2
 #define OSSR_VERSION_PATCH 0
-#define OSSR_VERSION_STRING "0.1.0"
+#define OSSR_VERSION_STRING "0.2.0"
 
 #ifdef OSS_RESUMABLE_STATIC
 #  define OSSR_API static
@@ -567,6 +567,8 @@ typedef struct ossr_checkpoint {
     uint32_t flags;             /* OSSR_CKPT_FLAG_* */
     uint64_t head_crc, tail_crc; /* content fingerprint (OSSR_CKPT_FLAG_CONTENT), else 0 */
     ossr_slice endpoint, bucket, key, path, upload_id; /* into the decoded buffer */
+    uint64_t slots_offset;      /* decoded: where part 1's slot starts (version 2 keeps a second
+                                   copy of the upload id between the fixed part and the slots) */
 } ossr_checkpoint;
 #define OSSR_CKPT_FLAG_CONTENT 1u  /* the file is identified by size and content, not mtime */
 typedef struct ossr_checkpoint_part {
@@ -4391,6 +4393,7 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
    fixed part is never rewritten.
    The record holds no secret: the key id, secret and token are never written. */
 static const unsigned char ossr__ckpt_magic[8] = {'O', 'S', 'S', 'R', 'C', 'K', 'P', 'T'};
+#define OSSR__IDBLOCK 152u       /* the upload id block of version 2 */
 #define OSSR__SLOT_MAGIC 0x54524150u /* "PART" */
 
 OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char *out, size_t cap) {
@@ -4456,6 +4459,7 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
         n += 2 + l;
     }
     if (n != total - 8) return OSSR_E_CORRUPT;
+    c->slots_offset = total + (c->version == 2 ? OSSR__IDBLOCK : 0u);
     /* the plan must be one OSS accepts and must cover the file exactly */
     if (c->mtime_nsec >= 1000000000u || c->part_count == 0 || c->part_count > OSSR__MAX_PARTS ||
         c->part_size == 0 || c->part_size > OSSR__MAX_PART || c->file_size == 0 ||
@@ -4997,11 +5001,13 @@ OSSR__PRIVATE void ossr__ckpt_dir(const ossr_options *o, ossr__sb *b) {
     (void)o; (void)b;
 #endif
 }
+#if OSSR__HAVE_FS
 /* Words for what stands where a file or directory of ours should be. */
 OSSR__PRIVATE const char *ossr__kind_words(int kind) {
     return kind == OSSR__PATH_FILE ? "a file" : kind == OSSR__PATH_DIR ? "a directory" : kind == OSSR__PATH_LINK
            ? "a symbolic link" : "a FIFO, socket or device";
 }
+#endif
 /* Names the record after SHA-256(endpoint, bucket, key, path); the default store also
    makes its directory, and refuses (before any request) a directory that is something
    else, or a record path taken by anything but a file or a link (a directory or a FIFO
@@ -5133,7 +5139,6 @@ OSSR__PRIVATE void ossr__mark_done(ossr__ctx *c, uint32_t idx, uint64_t crc) {
     c->crc_acc ^= ossr_crc64_combine(crc, 0, after);
 }
 /* The upload id block of a version 2 record (see >>checkpoint). */
-#define OSSR__IDBLOCK 152u
 static const unsigned char ossr__idblock_magic[8] = {'O', 'S', 'S', 'R', 'U', 'P', 'I', 'D'};
 /* Its check: CRC-64 of the block's first 144 bytes, then of the record's name. */
 OSSR__PRIVATE uint64_t ossr__idblock_crc(const ossr__ctx *c, const unsigned char *b) {
@@ -5203,7 +5208,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     else reason[0] = 0;
     if (reason[0]) return OSSR__CKPT_STALE;
     memcpy(c->upload_id, old_id, 128);
-    c->ckpt_head = (uint64_t)hl + (k.version == 2 ? OSSR__IDBLOCK : 0u);
+    c->ckpt_head = k.slots_offset;
     c->ckpt_ok = 1;
     {
         unsigned char sb[OSSR_CKPT_SLOT];
@@ -6261,6 +6266,13 @@ OSSR__DEF const char *ossr_status_format(const ossr_status *s, char *buf, size_t
 #endif /* OSS_RESUMABLE_IMPLEMENTATION */
 
 /* REVISION HISTORY
+   0.2.0  no dead ends: the server's part list wins over a checkpoint's ETags; a Complete
+          still running is waited for; a damaged record still names its upload (record
+          version 2); one upload of a file to an object at a time (OSSR_E_BUSY,
+          ossr_store.lock: set it, or NULL, in a store built field by field); replies
+          streamed, paced (low_speed_limit) and cancellable while waited for;
+          ossr_list_uploads, ossr_abort_upload, ossr_checkpoint_dir; XML fields are an
+          element's own children; V1 signs a caller's x-oss-date; status.crc64_verified.
    0.1.0  first release: PutObject and resumable multipart upload over http://, V1 and V4
           signing, CRC-64 checks end to end, binary checkpoint, download.
 
