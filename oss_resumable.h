@@ -5896,6 +5896,17 @@ restart_fresh:
     return OSSR_OK;
 }
 
+/* Lets go of what a call on a file and its checkpoint holds: the record, its lock, the
+   file; then what ossr__setup made. */
+OSSR__PRIVATE void ossr__finish(ossr__ctx *c) {
+#if OSSR__HAVE_FS
+    ossr__file_close(c->ckpt_fd);
+    c->ckpt_fd = OSSR__BAD_FH;
+#endif
+    ossr__ckpt_unlock(c);
+    ossr__src_close(c);
+    ossr__teardown(c);
+}
 OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
@@ -5941,12 +5952,7 @@ done:
     }
     ossr__heap_put(&c.heap, c.done, OSSR__DONE_BYTES);
     if (c.ckpt_ok && c.ckpt_dirty) ossr__ckpt_sync(&c);   /* the last part slots, before returning */
-#if OSSR__HAVE_FS
-    ossr__file_close(c.ckpt_fd);
-#endif
-    ossr__ckpt_unlock(&c);
-    ossr__src_close(&c);
-    ossr__teardown(&c);
+    ossr__finish(&c);
     if (r == OSSR_OK) ossr__clear_error(status);
     status->result = r;
     return r;
@@ -6190,12 +6196,7 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
         }
     }
     ossr__worker_free(&w);
-#if OSSR__HAVE_FS
-    ossr__file_close(c.ckpt_fd);
-#endif
-    ossr__ckpt_unlock(&c);
-    ossr__src_close(&c);
-    ossr__teardown(&c);
+    ossr__finish(&c);
     status->result = r;
     return r;
 }

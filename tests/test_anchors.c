@@ -23,21 +23,20 @@
 typedef struct net_hook { long connects, sends, recvs, closes, fail_after_sends; } net_hook;
 static ossr_result hk_connect(const char *host, uint16_t port, int timeout_ms, void **conn, void *user) {
     net_hook *h = (net_hook *)user;
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo hints, *res = NULL, *ai;
     char ps[8];
-    int fd;
+    int fd = -1;
     (void)timeout_ms;
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
     snprintf(ps, sizeof ps, "%u", (unsigned)port);
     if (getaddrinfo(host, ps, &hints, &res) != 0) return OSSR_E_RESOLVE;
-    fd = socket(res->ai_family, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        if (fd >= 0) close(fd);
-        freeaddrinfo(res);
-        return OSSR_E_CONNECT;
+    for (ai = res; ai && fd < 0; ai = ai->ai_next) {   /* every address: "localhost" may be ::1 first */
+        fd = socket(ai->ai_family, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) { close(fd); fd = -1; }
     }
     freeaddrinfo(res);
+    if (fd < 0) return OSSR_E_CONNECT;
     __atomic_add_fetch(&h->connects, 1, __ATOMIC_RELAXED);
     *conn = (void *)(intptr_t)(fd + 1);
     return OSSR_OK;
