@@ -4,6 +4,7 @@
 #   make demo     a 64 MB resumable upload against a local test server, killed and resumed
 #   make matrix   every target: strict C99/C++, switches, 32-bit, musl, big-endian, Windows, Cortex-M4
 #   make clean
+# Each target first installs what it uses and is missing (tests/deps.sh, apt-get).
 CC      ?= cc
 CLANG   ?= clang
 PYTHON  ?= python3
@@ -13,12 +14,21 @@ OPT     ?= -O2 -g
 LDLIBS   = -lbearssl -lpthread
 B        = build
 
+# What each target needs. tests/deps.sh installs what is missing with apt-get, or says
+# exactly what to install and stops (cc: a C compiler that builds; bearssl: libbearssl-dev;
+# asan: clang's sanitizer runtime).
+DEPS       = CC='$(CC)' tests/deps.sh
+DEPS_BUILD = cc bearssl
+DEPS_DEMO  = cc $(PYTHON) bearssl
+DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime
+
 .PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
 .PHONY: bench size matrix matrix-fast hooks
 
 all: $(B)/ossup
 
 $(B)/ossup: examples/ossup.c oss_resumable.h
+	@$(DEPS) $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
 
@@ -84,8 +94,10 @@ hooks: $(B)/hooks/hooks $(B)/hooks/hooks-min $(B)/hooks/hooks-ws
 	$(B)/hooks/hooks-min
 	$(B)/hooks/hooks-ws
 
+# Everything make test uses (node and npm are optional: without them the ali-oss check
+# is skipped).
 deps:
-	@tests/deps.sh cc gcc clang g++ $(PYTHON) bearssl openssl valgrind faketime
+	@$(DEPS) $(DEPS_TEST)
 
 # The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
@@ -156,7 +168,9 @@ test: deps
 	bash tests/ali_oss_check.sh
 	@echo "make test: all passed"
 
-demo: deps $(B)/ossup
+demo:
+	@$(DEPS) $(DEPS_DEMO)
+	@$(MAKE) --no-print-directory $(B)/ossup
 	$(PYTHON) tests/demo.py $(B)/ossup
 
 # Benchmarks (never part of make test). "make bench" writes BENCH.md: ossup against a raw
@@ -188,14 +202,14 @@ $(BENCH_B)/meter: tests/bench/meter.c
 	$(CC) $(WARN) $(OPT) -static tests/bench/meter.c -o $@
 
 bench:
-	@tests/deps.sh cc $(PYTHON) bearssl openssl
-	@tests/deps.sh curl || echo "bench: curl is missing: the curl row will be skipped"
-	@tests/deps.sh node npm || echo "bench: node/npm are missing: the ali-oss rows will be skipped"
+	@$(DEPS) cc $(PYTHON) bearssl openssl
+	@$(DEPS) curl || echo "bench: curl is missing: the curl row will be skipped"
+	@$(DEPS) node npm || echo "bench: node/npm are missing: the ali-oss rows will be skipped"
 	$(MAKE) --no-print-directory $(BENCH_BIN)
 	$(PYTHON) tests/bench/bench.py --build $(B) --cc $(CC)
 
 size:
-	@tests/deps.sh cc $(PYTHON) bearssl
+	@$(DEPS) cc $(PYTHON) bearssl
 	$(PYTHON) tests/bench/size.py --build $(B) --cc $(CC)
 
 # The build matrix: gcc/clang strict C99, C++, two static units,

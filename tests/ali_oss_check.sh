@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # ali_oss_check.sh - check tests/oss_server.py against the official ali-oss SDK.
 #
-# Installs ali-oss with npm into tests/.node/ (git-ignored; reused on later
-# runs), starts the test server on a free loopback port with a bounded
-# lifetime, and runs tests/ali_oss_check.js: PutObject, multipartUpload
-# (partSize 100 KiB, parallel 2), get back and compare, with V1 and V4
-# signatures, path style and virtual-hosted style, and an STS token.
+# Installs ali-oss from the npm registry into tests/.node/ (git-ignored;
+# reused on later runs, so npm is needed only the first time), starts the
+# test server on a free loopback port with a bounded lifetime, and runs
+# tests/ali_oss_check.js: PutObject, multipartUpload (partSize 100 KiB,
+# parallel 2), get back and compare, with V1 and V4 signatures, path style
+# and virtual-hosted style, and an STS token.
 #
-# Exit status: 0 when everything matched, or when node/npm/ali-oss is not
-# available ("ali_oss_check: skipped: <reason>"); non-zero on a real mismatch.
+# Exit status: 0 when everything matched, or when node, npm, the npm registry
+# or ali-oss is not available ("ali_oss_check: skipped: <reason>", one line);
+# non-zero on a real mismatch.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,15 +21,22 @@ skip() {
     exit 0
 }
 
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+command -v node >/dev/null 2>&1 || skip "node is not installed (Debian: apt-get install nodejs npm)"
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
 
 if [ ! -f .node/node_modules/ali-oss/package.json ]; then
+    command -v npm >/dev/null 2>&1 || skip "npm is not installed, so ali-oss cannot be installed (Debian: apt-get install npm)"
+    echo "ali_oss_check: installing ali-oss from the npm registry into tests/.node (for the official-SDK check)"
     mkdir -p .node
     [ -f .node/package.json ] || echo '{"name": "ali-oss-check", "private": true}' > .node/package.json
-    if ! timeout 600 npm install --prefix .node --no-audit --no-fund --loglevel=error ali-oss@6 \
-            > .node/install.log 2>&1; then
+    # Few and short retries, so that an unreachable registry is a skip within seconds.
+    if ! timeout 300 npm install --prefix .node --no-audit --no-fund --loglevel=error \
+            --fetch-retries=1 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 \
+            --fetch-timeout=60000 ali-oss@6 > .node/install.log 2>&1; then
+        if grep -qE 'ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|network' \
+                .node/install.log; then
+            skip "the npm registry ($(npm config get registry 2>/dev/null)) cannot be reached (see tests/.node/install.log)"
+        fi
         skip "npm install ali-oss failed (see tests/.node/install.log)"
     fi
     [ -f .node/node_modules/ali-oss/package.json ] || skip "ali-oss missing after npm install"
