@@ -166,6 +166,7 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 test: deps
 	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
+	$(PYTHON) tests/test_setup.py
 	@echo "make test: all passed"
 
 demo:
