@@ -8,7 +8,11 @@
 2. A server started on a free loopback port, driven by a small signing client
    written here (independent of the server's signer) through every call,
    both signature versions, STS tokens, path / virtual-hosted / CNAME
-   addressing, the error cases and every fault-injection action.
+   addressing, ListMultipartUploads (order, paging one upload at a time,
+   prefix, delimiter, markers, encoding-type=url, what V1 and V4 sign), the
+   XML time format (.000Z), the error cases and every fault-injection action
+   (trickle keeps other connections served; slow_complete's views of the
+   upload and the key while it runs; pad up to megabytes).
 3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
    tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
    handshake counters, session-ID resumption, failed handshakes, and a TLS
