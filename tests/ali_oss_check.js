@@ -103,6 +103,92 @@ async function scenario(name, options, expectVersion) {
   console.log(`ali_oss_check: ${name}: ok (${log.length} requests, V${expectVersion}, Host: ${hosts}; ops ${JSON.stringify(ops)})`);
 }
 
+// ListMultipartUploads (listUploads), ListParts (its LastModified) and AbortMultipartUpload.
+async function uploadsScenario(name, options, expectVersion) {
+  await control('POST', 'reset');
+  const client = new OSS(Object.assign({
+    accessKeyId: 'test-ak',
+    accessKeySecret: 'test-secret',
+    bucket: BUCKET,
+    timeout: 30000,
+  }, options));
+  const prefix = `ali/uploads/${name.replace(/[^a-z0-9]+/gi, '-')}/`;
+  const made = [];
+  for (const k of ['b', 'a', 'c d/e', 'a']) {
+    const init = await client.initMultipartUpload(prefix + k);
+    made.push({ name: prefix + k, uploadId: init.uploadId });
+  }
+  const outside = await client.initMultipartUpload(`ali/elsewhere/${name.length}`);
+  // by key, then in initiation order
+  const want = made.map((u, i) => ({ u, i }))
+    .sort((x, y) => (x.u.name < y.u.name ? -1 : x.u.name > y.u.name ? 1 : x.i - y.i))
+    .map((x) => `${x.u.name} ${x.u.uploadId}`);
+
+  // ListParts: ali-oss reads the part list; LastModified is ISO 8601 with .000Z
+  const first = made[1];
+  const partData = pattern(2000, 7);
+  const partDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ali-oss-check-'));
+  const partFile = path.join(partDir, 'part.bin');
+  fs.writeFileSync(partFile, partData);
+  const up = await client.uploadPart(first.name, first.uploadId, 1, partFile, 0, partData.length);
+  fs.rmSync(partDir, { recursive: true, force: true });
+  const lp = await client.listParts(first.name, first.uploadId, { 'max-parts': 1000 });
+  const parts = Array.isArray(lp.parts) ? lp.parts : [lp.parts];
+  if (parts.length !== 1 || String(parts[0].PartNumber) !== '1' || parts[0].ETag !== up.etag
+      || String(parts[0].Size) !== '2000') {
+    fail(`${name}: listParts gave ${JSON.stringify(lp.parts)}`);
+  }
+  const lm = String(parts[0] && parts[0].LastModified);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(lm) || Number.isNaN(Date.parse(lm))
+      || Math.abs(Date.parse(lm) - Date.now()) > 120000) {
+    fail(`${name}: LastModified ${lm}`);
+  }
+
+  // one page
+  const all = await client.listUploads({ prefix, 'max-uploads': 1000 });
+  const got = all.uploads.map((u) => `${u.name} ${u.uploadId}`);
+  if (JSON.stringify(got) !== JSON.stringify(want)) fail(`${name}: listUploads ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+  if (all.isTruncated) fail(`${name}: a full listing says truncated`);
+  if (all.bucket !== BUCKET) fail(`${name}: listUploads bucket ${all.bucket}`);
+  for (const u of all.uploads) {
+    if (!/\.000Z$/.test(String(u.initiated))) fail(`${name}: Initiated ${u.initiated}`);
+  }
+
+  // paging one upload at a time with key-marker and upload-id-marker
+  const paged = [];
+  let query = { prefix, 'max-uploads': 1 };
+  for (let i = 0; i < 10; i += 1) {
+    const page = await client.listUploads(query);
+    if (page.uploads.length !== 1) { fail(`${name}: page ${i} has ${page.uploads.length} uploads`); break; }
+    paged.push(`${page.uploads[0].name} ${page.uploads[0].uploadId}`);
+    if (!page.isTruncated) break;
+    query = { prefix, 'max-uploads': 1, 'key-marker': page.nextKeyMarker, 'upload-id-marker': page.nextUploadIdMarker };
+  }
+  if (JSON.stringify(paged) !== JSON.stringify(want)) fail(`${name}: paged listing ${JSON.stringify(paged)}`);
+
+  // abort every one; the listing is then empty, the upload outside the prefix stays
+  for (const u of made) {
+    const r = await client.abortMultipartUpload(u.name, u.uploadId);
+    if (r.res.status !== 204) fail(`${name}: abort status ${r.res.status}`);
+  }
+  const after = await client.listUploads({ prefix });
+  if (after.uploads.length !== 0) fail(`${name}: uploads left after abort: ${JSON.stringify(after.uploads)}`);
+  const open = (await control('GET', 'uploads')).body;
+  if (!open[outside.uploadId] || Object.keys(open).length !== 1) fail(`${name}: server uploads ${JSON.stringify(open)}`);
+  await client.abortMultipartUpload(`ali/elsewhere/${name.length}`, outside.uploadId);
+
+  const log = (await control('GET', 'log')).body;
+  const ops = {};
+  for (const e of log) {
+    ops[e.op] = (ops[e.op] || 0) + 1;
+    if (e.sign_version !== expectVersion) fail(`${name}: ${e.op} signed with V${e.sign_version}`);
+    if (e.status >= 300) fail(`${name}: ${e.op} -> ${e.status} ${e.code}`);
+  }
+  if (ops.ListMultipartUploads !== 6) fail(`${name}: expected 6 ListMultipartUploads, saw ${JSON.stringify(ops)}`);
+  if (ops.AbortMultipartUpload !== 5) fail(`${name}: expected 5 AbortMultipartUpload, saw ${JSON.stringify(ops)}`);
+  console.log(`ali_oss_check: ${name}: ok (${log.length} requests, V${expectVersion}; ops ${JSON.stringify(ops)})`);
+}
+
 async function expectRejected(name, options, code) {
   const client = new OSS(Object.assign({ accessKeyId: 'test-ak', accessKeySecret: 'test-secret', bucket: BUCKET }, options));
   try {
@@ -131,6 +217,10 @@ async function main() {
     endpoint: ip, accessKeyId: 'sts-ak', accessKeySecret: 'sts-secret', stsToken: 'sts-token',
     refreshSTSTokenInterval: 3600000,
   }, 1);
+  await uploadsScenario('uploads V1 IP endpoint', { endpoint: ip }, 1);
+  await uploadsScenario('uploads V4 IP endpoint', Object.assign({ endpoint: ip }, v4), 4);
+  await uploadsScenario('uploads V4 path style', Object.assign({ endpoint: `http://localhost:${PORT}`, sldEnable: true }, v4), 4);
+  await uploadsScenario('uploads V1 path style', { endpoint: `http://localhost:${PORT}`, sldEnable: true }, 1);
   // Negative checks: the signatures are really verified.
   await expectRejected('V1 wrong secret', { endpoint: ip, accessKeySecret: 'wrong' }, 'SignatureDoesNotMatch');
   await expectRejected('V4 wrong secret', Object.assign({ endpoint: ip, accessKeySecret: 'wrong' }, v4),

@@ -6,7 +6,9 @@
 # test server on a free loopback port with a bounded lifetime, and runs
 # tests/ali_oss_check.js: PutObject, multipartUpload (partSize 100 KiB,
 # parallel 2), get back and compare, with V1 and V4 signatures, path style
-# and virtual-hosted style, and an STS token.
+# and virtual-hosted style, and an STS token; then listUploads (one page,
+# and paged one upload at a time with key-marker and upload-id-marker),
+# listParts (its LastModified) and abortMultipartUpload.
 #
 # Exit status: 0 when everything matched, or when node, npm, the npm registry
 # or ali-oss is not available ("ali_oss_check: skipped: <reason>", one line);

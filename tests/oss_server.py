@@ -2,12 +2,12 @@
 """oss_server.py - a local, OSS-faithful HTTP/1.1 server for testing uploads.
 
 It speaks the subset of the Alibaba Cloud OSS REST API that a resumable
-uploader needs (PutObject, GetObject, HeadObject, DeleteObject and the five
-multipart calls), verifies V1 and V4 header signatures exactly as OSS does,
+uploader needs (PutObject, GetObject, HeadObject, DeleteObject, the five
+multipart calls and ListMultipartUploads), verifies V1 and V4 header signatures exactly as OSS does,
 computes MD5 / CRC-64 while streaming bodies to disk, and offers an unsigned
-control API for inspecting requests and injecting faults.  The protocol facts
-it follows are written down in the project's PROTOCOL.md (sections 1-6).
-Python 3 standard library only.
+control API for inspecting requests and injecting faults.  Where it has to
+choose, it answers as OSS does (XML layout, error codes, time formats, the
+order of listings).  Python 3 standard library only.
 
 Start it on a free loopback port (it prints "PORT <n>" as its first stdout
 line and, with --port-file, also writes the number to that file atomically):
@@ -51,6 +51,25 @@ host is virtual-hosted: the bucket is its first DNS label and the key is the
 whole path.  So "Host: mybucket.example-domain:8080" or
 "Host: mybucket.127.0.0.1:8080" both address bucket "mybucket".
 
+XML details as OSS writes them: times (LastModified, Initiated, ServerTime)
+are ISO 8601 to the second with a literal ".000Z"; ETags are quoted upper-case
+MD5 hex; CompleteMultipartUpload checks that part numbers ascend (400
+InvalidPartOrder) and that each listed ETag is the stored one (400 InvalidPart).
+
+ListMultipartUploads: GET /?uploads at bucket level (path style /BUCKET/?uploads,
+or virtual-hosted), signed like every call (V1: "uploads" is a sub-resource,
+prefix and markers are not; V4: every query parameter).  Uploads come sorted by
+key, then in initiation order (upload ids grow with time, so that is also id
+order).  prefix; delimiter (keys holding it after the prefix roll up into one
+CommonPrefixes entry, which counts as one against max-uploads); key-marker
+(after that key) with upload-id-marker (after that upload of that key; ignored
+without key-marker); max-uploads 1..1000, default 1000; encoding-type=url
+(Key, Prefix, Delimiter, KeyMarker, NextKeyMarker URL-encoded, <EncodingType>).
+Reply: <ListMultipartUploadsResult> with Bucket, KeyMarker, UploadIdMarker,
+NextKeyMarker, NextUploadIdMarker, Delimiter, Prefix, MaxUploads, IsTruncated,
+then <Upload><Key/><UploadId/><StorageClass/><Initiated/></Upload> entries and
+<CommonPrefixes><Prefix/></CommonPrefixes>.
+
 Control API (same port, JSON, never signed, path prefix /_ossr/):
     GET  /_ossr/log            list of handled OSS requests, arrival order:
                                {op, method, bucket, key, query, part_number,
@@ -89,9 +108,62 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               reply ("rst": true for an RST)
                                  chunked      handle normally, send the reply
                                               body (errors too) chunked
-                                 pad          handle normally, then put "bytes"
-                                              (default 65536) spaces before the XML
-                                              reply's closing root tag
+                                 pad          handle normally, then add "bytes"
+                                              (default 65536) of whitespace to the
+                                              XML reply: before the closing root
+                                              tag ("where": "end", default), or
+                                              spread between the records (after
+                                              each </Part>, </Upload>:
+                                              "where": "parts"); megabytes work
+                                 trickle      handle normally, then send the reply
+                                              at "rate" bytes a second (default 1),
+                                              from the status line ("phase":
+                                              "head", default) or after a head sent
+                                              at full speed ("phase": "body"), for
+                                              at most "seconds" (default 120), then
+                                              close; other connections are served
+                                              meanwhile.  The log entry gets
+                                              trickled: {sent, total, seconds}
+                                 poison_etag  handle normally (the part is stored
+                                              with its real ETag), but send back an
+                                              ETag with its first hex digit changed;
+                                              a Complete listing that ETag gets 400
+                                              InvalidPart.  Log: etag_sent
+                                 slow_complete  CompleteMultipartUpload takes
+                                              "seconds" (default 3).  Meanwhile
+                                              ListParts of the upload lists the
+                                              first half of its parts ("visible":
+                                              "half", default) or answers 404
+                                              NoSuchUpload ("visible": "none"),
+                                              Head/GetObject of the key show the old
+                                              state (404 or the previous object),
+                                              and another Complete of it waits, then
+                                              gets NoSuchUpload.  Then the object
+                                              appears (right CRC-64 and ETag) and
+                                              the upload is gone, whether or not the
+                                              client is still connected; then the
+                                              reply.  Log: completing
+                                 close_delimited  (GetObject) reply with no
+                                              Content-Length, Transfer-Encoding,
+                                              ETag, Content-MD5 or CRC-64 header,
+                                              send "cut" (default 0.5) of the body,
+                                              then close cleanly (FIN); "cut": 1 is
+                                              a complete close-delimited reply.
+                                              Log: body_sent
+                                 xml_hostile  the same XML document, hard to parse
+                                              carelessly: a comment before the
+                                              root; in each <Part> (<Upload>,
+                                              <CommonPrefixes>) first an unknown
+                                              <Extra> holding decoys (<Size>999,
+                                              <PartNumber>9999, <ETag>"decoy", ...);
+                                              every text value wrapped in a comment
+                                              and a processing instruction
+                                              (<ETag><!-- c -->"AB.."<?pi x?></ETag>);
+                                              "empty_crc": true makes
+                                              <HashCrc64ecma/> empty; "root": true
+                                              adds an <Extra> of decoys of the
+                                              root's own fields first in the root
+                                              (Initiate, Complete, errors)
                                  garble       handle normally (a part is
                                               stored, an upload completed),
                                               then send a broken reply of
@@ -113,6 +185,12 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               bad_chunk, bad_xml and
                                               truncated_body change only
                                               its headers)
+                               chunked, garble, pad, trickle and xml_hostile
+                               shape error replies too.  Op names: PutObject,
+                               GetObject, HeadObject, DeleteObject,
+                               InitiateMultipartUpload, UploadPart, ListParts,
+                               CompleteMultipartUpload, AbortMultipartUpload,
+                               ListMultipartUploads
     GET  /_ossr/faults         the fault list with remaining counts
     POST /_ossr/clear-faults   remove all faults
     GET  /_ossr/uploads        {upload_id: {bucket, key, parts: [numbers]}}
@@ -136,6 +214,7 @@ import datetime as _dt
 import email.utils
 import hashlib
 import hmac
+import io
 import ipaddress
 import json
 import os
@@ -155,7 +234,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape as _xml_escape
 
 # ---------------------------------------------------------------------------
-# >>crc64  CRC-64/XZ (the "crc64ecma" OSS reports), PROTOCOL.md section 6
+# >>crc64  CRC-64/XZ (the "crc64ecma" OSS reports): ECMA-182 polynomial,
+#          reflected, init and xorout all ones; printed as unsigned decimal
 # ---------------------------------------------------------------------------
 
 _M64 = (1 << 64) - 1
@@ -281,7 +361,7 @@ def _gf2_square(mat):
 
 
 def crc64_combine(crc1, crc2, len2):
-    """CRC of A||B from crc1=CRC(A), crc2=CRC(B), len2=|B| (PROTOCOL.md 6.3).
+    """CRC of A||B from crc1=CRC(A), crc2=CRC(B), len2=|B|.
 
     zlib-style GF(2) operator method.  init == xorout == all ones, so no extra
     correction term is needed.
@@ -308,12 +388,13 @@ def crc64_combine(crc1, crc2, len2):
 
 
 # ---------------------------------------------------------------------------
-# >>signing  V1 and V4 string-to-sign, PROTOCOL.md sections 2 and 3
+# >>signing  V1 (HMAC-SHA1 over the string to sign) and V4 (OSS4-HMAC-SHA256)
 # ---------------------------------------------------------------------------
 
-# The sub-resource names of oss2's auth.py (_subresource_key_set, 86 names,
-# PROTOCOL.md 2.4): only these query parameters enter the V1
-# CanonicalizedResource.  Matching is case-sensitive.
+# The sub-resource names the official Python SDK signs (86 names): only these
+# query parameters enter the V1 CanonicalizedResource; the others (prefix,
+# markers, max-parts, max-uploads, encoding-type, ...) are left out, as OSS
+# does.  Matching is case-sensitive.  V4 signs every query parameter.
 V1_SUBRESOURCES = frozenset("""
     accessPoint accessPointPolicy acl append asyncFetch
     bucketArchiveDirectRead bucketInfo callback callback-var cname comp
@@ -362,7 +443,8 @@ def _lower_headers(headers):
 
 
 def canonical_resource(bucket, key, query):
-    """/bucket/key (raw UTF-8) plus sorted sub-resources (V1, section 2.4)."""
+    """/bucket/key (raw UTF-8) plus the sub-resources sorted by name, each
+    name=value (raw) or a bare name when empty (V1 CanonicalizedResource)."""
     if bucket:
         res = "/" + bucket + "/" + (key or "")
     else:
@@ -374,7 +456,9 @@ def canonical_resource(bucket, key, query):
 
 
 def v1_string_to_sign(method, bucket, key, query, headers):
-    """V1 string to sign (section 2.1).  headers: dict or pairs, any case.
+    """V1 string to sign: VERB, Content-MD5, Content-Type, Date, the x-oss-*
+    headers (lower-case, sorted, name:value) and the resource, one per line.
+    headers: dict or pairs, any case.
 
     The date line uses x-oss-date when present (oss2, pyv2 and ali-oss send
     their date there), else Date.
@@ -407,7 +491,9 @@ def v4_canonical_query(query):
 
 
 def v4_canonical_request(method, bucket, key, query, headers, additional=()):
-    """V4 canonical request (section 3.2).  additional: header names (any case)."""
+    """V4 canonical request: method, URI, sorted query, signed headers, a blank
+    line, the additional header names, the payload hash.  additional: header
+    names (any case)."""
     h = _lower_headers(headers)
     extra = sorted({a.lower() for a in additional
                     if a and a.lower() not in ("content-type", "content-md5")
@@ -448,7 +534,8 @@ MAX_SKEW_MS = 900000
 MIN_PART_SIZE = 102400
 CHUNK = 1 << 20
 OPS = ("PutObject", "GetObject", "HeadObject", "DeleteObject", "InitiateMultipartUpload",
-       "UploadPart", "ListParts", "CompleteMultipartUpload", "AbortMultipartUpload")
+       "UploadPart", "ListParts", "CompleteMultipartUpload", "AbortMultipartUpload",
+       "ListMultipartUploads")
 # Headers stored with an object and returned by Get/Head.
 STORED_PLAIN_HEADERS = ("content-type", "cache-control", "content-disposition",
                         "content-encoding", "content-language", "expires")
@@ -457,15 +544,19 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
 
 
 FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked", "pad",
-                 "garble")
+                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile")
+# Actions that shape the reply: they apply to error replies too.
+SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
                 "truncated_body", "conflicting_length")
 
 
-def iso_ms(ts):
-    """2024-12-03T08:15:30.000Z"""
-    d = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (d.microsecond // 1000)
+def iso_time(ts):
+    """2024-12-03T08:15:30.000Z: ISO 8601 as OSS writes it in XML (LastModified,
+    Initiated, ServerTime), to the second with a literal ".000" - never real
+    milliseconds, which some SDK parsers (oss2's) reject."""
+    d = _dt.datetime.fromtimestamp(int(ts), _dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + ".000Z"
 
 
 def http_date(ts):
@@ -579,6 +670,100 @@ def xml_doc(root, children):
             % (root, render(children), root)).encode("utf-8")
 
 
+def poisoned_etag(etag):
+    """A different ETag of the same shape: the first hex digit changed."""
+    inner = etag.strip('"')
+    if not inner:
+        return '"0"'
+    first = "1" if inner[0] == "0" else "0"
+    return '"%s%s"' % (first, inner[1:])
+
+
+# Decoys put first inside each repeated record of a listing by xml_hostile.
+_HOSTILE_DECOYS = {
+    "Part": "<Extra><Size>999</Size><PartNumber>9999</PartNumber><ETag>\"decoy\"</ETag>"
+            "<HashCrc64ecma>1</HashCrc64ecma></Extra>",
+    "Upload": "<Extra><Key>decoy</Key><UploadId>DECOY</UploadId>"
+              "<Initiated>2000-01-01T00:00:00.000Z</Initiated></Extra>",
+    "CommonPrefixes": "<Extra><Prefix>decoy/</Prefix></Extra>",
+}
+
+
+def hostile_xml(body, empty_crc=False, root_decoys=False):
+    """The same document made hard for a careless parser (xml_hostile): a comment
+    before the root; in each Part/Upload/CommonPrefixes record an unknown <Extra>
+    holding decoys of the real fields, before them; every text value wrapped in a
+    comment and a processing instruction (<ETag><!-- c -->"AB.."<?pi x?></ETag>);
+    with empty_crc, <HashCrc64ecma/> empty; with root_decoys, an <Extra> with decoys
+    of the root's own fields first in the root.  Unparsable input is returned as is."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return body
+
+    def name(el):
+        return el.tag.split("}")[-1]
+
+    def decoy(tag, text):
+        text = text or ""
+        if text in ("true", "false"):
+            return "false" if text == "true" else "true"
+        if text.isdigit():
+            return "9999"
+        return '"decoy"' if tag == "ETag" else "decoy"
+
+    def render(el, depth):
+        tag = name(el)
+        kids = list(el)
+        if not kids:
+            text = el.text or ""
+            if tag == "HashCrc64ecma" and empty_crc:
+                return "<%s/>" % tag
+            if not text:
+                return "<%s></%s>" % (tag, tag)
+            return "<%s><!-- c -->%s<?pi x?></%s>" % (tag, _xml_escape(text), tag)
+        inner = []
+        if depth == 1 and tag in _HOSTILE_DECOYS:
+            inner.append(_HOSTILE_DECOYS[tag])
+        if depth == 0 and root_decoys:
+            inner.append("<Extra>%s</Extra>" % "".join(
+                "<%s>%s</%s>" % (name(k), _xml_escape(decoy(name(k), k.text)), name(k))
+                for k in kids if not list(k)))
+        inner.extend(render(k, depth + 1) for k in kids)
+        return "<%s>%s</%s>" % (tag, "".join(inner), tag)
+
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!-- a hostile but valid document -->\n%s\n'
+            % render(root, 0)).encode("utf-8")
+
+
+def padded_xml(body, nbytes, where="end"):
+    """body with nbytes of whitespace added where it changes nothing: before the
+    closing root tag ("end"), or spread between the repeated records (after each
+    </Part>, </Upload> or </CommonPrefixes>: "parts"; "end" when there is none)."""
+    unit = b"\n" + b" " * 63
+
+    def ws(n):
+        return (unit * (n // len(unit) + 1))[:n]
+    if where == "parts":
+        cuts = []
+        for closer in (b"</Part>", b"</Upload>", b"</CommonPrefixes>"):
+            i = body.find(closer)
+            while i >= 0:
+                cuts.append(i + len(closer))
+                i = body.find(closer, i + 1)
+        cuts.sort()
+        if cuts:
+            share, extra = divmod(nbytes, len(cuts))
+            out, prev = [], 0
+            for n, c in enumerate(cuts):
+                out += [body[prev:c], ws(share + (extra if n == len(cuts) - 1 else 0))]
+                prev = c
+            out.append(body[prev:])
+            return b"".join(out)
+    cut = body.rindex(b"</")
+    return body[:cut] + b" " * nbytes + body[cut:]
+
+
 # ---------------------------------------------------------------------------
 # >>store  objects and multipart uploads, data on disk, metadata in memory
 # ---------------------------------------------------------------------------
@@ -593,6 +778,7 @@ class Store:
         self.lock = threading.RLock()
         self.objects = {}       # (bucket, key) -> meta dict
         self.uploads = {}       # upload_id -> meta dict (with "parts": {n: partmeta})
+        self.completing = {}    # upload_id -> {"visible": "half"|"none", "done": Event}
         for sub in ("objects", "uploads", "tmp"):
             os.makedirs(os.path.join(root, sub), exist_ok=True)
         self._load()
@@ -672,9 +858,12 @@ class Store:
 
     # -- uploads ------------------------------------------------------------
     def create_upload(self, bucket, key, headers, sequential):
+        """A new upload id: 32 upper-case hex digits whose first 16 grow with time, so
+        ids of one key sort in initiation order (ListMultipartUploads pages on them)."""
         with self.lock:
             while True:
-                uid = os.urandom(16).hex().upper()
+                self.last_stamp = max(time.time_ns() // 1000, getattr(self, "last_stamp", 0) + 1)
+                uid = ("%016X" % self.last_stamp) + os.urandom(8).hex().upper()
                 if uid not in self.uploads:
                     break
             udir = os.path.join(self.root, "uploads", uid)
@@ -708,6 +897,13 @@ class Store:
             up["parts"][number] = part
             return True
 
+    def list_uploads(self, bucket):
+        """Snapshots (no parts) of the bucket's uploads, by key, then initiation order."""
+        with self.lock:
+            ups = [dict(u, parts=None) for u in self.uploads.values() if u["bucket"] == bucket]
+        ups.sort(key=lambda u: (u["key"].encode("utf-8"), u.get("created", 0), u["id"]))
+        return ups
+
     def remove_upload(self, uid):
         with self.lock:
             up = self.uploads.pop(uid, None)
@@ -740,6 +936,17 @@ class ControlState:
             raise ValueError("unknown action %r" % (action,))
         if action == "garble" and spec.get("kind") not in GARBLE_KINDS:
             raise ValueError("garble needs a kind, one of %s" % ", ".join(GARBLE_KINDS))
+        if action == "trickle":
+            if spec.get("phase", "head") not in ("head", "body"):
+                raise ValueError("trickle phase is head or body")
+            if float(spec.get("rate", 1)) <= 0 or float(spec.get("seconds", 120)) <= 0:
+                raise ValueError("trickle rate and seconds must be positive")
+        if action == "slow_complete" and spec.get("visible", "half") not in ("half", "none"):
+            raise ValueError("slow_complete visible is half or none")
+        if action == "close_delimited" and not 0 <= float(spec.get("cut", 0.5)) <= 1:
+            raise ValueError("close_delimited cut is a fraction from 0 to 1")
+        if action == "pad" and spec.get("where", "end") not in ("end", "parts"):
+            raise ValueError("pad where is end or parts")
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
@@ -1000,6 +1207,74 @@ class OSSHandler(BaseHTTPRequestHandler):
         if resp.chunked:        # last chunk, one trailer, the blank line
             self.wfile.write(b"0\r\nx-oss-trailer: end\r\n\r\n")
 
+    def render_reply(self, resp):
+        """The bytes send_reply would write for resp (head and body)."""
+        real, buf = self.wfile, io.BytesIO()
+        self.wfile = buf
+        try:
+            self.send_reply(resp)
+        finally:
+            self.wfile = real
+        return buf.getvalue()
+
+    def send_trickled(self, resp, fault):
+        """trickle: the reply at "rate" bytes a second (from the status line, or with
+        "phase": "body" after a head sent at full speed), for at most "seconds"; the
+        caller then closes.  Notes in the log entry how many bytes went out."""
+        self.close_connection = True
+        data = self.render_reply(resp)
+        rate = float(fault.get("rate", 1))
+        limit = float(fault.get("seconds", 120))
+        pos = 0
+        if fault.get("phase", "head") == "body":
+            pos = data.find(b"\r\n\r\n") + 4
+            self.wfile.write(data[:pos])
+            self.wfile.flush()
+        start, t0 = pos, time.monotonic()
+        entry = self.log_entry
+        try:
+            while pos < len(data):
+                now = time.monotonic() - t0
+                if now >= limit:
+                    break
+                due = min(len(data), start + 1 + int(rate * now))     # the first byte at once
+                if due > pos:
+                    self.wfile.write(data[pos:due])
+                    self.wfile.flush()
+                    pos = due
+                    continue
+                time.sleep(min(0.25, max(0.001, (pos - start) / rate - now), limit - now))
+        finally:
+            with self.server.control.lock:
+                entry["trickled"] = {"sent": pos, "total": len(data), "seconds": round(time.monotonic() - t0, 2)}
+
+    def send_close_delimited(self, resp, fault):
+        """close_delimited: the reply without Content-Length, Transfer-Encoding, ETag or
+        any checksum header, so only the close ends its body; "cut" (a fraction, default
+        0.5) of the body is sent, then the caller closes cleanly."""
+        self.close_connection = True
+        for name in list(resp.headers):
+            if name.lower() in ("content-length", "transfer-encoding", "etag", "x-oss-hash-crc64ecma",
+                                "content-md5"):
+                del resp.headers[name]
+        resp.chunked = False
+        head = self.render_reply(Response(resp.status, resp.headers))
+        head = head[:head.find(b"\r\n\r\n") + 4]
+        lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"content-length:")]
+        head = b"\r\n".join(lines)
+        if resp.file_path is not None:
+            with open(resp.file_path, "rb") as f:
+                f.seek(resp.start)
+                body = f.read(resp.length)
+        else:
+            body = resp.body
+        if self.command == "HEAD":
+            body = b""
+        body = body[:int(len(body) * float(fault.get("cut", 0.5)))]
+        self.wfile.write(head + body)
+        self.wfile.flush()
+        self.log_entry["body_sent"] = len(body)
+
     def write_chunk(self, data):
         """Sends data as several chunks of uneven sizes, some with a chunk extension."""
         pos, n = 0, 0
@@ -1175,17 +1450,21 @@ class OSSHandler(BaseHTTPRequestHandler):
                 if self.has_body_framing() and not self.early_reply:
                     self.drain_body()
                 resp = self.error_response(err)
-                if self.current_fault and self.current_fault["action"] in ("chunked", "garble"):
+                if self.current_fault and self.current_fault["action"] in SHAPING_ACTIONS:
                     fault = self.current_fault
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
                 resp.headers["x-oss-hash-crc64ecma"] = str((real ^ 0x5A5A5A5A5A5A5A5A) & _M64 or 1)
             if fault and fault["action"] == "chunked":
                 resp.chunked = True
-            if fault and fault["action"] == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
-                # whitespace before the closing root tag: still the same document
-                cut = resp.body.rindex(b"</")
-                resp.body = resp.body[:cut] + b" " * int(fault.get("bytes", 65536)) + resp.body[cut:]
+            action = fault["action"] if fault else None
+            if action == "poison_etag" and resp.status == 200 and resp.headers.get("ETag"):
+                resp.headers["ETag"] = poisoned_etag(resp.headers["ETag"])
+                self.log_entry["etag_sent"] = resp.headers["ETag"]
+            if action == "xml_hostile" and isinstance(resp.body, bytes) and resp.body.lstrip().startswith(b"<"):
+                resp.body = hostile_xml(resp.body, bool(fault.get("empty_crc")), bool(fault.get("root")))
+            if action == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
+                resp.body = padded_xml(resp.body, int(fault.get("bytes", 65536)), fault.get("where", "end"))
             if fault and fault["action"] == "stall" and fault.get("phase") == "after":
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":
@@ -1195,6 +1474,14 @@ class OSSHandler(BaseHTTPRequestHandler):
             if fault and fault["action"] == "garble":
                 self._finish_log(resp.status, resp.code)
                 self.send_garbled(resp, fault)
+                raise DropConnection(rst=False)
+            if action == "trickle":
+                self._finish_log(resp.status, resp.code)
+                self.send_trickled(resp, fault)
+                raise DropConnection(rst=False)
+            if action == "close_delimited":
+                self._finish_log(resp.status, resp.code)
+                self.send_close_delimited(resp, fault)
                 raise DropConnection(rst=False)
             self._finish_log(resp.status, resp.code)
             self.send_reply(resp)
@@ -1231,7 +1518,8 @@ class OSSHandler(BaseHTTPRequestHandler):
 
     # -- addressing ---------------------------------------------------------
     def resolve_address(self, raw_path):
-        """(bucket, key, style) from Host and path (PROTOCOL.md section 1)."""
+        """(bucket, key, style) from Host and path: path style for an IP literal or
+        localhost, a --cname host maps to its bucket, otherwise virtual-hosted."""
         host_header = self.headers.get("Host", "")
         host = host_header.strip()
         if host.startswith("["):
@@ -1328,7 +1616,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         if abs(now - req_time) * 1000 > MAX_SKEW_MS:
             raise OSSError(403, "RequestTimeTooSkewed",
                            "The difference between the request time and the current time is too large.",
-                           [("RequestTime", iso_ms(req_time)), ("ServerTime", iso_ms(now)),
+                           [("RequestTime", iso_time(req_time)), ("ServerTime", iso_time(now)),
                             ("MaxAllowedSkewMilliseconds", str(MAX_SKEW_MS))])
 
         # STS token.
@@ -1372,6 +1660,8 @@ class OSSHandler(BaseHTTPRequestHandler):
     def classify(self, key, query):
         m = self.command
         if not key:
+            if m == "GET" and "uploads" in query:
+                return "ListMultipartUploads"
             return None
         if m == "PUT":
             return "UploadPart" if ("uploadId" in query or "partNumber" in query) else "PutObject"
@@ -1629,24 +1919,19 @@ class OSSHandler(BaseHTTPRequestHandler):
 
     def op_ListParts(self, bucket, key, query):
         uid = query.get("uploadId", "")
-        def int_arg(name, default, lo, hi):
-            raw = query.get(name)
-            if raw is None or raw == "":
-                return default
-            try:
-                v = int(raw)
-                if not lo <= v <= hi:
-                    raise ValueError
-                return v
-            except ValueError:
-                raise OSSError(400, "InvalidArgument", "Argument %s is invalid." % name,
-                               [("ArgumentName", name), ("ArgumentValue", raw)])
-        max_parts = int_arg("max-parts", 1000, 1, 1000)
-        marker = int_arg("part-number-marker", 0, 0, 10000)
+        max_parts = self.int_arg(query, "max-parts", 1000, 1, 1000)
+        marker = self.int_arg(query, "part-number-marker", 0, 0, 10000)
         up = self.server.store.get_upload(uid, bucket, key)
         if up is None:
             raise self.no_such_upload(uid)
-        numbers = sorted(n for n in up["parts"] if n > marker)
+        with self.server.store.lock:
+            busy = self.server.store.completing.get(uid)
+        visible = sorted(up["parts"])
+        if busy and busy["visible"] == "none":
+            raise self.no_such_upload(uid)
+        if busy:                                    # "half": the first half of its parts
+            visible = visible[:len(visible) // 2]
+        numbers = [n for n in visible if n > marker]
         page, truncated = numbers[:max_parts], len(numbers) > max_parts
         children = [("Bucket", bucket), ("Key", self.encoded_key(key, query)), ("UploadId", uid)]
         if query.get("encoding-type") == "url":
@@ -1658,10 +1943,100 @@ class OSSHandler(BaseHTTPRequestHandler):
                      ("IsTruncated", "true" if truncated else "false")]
         for n in page:
             p = up["parts"][n]
-            children.append(("Part", [("PartNumber", str(n)), ("LastModified", iso_ms(p["mtime"])),
+            children.append(("Part", [("PartNumber", str(n)), ("LastModified", iso_time(p["mtime"])),
                                       ("ETag", p["etag"]), ("HashCrc64ecma", p["crc64"]),
                                       ("Size", str(p["size"]))]))
         return Response(200, {"Content-Type": "application/xml"}, xml_doc("ListPartsResult", children))
+
+    @staticmethod
+    def int_arg(query, name, default, lo, hi):
+        """An integer query argument in lo..hi (default when absent or empty), else 400."""
+        raw = query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            v = int(raw)
+            if not lo <= v <= hi or not raw.strip().lstrip("-").isdigit():
+                raise ValueError
+            return v
+        except ValueError:
+            raise OSSError(400, "InvalidArgument", "Argument %s is invalid." % name,
+                           [("ArgumentName", name), ("ArgumentValue", raw)])
+
+    def op_ListMultipartUploads(self, bucket, key, query):
+        """GET /?uploads at bucket level, as OSS answers it: uploads sorted by key, then
+        by initiation order; prefix; delimiter (keys holding it after the prefix roll up
+        into one CommonPrefixes entry each, which counts against max-uploads); key-marker
+        alone starts after that key, with upload-id-marker after that upload of that key
+        (upload-id-marker without key-marker is ignored); max-uploads 1..1000 (1000);
+        encoding-type=url encodes Key, Prefix, Delimiter and the key markers."""
+        max_uploads = self.int_arg(query, "max-uploads", 1000, 1, 1000)
+        prefix = query.get("prefix", "")
+        delimiter = query.get("delimiter", "")
+        key_marker = query.get("key-marker", "")
+        id_marker = query.get("upload-id-marker", "") if key_marker else ""
+        url = query.get("encoding-type") == "url"
+        enc = (lambda t: oss_quote(t)) if url else (lambda t: t)
+        ups = self.server.store.list_uploads(bucket)
+        marker_pos = None
+        if key_marker and id_marker:
+            for u in ups:
+                if u["key"] == key_marker and u["id"] == id_marker:
+                    marker_pos = (u["key"].encode("utf-8"), u.get("created", 0), u["id"])
+        kb_marker = key_marker.encode("utf-8")
+
+        def after_marker(u):
+            kb = u["key"].encode("utf-8")
+            if not key_marker or kb > kb_marker:
+                return True
+            if kb < kb_marker or not id_marker:
+                return False
+            if marker_pos is not None:
+                return (kb, u.get("created", 0), u["id"]) > marker_pos
+            return u["id"] > id_marker          # an id no longer listed: ids grow with time
+
+        entries = []            # ("upload", u) or ("prefix", common prefix), in order
+        seen_prefixes = set()
+        for u in ups:
+            k = u["key"]
+            if not k.startswith(prefix):
+                continue
+            if delimiter:
+                cut = k.find(delimiter, len(prefix))
+                if cut >= 0:
+                    cp = k[:cut + len(delimiter)]
+                    # a common prefix is listed once, and not again on the page after
+                    # the one that ended with it (key-marker == that prefix)
+                    if cp in seen_prefixes or (key_marker and cp.encode("utf-8") <= kb_marker):
+                        continue
+                    seen_prefixes.add(cp)
+                    entries.append(("prefix", cp))
+                    continue
+            if after_marker(u):
+                entries.append(("upload", u))
+        page, truncated = entries[:max_uploads], len(entries) > max_uploads
+        next_key = next_id = ""
+        if page:
+            kind, last = page[-1]
+            next_key, next_id = (last["key"], last["id"]) if kind == "upload" else (last, "")
+        children = [("Bucket", bucket)]
+        if url:
+            children.append(("EncodingType", "url"))
+        children += [("KeyMarker", enc(key_marker)), ("UploadIdMarker", id_marker),
+                     ("NextKeyMarker", enc(next_key)), ("NextUploadIdMarker", next_id),
+                     ("Delimiter", enc(delimiter)), ("Prefix", enc(prefix)),
+                     ("MaxUploads", str(max_uploads)),
+                     ("IsTruncated", "true" if truncated else "false")]
+        for kind, item in page:
+            if kind == "upload":
+                children.append(("Upload", [("Key", enc(item["key"])), ("UploadId", item["id"]),
+                                            ("StorageClass", item["headers"].get("x-oss-storage-class", "Standard")),
+                                            ("Initiated", iso_time(item.get("created", 0)))]))
+        for kind, item in page:
+            if kind == "prefix":
+                children.append(("CommonPrefixes", [("Prefix", enc(item))]))
+        return Response(200, {"Content-Type": "application/xml"},
+                        xml_doc("ListMultipartUploadsResult", children))
 
     def parse_complete_body(self, body):
         try:
@@ -1686,9 +2061,32 @@ class OSSHandler(BaseHTTPRequestHandler):
     def op_CompleteMultipartUpload(self, bucket, key, query):
         uid = query.get("uploadId", "")
         body = self.read_body_bytes(8 << 20)
+        with self.server.store.lock:
+            busy = self.server.store.completing.get(uid)
+        if busy:            # another Complete of this upload is still at work: its outcome
+            busy["done"].wait(600)      # decides (the upload is then gone: NoSuchUpload)
         up = self.server.store.get_upload(uid, bucket, key)
         if up is None:
             raise self.no_such_upload(uid)
+        slow = self.current_fault if (self.current_fault or {}).get("action") == "slow_complete" else None
+        if not slow:
+            return self._complete(bucket, key, query, uid, body, up, None)
+        # slow_complete: from here the upload is being completed for "seconds"; meanwhile
+        # ListParts shows the first half of its parts (or answers NoSuchUpload) and the key
+        # keeps its old state; then it finishes whether or not the client is still there
+        state = {"visible": slow.get("visible", "half"), "done": threading.Event(),
+                 "until": time.monotonic() + float(slow.get("seconds", 3))}
+        with self.server.store.lock:
+            self.server.store.completing[uid] = state
+        self.log_entry["completing"] = state["visible"]
+        try:
+            return self._complete(bucket, key, query, uid, body, up, state)
+        finally:
+            with self.server.store.lock:
+                self.server.store.completing.pop(uid, None)
+            state["done"].set()
+
+    def _complete(self, bucket, key, query, uid, body, up, slow):
         given_md5 = self.headers.get("Content-MD5")
         if given_md5 is not None:
             self.check_content_md5(hashlib.md5(body))
@@ -1749,10 +2147,9 @@ class OSSHandler(BaseHTTPRequestHandler):
         acl = self.headers.get("x-oss-object-acl")
         if acl:
             headers["x-oss-object-acl"] = acl.strip()
-        self.server.store.put_object(bucket, key, tmp, {
-            "size": size, "md5": whole_md5.hexdigest(), "crc64": str(crc), "etag": etag,
-            "type": "Multipart", "mtime": time.time(), "headers": headers})
-        self.server.store.remove_upload(uid)
+        if slow:
+            time.sleep(max(0.0, slow["until"] - time.monotonic()))
+        self._install_completed(bucket, key, uid, tmp, size, whole_md5, crc, etag, headers)
         host = self.headers.get("Host", "")
         children = []
         if query.get("encoding-type") == "url":
@@ -1762,6 +2159,12 @@ class OSSHandler(BaseHTTPRequestHandler):
         return Response(200, {"Content-Type": "application/xml", "ETag": etag,
                               "x-oss-hash-crc64ecma": str(crc)},
                         xml_doc("CompleteMultipartUploadResult", children))
+
+    def _install_completed(self, bucket, key, uid, tmp, size, whole_md5, crc, etag, headers):
+        self.server.store.put_object(bucket, key, tmp, {
+            "size": size, "md5": whole_md5.hexdigest(), "crc64": str(crc), "etag": etag,
+            "type": "Multipart", "mtime": time.time(), "headers": headers})
+        self.server.store.remove_upload(uid)
 
     def op_AbortMultipartUpload(self, bucket, key, query):
         uid = query.get("uploadId", "")

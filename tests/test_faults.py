@@ -12,6 +12,15 @@ parts the server lacks. The secrets case runs ossup with an STS key pair and tok
 it fail in several ways and succeed once, and looks for the secret and the token in every
 checkpoint file and in everything ossup printed.
 
+The cases after the secrets case (poisoned_etag to damaged_header_aborts_old_upload) put
+ossup in situations where a simple library goes wrong: an ETag that differs from the stored
+one, a kill while the server is still completing, a reply trickling in a byte a second, a
+4 MB or 1,001-part ListParts, a hostile but valid ListParts document, a download cut short
+without any length, a checkpoint path that is a directory (or a checkpoint directory that
+is a file), two runs of the same upload at once, and a damaged or foreign checkpoint record.
+Each docstring states what a right library does and why. oversized_listparts builds the
+LD_PRELOAD shim tests/recvcount.c with cc to count receive calls.
+
 The clock cases run ossup under faketime(1) when it is installed (ossup has no clock
 option); without it they are skipped with a line saying so (tests/test_api.c covers the
 clock learning through the C API).
@@ -692,6 +701,523 @@ def secrets_never_written(env):
           "the token was not sent on every request")
     scan("after the success")
     check(scanned, "no checkpoint file was ever looked at")
+
+
+# ---------------------------------------------------------------------------------------
+# cases written ahead of library fixes: each docstring says what a right library does
+
+def timed_run(env, *args, limit=60, **kw):
+    """env.run with a time limit: (rc, out, err, seconds); a run still going after limit
+    seconds is killed and fails the case."""
+    t0 = time.time()
+    try:
+        rc, out, err = env.run(*args, timeout=limit, **kw)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"ossup {' '.join(args[:1])} was still running after {limit} s (killed)")
+    return rc, out, err, time.time() - t0
+
+
+def wait_for_log(env, pred, what, proc=None, limit=60):
+    """Polls the server log until an entry satisfies pred; returns it. Fails when proc
+    ends first or after limit seconds."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        hit = [e for e in env.server.log() if pred(e)]
+        if hit:
+            return hit[0]
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"ossup ended (exit {proc.returncode}) before {what}: {err.strip()!r}")
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {limit} s")
+
+
+def kill(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+
+
+def missing_parts(info):
+    return sorted(set(range(1, NPARTS + 1)) - set(info["parts"]))
+
+
+def each(*steps):
+    """Runs every step (a function without arguments) even when an earlier one failed,
+    then fails with all their messages, each after its step's name."""
+    msgs = []
+    for step in steps:
+        try:
+            step()
+        except AssertionError as e:
+            msgs.append(f"[{step.__name__}] {e}")
+    if msgs:
+        raise AssertionError("; ".join(msgs))
+
+
+@case
+def poisoned_etag(env):
+    """UploadPart 3 answers with an ETag that differs from the one the server stored (a
+    proxy or a bug can do that; the part itself is fine). Complete listing that ETag gets
+    400 InvalidPart. A right library then asks ListParts, whose ETag wins, and completes
+    again in the same run: success, the object is the file, no part sent twice except
+    perhaps part 3, no upload left open, no checkpoint left. Should the run fail, a
+    second run must not fail the same way: nothing may be kept that makes every later
+    run send the same wrong list."""
+    path = env.file("poison", SIZE, seed=31)
+    key = "poison/etag"
+    clear_ckpt(env)
+    drop_uploads(env, key)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=3, action="poison_etag")
+    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
+    rc, out, err, _ = timed_run(env, *args, "--quiet", limit=120)
+    env.server.wait_idle()
+    if rc != 0:
+        first = err.strip()
+        env.server.reset()
+        rc2, _, err2, _ = timed_run(env, *args, "--quiet", limit=120)
+        obj = env.server.object(BUCKET, key)
+        if rc2 == 0 and obj and obj["md5"] == md5_file(path):
+            second = "a second run succeeded"
+        else:
+            second = f"a second run failed too (exit {rc2}): {err2.strip()!r}"
+        drop_uploads(env, key)
+        clear_ckpt(env)
+        raise AssertionError(f"the run with a poisoned ETag failed (exit {rc}): {first!r}; {second}")
+    log = env.server.log()
+    obj = env.server.object(BUCKET, key)
+    check(obj and obj["md5"] == md5_file(path), "the object differs from the file")
+    for n in range(1, NPARTS + 1):
+        sent = len([e for e in tries(log, "UploadPart", n) if e["status"] == 200])
+        check(sent == 1 or (n == 3 and sent == 2), f"part {n} sent {sent} times")
+    check(ops(log, "ListParts"), "no ListParts to learn the stored ETags")
+    check(len([e for e in ops(log, "InitiateMultipartUpload") if e["status"] == 200]) == 1, "a second upload")
+    check(not open_uploads(env, key), f"uploads left open: {open_uploads(env, key)}")
+    check(not ckpt_files(env), f"checkpoint left: {ckpt_files(env)}")
+
+
+def _kill_during_complete(env, visible):
+    path = env.file(f"kdc-{visible}", SIZE, seed=32)
+    key = f"kill-complete/{visible}"
+    clear_ckpt(env)
+    drop_uploads(env, key)
+    env.server.reset()
+    env.server.fault(op="CompleteMultipartUpload", action="slow_complete", seconds=4, visible=visible)
+    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
+    p = env.run(*args, "--quiet", background=True)
+    try:
+        wait_for_log(env, lambda e: e["op"] == "CompleteMultipartUpload" and e.get("completing"),
+                     "a CompleteMultipartUpload on the server", proc=p)
+    finally:
+        kill(p)
+    env.server.reset()          # the Complete goes on in the server; the log starts afresh
+    rc, out, err, _ = timed_run(env, *args, limit=120)
+    env.server.wait_idle()
+    log = env.server.log()
+    check(rc == 0, f"the rerun failed (exit {rc}): {err.strip()!r}")
+    check(not ops(log, "UploadPart"), f"the rerun sent parts {sorted(e['part_number'] for e in ops(log, 'UploadPart'))}")
+    check(not ops(log, "InitiateMultipartUpload"), "the rerun started a new upload")
+    obj = env.server.object(BUCKET, key)
+    check(obj and obj["md5"] == md5_file(path), "the object differs from the file")
+    check(not ckpt_files(env), f"checkpoint left: {ckpt_files(env)}")
+    check(not open_uploads(env, key), f"uploads left open: {open_uploads(env, key)}")
+
+
+@case
+def kill_during_complete(env):
+    """ossup is killed while the server is still completing the upload (slow_complete,
+    4 s; meanwhile ListParts shows only half the parts), and run again at once. The
+    checkpoint says Complete was sent, so a right library sends no part and no new
+    upload: it waits the Complete out (or sees NoSuchUpload and proves the object by
+    HEAD), and ends in success with the file's bytes and no checkpoint left."""
+    _kill_during_complete(env, "half")
+
+
+@case
+def kill_during_complete_none(env):
+    """As kill_during_complete, but while the Complete is at work ListParts answers
+    NoSuchUpload: that is no reason to upload the file again either."""
+    _kill_during_complete(env, "none")
+
+
+@case
+def trickle_head(env):
+    """A reply that comes at 1 byte a second (the server would keep it up for 120 s):
+    with --timeout 3 ossup must give up on it as a timeout and try again, for a
+    PutObject, an UploadPart and (trickled after a full-speed head) a ListParts body on
+    a resume. Each run must succeed well within 60 s, and the log shows the retry."""
+    small = env.file("trickle-put", 200 * KIB, seed=33)
+    path = env.file("trickle-mp", SIZE, seed=34)
+
+    def put_object():
+        key = "trickle/put"
+        env.server.reset()
+        env.server.fault(op="PutObject", action="trickle", rate=1)
+        rc, out, err, took = timed_run(env, "put", small, f"oss://{BUCKET}/{key}", "--threshold", "1M",
+                                       "--timeout", "3", limit=60)
+        check(rc == 0, f"PutObject with a trickled reply failed (exit {rc}): {err.strip()!r}")
+        n = len(ops(env.server.log(), "PutObject"))
+        check(n == 2, f"PutObject sent {n} times")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(small), "object differs")
+
+    def upload_part():
+        key = "trickle/part"
+        env.server.reset()
+        env.server.fault(op="UploadPart", part=2, action="trickle", rate=1)
+        clear_ckpt(env)
+        drop_uploads(env, key)
+        rc, out, err, took = timed_run(env, "put", path, f"oss://{BUCKET}/{key}", *MP, "--timeout", "3", limit=60)
+        check(rc == 0, f"an upload with a trickled UploadPart reply failed (exit {rc}): {err.strip()!r}")
+        check(len(tries(env.server.log(), "UploadPart", 2)) == 2, "part 2 was not sent again")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+
+    def list_parts_body():
+        key = "trickle/listparts"
+        args, _ = half_upload(env, path, key, 6, "the first run should fail at part 6")
+        (uid, info), = open_uploads(env, key).items()
+        env.server.reset()
+        env.server.fault(op="ListParts", action="trickle", phase="body", rate=1)
+        rc, out, err, took = timed_run(env, *args, "--timeout", "3", limit=60)
+        check(rc == 0, f"a resume with a trickled ListParts body failed (exit {rc}): {err.strip()!r}")
+        log = env.server.log()
+        check(len(ops(log, "ListParts")) >= 2, "ListParts was not asked again")
+        check(parts_sent(log) == missing_parts(info), f"the resume sent {parts_sent(log)}")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+
+    each(put_object, upload_part, list_parts_body)
+
+
+def recv_counter(env):
+    """tests/recvcount.c built into the work directory (once): the LD_PRELOAD path."""
+    so = os.path.join(env.workdir, "recvcount.so")
+    if not os.path.exists(so):
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "recvcount.c")
+        r = subprocess.run([os.environ.get("CC", "cc"), "-O2", "-shared", "-fPIC", src, "-o", so, "-ldl"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"cannot build recvcount.so: {r.stderr.strip()}")
+    return so
+
+
+@case
+def oversized_listparts(env):
+    """A resume whose every ListParts reply is padded to 4 MB with whitespace between
+    the parts (the document means the same): the resume must complete, sending only the
+    missing parts, and read the reply in big pieces, not a byte per recv (fewer than
+    2,000 receive calls in the whole run, counted by tests/recvcount.c). Then a resume
+    of an upload with 1,001 parts on the server, run with --buffer-size 16K: ListParts
+    pages stay 1,000 parts (max-parts=1000 on every request, so two pages a listing),
+    whatever the buffer size: a small buffer must not turn into more requests."""
+    def padded_4mb():
+        so = recv_counter(env)
+        path = env.file("big-lp", SIZE, seed=35)
+        key = "oversized/listparts"
+        args, _ = half_upload(env, path, key, 8, "the first run should fail at part 8")
+        (uid, info), = open_uploads(env, key).items()
+        env.server.reset()
+        env.server.fault(op="ListParts", action="pad", bytes=4 << 20, where="parts", count=1000)
+        counts = os.path.join(env.workdir, "recvcount.out")
+        if os.path.exists(counts):
+            os.remove(counts)
+        rc, out, err, _ = timed_run(env, *args, limit=120, extra_env={"LD_PRELOAD": so, "RECVCOUNT_OUT": counts})
+        check(rc == 0, f"the resume with a 4 MB ListParts reply failed (exit {rc}): {err.strip()!r}")
+        log = env.server.log()
+        check(parts_sent(log) == missing_parts(info), f"the resume sent {parts_sent(log)}, lacking {missing_parts(info)}")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+        with open(counts) as f:
+            fields = dict(kv.split("=") for kv in f.read().split()[1:3])
+        calls, got = int(fields["calls"]), int(fields["bytes"])
+        check(got >= 4 << 20, f"only {got} bytes received: the padded reply was not read")
+        check(calls < 2000, f"{calls} receive calls for {got} bytes")
+
+    def pages_of_1000():
+        # 1,001 parts on the server, a 16 KiB buffer
+        many = 1001
+        path = env.file("many-parts", (many + 1) * 100 * KIB, seed=36)
+        key = "oversized/many"
+        try:
+            clear_ckpt(env)
+            drop_uploads(env, key)
+            env.server.reset()
+            env.server.fault(op="UploadPart", part=many + 1, action="status", status=500, count=10)
+            args = ["put", path, f"oss://{BUCKET}/{key}"] + MP + ["--buffer-size", "16K"]
+            rc, _, err, _ = timed_run(env, *args, "--attempts", "1", "--quiet", limit=600)
+            check(rc not in (0, 2), f"the first run should fail at part {many + 1}: exit {rc} {err.strip()!r}")
+            (uid, info), = open_uploads(env, key).items()
+            check(len(info["parts"]) == many, f"{len(info['parts'])} parts on the server, wanted {many}")
+            env.server.reset()
+            rc, out, err, _ = timed_run(env, *args, limit=300)
+            check(rc == 0, f"the resume of {many} parts failed (exit {rc}): {err.strip()!r}")
+            log = env.server.log()
+            pages = [e["query"] for e in ops(log, "ListParts")]
+            sizes = [q.get("max-parts", "1000 (default)") for q in pages]
+            check(all(s in ("1000", "1000 (default)") for s in sizes), f"ListParts asked for max-parts {sizes}")
+            check(2 <= len(pages) <= 4, f"{len(pages)} ListParts requests for {many} parts (pages of 1000 make 2)")
+            check(parts_sent(log) == [many + 1], f"the resume sent {parts_sent(log)[:10]}...")
+            check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+        finally:
+            drop_uploads(env, key)
+            clear_ckpt(env)
+            os.remove(path)
+
+    each(padded_4mb, pages_of_1000)
+
+
+@case
+def xml_hostile_listparts(env):
+    """ListParts answers a valid but unfriendly document: each <Part> holds an unknown
+    element with decoy <Size>, <PartNumber> and <ETag> before the real ones, and every
+    value is wrapped in a comment and a processing instruction (then also with empty
+    <HashCrc64ecma/>). The meaning is unchanged, so the resume must reuse every part
+    the server has, send only the missing ones, and complete with the file's bytes."""
+    path = env.file("hostile", SIZE, seed=37)
+
+    def resume(extra):
+        key = "hostile/listparts" + ("-nocrc" if extra else "")
+        args, _ = half_upload(env, path, key, 6, "the first run should fail at part 6")
+        (uid, info), = open_uploads(env, key).items()
+        env.server.reset()
+        env.server.fault(op="ListParts", action="xml_hostile", count=1000, **extra)
+        rc, out, err, _ = timed_run(env, *args, limit=120)
+        check(rc == 0, f"the resume failed (exit {rc}): {err.strip()!r}")
+        log = env.server.log()
+        check(not ops(log, "InitiateMultipartUpload"), "the resume started a new upload")
+        check(parts_sent(log) == missing_parts(info),
+              f"the resume sent {parts_sent(log)}, the server lacked {missing_parts(info)}")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+        check(not ckpt_files(env), "checkpoint left")
+
+    def decoys_and_comments():
+        resume({})
+
+    def empty_crc_too():
+        resume({"empty_crc": True})
+
+    each(decoys_and_comments, empty_crc_too)
+
+
+@case
+def truncated_download(env):
+    """GetObject answers 200 without Content-Length, chunking, ETag or CRC-64, sends half
+    the body and closes cleanly: nothing in the reply shows it is short, so ossup get
+    must find out another way (the object's size and CRC-64 from a HEAD, say), exit
+    non-zero with one "ossup: error:" line, and leave neither the target file nor its
+    .ossr-tmp. The same reply with the whole body is a correct HTTP reply: the download
+    must succeed with the right bytes."""
+    src = env.file("dl-src", 300 * KIB, seed=38)
+    key = "download/close-delimited"
+    env.server.reset()
+    put_ok(env, src, key, "--threshold", "1M")
+    target = os.path.join(env.workdir, "dl-target.bin")
+
+    def clean():
+        for f in (target, target + ".ossr-tmp"):
+            if os.path.exists(f):
+                os.remove(f)
+
+    def cut_in_half():
+        clean()
+        env.server.reset()
+        env.server.fault(op="GetObject", action="close_delimited", cut=0.5, count=1000)
+        rc, out, err, _ = timed_run(env, "get", f"oss://{BUCKET}/{key}", target, "--quiet", limit=60)
+        got = os.path.getsize(target) if os.path.exists(target) else None
+        check(rc not in (0, 2), f"a download cut in half was accepted (exit {rc}; the target holds {got} "
+                               f"bytes of {300 * KIB})")
+        lines = err.strip().splitlines()
+        check(len(lines) == 1 and lines[0].startswith("ossup: error: "), f"expected one 'ossup: error:' line: {err!r}")
+        check(not os.path.exists(target), "the target file was left behind")
+        check(not os.path.exists(target + ".ossr-tmp"), "the .ossr-tmp file was left behind")
+
+    def whole_body():
+        clean()
+        env.server.reset()
+        env.server.fault(op="GetObject", action="close_delimited", cut=1, count=1000)
+        rc, out, err, _ = timed_run(env, "get", f"oss://{BUCKET}/{key}", target, limit=60)
+        check(rc == 0, f"a complete close-delimited reply was refused (exit {rc}): {err.strip()!r}")
+        check(md5_file(target) == md5_file(src), "the downloaded bytes differ")
+        check(not os.path.exists(target + ".ossr-tmp"), "the .ossr-tmp file was left behind")
+
+    try:
+        each(cut_in_half, whole_body)
+    finally:
+        clean()
+
+
+@case
+def checkpoint_dir_entry_is_dir(env):
+    """A directory stands where the checkpoint file goes: ossup must stop before any
+    request reaches the server, with an error naming that path."""
+    path = env.file("ckdir", SIZE, seed=39)
+    key = "ckpt/entry-is-dir"
+    args, _ = half_upload(env, path, key, 4, "the first run should fail at part 4")
+    ck, = ckpt_files(env)
+    os.remove(ck)
+    os.mkdir(ck)
+    drop_uploads(env, key)
+    try:
+        env.server.reset()
+        rc, out, err, _ = timed_run(env, *args, "--quiet", limit=60)
+        log = env.server.log()
+        check(rc not in (0, 2), f"ossup went on with a directory as its checkpoint (exit {rc})")
+        check(err.startswith("ossup: error: ") and os.path.basename(ck) in err,
+              f"the error does not name {os.path.basename(ck)}: {err.strip()!r}")
+        check(not log, f"requests reached the server: {[e['op'] for e in log]}")
+    finally:
+        shutil.rmtree(ck, ignore_errors=True)
+        drop_uploads(env, key)
+
+
+@case
+def checkpoint_dir_is_file(env):
+    """--checkpoint-dir names a regular file: the error must say it is not a directory
+    (not "Permission denied"), before any request reaches the server."""
+    path = env.file("ckfile", SIZE, seed=40)
+    not_dir = os.path.join(env.workdir, "plain-file")
+    with open(not_dir, "w") as f:
+        f.write("not a directory\n")
+    env.server.reset()
+    rc, out, err, _ = timed_run(env, "put", path, f"oss://{BUCKET}/ckpt/dir-is-file", *MP,
+                                "--checkpoint-dir", not_dir, "--quiet", limit=60)
+    log = env.server.log()
+    check(rc not in (0, 2), f"ossup went on without a checkpoint directory (exit {rc})")
+    check("not a directory" in err.lower() and "permission denied" not in err.lower(),
+          f"the error does not say it is not a directory: {err.strip()!r}")
+    check(not log, f"requests reached the server: {[e['op'] for e in log]}")
+    drop_uploads(env, "ckpt/dir-is-file")
+
+
+@case
+def concurrent_same_upload(env):
+    """Two ossup put of the same file to the same key at once share one checkpoint: the
+    second must stop at once (well before the first ends), exit non-zero with a message
+    saying another upload is running and its pid, and send nothing to the server (it
+    signs with another key pair here, so its requests would show); the first completes.
+    A lock left by a SIGKILLed run must not stop the next one."""
+    path = env.file("twice", SIZE, seed=41)
+    key = "concurrent/same"
+    args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
+
+    def second_run_stops():
+        clear_ckpt(env)
+        drop_uploads(env, key)
+        env.server.reset()
+        env.server.fault(op="UploadPart", action="stall", seconds=2, count=1000)
+        p1 = env.run(*args, "--quiet", background=True)
+        try:
+            wait_for_log(env, lambda e: e["op"] == "UploadPart", "the first run's first UploadPart", proc=p1)
+            rc2, _, err2, took = timed_run(env, *args, "--quiet", creds=(STS_AK, STS_SECRET), token=STS_TOKEN,
+                                           limit=90)
+            first_running = p1.poll() is None
+            second = [e for e in env.server.log() if STS_AK in e["headers"].get("authorization", "")]
+            check(rc2 not in (0, 2), f"the second run exited {rc2}: {err2.strip()!r}")
+            check("another upload" in err2 and "is running" in err2 and str(p1.pid) in err2,
+                  f"the second run does not name the running upload (pid {p1.pid}): {err2.strip()!r}")
+            check(first_running and took < 15,
+                  f"the second run took {took:.1f} s (the first still running: {first_running})")
+            check(not second, f"the second run sent {[e['op'] for e in second]}")
+            out1, err1 = p1.communicate(timeout=180)
+            check(p1.returncode == 0, f"the first run failed: {err1.strip()!r}")
+            check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+        finally:
+            kill(p1)
+
+    def stale_lock():
+        clear_ckpt(env)
+        drop_uploads(env, key)
+        env.server.reset()
+        env.server.fault(op="UploadPart", action="stall", seconds=0.5, count=1000)
+        p = env.run(*args, "--quiet", background=True)
+        try:
+            wait_for_log(env, lambda e: e["op"] == "UploadPart", "an UploadPart", proc=p)
+        finally:
+            kill(p)
+        env.server.wait_idle()
+        env.server.reset()
+        rc, out, err, _ = timed_run(env, *args, limit=120)
+        check(rc == 0, f"the run after a killed one failed (exit {rc}): {err.strip()!r}")
+        check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs after the killed run")
+        check(not open_uploads(env, key), f"uploads left open: {open_uploads(env, key)}")
+
+    each(second_run_stops, stale_lock)
+
+
+def _record_strings(data):
+    """[(offset, length)] of the five strings of a checkpoint record's fixed part
+    (endpoint, bucket, key, path, upload id), from offset 68: a 2-byte little-endian
+    length, then the bytes."""
+    out, off = [], 68
+    for _ in range(5):
+        n = data[off] | data[off + 1] << 8
+        out.append((off + 2, n))
+        off += 2 + n
+    return out
+
+
+@case
+def damaged_header_aborts_old_upload(env):
+    """Bytes flipped inside the key string of the checkpoint's fixed part (its CRC then
+    fails): the record cannot be trusted, but the upload it started is still open and
+    billed. A right library recovers its upload id, aborts that upload (the server only
+    accepts an Abort for the key the upload belongs to) and uploads afresh: success, an
+    AbortMultipartUpload of the old id in the log, no upload left open. And a record
+    copied from ANOTHER key's upload into this upload's checkpoint name must never make
+    the client abort that other upload."""
+    path = env.file("damaged", SIZE, seed=42)
+
+    def flipped_key():
+        key = "damaged/header"
+        args, _ = half_upload(env, path, key, 5, "the first run should fail at part 5")
+        (old, info), = open_uploads(env, key).items()
+        ck, = ckpt_files(env)
+        with open(ck, "rb") as f:
+            data = bytearray(f.read())
+        (kstart, klen) = _record_strings(data)[2]
+        check(bytes(data[kstart:kstart + klen]) == key.encode(), "the record's key string is not where expected")
+        for i in range(kstart + 1, kstart + 4):
+            data[i] ^= 0x55
+        with open(ck, "wb") as f:
+            f.write(data)
+        env.server.reset()
+        rc, out, err, _ = timed_run(env, *args, limit=120)
+        env.server.wait_idle()
+        log = env.server.log()
+        left = open_uploads(env, key)
+        try:
+            check(rc == 0, f"the run with a damaged record failed (exit {rc}): {err.strip()!r}")
+            check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+            aborted = [e["upload_id"] for e in ops(log, "AbortMultipartUpload") if e["status"] == 204]
+            check(old in aborted, f"the old upload {old} was not aborted (aborted: {aborted}; "
+                                  f"left open: {list(left)})")
+            check(not left, f"uploads left open: {left}")
+            check(not ckpt_files(env), "checkpoint left")
+        finally:
+            drop_uploads(env, key)
+            clear_ckpt(env)
+
+    def other_keys_record():
+        key_a, key_b = "damaged/mine", "damaged/other"
+        args_a, _ = half_upload(env, path, key_a, 5, "the first run of A should fail")
+        ck_a, = ckpt_files(env)
+        half_upload(env, path, key_b, 5, "the first run of B should fail")     # clears A's record
+        (uid_b, _), = open_uploads(env, key_b).items()
+        ck_b, = ckpt_files(env)
+        shutil.copyfile(ck_b, ck_a)
+        env.server.reset()
+        rc, out, err, _ = timed_run(env, *args_a, limit=120)
+        env.server.wait_idle()
+        log = env.server.log()
+        try:
+            aborts = [(e["key"], e["status"]) for e in ops(log, "AbortMultipartUpload") if e["upload_id"] == uid_b]
+            check(not aborts, f"the client tried to abort the other key's upload: {aborts}")
+            check(uid_b in open_uploads(env, key_b), "the other key's upload is gone")
+            check(rc == 0, f"the run with another key's record failed (exit {rc}): {err.strip()!r}")
+            check(env.server.object(BUCKET, key_a)["md5"] == md5_file(path), "object differs")
+        finally:
+            drop_uploads(env, key_a)
+            drop_uploads(env, key_b)
+            clear_ckpt(env)
+
+    each(flipped_key, other_keys_record)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,11 @@
 2. A server started on a free loopback port, driven by a small signing client
    written here (independent of the server's signer) through every call,
    both signature versions, STS tokens, path / virtual-hosted / CNAME
-   addressing, the error cases and every fault-injection action.
+   addressing, ListMultipartUploads (order, paging one upload at a time,
+   prefix, delimiter, markers, encoding-type=url, what V1 and V4 sign), the
+   XML time format (.000Z), the error cases and every fault-injection action
+   (trickle keeps other connections served; slow_complete's views of the
+   upload and the key while it runs; pad up to megabytes).
 3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
    tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
    handshake counters, session-ID resumption, failed handshakes, and a TLS
@@ -182,11 +186,12 @@ class Client:
             headers["Authorization"] = "OSS4-HMAC-SHA256 " + self.v4_sep.join(parts)
 
     def request(self, method, key, query=None, headers=None, body=b"", bucket=None,
-                content_length=True, tamper=None, additional=(), fresh=False):
+                content_length=True, tamper=None, additional=(), fresh=False, send_query=None):
+        """send_query: put this query on the wire instead of the signed one."""
         query = dict(query or {})
         headers = dict(headers or {})
         bucket = bucket or self.bucket
-        host, url = self.target(key, query, bucket)
+        host, url = self.target(key, query if send_query is None else send_query, bucket)
         if additional:
             headers["Host"] = host
         self.sign(method, key, query, headers, bucket, additional)
@@ -223,6 +228,12 @@ class Client:
 
     def upload_part(self, key, uid, n, body, **kw):
         return self.request("PUT", key, {"partNumber": str(n), "uploadId": uid}, body=body, **kw)
+
+    def list_uploads(self, **query):
+        """ListMultipartUploads (GET /?uploads at bucket level); query names use '_' for '-'."""
+        q = {"uploads": ""}
+        q.update({k.replace("_", "-"): str(v) for k, v in query.items()})
+        return self.request("GET", "", q)
 
     def list_parts(self, key, uid, **extra):
         q = {"uploadId": uid}
@@ -318,7 +329,7 @@ class SignatureVectors(unittest.TestCase):
         self.assertEqual(count, len(all_signature_vectors()))
 
     def test_client_signer_matches_vectors(self):
-        # The test client's own signer must be right too, or section 2 proves nothing.
+        # The test client's own signer must be right too, or the live tests prove nothing.
         for v in all_signature_vectors():
             with self.subTest(v.get("name", "sdk-unit-test")):
                 headers = dict(v["request_headers_given"], **v["v4"]["headers_added_by_signer"])
@@ -617,7 +628,7 @@ class LiveServer(unittest.TestCase):
             self.assertEqual(p.find("ETag").text, etag)
             self.assertEqual(int(p.find("Size").text), len(data))
             self.assertEqual(p.find("HashCrc64ecma").text, str(crc(data)))
-            self.assertRegex(p.find("LastModified").text, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertRegex(p.find("LastModified").text, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
         # ListParts: pagination with max-parts=1
         seen, marker = [], 0
         while True:
@@ -1132,6 +1143,424 @@ class LiveServer(unittest.TestCase):
                          ("PutObject", "PUT", BUCKET, "lf.txt", 200, None, 5, 1, None, None))
         self.assertEqual(e["headers"]["x-oss-meta-q"], "w")
         self.assertEqual(e["host"], "127.0.0.1:%d" % self.port)
+
+
+    # -- time formats ------------------------------------------------------------
+    def test_iso_times_have_literal_zero_milliseconds(self):
+        # OSS writes XML times to the second with ".000Z"; real milliseconds break
+        # oss2's parser.  Upload at a moment with a non-zero millisecond part.
+        c = self.client()
+        uid = c.initiate("lm.bin")
+        while int(time.time() * 1000) % 1000 < 100:
+            time.sleep(0.05)
+        c.upload_part("lm.bin", uid, 1, b"x" * 100)
+        text = c.list_parts("lm.bin", uid).xml().find("Part/LastModified").text
+        self.assertRegex(text, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+        when = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=datetime.timezone.utc)
+        self.assertLess(abs(when.timestamp() - time.time()), 120)
+        up = c.list_uploads(prefix="lm.bin").xml().find("Upload/Initiated").text
+        self.assertRegex(up, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+        r = self.client(skew=-3600.4).put("skew.txt", b"s")
+        self.assertError(r, 403, "RequestTimeTooSkewed")
+        for tag in ("RequestTime", "ServerTime"):
+            self.assertRegex(r.text(tag), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+        self.assertEqual(oss_server.iso_time(1733213730.987), "2024-12-03T08:15:30.000Z")
+
+    # -- ListMultipartUploads ---------------------------------------------------------
+    def make_uploads(self, c, base):
+        """Open uploads under base: a twice, b once, c/d, c/e, and one outside base.
+        Returns the expected listing order [(key, id)] of those under base."""
+        made = []
+        for k in ("b", "a", "c/e", "a", "c/d"):
+            made.append((base + k, c.initiate(base + k)))
+        c.initiate("zz-outside/" + base + "x")
+        return sorted(made, key=lambda kv: (kv[0], made.index(kv)))
+
+    @staticmethod
+    def listing(x):
+        return [(u.find("Key").text, u.find("UploadId").text) for u in x.findall("Upload")]
+
+    def test_list_uploads_order_and_fields(self):
+        for version, style in ((4, "path"), (1, "virtual"), (1, "path"), (4, "virtual")):
+            with self.subTest(version=version, style=style):
+                c = self.client(version=version, style=style)
+                base = "lmu-%d-%s/" % (version, style)
+                want = self.make_uploads(c, base)
+                r = c.list_uploads(prefix=base)
+                self.assertEqual(r.status, 200, r.body)
+                self.assertEqual(r.headers["content-type"], "application/xml")
+                x = r.xml()
+                self.assertEqual(x.tag, "ListMultipartUploadsResult")
+                self.assertEqual([ch.tag for ch in x][:10],
+                                 ["Bucket", "KeyMarker", "UploadIdMarker", "NextKeyMarker",
+                                  "NextUploadIdMarker", "Delimiter", "Prefix", "MaxUploads",
+                                  "IsTruncated", "Upload"])
+                self.assertEqual((x.find("Bucket").text, x.find("Prefix").text, x.find("MaxUploads").text,
+                                  x.find("IsTruncated").text), (BUCKET, base, "1000", "false"))
+                self.assertEqual(self.listing(x), want)
+                # two uploads of one key: in initiation order
+                self.assertEqual([k for k, _ in want][:2], [base + "a", base + "a"])
+                u = x.find("Upload")
+                self.assertEqual([ch.tag for ch in u], ["Key", "UploadId", "StorageClass", "Initiated"])
+                self.assertEqual(u.find("StorageClass").text, "Standard")
+                e = self.log()[-1]
+                self.assertEqual((e["op"], e["status"], e["sign_version"], e["key"]),
+                                 ("ListMultipartUploads", 200, version, ""))
+                for k, uid in want:
+                    c.request("DELETE", k, {"uploadId": uid})
+
+    def test_list_uploads_paging_one_at_a_time(self):
+        c = self.client()
+        want = self.make_uploads(c, "page/")
+        seen, q = [], {"prefix": "page/", "max_uploads": 1}
+        for _ in range(20):
+            x = c.list_uploads(**q).xml()
+            self.assertEqual(x.find("MaxUploads").text, "1")
+            got = self.listing(x)
+            self.assertEqual(len(got), 1)
+            seen += got
+            self.assertEqual((x.find("NextKeyMarker").text, x.find("NextUploadIdMarker").text), got[0])
+            self.assertEqual(x.find("KeyMarker").text or "", q.get("key_marker", ""))
+            self.assertEqual(x.find("UploadIdMarker").text or "", q.get("upload_id_marker", ""))
+            if x.find("IsTruncated").text == "false":
+                break
+            self.assertEqual(x.find("IsTruncated").text, "true")
+            q.update(key_marker=got[0][0], upload_id_marker=got[0][1])
+        self.assertEqual(seen, want)
+        # key-marker alone: after every upload of that key; upload-id-marker alone: ignored
+        x = c.list_uploads(prefix="page/", key_marker="page/a").xml()
+        self.assertEqual(self.listing(x), [kv for kv in want if kv[0] > "page/a"])
+        x = c.list_uploads(prefix="page/", upload_id_marker=want[0][1]).xml()
+        self.assertEqual(self.listing(x), want)
+        # the second upload of page/a comes after the first one's id
+        x = c.list_uploads(prefix="page/", key_marker="page/a", upload_id_marker=want[0][1]).xml()
+        self.assertEqual(self.listing(x), want[1:])
+        # no prefix: everything, sorted by key
+        keys = [k for k, _ in self.listing(c.list_uploads().xml())]
+        self.assertEqual(keys, sorted(keys, key=lambda k: k.encode()))
+        self.assertIn("zz-outside/page/x", keys)
+
+    def test_list_uploads_delimiter(self):
+        c = self.client()
+        want = self.make_uploads(c, "dl/")
+        x = c.list_uploads(prefix="dl/", delimiter="/").xml()
+        self.assertEqual(x.find("Delimiter").text, "/")
+        self.assertEqual(self.listing(x), [kv for kv in want if "/c/" not in kv[0]])
+        self.assertEqual([p.find("Prefix").text for p in x.findall("CommonPrefixes")], ["dl/c/"])
+        # paging one entry at a time: the common prefix counts as one entry, listed once
+        entries, q = [], {"prefix": "dl/", "delimiter": "/", "max_uploads": 1}
+        for _ in range(10):
+            x = c.list_uploads(**q).xml()
+            page = self.listing(x) + [p.find("Prefix").text for p in x.findall("CommonPrefixes")]
+            self.assertEqual(len(page), 1, ET.tostring(x))
+            entries += page
+            if x.find("IsTruncated").text == "false":
+                break
+            q.update(key_marker=x.find("NextKeyMarker").text,
+                     upload_id_marker=x.find("NextUploadIdMarker").text or "")
+        self.assertEqual(entries, [kv for kv in want if "/c/" not in kv[0]] + ["dl/c/"])
+        x = c.list_uploads(delimiter="/").xml()          # no prefix: top-level roll-up
+        self.assertIn("dl/", [p.find("Prefix").text for p in x.findall("CommonPrefixes")])
+        self.assertNotIn("dl/a", [k for k, _ in self.listing(x)])
+
+    def test_list_uploads_encoding_type_url_and_errors(self):
+        c = self.client(version=1)
+        key = "enc dir/f\u00fc+1.bin"
+        uid = c.initiate(key)
+        x = c.list_uploads(prefix="enc dir/", encoding_type="url", key_marker="enc a").xml()
+        self.assertEqual(x.find("EncodingType").text, "url")
+        self.assertEqual(x.find("Prefix").text, "enc%20dir%2F")
+        self.assertEqual(x.find("KeyMarker").text, "enc%20a")
+        self.assertEqual(self.listing(x), [("enc%20dir%2Ff%C3%BC%2B1.bin", uid)])
+        self.assertEqual(x.find("NextKeyMarker").text, "enc%20dir%2Ff%C3%BC%2B1.bin")
+        x = c.list_uploads(prefix="enc dir/").xml()
+        self.assertIsNone(x.find("EncodingType"))
+        self.assertEqual(self.listing(x), [(key, uid)])
+        for bad in ("0", "1001", "x"):
+            self.assertError(c.list_uploads(max_uploads=bad), 400, "InvalidArgument")
+        self.assertEqual(c.list_uploads(max_uploads=1000).status, 200)
+
+    def test_list_uploads_signing(self):
+        # V1 signs "uploads" but not prefix or the markers; V4 signs every parameter.
+        for version in (1, 4):
+            c = self.client(version=version)
+            r = c.request("GET", "", {"uploads": ""}, send_query={"uploads": "", "prefix": "p/",
+                                                                  "max-uploads": "5", "key-marker": "k"})
+            if version == 1:
+                self.assertEqual(r.status, 200, r.body)
+                self.assertEqual(r.xml().find("Prefix").text, "p/")
+            else:
+                self.assertError(r, 403, "SignatureDoesNotMatch")
+            r = c.request("GET", "", {"uploads": "", "prefix": "p/"}, send_query={"prefix": "p/"})
+            self.assertError(r, 403, "SignatureDoesNotMatch")          # "uploads" is signed in both
+            bad = self.client(version=version, sk="wrong")
+            self.assertError(bad.list_uploads(), 403, "SignatureDoesNotMatch")
+
+    def test_list_uploads_faults(self):
+        c = self.client()
+        c.initiate("lf/a")
+        self.fault(op="ListMultipartUploads", action="status", status=503)
+        self.assertError(c.list_uploads(prefix="lf/"), 503, "ServiceUnavailable")
+        self.assertEqual(c.list_uploads(prefix="lf/").status, 200)
+        self.fault(op="ListMultipartUploads", action="xml_hostile")
+        r = c.list_uploads(prefix="lf/")
+        self.assertIn(b"<Upload><Extra><Key>decoy</Key>", r.body)
+        self.assertEqual([u.find("Key").text for u in r.xml().findall("Upload")], ["lf/a"])
+        self.assertEqual([e["fault"] for e in self.log()], [None, "status", None, "xml_hostile"])
+
+    # -- the newer faults -----------------------------------------------------------
+    def test_fault_trickle_head(self):
+        c = self.client()
+        c.put("tr.txt", b"trickle")
+        self.fault(op="GetObject", action="trickle", rate=20, seconds=2)
+        host, url = c.target("tr.txt", {}, BUCKET)
+        headers = {}
+        c.sign("GET", "tr.txt", {}, headers, BUCKET)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
+            url, host, "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode())
+        t0 = time.time()
+        first = s.recv(100)
+        self.assertLess(time.time() - t0, 5)
+        self.assertLessEqual(len(first), 3)                     # one byte, not the whole head
+        # meanwhile the server answers other connections at once
+        t1 = time.time()
+        self.assertEqual(self.client().get("tr.txt").body, b"trickle")
+        self.assertLess(time.time() - t1, 5)
+        data = first
+        while True:
+            got = s.recv(4096)
+            if not got:
+                break
+            data += got
+        took = time.time() - t0
+        s.close()
+        self.assertGreaterEqual(took, 1.5)
+        self.assertLess(took, 30)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data)
+        self.assertLessEqual(len(data), 20 * 2 + 10)             # cut off after "seconds"
+        e = [x for x in self.log() if x["fault"] == "trickle"][0]
+        self.assertEqual(e["trickled"]["sent"], len(data))
+        self.assertGreater(e["trickled"]["total"], len(data))
+
+    def test_fault_trickle_whole_reply_and_body_phase(self):
+        c = self.client()
+        body = pattern(600, 3)
+        c.put("tb.bin", body)
+        self.fault(op="GetObject", action="trickle", rate=4000)
+        head, rest = self.raw(c, "GET", "tb.bin")                 # complete, then closed
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"))
+        self.assertIn((b"Connection", b"close"), self.head_fields(head))
+        self.assertEqual(rest, body)
+        self.fault(op="GetObject", action="trickle", phase="body", rate=300, seconds=60)
+        host, url = c.target("tb.bin", {}, BUCKET)
+        headers = {}
+        c.sign("GET", "tb.bin", {}, headers, BUCKET)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
+            url, host, "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode())
+        t0 = time.time()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+        head_time = time.time() - t0
+        while True:
+            got = s.recv(65536)
+            if not got:
+                break
+            data += got
+        took = time.time() - t0
+        s.close()
+        self.assertLess(head_time, 1.5)                           # the head at full speed
+        self.assertGreaterEqual(took, 1.5)                        # 600 bytes at 300 B/s
+        self.assertLess(took, 40)
+        self.assertEqual(data.partition(b"\r\n\r\n")[2], body)
+        # a trickled error reply
+        self.fault(op="ListParts", action="trickle", rate=100000)
+        head, rest = self.raw(c, "GET", "tb.bin", {"uploadId": "NOPE"})
+        self.assertTrue(head.startswith(b"HTTP/1.1 404"))
+        self.assertIn(b"NoSuchUpload", rest)
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "trickle", "phase": "x"})[0], 400)
+
+    def test_fault_poison_etag(self):
+        c = self.client()
+        key = "pe.bin"
+        uid = c.initiate(key)
+        big, last = pattern(102400, 1), pattern(500, 2)
+        self.fault(op="UploadPart", part=2, action="poison_etag")
+        e1 = c.upload_part(key, uid, 1, big).headers["etag"]
+        r = c.upload_part(key, uid, 2, last)
+        real = '"%s"' % hashlib.md5(last).hexdigest().upper()
+        sent = r.headers["etag"]
+        self.assertEqual(r.status, 200)
+        self.assertRegex(sent, r'^"[0-9A-F]{32}"$')
+        self.assertNotEqual(sent, real)
+        self.assertEqual(sum(a != b for a, b in zip(sent, real)), 1)
+        self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(last)))   # the part itself is fine
+        listed = [p.find("ETag").text for p in c.list_parts(key, uid).xml().findall("Part")]
+        self.assertEqual(listed, [e1, real])
+        self.assertEqual([e.get("etag_sent") for e in self.log() if e["op"] == "UploadPart"], [None, sent])
+        self.assertError(c.complete(key, uid, [(1, e1), (2, sent)]), 400, "InvalidPart")
+        self.assertError(c.complete(key, uid, [(2, real), (1, e1)]), 400, "InvalidPartOrder")
+        self.assertEqual(c.complete(key, uid, [(1, e1), (2, real)]).status, 200)
+        self.assertEqual(c.get(key).body, big + last)
+
+    def complete_in_thread(self, c, key, uid, parts):
+        import threading
+        out = {}
+
+        def run():
+            out["reply"] = c.complete(key, uid, parts)
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        deadline = time.time() + 20
+        while time.time() < deadline and not [e for e in self.log() if e.get("completing")]:
+            time.sleep(0.02)
+        return t, out
+
+    def test_fault_slow_complete_half(self):
+        c, other = self.client(), self.client()
+        key = "sc.bin"
+        c.put(key, b"previous version")
+        uid = c.initiate(key)
+        blobs = [pattern(102400, i) for i in range(1, 5)]
+        parts = [(i, c.upload_part(key, uid, i, b).headers["etag"]) for i, b in enumerate(blobs, 1)]
+        self.fault(op="CompleteMultipartUpload", action="slow_complete", seconds=2)
+        t0 = time.time()
+        t, out = self.complete_in_thread(c, key, uid, parts)
+        lp = other.list_parts(key, uid)
+        self.assertEqual(lp.status, 200)
+        self.assertEqual([p.find("PartNumber").text for p in lp.xml().findall("Part")], ["1", "2"])
+        self.assertEqual(other.get(key).body, b"previous version")
+        self.assertEqual(other.request("HEAD", key).headers["content-length"], "16")
+        self.assertIn(uid, self.ctl("GET", "uploads")[1])
+        # a second Complete waits for the first, then finds the upload gone
+        self.assertError(other.complete(key, uid, parts), 404, "NoSuchUpload")
+        t.join(60)
+        self.assertGreaterEqual(time.time() - t0, 1.5)
+        r = out["reply"]
+        self.assertEqual(r.status, 200, r.body)
+        whole = b"".join(blobs)
+        self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(whole)))
+        g = other.get(key)
+        self.assertEqual((g.body, g.headers["x-oss-hash-crc64ecma"]), (whole, str(crc(whole))))
+        self.assertEqual(g.headers["etag"], r.xml().find("ETag").text)
+        self.assertNotIn(uid, self.ctl("GET", "uploads")[1])
+        self.assertError(other.list_parts(key, uid), 404, "NoSuchUpload")
+        self.assertEqual([e.get("completing") for e in self.log() if e["op"] == "CompleteMultipartUpload"],
+                         ["half", None])
+
+    def test_fault_slow_complete_none_and_client_gone(self):
+        c = self.client()
+        key = "scn.bin"
+        uid = c.initiate(key)
+        data = pattern(5000, 9)
+        e = c.upload_part(key, uid, 1, data).headers["etag"]
+        self.fault(op="CompleteMultipartUpload", action="slow_complete", seconds=2, visible="none")
+        body = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part>"
+                "</CompleteMultipartUpload>" % e).encode()
+        headers = {}
+        host, url = c.target(key, {"uploadId": uid}, BUCKET)
+        c.sign("POST", key, {"uploadId": uid}, headers, BUCKET)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        s.sendall(("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+            url, host, len(body), "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode() + body)
+        deadline = time.time() + 20
+        while time.time() < deadline and not [x for x in self.log() if x.get("completing")]:
+            time.sleep(0.02)
+        s.close()                                              # the client goes away
+        other = self.client()
+        self.assertError(other.list_parts(key, uid), 404, "NoSuchUpload")
+        self.assertError(other.get(key), 404, "NoSuchKey")
+        self.assertEqual(other.request("HEAD", key).status, 404)
+        st, res = self.ctl("GET", "idle?timeout=30")
+        self.assertTrue(res["idle"], res)
+        self.assertEqual(other.get(key).body, data)            # completed all the same
+        self.assertNotIn(uid, self.ctl("GET", "uploads")[1])
+        self.assertEqual(self.ctl("POST", "fault", {"op": "CompleteMultipartUpload", "action": "slow_complete",
+                                                    "visible": "some"})[0], 400)
+
+    def test_fault_close_delimited(self):
+        c = self.client()
+        body = pattern(10000, 4)
+        c.put("cd.bin", body)
+        for cut, want in ((None, body[:5000]), (1, body), (0.25, body[:2500])):
+            with self.subTest(cut=cut):
+                self.fault(op="GetObject", action="close_delimited", **({} if cut is None else {"cut": cut}))
+                head, rest = self.raw(c, "GET", "cd.bin")
+                names = [n.lower() for n, _ in self.head_fields(head)]
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                for absent in (b"content-length", b"transfer-encoding", b"etag", b"x-oss-hash-crc64ecma",
+                               b"content-md5"):
+                    self.assertNotIn(absent, names)
+                self.assertIn((b"Connection", b"close"), self.head_fields(head))
+                self.assertEqual(rest, want)
+        self.assertEqual(c.get("cd.bin").body, body)
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "close_delimited",
+                                                    "cut": 2})[0], 400)
+
+    @staticmethod
+    def parts_of(x):
+        return [{t: (p.find(t).text or "") for t in ("PartNumber", "ETag", "Size", "HashCrc64ecma", "LastModified")}
+                for p in x.findall("Part")]
+
+    def test_fault_xml_hostile(self):
+        c = self.client()
+        key = "xh.bin"
+        uid = c.initiate(key)
+        for i in (1, 2, 3):
+            c.upload_part(key, uid, i, pattern(1000 * i, i))
+        plain = c.list_parts(key, uid)
+        self.fault(op="ListParts", action="xml_hostile")
+        hostile = c.list_parts(key, uid)
+        self.assertEqual(hostile.status, 200)
+        self.assertIn(b"<Part><Extra><Size>999</Size><PartNumber>9999</PartNumber><ETag>\"decoy\"</ETag>",
+                      hostile.body)
+        self.assertIn(b"<ETag><!-- c -->\"", hostile.body)
+        self.assertIn(b"<?pi x?></ETag>", hostile.body)
+        # the same meaning for a parser that skips unknown elements, comments and PIs
+        hx = hostile.xml()
+        for p in hx.findall("Part"):
+            p.remove(p.find("Extra"))
+        self.assertEqual(self.parts_of(hx), self.parts_of(plain.xml()))
+        for tag in ("IsTruncated", "NextPartNumberMarker", "UploadId", "MaxParts"):
+            self.assertEqual(hx.find(tag).text, plain.xml().find(tag).text)
+        self.fault(op="ListParts", action="xml_hostile", empty_crc=True)
+        body = c.list_parts(key, uid).body
+        self.assertEqual(body.count(b"<HashCrc64ecma/>"), 3)
+        # root decoys on Initiate: the real UploadId is still the root's own child
+        self.fault(op="InitiateMultipartUpload", action="xml_hostile", root=True)
+        r = c.request("POST", "xh2.bin", {"uploads": ""})
+        x = r.xml()
+        self.assertEqual(x.find("Extra/UploadId").text, "decoy")
+        self.assertIn(x.find("UploadId").text, self.ctl("GET", "uploads")[1])
+        self.assertLess(r.body.index(b"<Extra>"), r.body.index(b"<UploadId><!--"))
+        # error replies too
+        self.fault(op="ListParts", action="xml_hostile")
+        r = c.list_parts(key, "NOPE")
+        self.assertEqual((r.status, r.code()), (404, "NoSuchUpload"))
+        self.assertIn(b"<Code><!-- c -->NoSuchUpload<?pi x?></Code>", r.body)
+
+    def test_fault_pad_megabytes(self):
+        c = self.client()
+        key = "pad.bin"
+        uid = c.initiate(key)
+        for i in (1, 2, 3, 4):
+            c.upload_part(key, uid, i, pattern(100, i))
+        plain = c.list_parts(key, uid)
+        self.fault(op="ListParts", action="pad", bytes=4 << 20)           # one place: before </ListPartsResult>
+        r = c.list_parts(key, uid)
+        self.assertEqual(len(r.body), len(plain.body) + (4 << 20))
+        self.assertIn(b" " * 100000 + b"</ListPartsResult>", r.body)
+        self.assertEqual(self.parts_of(r.xml()), self.parts_of(plain.xml()))
+        self.fault(op="ListParts", action="pad", bytes=3 << 20, where="parts")
+        r = c.list_parts(key, uid)
+        self.assertEqual(len(r.body), len(plain.body) + (3 << 20))
+        self.assertEqual(self.parts_of(r.xml()), self.parts_of(plain.xml()))
+        gaps = [len(g) - len(g.lstrip()) for g in r.body.split(b"</Part>")[1:]]
+        self.assertEqual(len(gaps), 4)
+        self.assertTrue(all(g >= (3 << 20) // 4 - 1 for g in gaps), gaps)
+        self.assertEqual(self.ctl("POST", "fault", {"op": "ListParts", "action": "pad", "where": "x"})[0], 400)
 
 
 class TLSClient(Client):
