@@ -68,8 +68,9 @@
        CRC-64 tables, fold constants and engine choice, made once and constant after).
        The progress and log callbacks are called from worker threads, one call at a time
        each.
-       Two concurrent uploads of the same file to the same key share one checkpoint name;
-       do not run them at once.
+       Two uploads of the same file to the same key share one checkpoint record: the
+       second one to start fails at once with OSSR_E_BUSY (a lock the OS drops when the
+       process dies; a store hook's lock callback otherwise).
 
    LICENSE: MIT, see the end of the file.
 */
@@ -143,7 +144,8 @@ extern "C" {
     X(OSSR_E_CRC,              -62, "CRC-64 mismatch between sent and stored data") \
     X(OSSR_E_CANCELLED,        -80, "cancelled by the progress callback") \
     X(OSSR_E_NEED_MORE,        -81, "incomplete input: more bytes are needed") \
-    X(OSSR_E_CORRUPT,          -82, "damaged or foreign data")
+    X(OSSR_E_CORRUPT,          -82, "damaged or foreign data") \
+    X(OSSR_E_BUSY,             -83, "another upload of the same file to the same object is running")
 
 #define OSSR__ENUM_ITEM(name, value, text) name = value,
 typedef enum ossr_result { OSSR_RESULT_LIST(OSSR__ENUM_ITEM) OSSR__RESULT_END = -1000 } ossr_result;
@@ -250,6 +252,13 @@ typedef struct ossr_store {
     /* Forget record name (a missing record is not an error). */
     void (*remove)(const char *name, void *user);
     void *user;
+    /* Optional. take 1: claim record name for this upload without waiting; return 0, or
+       nonzero when another upload holds it (the call then fails with OSSR_E_BUSY before
+       any request). take 0: let it go. A claim must not outlive its holder: where
+       uploads can die (a process killed, a board reset), tie it to something that dies
+       with them (a lock the OS drops, a RAM flag). NULL: the caller makes sure no two
+       uploads of the same file to the same object run at once. */
+    int (*lock)(const char *name, int take, void *user);
 } ossr_store;
 
 /* Credentials that expire (STS): the callback fills *out and returns 0, or nonzero when
@@ -381,7 +390,9 @@ typedef struct ossr_status {
     uint64_t checkpoint_bytes; /* bytes written to the checkpoint by this call */
     uint32_t checkpoint_writes;
     uint64_t size;             /* object size */
-    uint64_t crc64;            /* object CRC-64 (verified) */
+    uint64_t crc64;            /* object CRC-64 (of the bytes sent or received) */
+    int crc64_verified;        /* 1 when the server's CRC-64 of the whole object was compared with
+                                  crc64 and matched; 0 when the server gave none to compare */
     char etag[80];             /* object ETag, quotes included */
     char checkpoint_path[512]; /* the checkpoint file used ("" for PutObject) */
 } ossr_status;
@@ -394,6 +405,31 @@ OSSR_API ossr_result ossr_upload(const ossr_options *opts, ossr_status *status);
 /* Download opts->bucket/opts->key into opts->file_path (written to "<path>.ossr-tmp" and
    renamed when complete and its CRC-64 matches). status may be NULL. */
 OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status);
+
+/* Incomplete multipart uploads (ListMultipartUploads): each is billed for its parts
+   until it is completed or aborted. */
+typedef struct ossr_upload_info {
+    const char *key;               /* UTF-8 */
+    const char *upload_id;
+    const char *initiated;         /* as the server wrote it: "2024-12-03T08:15:30.000Z" */
+} ossr_upload_info;
+/* Called once per upload, in the server's order (by key, then by start); return nonzero
+   to stop the listing. */
+typedef int (*ossr_upload_fn)(const ossr_upload_info *u, void *user);
+/* Lists the incomplete uploads of opts->bucket whose keys start with prefix (NULL or "":
+   all), every page; opts->key and file_path are not used. */
+OSSR_API ossr_result ossr_list_uploads(const ossr_options *opts, const char *prefix,
+                                       ossr_upload_fn fn, void *user, ossr_status *status);
+/* Aborts a multipart upload of opts->bucket/opts->key, freeing its parts: upload_id, or
+   with NULL the upload that opts->file_path's checkpoint would resume, whose record is
+   then removed. status.upload_id names the upload aborted ("" when the file had no
+   checkpoint for this object: OSSR_OK, nothing to do). Fails with OSSR_E_BUSY while an
+   upload of that file to that object runs. */
+OSSR_API ossr_result ossr_abort_upload(const ossr_options *opts, const char *upload_id, ossr_status *status);
+/* The directory where these options keep checkpoint records (opts.checkpoint_dir, else
+   $HOME/.oss-resumable), into buf (NUL-terminated; "" with a store hook, or when it does
+   not fit). Returns buf. */
+OSSR_API const char *ossr_checkpoint_dir(const ossr_options *opts, char *buf, size_t cap);
 
 /* Heap bytes ossr_upload() takes at most for these options and a file of file_size
    bytes: exactly status.heap_peak, and the size of opts.workspace. It is
@@ -500,16 +536,20 @@ OSSR_API long ossr_parse_response(const char *buf, size_t len, ossr_response *ou
 /* Case-insensitive lookup of a header in a parsed response; 1 if found. */
 OSSR_API int ossr_response_header(const ossr_response *r, const char *name, ossr_slice *value);
 
-/* XML tag extractor. Finds the next element <tag ...>content</tag> starting at *pos,
-   stores its raw content (which may hold child elements) in *content and moves *pos past
-   it. Returns 1 when found, 0 when not, OSSR_E_CORRUPT on a malformed element. Matches
-   tag names exactly, skips attributes, comments, processing instructions and CDATA
-   boundaries, and never trusts lengths or nesting: it only scans within xml[0..len). */
+/* XML. xml[0..len) is the content of an element (or a whole document); these look only
+   at its children, never inside them, so an unknown element cannot shadow a field.
+   ossr_xml_next finds the next child <tag ...>content</tag> at or after *pos, stores its
+   raw content (which may hold elements of its own) in *content and moves *pos past it.
+   Returns 1 when found, 0 when not (*pos = len), OSSR_E_CORRUPT on a malformed or
+   unterminated element. Matches tag names exactly, skips attributes, comments,
+   processing instructions and CDATA, and never trusts lengths: it only scans within
+   xml[0..len). */
 OSSR_API int ossr_xml_next(const char *xml, size_t len, const char *tag, size_t *pos,
                            ossr_slice *content);
-/* The first <tag> anywhere in xml, decoded (&lt; &gt; &amp; &quot; &apos; &#N; &#xN;) into
-   out (NUL-terminated, truncated to cap). Returns 1 when found, 0 when not, negative when
-   malformed. */
+/* The first child <tag> of xml, its text decoded (&lt; &gt; &amp; &quot; &apos; &#N;
+   &#xN; CDATA; comments and processing instructions dropped) into out (NUL-terminated,
+   truncated to cap). Returns 1 when found, 0 when not, negative when malformed or when
+   the child holds elements rather than text. */
 OSSR_API int ossr_xml_text(const char *xml, size_t len, const char *tag, char *out, size_t cap);
 
 /* Checkpoint record (see >>checkpoint for the byte layout). */
@@ -678,6 +718,7 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #  if OSSR__HAVE_FS
 #    include <stdio.h>          /* rename */
 #    include <sys/uio.h>
+#    include <sys/file.h>       /* flock */
 #    include <pwd.h>
 #  endif
 #  if OSSR__HAVE_NET
@@ -711,6 +752,10 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #  include <windows.h>
 #  include <stdlib.h>
 #endif
+
+/* From >>strings, for the few words the platform layer writes and reads. */
+OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...);
+OSSR__PRIVATE int ossr__parse_u64(const char *s, size_t n, uint64_t *out);
 
 /* Time: monotonic milliseconds, seconds since 1970, a sleep; each from its hook when
    set. Without an OS layer the hooks are required (ossr__setup checks). */
@@ -785,6 +830,7 @@ typedef struct ossr__file_id {
 #if OSSR__HAVE_FS
 typedef intptr_t ossr__fh;
 #define OSSR__BAD_FH ((ossr__fh)-1)
+enum { OSSR__PATH_NONE = 0, OSSR__PATH_FILE = 1, OSSR__PATH_DIR = 2, OSSR__PATH_LINK = 3, OSSR__PATH_OTHER = 4 };
 
 #if OSSR__OS == 1
 /* mode 0: an existing file for reading; else a new file (never an existing one or a
@@ -862,6 +908,52 @@ OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
 OSSR__PRIVATE void ossr__sync_dir(const char *dir) {
     int fd = open(dir, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) { fsync(fd); close(fd); }
+}
+/* What is at path, links not followed: OSSR__PATH_NONE, _FILE, _DIR, _LINK, _OTHER (a
+   FIFO, a socket, a device), or -1 with errno. */
+OSSR__PRIVATE int ossr__path_kind(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? OSSR__PATH_NONE : -1;
+    return S_ISREG(st.st_mode) ? OSSR__PATH_FILE : S_ISDIR(st.st_mode) ? OSSR__PATH_DIR
+           : S_ISLNK(st.st_mode) ? OSSR__PATH_LINK : OSSR__PATH_OTHER;
+}
+/* Takes the lock file at path without waiting, and writes our pid into it. The system
+   drops the lock when the process dies, however it dies. BAD_FH with errno EAGAIN when
+   another process holds it (*holder: its pid, 0 when unknown). */
+OSSR__PRIVATE ossr__fh ossr__lock_file(const char *path, long *holder) {
+    int tries;
+    *holder = 0;
+    for (tries = 0; tries < 5; tries++) {
+        struct stat a, b;
+        char t[24];
+        long n;
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) return OSSR__BAD_FH;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            uint64_t pid = 0;
+            n = (long)pread(fd, t, sizeof t - 1, 0);
+            if (n > 1 && t[n - 1] == '\n' && ossr__parse_u64(t, (size_t)n - 1, &pid) == 0) *holder = (long)pid;
+            close(fd);
+            errno = e == EWOULDBLOCK ? EAGAIN : e;
+            return OSSR__BAD_FH;
+        }
+        /* the holder before us may have removed the file between our open and our lock */
+        if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            ossr__say(t, sizeof t, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) == 0 && pwrite(fd, t, strlen(t), 0) < 0) {}   /* the pid is only for messages */
+            return (ossr__fh)fd;
+        }
+        close(fd);
+    }
+    errno = EAGAIN;
+    return OSSR__BAD_FH;
+}
+/* Removes the lock file and lets it go. */
+OSSR__PRIVATE void ossr__unlock_file(const char *path, ossr__fh fh) {
+    if (fh == OSSR__BAD_FH) return;
+    unlink(path);
+    close((int)fh);
 }
 #else /* Win32: UTF-8 paths through the wide API */
 OSSR__PRIVATE ossr__fh ossr__file_open2(const char *path, DWORD access, DWORD disp) {
@@ -963,6 +1055,52 @@ OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
     return NULL;
 }
 OSSR__PRIVATE void ossr__sync_dir(const char *dir) { (void)dir; }   /* MoveFileEx WRITE_THROUGH did it */
+OSSR__PRIVATE int ossr__path_kind(const char *path) {
+    wchar_t w[OSSR_PATH_MAX];
+    DWORD a;
+    if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return -1;
+    a = GetFileAttributesW(w);
+    if (a == INVALID_FILE_ATTRIBUTES) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return OSSR__PATH_NONE;
+        ossr__win_errno();
+        return -1;
+    }
+    return (a & FILE_ATTRIBUTE_REPARSE_POINT) ? OSSR__PATH_LINK : (a & FILE_ATTRIBUTE_DIRECTORY) ? OSSR__PATH_DIR
+           : OSSR__PATH_FILE;
+}
+/* The lock is one byte far past the pid text, so that a second process can read it. */
+OSSR__PRIVATE ossr__fh ossr__lock_file(const char *path, long *holder) {
+    wchar_t w[OSSR_PATH_MAX];
+    OVERLAPPED ov;
+    HANDLE h;
+    char t[24];
+    DWORD n = 0;
+    *holder = 0;
+    if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return OSSR__BAD_FH;
+    h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                    OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) { ossr__win_errno(); return OSSR__BAD_FH; }
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = 0x40000000u;
+    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
+        uint64_t pid = 0;
+        if (ReadFile(h, t, sizeof t - 1, &n, NULL) && n > 1 && t[n - 1] == '\n' &&
+            ossr__parse_u64(t, (size_t)n - 1, &pid) == 0)
+            *holder = (long)pid;
+        CloseHandle(h);
+        errno = EAGAIN;
+        return OSSR__BAD_FH;
+    }
+    ossr__say(t, sizeof t, "%lu\n", (unsigned long)GetCurrentProcessId());
+    if (SetEndOfFile(h)) WriteFile(h, t, (DWORD)strlen(t), &n, NULL);
+    return (ossr__fh)h;
+}
+OSSR__PRIVATE void ossr__unlock_file(const char *path, ossr__fh fh) {
+    if (fh == OSSR__BAD_FH) return;
+    CloseHandle((HANDLE)fh);
+    ossr__file_remove(path);   /* fails harmlessly while another process has it open */
+}
 #endif
 
 /* Reads exactly len bytes at off, or fails (a short file is an error: it changed). */
@@ -2076,15 +2214,26 @@ OSSR__DEF ossr_result ossr_plan_parts(uint64_t file_size, uint64_t preferred,
 }
 
 /* >>endpoint: URL, host and key rules ---------------------------------------------- */
+/* Dotted-quad IPv4: four decimal numbers of 0-255 (1 when it is one). */
 OSSR__PRIVATE int ossr__is_ipv4(const char *s, size_t n) {
     size_t i;
-    int dots = 0, digits = 0;
+    int dots = 0, digits = 0, v = 0;
     for (i = 0; i < n; i++) {
-        if (s[i] == '.') { if (!digits) return 0; dots++; digits = 0; }
-        else if (s[i] >= '0' && s[i] <= '9') { if (++digits > 3) return 0; }
+        if (s[i] == '.') { if (!digits) return 0; dots++; digits = 0; v = 0; }
+        else if (s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (s[i] - '0');
+            if (++digits > 3 || v > 255) return 0;
+        }
         else return 0;
     }
     return dots == 3 && digits > 0;
+}
+/* Only digits and dots: a name no DNS label spells, so it must be an IPv4 literal. */
+OSSR__PRIVATE int ossr__looks_numeric(const char *s, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] != '.' && (s[i] < '0' || s[i] > '9')) return 0;
+    return 1;
 }
 OSSR__DEF ossr_result ossr_parse_endpoint(const char *url, ossr_endpoint *out) {
     const char *p = url, *h, *e;
@@ -2120,6 +2269,8 @@ OSSR__DEF ossr_result ossr_parse_endpoint(const char *url, ossr_endpoint *out) {
         if (p == h || p - h > 253) return OSSR_E_BAD_ENDPOINT;
         out->host.ptr = h; out->host.len = (size_t)(p - h);
         out->host_is_ip = ossr__is_ipv4(h, out->host.len);
+        if (!out->host_is_ip && ossr__looks_numeric(h, out->host.len))
+            return OSSR_E_BAD_ENDPOINT;   /* 1.256.1.2, 1.2.3: neither an address nor a name */
     }
     out->port = out->https ? 443 : 80;
     if (*p == ':') {
@@ -2150,10 +2301,10 @@ OSSR__PRIVATE int ossr__valid_key(const char *k) {
     return n >= 1 && n <= 1023 && k[0] != '/' && k[0] != '\\';
 }
 
-/* >>xml: a tag extractor for OSS's small, flat replies ----------------------------- */
+/* >>xml: the children of an element, for OSS's small, flat replies ----------------- */
 /* Skips a markup construct at xml[i] == '<' that is not an element (comment, CDATA,
    declaration, processing instruction). Returns the index after it, or 0 if xml[i] starts
-   an element or closing tag, or (size_t)-1 when unterminated. */
+   an element or closing tag, or (size_t)-1 when it runs past len. */
 OSSR__PRIVATE size_t ossr__xml_skip_special(const char *x, size_t len, size_t i) {
     const char *end;
     size_t endlen, j;
@@ -2161,14 +2312,21 @@ OSSR__PRIVATE size_t ossr__xml_skip_special(const char *x, size_t len, size_t i)
     if (x[i + 1] == '?') { end = "?>"; endlen = 2; j = i + 2; }
     else if (len - i >= 4 && memcmp(x + i, "<!--", 4) == 0) { end = "-->"; endlen = 3; j = i + 4; }
     else if (len - i >= 9 && memcmp(x + i, "<![CDATA[", 9) == 0) { end = "]]>"; endlen = 3; j = i + 9; }
-    else if (x[i + 1] == '!') { end = ">"; endlen = 1; j = i + 2; }
+    else if (x[i + 1] == '!') {
+        /* "<!" cut before it shows whether a comment or CDATA follows: wait for more */
+        if ((len - i < 4 && memcmp(x + i, "<!--", len - i) == 0) ||
+            (len - i < 9 && memcmp(x + i, "<![CDATA[", len - i) == 0))
+            return (size_t)-1;
+        end = ">"; endlen = 1; j = i + 2;
+    }
     else return 0;
     for (; j + endlen <= len; j++)
         if (memcmp(x + j, end, endlen) == 0) return j + endlen;
     return (size_t)-1;
 }
-/* Reads the tag at x[i] == '<' (after any '/'): name slice, whether it closes itself, and
-   the index after its '>'. Quoted attribute values may hold '>'. */
+/* Reads the tag at x[i] == '<': its name, whether it closes (</x>) or closes itself
+   (<x/>), and the index after its '>'. Quoted attribute values may hold '>'. 0, or
+   OSSR_E_NEED_MORE when len ends inside the tag, OSSR_E_CORRUPT when it is malformed. */
 OSSR__PRIVATE int ossr__xml_tag(const char *x, size_t len, size_t i, int *closing,
                                 ossr_slice *name, int *selfclose, size_t *after) {
     size_t j = i + 1;
@@ -2177,70 +2335,84 @@ OSSR__PRIVATE int ossr__xml_tag(const char *x, size_t len, size_t i, int *closin
     if (j < len && x[j] == '/') { *closing = 1; j++; }
     name->ptr = x + j;
     while (j < len && x[j] != '>' && x[j] != '/' && x[j] != ' ' && x[j] != '\t' &&
-           x[j] != '\r' && x[j] != '\n')
+           x[j] != '\r' && x[j] != '\n' && x[j] != '<')
         j++;
     name->len = (size_t)(x + j - name->ptr);
-    if (name->len == 0) return -1;
+    if (j >= len) return OSSR_E_NEED_MORE;
+    if (name->len == 0) return OSSR_E_CORRUPT;
     for (; j < len; j++) {
         if (q) { if (x[j] == q) q = 0; continue; }
         if (x[j] == '"' || x[j] == '\'') q = x[j];
-        else if (x[j] == '<') return -1;
+        else if (x[j] == '<') return OSSR_E_CORRUPT;
         else if (x[j] == '>') {
             *selfclose = !*closing && x[j - 1] == '/';
             *after = j + 1;
             return 0;
         }
     }
-    return -1;
+    return OSSR_E_NEED_MORE;
+}
+/* Moves *i to the next '<' that starts an element or a closing tag, past text, comments,
+   processing instructions and CDATA. 1 when there is one, 0 at len, OSSR_E_NEED_MORE
+   when len ends inside a comment or the like. */
+OSSR__PRIVATE int ossr__xml_next_tag(const char *x, size_t len, size_t *i) {
+    for (;;) {
+        size_t s;
+        while (*i < len && x[*i] != '<') (*i)++;
+        if (*i >= len) return 0;
+        s = ossr__xml_skip_special(x, len, *i);
+        if (s == (size_t)-1) return OSSR_E_NEED_MORE;
+        if (!s) return 1;
+        *i = s;
+    }
+}
+/* The next child element of the content x[0..len) from *pos: its name and raw content
+   (which may hold elements of its own, skipped whole however deep); *pos moves past it.
+   Returns 1 when found; 0 at the end of the content, with *pos at len, or at the closing
+   tag that ends it (x[*pos] == '<'); OSSR_E_NEED_MORE when the content ends inside the
+   child (a reply still streaming in); OSSR_E_CORRUPT when malformed. */
+OSSR__PRIVATE int ossr__xml_child(const char *x, size_t len, size_t *pos, ossr_slice *name, ossr_slice *content) {
+    size_t i = *pos, after, j;
+    int closing, selfclose, depth = 1, r = ossr__xml_next_tag(x, len, &i);
+    if (r == 0) { *pos = len; return 0; }
+    if (r < 0) return r;
+    r = ossr__xml_tag(x, len, i, &closing, name, &selfclose, &after);
+    if (r != 0) return r;
+    if (closing) { *pos = i; return 0; }
+    content->ptr = x + after;
+    content->len = 0;
+    if (selfclose) { *pos = after; return 1; }
+    for (j = after;;) {   /* to the closing tag at the same depth, which must carry the name */
+        ossr_slice n2;
+        int c2, sc2;
+        size_t a2;
+        r = ossr__xml_next_tag(x, len, &j);
+        if (r == 0) return OSSR_E_NEED_MORE;
+        if (r < 0 || (r = ossr__xml_tag(x, len, j, &c2, &n2, &sc2, &a2)) != 0) return r;
+        if (c2 && --depth == 0) {
+            if (n2.len != name->len || memcmp(n2.ptr, name->ptr, n2.len) != 0) return OSSR_E_CORRUPT;
+            content->len = j - after;
+            *pos = a2;
+            return 1;
+        }
+        if (!c2 && !sc2) depth++;
+        j = a2;
+    }
 }
 OSSR__DEF int ossr_xml_next(const char *x, size_t len, const char *tag, size_t *pos,
                             ossr_slice *content) {
-    size_t i = *pos, tl = strlen(tag);
-    while (i < len) {
-        int closing, selfclose;
+    size_t tl = strlen(tag);
+    for (;;) {
         ossr_slice name;
-        size_t after, s;
-        if (x[i] != '<') { i++; continue; }
-        s = ossr__xml_skip_special(x, len, i);
-        if (s == (size_t)-1) return OSSR_E_CORRUPT;
-        if (s) { i = s; continue; }
-        if (ossr__xml_tag(x, len, i, &closing, &name, &selfclose, &after) != 0) return OSSR_E_CORRUPT;
-        if (closing || name.len != tl || memcmp(name.ptr, tag, tl) != 0) { i = after; continue; }
-        if (selfclose) {
-            content->ptr = x + after; content->len = 0;
-            *pos = after;
-            return 1;
-        }
-        {   /* find the matching close, counting nested same-name elements */
-            size_t j = after;
-            int depth = 1;
-            while (j < len) {
-                int c2, sc2;
-                ossr_slice n2;
-                size_t a2, s2;
-                if (x[j] != '<') { j++; continue; }
-                s2 = ossr__xml_skip_special(x, len, j);
-                if (s2 == (size_t)-1) return OSSR_E_CORRUPT;
-                if (s2) { j = s2; continue; }
-                if (ossr__xml_tag(x, len, j, &c2, &n2, &sc2, &a2) != 0) return OSSR_E_CORRUPT;
-                if (n2.len == tl && memcmp(n2.ptr, tag, tl) == 0 && !sc2) {
-                    if (!c2) depth++;
-                    else if (--depth == 0) {
-                        content->ptr = x + after;
-                        content->len = j - after;
-                        *pos = a2;
-                        return 1;
-                    }
-                }
-                j = a2;
-            }
-            return OSSR_E_CORRUPT;
-        }
+        int r = ossr__xml_child(x, len, pos, &name, content);
+        if (r == OSSR_E_NEED_MORE) return OSSR_E_CORRUPT;   /* the whole document is here */
+        if (r == 0) *pos = len;
+        if (r <= 0) return r;
+        if (name.len == tl && memcmp(name.ptr, tag, tl) == 0) return 1;
     }
-    *pos = len;
-    return 0;
 }
-/* Decodes XML text (entities, CDATA sections) into out; 0 or OSSR_E_CORRUPT. */
+/* Decodes XML text (entities, CDATA sections; comments and processing instructions are
+   dropped) into out; 0, or OSSR_E_CORRUPT for an element or anything malformed. */
 OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t cap) {
     static const char ents[5][7] = { "lt;<", "gt;>", "amp;&", "quot;\"", "apos;'" };
     size_t i = 0, o = 0, k;
@@ -2257,6 +2429,13 @@ OSSR__PRIVATE int ossr__xml_decode(const char *s, size_t n, char *out, size_t ca
             if (j + 3 > n) return OSSR_E_CORRUPT;
             for (i += 9; i < j; i++) if (o + 1 < cap) out[o++] = s[i];
             i = j + 3;
+            continue;
+        }
+        if (s[i] == '<') {   /* a comment or processing instruction is no part of the value */
+            size_t e = ossr__xml_skip_special(s, n, i);
+            int comment = n - i >= 4 && memcmp(s + i, "<!--", 4) == 0;
+            if (e == 0 || e == (size_t)-1 || (s[i + 1] != '?' && !comment)) return OSSR_E_CORRUPT;
+            i = e;
             continue;
         }
         if (s[i] != '&') { if (o + 1 < cap) out[o++] = s[i]; i++; continue; }
@@ -2303,17 +2482,30 @@ OSSR__DEF int ossr_xml_text(const char *xml, size_t len, const char *tag, char *
     if (r != 0 && cap) out[0] = 0;   /* malformed text yields "", never a half-decoded string */
     return r == 0 ? 1 : r;
 }
-/* An unsigned decimal element (PartNumber, Size, HashCrc64ecma). 1, 0 or negative. */
-OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, uint64_t *v) {
+/* The decoded text of an element's content as an unsigned decimal number, blanks
+   around it allowed: 1; 0 when it is empty; negative when it is not a number. */
+OSSR__PRIVATE int ossr__xml_number(const char *content, size_t len, uint64_t *v) {
     char t[32];
     size_t a = 0, b;
-    int r = ossr_xml_text(xml, len, tag, t, sizeof t);
-    if (r <= 0) return r;
+    if (ossr__xml_decode(content, len, t, sizeof t) != 0) return OSSR_E_CORRUPT;
     b = strlen(t);
     if (b >= sizeof t - 1) return OSSR_E_CORRUPT;   /* too long to be a number: maybe cut */
     while (a < b && (t[a] == ' ' || t[a] == '\n' || t[a] == '\r' || t[a] == '\t')) a++;
     while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\n' || t[b - 1] == '\r' || t[b - 1] == '\t')) b--;
+    if (a == b) return 0;
     return ossr__parse_u64(t + a, b - a, v) == 0 ? 1 : OSSR_E_CORRUPT;
+}
+/* An unsigned decimal child element (PartNumber, Size, HashCrc64ecma). 1; 0 when it is
+   absent or empty (<HashCrc64ecma/>); negative when it is not a number. */
+OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, uint64_t *v) {
+    size_t pos = 0;
+    ossr_slice c;
+    int r = ossr_xml_next(xml, len, tag, &pos, &c);
+    return r <= 0 ? r : ossr__xml_number(c.ptr, c.len, v);
+}
+/* Whether a slice is exactly name (case-sensitive, as XML names are). */
+OSSR__PRIVATE int ossr__slice_is(const ossr_slice *s, const char *name) {
+    return s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0;
 }
 
 /* The content of a reply's root element, which must be there whole: 1 when it is, 0 when
@@ -2505,7 +2697,6 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
                 take = ossr__ieq(n, in->additional_headers[j]);
         }
         if (v4 && ossr__ieq(n, "x-oss-date")) continue;           /* the signer's own */
-        if (!v4 && ossr__ieq(n, "x-oss-date")) continue;          /* never with V1 */
         if (token && ossr__ieq(n, "x-oss-security-token")) continue;
         if (take) { canon[nc].name = n; canon[nc].value = in->headers[i].value ? in->headers[i].value : ""; nc++; }
     }
@@ -2948,6 +3139,10 @@ typedef struct ossr__ctx {
     int ckpt_dirty;              /* part slots written since the last sync */
     int64_t ckpt_sync_ms;
     uint32_t ckpt_flags;
+#if OSSR__HAVE_FS
+    ossr__fh lock_fd;            /* the default store's lock on the record, held for the whole call */
+#endif
+    int locked;                  /* the record is ours until the call ends */
 } ossr__ctx;
 
 #ifdef OSSR__HAVE_TLS
@@ -3004,12 +3199,18 @@ enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
 enum { OSSR__SINK_MEM = 0, OSSR__SINK_FILE };
 /* A body generator fills buf with the next bytes and returns how many; restart rewinds. */
 typedef size_t (*ossr__gen_fn)(void *user, char *buf, size_t cap, int restart);
+/* A reply read as it streams: each child element of the root is handed over as soon as
+   it is whole (name NULL: a new attempt starts, forget what the last one handed over).
+   Returns 0 to go on, 1 to take no more (the rest is read and dropped), or a negative
+   result (with w->err filled). */
+typedef int (*ossr__child_fn)(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *content);
 
 typedef struct ossr__req {
     const char *method;
     const char *what;             /* for messages: "UploadPart", "CompleteMultipartUpload" */
     ossr_header query[4];
     size_t nquery;
+    int bucket_level;             /* the bucket itself (/?uploads), not the object */
     ossr_header hdr[48];
     size_t nhdr;
     int body_kind;
@@ -3022,6 +3223,10 @@ typedef struct ossr__req {
     int fresh_conn;               /* send on a connection that has carried nothing yet */
     int check_crc;                /* compare the body's CRC-64 with the reply's */
     int sink;
+    const char *root;             /* a 2xx reply is this XML element, handed to on_child child by child */
+    ossr__child_fn on_child;
+    void *child_user;
+    int xml_state;                /* 0 before the root, 1 inside it, 2 after it, 3 taking no more */
 #if OSSR__HAVE_FS
     ossr__fh out_fd;              /* SINK_FILE */
 #endif
@@ -3503,15 +3708,66 @@ OSSR__PRIVATE long ossr__fill(ossr__worker *w) {
     else if (k < 0) w->err.os_error = e;
     return k;
 }
+/* Hands the whole child elements of q->root at the front of the body to q->on_child and
+   drops them (with the text around them), keeping what is not whole yet. */
+OSSR__PRIVATE ossr_result ossr__stream_children(ossr__worker *w, ossr__req *q) {
+    size_t pos = 0;
+    ossr_slice name, content;
+    int k, closing, selfclose;
+    while (q->xml_state < 2) {
+        size_t p = pos, after;
+        if (q->xml_state == 0) {   /* the prolog, then the root's start tag */
+            k = ossr__xml_next_tag(w->body, w->body_len, &p);
+            if (k == 0) { pos = w->body_len; break; }
+            if (k > 0) k = ossr__xml_tag(w->body, w->body_len, p, &closing, &name, &selfclose, &after);
+            if (k == OSSR_E_NEED_MORE) break;
+            if (k < 0 || closing || !ossr__slice_ieq(name, q->root) || name.len != strlen(q->root))
+                return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply is not a <%s> document", q->what, q->root);
+            q->xml_state = selfclose ? 2 : 1;
+            pos = after;
+            continue;
+        }
+        k = ossr__xml_child(w->body, w->body_len, &p, &name, &content);
+        if (k == OSSR_E_NEED_MORE) break;
+        if (k < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply is malformed XML", q->what);
+        if (k == 0) {              /* text so far, or the root's closing tag */
+            if (p < w->body_len) q->xml_state = 2;
+            pos = w->body_len;
+            break;
+        }
+        k = q->on_child(w, q->child_user, &name, &content);
+        if (k < 0) return (ossr_result)k;
+        if (k > 0) q->xml_state = 3;
+        pos = p;
+    }
+    if (q->xml_state >= 2) pos = w->body_len;   /* nothing after the root matters */
+    memmove(w->body, w->body + pos, w->body_len - pos);
+    w->body_len -= pos;
+    return OSSR_OK;
+}
 /* Hands response body bytes to the request's sink. A body kept in memory is moved down
-   to the front of io (body == io): p never lies below body + body_len, and the bytes
-   past the room are dropped (body_truncated). */
+   to the front of io (body == io): p never lies below body + body_len. A streamed reply
+   keeps only the element being received; a plain one drops the bytes past the room
+   (body_truncated, and the rest of the reply is not read). */
 OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const char *p, size_t n, int to_mem) {
     if (to_mem) {
-        size_t room = w->ctx->buffer_size - 1 - w->body_len;
-        if (n > room) { w->body_truncated = 1; n = room; }
-        memmove(w->body + w->body_len, p, n);
-        w->body_len += n;
+        int stream = q->on_child && w->status >= 200 && w->status < 300;
+        while (n > 0) {
+            size_t room = w->ctx->buffer_size - 1 - w->body_len, k = n < room ? n : room;
+            ossr_result r;
+            if (!stream && k < n) w->body_truncated = 1;
+            if (k == 0) {
+                if (!stream) return OSSR_OK;
+                return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "an element of the %s reply is larger than %u bytes",
+                                  q->what, (unsigned)(w->ctx->buffer_size - 1));
+            }
+            memmove(w->body + w->body_len, p, k);
+            w->body_len += k;
+            p += k;
+            n -= k;
+            if (!stream) return OSSR_OK;
+            if ((r = ossr__stream_children(w, q)) != OSSR_OK) return r;
+        }
         return OSSR_OK;
     }
 #if OSSR__HAVE_FS
@@ -3522,11 +3778,13 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     q->out_len += n;
     return OSSR_OK;
 }
-/* Reads exactly n body bytes (n == UINT64_MAX: until EOF). */
+/* Reads exactly n body bytes (n == UINT64_MAX: until EOF). A body too large for memory
+   is not read further (the connection is dropped after it). */
 OSSR__PRIVATE ossr_result ossr__read_body_bytes(ossr__worker *w, ossr__req *q, uint64_t n, int to_mem) {
     while (n > 0) {
         size_t have = w->io_len - w->io_pos, take;
         ossr_result r;
+        if (w->body_truncated) return OSSR_OK;
         if (have == 0) {
             long k = ossr__fill(w);
             if (k == 0 && n == UINT64_MAX) return OSSR_OK;
@@ -3579,7 +3837,7 @@ OSSR__PRIVATE ossr_result ossr__read_chunked(ossr__worker *w, ossr__req *q, int 
         if (i == 0) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
         if (size == 0) break;
         r = ossr__read_body_bytes(w, q, size, to_mem);
-        if (r != OSSR_OK) return r;
+        if (r != OSSR_OK || w->body_truncated) return r;
         r = ossr__read_line(w, line, sizeof line);
         if (r != OSSR_OK) return r;
         if (line[0]) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk not followed by CRLF");
@@ -3593,8 +3851,12 @@ OSSR__PRIVATE ossr_result ossr__read_chunked(ossr__worker *w, ossr__req *q, int 
 
 /* Fills err.code/message/... from an OSS error body. */
 OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
-    const char *x = w->body;
-    size_t n = w->body_len;
+    ossr_slice root;
+    const char *x;
+    size_t n;
+    if (ossr__xml_root(w->body, w->body_len, "Error", &root) != 1) return;
+    x = root.ptr;
+    n = root.len;
     ossr_xml_text(x, n, "Code", w->err.code, sizeof w->err.code);
     ossr_xml_text(x, n, "Message", w->err.message, sizeof w->err.message);
     if (!w->err.request_id[0]) ossr_xml_text(x, n, "RequestId", w->err.request_id, sizeof w->err.request_id);
@@ -3713,6 +3975,8 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     q->body_crc = 0;
     q->out_crc = 0;
     q->out_len = 0;
+    q->xml_state = 0;
+    if (q->on_child && (r = (ossr_result)q->on_child(w, q->child_user, NULL, NULL)) != OSSR_OK) return r;
 
     /* Content-MD5 of the body needs a pass over it before sending */
     for (i = 0; i < q->nhdr; i++) hdrs[nh++] = q->hdr[i];
@@ -3727,7 +3991,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     memset(&si, 0, sizeof si);
     si.method = q->method;
     si.bucket = o->bucket;
-    si.key = o->key;
+    si.key = q->bucket_level ? NULL : o->key;
     si.query = q->query;
     si.query_count = q->nquery;
     si.headers = hdrs;
@@ -3748,7 +4012,7 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     ossr__sb_puts(&b, q->method);
     ossr__sb_puts(&b, " /");
     if (c->path_style) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '/'); }
-    ossr__sb_urlenc(&b, o->key, strlen(o->key), 1);
+    if (!q->bucket_level) ossr__sb_urlenc(&b, o->key, strlen(o->key), 1);
     for (i = 0; i < q->nquery; i++) {
         ossr__sb_putc(&b, i ? '&' : '?');
         ossr__sb_urlenc(&b, q->query[i].name, strlen(q->query[i].name), 0);
@@ -3922,7 +4186,7 @@ send_failed:
         }
     }
     if (r != OSSR_OK) goto undo_progress;
-    if (!keep_alive || w->io_pos != w->io_len) ossr__close_conn(w);
+    if (!keep_alive || w->io_pos != w->io_len || w->body_truncated) ossr__close_conn(w);
     else w->fd_used = 1;
     w->body[w->body_len] = 0;   /* room keeps one byte for it; what follows is never read */
 
@@ -3938,6 +4202,10 @@ send_failed:
     if (send_fail != OSSR_OK) {   /* a 2xx to a body that did not all go out is no success */
         r = send_fail;
         goto reply_failed;
+    }
+    if (q->on_child && q->xml_state < 2) {
+        r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply ends before its </%s>", q->what, q->root);
+        goto undo_progress;
     }
     if (q->check_crc && w->has_crc && w->crc != q->body_crc) {
         r = ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was sent", q->what,
@@ -4270,7 +4538,10 @@ OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int https) {
              : nw <= 2 ? OSSR__PLAIN_IO * 2 : nw <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
     return n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
 }
-OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_status *st) {
+/* What a call needs of the options beyond the connection: the object key, the local file. */
+#define OSSR__NEED_KEY  1u
+#define OSSR__NEED_FILE 2u
+OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_status *st, unsigned need) {
     ossr__sb b;
     size_t i;
     int addressing;
@@ -4281,6 +4552,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
 #if OSSR__HAVE_FS
     c->fd = OSSR__BAD_FH;
     c->ckpt_fd = OSSR__BAD_FH;
+    c->lock_fd = OSSR__BAD_FH;
 #endif
     c->heap.o = o;
     if (!o->alloc != !o->free)
@@ -4316,13 +4588,13 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (!ossr__valid_bucket(o->bucket))
         return ossr__setup_fail(c, OSSR_E_BAD_BUCKET, "bucket '%s' is not a valid name (3-63 of a-z 0-9 -, "
                                 "no leading or trailing -)", o->bucket ? o->bucket : "");
-    if (!ossr__valid_key(o->key) || !ossr__valid_utf8((const unsigned char *)o->key))
+    if ((need & OSSR__NEED_KEY) && (!ossr__valid_key(o->key) || !ossr__valid_utf8((const unsigned char *)o->key)))
         return ossr__setup_fail(c, OSSR_E_BAD_KEY, "object key must be 1-1023 bytes of UTF-8 and not start "
                                 "with / or \\");
     if (!o->credentials && (!o->access_key_id || !*o->access_key_id || !o->access_key_secret || !*o->access_key_secret))
         return ossr__setup_fail(c, OSSR_E_NO_CREDENTIALS, "set the access key id and secret "
                                 "(OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET)");
-    if (!o->file_path || !*o->file_path)
+    if ((need & OSSR__NEED_FILE) && (!o->file_path || !*o->file_path))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "no local file given");
     c->sign_version = o->sign_version ? o->sign_version : (o->region && *o->region ? 4 : 1);
     if (c->sign_version != 1 && c->sign_version != 4)
@@ -4618,8 +4890,29 @@ OSSR__PRIVATE void ossr__ckpt_remove(ossr__ctx *c) {
     ossr__file_remove(c->ckpt_path);
 #endif
 }
+/* The default store's directory: checkpoint_dir, else $HOME/.oss-resumable (else
+   ./.oss-resumable); nothing with a store hook. */
+OSSR__PRIVATE void ossr__ckpt_dir(const ossr_options *o, ossr__sb *b) {
+#if OSSR__HAVE_FS
+    const char *home;
+    char pwbuf[1024];
+    if (o->store) return;
+    if (o->checkpoint_dir && *o->checkpoint_dir) ossr__sb_puts(b, o->checkpoint_dir);
+    else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) { ossr__sb_puts(b, home); ossr__sb_puts(b, "/.oss-resumable"); }
+    else ossr__sb_puts(b, ".oss-resumable");   /* no home at all: the working directory */
+#else
+    (void)o; (void)b;
+#endif
+}
+/* Words for what stands where a file or directory of ours should be. */
+OSSR__PRIVATE const char *ossr__kind_words(int kind) {
+    return kind == OSSR__PATH_FILE ? "a file" : kind == OSSR__PATH_DIR ? "a directory" : kind == OSSR__PATH_LINK
+           ? "a symbolic link" : "a FIFO, socket or device";
+}
 /* Names the record after SHA-256(endpoint, bucket, key, path); the default store also
-   makes its directory. */
+   makes its directory, and refuses (before any request) a directory that is something
+   else, or a record path taken by anything but a file or a link (a directory or a FIFO
+   there would fail every run after Initiate, or hang it). */
 OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     unsigned char d[32];
     ossr__hash h;
@@ -4636,15 +4929,21 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     ossr__sb_init(&b, c->ckpt_path, sizeof c->ckpt_path);
 #if OSSR__HAVE_FS
     if (!c->o->store) {
-        const char *home;
-        char pwbuf[1024];
-        if (c->o->checkpoint_dir && *c->o->checkpoint_dir) ossr__sb_puts(&b, c->o->checkpoint_dir);
-        else if ((home = ossr__home_dir(pwbuf, sizeof pwbuf)) != NULL) { ossr__sb_puts(&b, home); ossr__sb_puts(&b, "/.oss-resumable"); }
-        else ossr__sb_puts(&b, ".oss-resumable");   /* no home at all: the working directory */
-        if (b.overflow || ossr__mkdirs(c->ckpt_path) != 0 || !ossr__dir_writable(c->ckpt_path)) {
+        int kind;
+        ossr__ckpt_dir(c->o, &b);
+        if (b.overflow || ossr__mkdirs(c->ckpt_path) != 0) {
             c->st->os_error = b.overflow ? ENAMETOOLONG : errno;
             return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot use the checkpoint directory %s: %s", c->ckpt_path,
                                     strerror(c->st->os_error));
+        }
+        kind = ossr__path_kind(c->ckpt_path);
+        if (kind != OSSR__PATH_DIR && kind != OSSR__PATH_LINK && kind >= 0)
+            return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "the checkpoint directory %s is %s, not a directory: "
+                                    "remove it, or choose another directory", c->ckpt_path, ossr__kind_words(kind));
+        if (!ossr__dir_writable(c->ckpt_path)) {
+            c->st->os_error = errno;
+            return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot use the checkpoint directory %s: %s", c->ckpt_path,
+                                    strerror(errno));
         }
         ossr__sb_putc(&b, '/');
     }
@@ -4652,7 +4951,57 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     ossr__sb_puts(&b, c->ckpt_name);
     if (b.overflow) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint path too long");
     ossr__copy(c->st->checkpoint_path, sizeof c->st->checkpoint_path, c->ckpt_path, b.len);
+#if OSSR__HAVE_FS
+    if (!c->o->store) {
+        int kind = ossr__path_kind(c->ckpt_path);
+        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
+            return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "the checkpoint path %s is %s, not a checkpoint file: "
+                                    "remove it and run again", c->ckpt_path, ossr__kind_words(kind));
+    }
+#endif
     return OSSR_OK;
+}
+/* Claims the record for this call (OSSR_E_BUSY, before any request, when another upload
+   holds it); ossr__ckpt_unlock lets it go. */
+OSSR__PRIVATE ossr_result ossr__ckpt_lock(ossr__ctx *c) {
+    const ossr_store *s = c->o->store;
+    long holder = 0;
+    if (s) {
+        if (s->lock && s->lock(c->ckpt_name, 1, s->user) != 0) goto busy;
+        c->locked = s->lock != NULL;
+        return OSSR_OK;
+    }
+#if OSSR__HAVE_FS
+    {
+        char path[OSSR_PATH_MAX + 8];
+        ossr__say(path, sizeof path, "%s.lock", c->ckpt_path);
+        c->lock_fd = ossr__lock_file(path, &holder);
+        if (c->lock_fd != OSSR__BAD_FH) { c->locked = 1; return OSSR_OK; }
+        if (errno != EAGAIN) {
+            c->st->os_error = errno;
+            return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot lock the checkpoint %s: %s", path, strerror(errno));
+        }
+    }
+#endif
+busy:
+    c->st->result = OSSR_E_BUSY;
+    ossr__say(c->st->detail, sizeof c->st->detail, holder ? "another upload of %s to oss://%s/%s is running (pid %ld)"
+              : "another upload of %s to oss://%s/%s is running", c->o->file_path, c->o->bucket, c->o->key, holder);
+    return OSSR_E_BUSY;
+}
+OSSR__PRIVATE void ossr__ckpt_unlock(ossr__ctx *c) {
+    const ossr_store *s = c->o->store;
+    if (!c->locked) return;
+    c->locked = 0;
+    if (s) { s->lock(c->ckpt_name, 0, s->user); return; }
+#if OSSR__HAVE_FS
+    {
+        char path[OSSR_PATH_MAX + 8];
+        ossr__say(path, sizeof path, "%s.lock", c->ckpt_path);
+        ossr__unlock_file(path, c->lock_fd);
+        c->lock_fd = OSSR__BAD_FH;
+    }
+#endif
 }
 OSSR__PRIVATE uint64_t ossr__part_len(const ossr__ctx *c, uint32_t idx) {
     uint64_t off = (uint64_t)idx * c->part_size;
@@ -4886,88 +5235,116 @@ typedef struct ossr__check {
     char etag[48];
 } ossr__check;
 #define OSSR__CHECKS 16
-/* ListParts, every page: the server is the truth. A listed part is kept only when its
-   size matches the plan and its CRC-64 (or, lacking one, its ETag) matches the local
-   bytes, known from its checkpoint slot or read again from the file (then its slot is
-   written). The page is sized to fit io (about 250 bytes of XML a part) and halved if a
-   reply still does not fit; when OSSR__CHECKS parts of a page need the file, the rest
-   of the page is listed again after them. */
-OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
-    char marker[24] = "0", page[12];
-    size_t per = (c->buffer_size - OSSR__RESP_HEAD_MAX / 2) / 256;
+/* ListParts, read as it streams, page by page (1,000 parts a page, whatever io holds). */
+typedef struct ossr__listing {
+    ossr__ctx *c;
     ossr__slots slots;
     ossr__check chk[OSSR__CHECKS];
-    if (per > 1000) per = 1000;
-    memset(&slots, 0, sizeof slots);
+    size_t nchk;
+    uint64_t last_num;           /* the last <Part> taken */
+    uint64_t next_marker;
+    int truncated, has_next;
+} ossr__listing;
+/* One child of ListPartsResult. The server's list is the truth: a listed part is kept
+   only when its size matches the plan and its CRC-64 (or, lacking one, its ETag)
+   matches the local bytes, known from its checkpoint slot (whose ETag the server's
+   replaces when they differ: a slot may hold an ETag the server never stored) or, for
+   up to OSSR__CHECKS parts a page, compared with the file once the page is read. */
+OSSR__PRIVATE int ossr__list_child(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *x) {
+    ossr__listing *l = (ossr__listing *)user;
+    ossr__ctx *c = l->c;
+    uint64_t num, size, scrc = 0;
+    char etag[80];
+    int has_crc, rs, re;
+    uint32_t idx;
+    ossr_checkpoint_part sl;
+    if (!name) {   /* a new attempt */
+        l->nchk = 0;
+        l->last_num = l->next_marker = 0;
+        l->truncated = l->has_next = 0;
+        return 0;
+    }
+    if (ossr__slice_is(name, "IsTruncated")) {
+        char t[8];
+        l->truncated = ossr__xml_decode(x->ptr, x->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
+        return 0;
+    }
+    if (ossr__slice_is(name, "NextPartNumberMarker")) {
+        l->has_next = ossr__xml_number(x->ptr, x->len, &l->next_marker) == 1;
+        return 0;
+    }
+    if (!ossr__slice_is(name, "Part")) return 0;
+    if (l->nchk == OSSR__CHECKS) return 1;   /* the checks are full: list again after them */
+    rs = ossr__xml_u64(x->ptr, x->len, "PartNumber", &num);
+    re = ossr__xml_u64(x->ptr, x->len, "Size", &size);
+    has_crc = ossr__xml_u64(x->ptr, x->len, "HashCrc64ecma", &scrc);
+    if (rs != 1 || re != 1 || has_crc < 0 || ossr_xml_text(x->ptr, x->len, "ETag", etag, sizeof etag) != 1)
+        return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply has a malformed <Part>");
+    l->last_num = num;
+    if (num > c->max_listed && num <= OSSR__MAX_PARTS) c->max_listed = (uint32_t)num;
+    if (num == 0 || num > c->part_count) return 0;
+    idx = (uint32_t)num - 1;
+    if (ossr__is_done(c, idx)) return 0;
+    if (size != ossr__part_len(c, idx) || !etag[0] || strlen(etag) >= sizeof l->chk[0].etag) {
+        ossr__log(c, OSSR_LOG_INFO, "part %u on the server has %llu bytes, %llu planned: sending it again",
+                  idx + 1, (unsigned long long)size, (unsigned long long)ossr__part_len(c, idx));
+        return 0;
+    }
+    if (!c->verify_all && ossr__slot_get(c, &l->slots, idx, &sl) &&
+        (has_crc == 1 ? sl.crc64 == scrc : sl.etag[0] && strcmp(sl.etag, etag) == 0)) {
+        if (strcmp(sl.etag, etag) != 0) {
+            ossr__log(c, OSSR_LOG_WARN, "part %u: the server lists ETag %s, the checkpoint held %s; "
+                      "keeping the server's", idx + 1, etag, sl.etag[0] ? sl.etag : "none");
+            l->slots.n = 0;   /* the batch read no longer says what the record holds */
+            if (ossr__ckpt_write_slot(c, idx + 1, sl.size, sl.crc64, etag, 0) != 0)
+                return ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s",
+                                  idx + 1, c->ckpt_path, strerror(errno));
+        }
+        ossr__mark_done(c, idx, sl.crc64);
+        c->st->parts_reused++;
+        return 0;
+    }
+    l->chk[l->nchk].idx = idx;
+    l->chk[l->nchk].by_crc = has_crc == 1;
+    l->chk[l->nchk].crc = scrc;
+    memcpy(l->chk[l->nchk].etag, etag, strlen(etag) + 1);
+    l->nchk++;
+    return 0;
+}
+/* Every page of ListParts; then the parts no slot vouched for are compared with the
+   file (io is free again) and recorded. */
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
+    char marker[24] = "0";
+    ossr__listing l;
+    memset(&l, 0, sizeof l);
+    l.c = c;
     for (;;) {
         ossr__req q;
         ossr_result r;
-        size_t pos = 0, nchk = 0, k;
-        ossr_slice part;
-        char trunc[8];
-        uint64_t next_v = 0, marker_v = 0, last_num = 0;
-        uint32_t idx;
-        ossr_slice doc;
-        int x = 0, more;
-        ossr__say(page, sizeof page, "%u", (unsigned)per);
+        size_t k;
+        uint64_t next_v, marker_v = 0;
+        int more;
         ossr__req_init(&q, "GET", "ListParts");
         ossr__req_query(&q, "uploadId", c->upload_id);
-        ossr__req_query(&q, "max-parts", page);
+        ossr__req_query(&q, "max-parts", "1000");
         ossr__req_query(&q, "part-number-marker", marker);
         ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
+        q.root = "ListPartsResult";
+        q.on_child = ossr__list_child;
+        q.child_user = &l;
         r = ossr__http(w, &q);
         if (r != OSSR_OK) return r;
-        if (w->body_truncated && per > 10) { per /= 2; continue; }
-        if (w->body_truncated)
-            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply for %s parts larger than %u bytes", page,
-                              (unsigned)c->buffer_size);
-        if (ossr__xml_root(w->body, w->body_len, "ListPartsResult", &doc) != 1)
-            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is not a complete ListPartsResult");
-        while (nchk < OSSR__CHECKS && (x = ossr_xml_next(doc.ptr, doc.len, "Part", &pos, &part)) == 1) {
-            uint64_t num, size, scrc = 0;
-            char etag[80];
-            int has_crc, rs, re;
-            ossr_checkpoint_part sl;
-            rs = ossr__xml_u64(part.ptr, part.len, "PartNumber", &num);
-            re = ossr__xml_u64(part.ptr, part.len, "Size", &size);
-            has_crc = ossr__xml_u64(part.ptr, part.len, "HashCrc64ecma", &scrc);
-            if (rs != 1 || re != 1 || has_crc < 0 ||
-                ossr_xml_text(part.ptr, part.len, "ETag", etag, sizeof etag) != 1)
-                return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply has a malformed <Part>");
-            last_num = num;
-            if (num > c->max_listed && num <= OSSR__MAX_PARTS) c->max_listed = (uint32_t)num;
-            if (num == 0 || num > c->part_count) continue;
-            idx = (uint32_t)num - 1;
-            if (ossr__is_done(c, idx)) continue;
-            if (size != ossr__part_len(c, idx) || strlen(etag) >= sizeof chk[0].etag) {
-                ossr__log(c, OSSR_LOG_INFO, "part %u on the server has %llu bytes, %llu planned: sending it again",
-                          idx + 1, (unsigned long long)size, (unsigned long long)ossr__part_len(c, idx));
-                continue;
-            }
-            if (!c->verify_all && ossr__slot_get(c, &slots, idx, &sl) &&
-                (has_crc == 1 ? sl.crc64 == scrc : sl.etag[0] && strcmp(sl.etag, etag) == 0)) {
-                ossr__mark_done(c, idx, sl.crc64);
-                c->st->parts_reused++;
-                continue;
-            }
-            chk[nchk].idx = idx;
-            chk[nchk].by_crc = has_crc == 1;
-            chk[nchk].crc = scrc;
-            memcpy(chk[nchk].etag, etag, strlen(etag) + 1);
-            nchk++;
-        }
-        if (nchk < OSSR__CHECKS && x < 0) return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is malformed XML");
-        more = ossr_xml_text(doc.ptr, doc.len, "IsTruncated", trunc, sizeof trunc) == 1 && strcmp(trunc, "true") == 0;
-        if (more && (ossr__xml_u64(doc.ptr, doc.len, "NextPartNumberMarker", &next_v) != 1 ||
-                     ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v ||
+        more = l.truncated;
+        next_v = l.next_marker;
+        if (more && (!l.has_next || ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v ||
                      next_v > OSSR__MAX_PARTS))
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
-        if (nchk == OSSR__CHECKS) {   /* the checks are full: list again after the last one taken */
+        if (l.nchk == OSSR__CHECKS) {   /* the checks are full: list again after the last one taken */
             more = 1;
-            next_v = last_num;
+            next_v = l.last_num;
         }
-        for (k = 0; k < nchk; k++) {   /* the body is dead from here on */
-            ossr__check *h = &chk[k];
+        for (k = 0; k < l.nchk; k++) {
+            ossr__check *h = &l.chk[k];
             uint64_t lcrc;
             unsigned char md5[16];
             r = ossr__file_sums(c, w, (uint64_t)h->idx * c->part_size, ossr__part_len(c, h->idx), &lcrc,
@@ -4983,6 +5360,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__wo
             ossr__mark_done(c, h->idx, lcrc);
             c->st->parts_reused++;
         }
+        l.slots.n = 0;
         if (!more) return OSSR_OK;
         ossr__say(marker, sizeof marker, "%llu", (unsigned long long)next_v);
     }
@@ -5141,7 +5519,11 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
         return ossr__fail(w, OSSR_E_CRC, 0, "the completed object's CRC-64 is %llu, the file's is %llu",
                           (unsigned long long)w->crc, (unsigned long long)whole_crc);
     if (w->etag[0]) ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
-    else ossr_xml_text(w->body, w->body_len, "ETag", c->st->etag, sizeof c->st->etag);
+    else {
+        ossr_slice root;
+        if (ossr__xml_root(w->body, w->body_len, "CompleteMultipartUploadResult", &root) == 1)
+            ossr_xml_text(root.ptr, root.len, "ETag", c->st->etag, sizeof c->st->etag);
+    }
     return OSSR_OK;
 }
 
@@ -5184,6 +5566,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__wor
     c->done = (unsigned char *)ossr__heap_get(&c->heap, OSSR__DONE_BYTES);
     if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
     r = ossr__ckpt_path(c);
+    if (r == OSSR_OK) r = ossr__ckpt_lock(c);
     if (r != OSSR_OK) return r;
     if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) { ossr__set_error(c, w, r); return r; }
 
@@ -5333,7 +5716,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status);
+    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
     if (r != OSSR_OK) return r;
     if (ossr__src_open(&c) != 0) {
         status->os_error = errno;
@@ -5370,6 +5753,7 @@ done:
 #if OSSR__HAVE_FS
     ossr__file_close(c.ckpt_fd);
 #endif
+    ossr__ckpt_unlock(&c);
     ossr__src_close(&c);
     ossr__teardown(&c);
     if (r == OSSR_OK) ossr__clear_error(status);
@@ -5390,7 +5774,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status);
+    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
     if (r != OSSR_OK) return r;
 #if OSSR__HAVE_FS
     ossr__say(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
@@ -5437,6 +5821,167 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     ossr__teardown(&c);
     status->result = r;
     return r;
+}
+
+/* >>uploads: listing and abandoning incomplete uploads ------------------------------- */
+/* ListMultipartUploads, read as it streams: where the next page starts, and the caller's
+   function for each upload. */
+typedef struct ossr__uploads {
+    ossr_upload_fn fn;
+    void *user;
+    int stopped, truncated;
+    char next_key[1024], next_id[128];
+} ossr__uploads;
+/* One child of ListMultipartUploadsResult. */
+OSSR__PRIVATE int ossr__uploads_child(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *x) {
+    ossr__uploads *u = (ossr__uploads *)user;
+    char key[1024], id[128], when[40], t[8];
+    ossr_upload_info info;
+    if (!name) { u->truncated = 0; u->next_key[0] = u->next_id[0] = 0; return 0; }
+    if (ossr__slice_is(name, "IsTruncated"))
+        u->truncated = ossr__xml_decode(x->ptr, x->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
+    else if (ossr__slice_is(name, "NextKeyMarker")) {
+        if (ossr__xml_decode(x->ptr, x->len, u->next_key, sizeof u->next_key) != 0) u->next_key[0] = 0;
+    } else if (ossr__slice_is(name, "NextUploadIdMarker")) {
+        if (ossr__xml_decode(x->ptr, x->len, u->next_id, sizeof u->next_id) != 0) u->next_id[0] = 0;
+    } else if (ossr__slice_is(name, "Upload") && !u->stopped) {
+        if (ossr_xml_text(x->ptr, x->len, "Key", key, sizeof key) != 1 || !key[0] ||
+            ossr_xml_text(x->ptr, x->len, "UploadId", id, sizeof id) != 1 || !id[0])
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply has a malformed <Upload>");
+        if (ossr_xml_text(x->ptr, x->len, "Initiated", when, sizeof when) != 1) when[0] = 0;
+        info.key = key;
+        info.upload_id = id;
+        info.initiated = when;
+        if (u->fn(&info, u->user)) { u->stopped = 1; return 1; }
+    }
+    return 0;
+}
+OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefix, ossr_upload_fn fn, void *user,
+                                        ossr_status *status) {
+    ossr_status local;
+    ossr__ctx c;
+    ossr__worker w;
+    ossr__uploads u;
+    char key_marker[1024] = "", id_marker[128] = "";
+    ossr_result r;
+    if (!status) status = &local;
+    memset(status, 0, sizeof *status);
+    if (!o || !fn) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
+    r = ossr__setup(&c, o, status, 0);
+    if (r != OSSR_OK) return r;
+    if (ossr__worker_init(&w, &c) != OSSR_OK) {
+        r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
+        ossr__worker_free(&w);
+        ossr__teardown(&c);
+        return r;
+    }
+    memset(&u, 0, sizeof u);
+    u.fn = fn;
+    u.user = user;
+    for (;;) {
+        ossr__req q;
+        ossr__req_init(&q, "GET", "ListMultipartUploads");
+        q.bucket_level = 1;
+        ossr__req_query(&q, "uploads", "");
+        if (prefix && *prefix) ossr__req_query(&q, "prefix", prefix);
+        if (key_marker[0]) {
+            ossr__req_query(&q, "key-marker", key_marker);
+            ossr__req_query(&q, "upload-id-marker", id_marker);
+        }
+        ossr__req_user_headers(&q, o, ossr__hdr_payer);
+        q.root = "ListMultipartUploadsResult";
+        q.on_child = ossr__uploads_child;
+        q.child_user = &u;
+        r = ossr__http(&w, &q);
+        if (r != OSSR_OK) { ossr__set_error(&c, &w, r); break; }
+        if (u.stopped || !u.truncated) break;
+        if (!u.next_key[0] || (strcmp(u.next_key, key_marker) < 0) ||
+            (strcmp(u.next_key, key_marker) == 0 && strcmp(u.next_id, id_marker) == 0)) {
+            r = ossr__fail(&w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply is truncated but its next "
+                           "markers do not advance");
+            ossr__set_error(&c, &w, r);
+            break;
+        }
+        memcpy(key_marker, u.next_key, sizeof key_marker);
+        memcpy(id_marker, u.next_id, sizeof id_marker);
+    }
+    ossr__worker_free(&w);
+    ossr__teardown(&c);
+    status->result = r;
+    return r;
+}
+/* The upload this file's checkpoint record would resume, into id ("" when none): in a
+   record that still matches or has gone stale alike. */
+OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
+    char reason[160];
+    int completing = 0;
+    uint64_t ccrc = 0;
+    ossr_result r;
+    if (ossr__src_open(c) != 0) {
+        c->st->os_error = errno;
+        return ossr__setup_fail(c, OSSR_E_FILE, "cannot read %s: %s", c->o->file_path, strerror(errno));
+    }
+    if (ossr_plan_parts(c->fid.size, c->o->part_size, &c->part_size, &c->part_count, NULL, 0) != OSSR_OK)
+        c->part_size = c->part_count = 0;
+    r = ossr__ckpt_path(c);
+    if (r == OSSR_OK) r = ossr__ckpt_lock(c);
+    if (r != OSSR_OK) return r;
+    ossr__ckpt_load(c, id, reason, sizeof reason, &completing, &ccrc);
+    return OSSR_OK;
+}
+OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *upload_id, ossr_status *status) {
+    ossr_status local;
+    ossr__ctx c;
+    ossr__worker w;
+    char id[128];
+    ossr_result r;
+    size_t i;
+    if (!status) status = &local;
+    memset(status, 0, sizeof *status);
+    if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
+    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE));
+    if (r != OSSR_OK) return r;
+    memset(&w, 0, sizeof w);
+    id[0] = 0;
+    if (upload_id) {
+        for (i = 0; upload_id[i] && i < sizeof id - 1; i++)
+            if ((unsigned char)upload_id[i] <= 0x20 || (unsigned char)upload_id[i] >= 0x7f) break;
+        if (!upload_id[0] || upload_id[i])
+            r = ossr__setup_fail(&c, OSSR_E_INVALID_ARG, "'%s' is not an upload id", upload_id);
+        else memcpy(id, upload_id, i + 1);
+    } else {
+        r = ossr__recorded_upload(&c, id);
+        if (r == OSSR_OK && !id[0])
+            ossr__say(status->detail, sizeof status->detail, "%s has no checkpoint for oss://%s/%s: no upload "
+                      "to abort", o->file_path, o->bucket, o->key);
+    }
+    if (r == OSSR_OK && id[0] && ossr__worker_init(&w, &c) != OSSR_OK)
+        r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
+    if (r == OSSR_OK && id[0]) {
+        r = ossr__abort(&c, &w, id);
+        if (r != OSSR_OK) ossr__set_error(&c, &w, r);
+        else {
+            ossr__copy(status->upload_id, sizeof status->upload_id, id, strlen(id));
+            if (!upload_id) ossr__ckpt_remove(&c);
+        }
+    }
+    ossr__worker_free(&w);
+#if OSSR__HAVE_FS
+    ossr__file_close(c.ckpt_fd);
+#endif
+    ossr__ckpt_unlock(&c);
+    ossr__src_close(&c);
+    ossr__teardown(&c);
+    status->result = r;
+    return r;
+}
+OSSR__DEF const char *ossr_checkpoint_dir(const ossr_options *o, char *buf, size_t cap) {
+    ossr__sb b;
+    if (!buf || cap == 0) return buf;
+    ossr__sb_init(&b, buf, cap);
+    if (o) ossr__ckpt_dir(o, &b);
+    if (b.overflow) buf[0] = 0;
+    return buf;
 }
 
 /* >>public: results and messages ------------------------------------------------------ */

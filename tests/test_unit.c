@@ -740,6 +740,47 @@ static void test_signatures(const char *dir) {
     free(text);
 }
 
+/* V1 as the official SDKs sign it, from their unit tests (go-sdk-v2 signer_test.go
+   TestV1AuthHeader; the same values in python-sdk-v2 and php-sdk-v2): a caller's
+   x-oss-date is one of the canonicalized OSS headers, and of the query only the
+   sub-resources are signed. */
+static void test_sign_v1_sdk(void) {
+    static const char date[] = "Wed, 28 Dec 2022 10:27:41 GMT";
+    ossr_header put_h[5], get_h[1], q[2];
+    ossr_sign_input in;
+    ossr_signature out;
+    char scratch[2048];
+    set_ctx("V1 with x-oss-date (SDK unit tests)");
+    put_h[0].name = "Content-MD5"; put_h[0].value = "eB5eJF1ptWaXm4bijSPyxw==";
+    put_h[1].name = "Content-Type"; put_h[1].value = "text/html";
+    put_h[2].name = "x-oss-meta-author"; put_h[2].value = "alice";
+    put_h[3].name = "x-oss-meta-magic"; put_h[3].value = "abracadabra";
+    put_h[4].name = "x-oss-date"; put_h[4].value = date;
+    get_h[0].name = "x-oss-date"; get_h[0].value = date;
+    memset(&in, 0, sizeof in);
+    in.version = 1; in.unix_time = 1672223261;
+    in.access_key_id = "ak"; in.access_key_secret = "sk";
+    in.method = "PUT"; in.bucket = "examplebucket"; in.key = "nelson";
+    in.headers = put_h; in.header_count = 5;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.date, date);
+    CHECK_STR(out.authorization, "OSS ak:kSHKmLxlyEAKtZPkJhG9bZb5k7M=");
+    q[0].name = "acl"; q[0].value = "";
+    in.query = q; in.query_count = 1;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:/afkugFbmWDQ967j1vr6zygBLQk=");
+    in.method = "GET"; in.key = NULL;
+    in.headers = get_h; in.header_count = 1;
+    q[0].name = "resourceGroup"; q[0].value = "";
+    q[1].name = "non-resousce"; q[1].value = "null";
+    in.query_count = 2;
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:vkQmfuUDyi1uDi3bKt67oemssIs=");
+    q[1].name = "acl"; q[1].value = "";
+    CHECK_I(ossr_sign(&in, scratch, sizeof scratch, &out), OSSR_OK);
+    CHECK_STR(out.authorization, "OSS ak:x3E5TgOvl/i7PN618s5mEvpJDYk=");
+}
+
 static void test_sign_errors(void) {
     ossr_sign_input in;
     ossr_signature out;
@@ -1342,6 +1383,14 @@ static void test_endpoint(void) {
         {"https://[::1]x", 0, 0, NULL, 0, 0, 0, 0},
         {"https://[::g]", 0, 0, NULL, 0, 0, 0, 0},
         {"https://[fe80::1%25eth0]", 0, 0, NULL, 0, 0, 0, 0},
+        /* digits and dots are an IPv4 literal or nothing: no octet above 255, four of them */
+        {"http://1.256.1.2", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://256.1.1.1:80", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://1.2.3", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://1.2.3.4.5", 0, 0, NULL, 0, 0, 0, 0},
+        {"http://255.255.255.255", 1, 0, "255.255.255.255", 80, 0, 1, 0},
+        {"http://0.0.0.0:1", 1, 0, "0.0.0.0", 1, 1, 1, 0},
+        {"http://1.2.3.4a", 1, 0, "1.2.3.4a", 80, 0, 0, 0},
     };
     size_t i;
     ossr_endpoint ep;
@@ -1620,6 +1669,16 @@ static const char xml_misc[] =
     "<N><N>in</N>out</N><E>&quot;&amp;&lt;&gt;&apos;&#65;&#x4E2D;&#x1F600;&#38;</E>"
     "<?pi stuff?><Z>last</Z></R>";
 
+/* The content of a document's root element (which must be there whole). */
+static ossr_slice xml_root(const char *doc, size_t n, const char *root) {
+    size_t pos = 0;
+    ossr_slice c;
+    c.ptr = NULL;
+    c.len = 0;
+    CHECK_I(ossr_xml_next(doc, n, root, &pos, &c), 1);
+    return c;
+}
+
 static int xml_text_is(const char *xml, size_t len, const char *tag, const char *want) {
     char out[512];
     int r = ossr_xml_text(xml, len, tag, out, sizeof out);
@@ -1670,9 +1729,12 @@ static void test_xml(void) {
                                             "10609554046277285147"};
         static const char *const sizes[3] = {"102400", "102400", "51200"};
         const char *first_part = strstr(doc, "<Part>");
+        ossr_slice root = xml_root(doc, n, "ListPartsResult");
         pos = 0;
         count = 0;
-        while ((r = ossr_xml_next(doc, n, "Part", &pos, &c)) == 1) {
+        CHECK_I(ossr_xml_next(doc, n, "Part", &pos, &c), 0);   /* not a child of the document */
+        pos = 0;
+        while ((r = ossr_xml_next(root.ptr, root.len, "Part", &pos, &c)) == 1) {
             if (count < 3) {
                 set_ctx("xml ListPartsResult part %d", count + 1);
                 if (count == 0) CHECK(c.ptr > first_part); /* not <PartNumberMarker> */
@@ -1687,22 +1749,24 @@ static void test_xml(void) {
         set_ctx("xml ListPartsResult");
         CHECK_I(r, 0);
         CHECK_I(count, 3);
-        CHECK_U(pos, n);
-        xml_text_is(doc, n, "PartNumberMarker", "0");
-        xml_text_is(doc, n, "NextPartNumberMarker", "3");
-        xml_text_is(doc, n, "IsTruncated", "false");
-        xml_text_is(doc, n, "UploadId", "0004B999EF5A239BB9138C6227D6****");
+        CHECK_U(pos, root.len);
+        xml_text_is(root.ptr, root.len, "PartNumberMarker", "0");
+        xml_text_is(root.ptr, root.len, "NextPartNumberMarker", "3");
+        xml_text_is(root.ptr, root.len, "IsTruncated", "false");
+        xml_text_is(root.ptr, root.len, "UploadId", "0004B999EF5A239BB9138C6227D6****");
+        CHECK_I(ossr_xml_text(doc, n, "UploadId", out, sizeof out), 0);   /* only inside the root */
         {   /* "Part" never matches a longer name */
             static const char only_marker[] =
                 "<R><PartNumberMarker>5</PartNumberMarker><PartX>1</PartX><Par>2</Par></R>";
             char *b = dup_exact(only_marker, sizeof only_marker - 1);
+            ossr_slice rr = xml_root(b, sizeof only_marker - 1, "R");
             pos = 0;
-            CHECK_I(ossr_xml_next(b, sizeof only_marker - 1, "Part", &pos, &c), 0);
+            CHECK_I(ossr_xml_next(rr.ptr, rr.len, "Part", &pos, &c), 0);
             free(b);
         }
         {   /* a private helper reads decimal elements */
             uint64_t v = 0;
-            CHECK_I(ossr__xml_u64(doc, n, "MaxParts", &v), 1);
+            CHECK_I(ossr__xml_u64(root.ptr, root.len, "MaxParts", &v), 1);
             CHECK_U(v, 1000);
         }
         free(doc);
@@ -1713,19 +1777,20 @@ static void test_xml(void) {
     n = strlen(xml_error);
     {
         char *doc = dup_exact(xml_error, n);
-        xml_text_is(doc, n, "Code", "RequestTimeTooSkewed");
-        xml_text_is(doc, n, "Message",
+        ossr_slice e = xml_root(doc, n, "Error");
+        xml_text_is(e.ptr, e.len, "Code", "RequestTimeTooSkewed");
+        xml_text_is(e.ptr, e.len, "Message",
                     "The difference between the request time and the current time is too large.");
-        xml_text_is(doc, n, "RequestId", "57ABD896CCB80C366955****");
-        xml_text_is(doc, n, "HostId", "examplebucket.oss-cn-hangzhou.aliyuncs.com");
-        xml_text_is(doc, n, "EC", "0002-00000504");
-        xml_text_is(doc, n, "ServerTime", "2024-12-03T08:15:30.000Z");
+        xml_text_is(e.ptr, e.len, "RequestId", "57ABD896CCB80C366955****");
+        xml_text_is(e.ptr, e.len, "HostId", "examplebucket.oss-cn-hangzhou.aliyuncs.com");
+        xml_text_is(e.ptr, e.len, "EC", "0002-00000504");
+        xml_text_is(e.ptr, e.len, "ServerTime", "2024-12-03T08:15:30.000Z");
         strcpy(out, "junk");
-        CHECK_I(ossr_xml_text(doc, n, "StringToSign", out, sizeof out), 0);
+        CHECK_I(ossr_xml_text(e.ptr, e.len, "StringToSign", out, sizeof out), 0);
         CHECK_STR(out, "");
         {   /* truncation to the output buffer */
             char small[5];
-            r = ossr_xml_text(doc, n, "Code", small, sizeof small);
+            r = ossr_xml_text(e.ptr, e.len, "Code", small, sizeof small);
             CHECK(r == 1 || r < 0);
             CHECK(memchr(small, 0, sizeof small) != NULL);
             if (r == 1) CHECK_STR(small, "Requ");
@@ -1738,8 +1803,9 @@ static void test_xml(void) {
     n = strlen(xml_initiate);
     {
         char *doc = dup_exact(xml_initiate, n);
-        xml_text_is(doc, n, "UploadId", "0004B9894A22E5B1888A1E29F8236E2D");
-        xml_text_is(doc, n, "Key", "multipart.data");
+        ossr_slice root = xml_root(doc, n, "InitiateMultipartUploadResult");
+        xml_text_is(root.ptr, root.len, "UploadId", "0004B9894A22E5B1888A1E29F8236E2D");
+        xml_text_is(root.ptr, root.len, "Key", "multipart.data");
         pos = 0;
         CHECK_I(ossr_xml_next(doc, n, "InitiateMultipartUploadResult", &pos, &c), 1);
         CHECK(c.len > 0 && c.ptr[0] == '\n');
@@ -1751,20 +1817,22 @@ static void test_xml(void) {
     n = strlen(xml_misc);
     {
         char *doc = dup_exact(xml_misc, n);
-        xml_text_is(doc, n, "E", "\"&<>'A\xE4\xB8\xAD\xF0\x9F\x98\x80&");
-        xml_text_is(doc, n, "C", "</C><C>xtail");
-        xml_text_is(doc, n, "N", "<N>in</N>out");
-        xml_text_is(doc, n, "Z", "last");
+        ossr_slice rr = xml_root(doc, n, "R");
+        xml_text_is(rr.ptr, rr.len, "E", "\"&<>'A\xE4\xB8\xAD\xF0\x9F\x98\x80&");
+        xml_text_is(rr.ptr, rr.len, "C", "</C><C>xtail");
+        CHECK(ossr_xml_text(rr.ptr, rr.len, "N", out, sizeof out) < 0);   /* an element is not text */
+        CHECK_STR(out, "");
+        xml_text_is(rr.ptr, rr.len, "Z", "last");
         CHECK_I(ossr_xml_text(doc, n, "Code", out, sizeof out), 0); /* only in a comment */
-        CHECK_I(ossr_xml_text(doc, n, "x", out, sizeof out), 0);    /* only in an attribute */
+        CHECK_I(ossr_xml_text(rr.ptr, rr.len, "x", out, sizeof out), 0);    /* only in an attribute */
         pos = 0;
-        CHECK_I(ossr_xml_next(doc, n, "Self", &pos, &c), 1);
+        CHECK_I(ossr_xml_next(rr.ptr, rr.len, "Self", &pos, &c), 1);
         CHECK_U(c.len, 0);
-        CHECK_I(ossr_xml_next(doc, n, "Self", &pos, &c), 1);
+        CHECK_I(ossr_xml_next(rr.ptr, rr.len, "Self", &pos, &c), 1);
         CHECK_U(c.len, 0);
-        CHECK_I(ossr_xml_next(doc, n, "Self", &pos, &c), 1);
+        CHECK_I(ossr_xml_next(rr.ptr, rr.len, "Self", &pos, &c), 1);
         CHECK_SLICE(c, "filled");
-        CHECK_I(ossr_xml_next(doc, n, "Self", &pos, &c), 0);
+        CHECK_I(ossr_xml_next(rr.ptr, rr.len, "Self", &pos, &c), 0);
         pos = 0;
         CHECK_I(ossr_xml_next(doc, n, "R", &pos, &c), 1);
         CHECK(c.len > 0 && c.ptr[c.len - 1] == '>' && c.ptr + c.len + 4 == doc + n);
@@ -1773,8 +1841,10 @@ static void test_xml(void) {
     {   /* a comment that starts "<!-->" runs to the next "-->", hiding what is inside */
         static const char tricky[] = "<R><!--><Code>hidden</Code>--><Code>real</Code></R>";
         char *doc = dup_exact(tricky, sizeof tricky - 1);
+        ossr_slice rr;
         set_ctx("xml comment opened by <!-->");
-        xml_text_is(doc, sizeof tricky - 1, "Code", "real");
+        rr = xml_root(doc, sizeof tricky - 1, "R");
+        xml_text_is(rr.ptr, rr.len, "Code", "real");
         free(doc);
     }
 
@@ -1804,6 +1874,62 @@ static void test_xml(void) {
             set_ctx("bad xml text %s", bad_text[i]);
             r = ossr_xml_text(b, bl, "Code", out, sizeof out);
             CHECK(r < 0);
+            free(b);
+        }
+    }
+
+    /* fields are the element's own children: nested unknown elements, comments and
+       processing instructions inside text, and an empty element change nothing */
+    {
+        static const char hostile[] =
+            "<Part><Extra><Size>999</Size><PartNumber>9999</PartNumber><ETag>\"decoy\"</ETag></Extra>"
+            "<PartNumber>3</PartNumber><ETag><!-- c -->&quot;ABC&quot;<?pi x?></ETag>"
+            "<HashCrc64ecma/><Size>5</Size></Part>";
+        char *doc = dup_exact(hostile, sizeof hostile - 1);
+        ossr_slice part = xml_root(doc, sizeof hostile - 1, "Part");
+        uint64_t v = 0;
+        set_ctx("xml hostile part");
+        CHECK_I(ossr__xml_u64(part.ptr, part.len, "Size", &v), 1);
+        CHECK_U(v, 5);
+        CHECK_I(ossr__xml_u64(part.ptr, part.len, "PartNumber", &v), 1);
+        CHECK_U(v, 3);
+        xml_text_is(part.ptr, part.len, "ETag", "\"ABC\"");
+        CHECK_I(ossr__xml_u64(part.ptr, part.len, "HashCrc64ecma", &v), 0);
+        free(doc);
+    }
+    {   /* a child cut short asks for more; the same bytes complete give it whole */
+        static const char stream[] = "<A>1</A> <!-- x --> <B><C>2</C></B></R>";
+        size_t k, full = sizeof stream - 1;
+        set_ctx("xml child of a stream");
+        for (k = 0; k < full; k++) {
+            char *b = dup_exact(stream, k);
+            ossr_slice name;
+            int got = 0;
+            pos = 0;
+            while ((r = ossr__xml_child(b, k, &pos, &name, &c)) == 1) got++;
+            CHECK(r == 0 || r == OSSR_E_NEED_MORE);
+            CHECK(got <= 2 && pos <= k);
+            free(b);
+        }
+        {
+            char *b = dup_exact(stream, full);
+            ossr_slice name;
+            pos = 0;
+            CHECK_I(ossr__xml_child(b, full, &pos, &name, &c), 1);
+            CHECK_SLICE(name, "A");
+            CHECK_I(ossr__xml_child(b, full, &pos, &name, &c), 1);
+            CHECK_SLICE(name, "B");
+            CHECK_SLICE(c, "<C>2</C>");
+            CHECK_I(ossr__xml_child(b, full, &pos, &name, &c), 0);   /* the parent's closing tag */
+            CHECK(b[pos] == '<' && b[pos + 1] == '/');
+            free(b);
+        }
+        {   /* a closing tag that does not match its element */
+            static const char bad[] = "<A><B>1</A></B>";
+            char *b = dup_exact(bad, sizeof bad - 1);
+            ossr_slice name;
+            pos = 0;
+            CHECK_I(ossr__xml_child(b, sizeof bad - 1, &pos, &name, &c), OSSR_E_CORRUPT);
             free(b);
         }
     }
@@ -2154,10 +2280,12 @@ static void test_results(void) {
 /* The numeric element reader used for PartNumber, Size and HashCrc64ecma: trimmed,
    strict, and never a prefix of a value too long for its buffer. */
 static void test_xml_numbers(void) {
-    static const char *ok = "<P><Size>  10485760 </Size><N>\n42\t</N><Max>18446744073709551615</Max></P>";
-    static const char *padded = "<P><Size>                      10485760123</Size></P>";
-    static const char *bad[] = {"<P><Size>12a</Size></P>", "<P><Size></Size></P>", "<P><Size>-1</Size></P>",
-                                "<P><Size>18446744073709551616</Size></P>", "<P><Size>1 2</Size></P>"};
+    static const char *ok = "<Size>  10485760 </Size><N>\n42\t</N><Max>18446744073709551615</Max>";
+    static const char *padded = "<Size>                      10485760123</Size>";
+    static const char *bad[] = {"<Size>12a</Size>", "<Size>-1</Size>", "<Size><N>1</N></Size>",
+                                "<Size>18446744073709551616</Size>", "<Size>1 2</Size>"};
+    static const char *empty[] = {"<Size></Size>", "<Size/>", "<Size> \n</Size>", "<Size><!-- none --></Size>",
+                                  "<Other><Size>5</Size></Other>"};
     uint64_t v = 0;
     size_t i;
     CHECK_I(ossr__xml_u64(ok, strlen(ok), "Size", &v), 1);
@@ -2170,6 +2298,8 @@ static void test_xml_numbers(void) {
     CHECK(ossr__xml_u64(padded, strlen(padded), "Size", &v) < 0);
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(ossr__xml_u64(bad[i], strlen(bad[i]), "Size", &v) < 0);
+    for (i = 0; i < sizeof empty / sizeof empty[0]; i++)   /* empty or not a child: absent */
+        CHECK_I(ossr__xml_u64(empty[i], strlen(empty[i]), "Size", &v), 0);
 }
 
 /* The system CA bundle (where this machine has one) decodes into many trust anchors:
@@ -2472,6 +2602,7 @@ int main(int argc, char **argv) {
     test_crc_random();
     test_crc_engines();
     test_signatures(dir);
+    test_sign_v1_sdk();
     test_sign_errors();
     test_plan();
     test_endpoint();
