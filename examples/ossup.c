@@ -1,18 +1,22 @@
 /* ossup - upload and download files to Alibaba Cloud OSS with oss_resumable.h.
 
    This example is the library's command-line face: "ossup put" is a resumable upload
-   (run it again after a failure, a crash or Ctrl-C and it resumes), "ossup get" a download.
+   (run it again after a failure, a crash or Ctrl-C and it resumes), "ossup get" a
+   download, "ossup uploads" lists unfinished uploads and "ossup abort" abandons one.
 
        ossup put FILE oss://BUCKET/KEY      FILE becomes KEY
        ossup put FILE oss://BUCKET/DIR/     ... DIR/<FILE's name> (oss://BUCKET: <FILE's name>)
        ossup get oss://BUCKET/KEY FILE      KEY becomes FILE (a directory: FILE/<KEY's last part>)
+       ossup uploads oss://BUCKET[/PREFIX]  key, upload id, start, and a local checkpoint naming it
+       ossup abort FILE oss://BUCKET/KEY    abort the upload FILE's checkpoint would resume
+       ossup abort oss://BUCKET/KEY --upload-id ID
 
    Options (anywhere after the command; "ossup --help" lists them all): --endpoint URL,
    --region ID, --threads N, --part-size SIZE, --threshold SIZE, --max-speed SIZE,
-   --checkpoint-dir DIR, --header 'Name: value', --quiet, --verbose, ... SIZE takes K, M,
-   G suffixes (powers of 1024). Credentials come from OSS_ACCESS_KEY_ID,
-   OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN; OSS_ENDPOINT and OSS_REGION stand in for
-   the flags.
+   --checkpoint-dir DIR, --header 'Name: value', --quiet, --verbose, --upload-id ID (abort),
+   ... SIZE takes K, M, G suffixes (powers of 1024). Credentials come from
+   OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN; OSS_ENDPOINT and
+   OSS_REGION stand in for the flags.
 
    Exit status: 0 success; 1 failure, with one line on stderr naming the OSS error code
    and request id; 2 usage error; 130 interrupted (Ctrl-C or SIGTERM: the upload stops,
@@ -47,6 +51,7 @@ static char **utf8_argv(int *argc) {
     return v;
 }
 #else
+#  include <dirent.h>
 #  include <signal.h>
 #  include <sys/ioctl.h>
 #endif
@@ -92,6 +97,11 @@ static void usage(FILE *f) {
         "       ossup put FILE oss://BUCKET/DIR/ [options]   ... as DIR/<FILE's name>\n"
         "       ossup get oss://BUCKET/KEY FILE [options]    download to FILE, or into the\n"
         "                                                    directory FILE as <KEY's last part>\n"
+        "       ossup uploads oss://BUCKET[/PREFIX]          list incomplete uploads (key, upload id,\n"
+        "                                                    start, the local checkpoint naming it)\n"
+        "       ossup abort FILE oss://BUCKET/KEY            abandon the upload FILE's checkpoint\n"
+        "                                                    would resume, and remove the checkpoint\n"
+        "       ossup abort oss://BUCKET/KEY --upload-id ID  abandon that upload\n"
         "       ossup --help | --version\n"
         "options:\n"
         "  --endpoint URL         http(s)://host[:port] (or OSS_ENDPOINT)\n"
@@ -127,7 +137,7 @@ static void usage(FILE *f) {
         "examples:\n"
         "  ossup put db.tar.gz oss://my-bucket/backups/ --region cn-hangzhou --threads 4\n"
         "  ossup get oss://my-bucket/backups/db.tar.gz .\n"
-        "  ossup put video.mp4 oss://my-bucket/v/intro.mp4 --max-speed 2M --header 'x-oss-object-acl: public-read'\n");
+        "  ossup uploads oss://my-bucket/backups/\n");
 }
 
 static int fail_usage(const char *msg, const char *arg) {
@@ -251,15 +261,151 @@ static int refuse_non_regular(const char *path, uint64_t *size) {
     return EXIT_FAILED;
 }
 
-/* A checkpoint directory that is something else is said at once, in those words. */
-static int check_checkpoint_dir(const ossr_options *o) {
-    const char *what = "";
-    uint64_t size;
-    int kind = o->checkpoint_dir ? file_kind(o->checkpoint_dir, &size, &what) : KIND_UNKNOWN;
-    if (kind == KIND_FILE) what = "a regular file";
-    if (kind != KIND_FILE && kind != KIND_OTHER) return 0;
-    fprintf(stderr, "ossup: error: the checkpoint directory %s is not a directory (%s)\n", o->checkpoint_dir, what);
-    return EXIT_FAILED;
+/* >>local checkpoints ----------------------------------------------------------------- */
+/* What "ossup uploads" and "ossup abort --upload-id" need to know of the checkpoint
+   records in the checkpoint directory: each record's upload, and the file it uploads. */
+typedef struct record {
+    char upload_id[128];
+    char file[1024];         /* the local file, as the record names it */
+    char path[1100];         /* the record itself */
+    uint64_t file_size;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec, flags;
+} record;
+typedef struct records {
+    record *v;
+    size_t n, cap;
+} records;
+
+/* A file opened for reading, and one removed, by a UTF-8 name. */
+static FILE *open_read(const char *path) {
+#ifdef _WIN32
+    wchar_t w[4096];
+    return MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 4096) ? _wfopen(w, L"rb") : NULL;
+#else
+    return fopen(path, "rb");
+#endif
+}
+static int remove_file(const char *path) {
+#ifdef _WIN32
+    wchar_t w[4096];
+    return MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 4096) ? _wremove(w) : -1;
+#else
+    return remove(path);
+#endif
+}
+
+/* The endpoint as checkpoint records name it: scheme://host:port, the host in lower case. */
+static void endpoint_id(const char *endpoint, char *buf, size_t cap) {
+    ossr_endpoint ep;
+    size_t i, n;
+    buf[0] = 0;
+    if (ossr_parse_endpoint(endpoint, &ep) != OSSR_OK) return;
+    n = (size_t)snprintf(buf, cap, "%s", ep.https ? "https://" : "http://");
+    for (i = 0; i < ep.host.len && n + 1 < cap; i++) {
+        char ch = ep.host.ptr[i];
+        buf[n++] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+    }
+    snprintf(buf + n, cap - n, ":%u", (unsigned)ep.port);
+}
+static int slice_is(ossr_slice sl, const char *s) {
+    return sl.len == strlen(s) && memcmp(sl.ptr, s, sl.len) == 0;
+}
+
+/* Reads the record at path (its fixed part, at most 4096 bytes) and keeps it when it is
+   for this endpoint and bucket. */
+static void read_record(const char *path, const ossr_options *o, const char *eid, records *rs) {
+    unsigned char buf[OSSR_CKPT_HEAD_MAX];
+    ossr_checkpoint k;
+    record *r;
+    FILE *f = open_read(path);
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    if (ossr_checkpoint_decode(buf, n, &k) < 0 || !slice_is(k.endpoint, eid) || !slice_is(k.bucket, o->bucket) ||
+        k.upload_id.len >= sizeof r->upload_id || k.path.len >= sizeof r->file || strlen(path) >= sizeof r->path)
+        return;
+    if (rs->n == rs->cap) {
+        record *v = (record *)realloc(rs->v, (rs->cap * 2 + 8) * sizeof *v);
+        if (!v) return;
+        rs->v = v;
+        rs->cap = rs->cap * 2 + 8;
+    }
+    r = &rs->v[rs->n++];
+    memcpy(r->upload_id, k.upload_id.ptr, k.upload_id.len);
+    r->upload_id[k.upload_id.len] = 0;
+    memcpy(r->file, k.path.ptr, k.path.len);
+    r->file[k.path.len] = 0;
+    strcpy(r->path, path);
+    r->file_size = k.file_size;
+    r->mtime_sec = k.mtime_sec;
+    r->mtime_nsec = k.mtime_nsec;
+    r->flags = k.flags;
+}
+
+/* Every record (*.ossr) in the checkpoint directory for o's endpoint and bucket. */
+static void load_records(const ossr_options *o, records *rs) {
+    char dir[1024], eid[320], path[1100];
+    ossr_checkpoint_dir(o, dir, sizeof dir);
+    endpoint_id(o->endpoint, eid, sizeof eid);
+    if (!dir[0] || !eid[0]) return;
+#ifdef _WIN32
+    {
+        wchar_t w[4096];
+        WIN32_FIND_DATAW d;
+        HANDLE h;
+        char name[600];
+        snprintf(path, sizeof path, "%s\\*.ossr", dir);
+        if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 4096)) return;
+        h = FindFirstFileW(w, &d);
+        if (h == INVALID_HANDLE_VALUE) return;
+        do {
+            if (WideCharToMultiByte(CP_UTF8, 0, d.cFileName, -1, name, sizeof name, NULL, NULL) > 0 &&
+                (size_t)snprintf(path, sizeof path, "%s\\%s", dir, name) < sizeof path)
+                read_record(path, o, eid, rs);
+        } while (FindNextFileW(h, &d));
+        FindClose(h);
+    }
+#else
+    {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            size_t n = strlen(e->d_name);
+            if (n > 5 && !strcmp(e->d_name + n - 5, ".ossr") &&
+                (size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < sizeof path)
+                read_record(path, o, eid, rs);
+        }
+        if (d) closedir(d);
+    }
+#endif
+}
+
+/* The record of upload_id, or NULL. */
+static const record *find_record(const records *rs, const char *upload_id) {
+    size_t i;
+    for (i = 0; i < rs->n; i++)
+        if (!strcmp(rs->v[i].upload_id, upload_id)) return &rs->v[i];
+    return NULL;
+}
+
+/* Whether the file a record names is still the one it recorded (size, and the
+   modification time where the record keeps one), so that "ossup put" would resume. */
+static int record_resumes(const record *r) {
+    uint64_t size = 0;
+    const char *what;
+    if (file_kind(r->file, &size, &what) != KIND_FILE || size != r->file_size) return 0;
+#ifndef _WIN32
+    if (!(r->flags & OSSR_CKPT_FLAG_CONTENT)) {
+        struct stat s;
+        if (stat(r->file, &s) != 0 || (int64_t)s.st_mtime != r->mtime_sec) return 0;
+#  if defined(__APPLE__)
+        if ((uint32_t)s.st_mtimespec.tv_nsec != r->mtime_nsec) return 0;
+#  else
+        if ((uint32_t)s.st_mtim.tv_nsec != r->mtime_nsec) return 0;
+#  endif
+    }
+#endif
+    return 1;
 }
 
 /* >>where things go, as cp does ------------------------------------------------------- */
@@ -363,7 +509,8 @@ static int terminal_columns(void) {
     int n;
 #ifdef _WIN32
     CONSOLE_SCREEN_BUFFER_INFO ci;
-    if (GetConsoleScreenBufferInfo(GetStdHandle(STD_ERROR_HANDLE), &ci)) return ci.srWindow.Right - ci.srWindow.Left + 1;
+    if (GetConsoleScreenBufferInfo(GetStdHandle(STD_ERROR_HANDLE), &ci))
+        return ci.srWindow.Right - ci.srWindow.Left + 1;
 #else
     struct winsize ws;
     if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
@@ -512,6 +659,7 @@ typedef struct args {
     const char *operand[3];
     int count;
     const char *part_size_typed;   /* --part-size as given, for the message when it changes */
+    const char *upload_id;         /* abort --upload-id */
     ossr_header headers[MAX_HEADERS];
     bar_state bar;
 } args;
@@ -528,10 +676,8 @@ static int cmd_put(ossr_options *o, args *a) {
     o->bucket = bucket;
     o->key = key = put_key(key, file);
     o->file_path = file;
-    if (size > 0 && size >= (o->multipart_threshold ? o->multipart_threshold : DEFAULT_THRESHOLD)) {
-        if ((rc = check_checkpoint_dir(o)) != 0) return rc;
+    if (size > 0 && size >= (o->multipart_threshold ? o->multipart_threshold : DEFAULT_THRESHOLD))
         announce_part_size(o, a->part_size_typed, size);
-    }
     r = ossr_upload(o, &st);
     end_bar(&a->bar);
     if (stats) print_stats(&st);
@@ -577,6 +723,122 @@ static int cmd_get(ossr_options *o, args *a) {
     return 0;
 }
 
+/* Writes a key with its control characters as \xNN, so that one line stays one line. */
+static void put_printable(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) fprintf(f, "\\x%02X", (unsigned)(unsigned char)*s);
+        else fputc(*s, f);
+    }
+}
+
+typedef struct listing {
+    records rs;
+    unsigned count;
+} listing;
+
+/* One line per upload: key, upload id, when it started, and what the local checkpoint
+   that names it would do (tab-separated: a key may hold spaces). */
+static int print_upload(const ossr_upload_info *u, void *user) {
+    listing *l = (listing *)user;
+    const record *r = find_record(&l->rs, u->upload_id);
+    put_printable(stdout, u->key);
+    printf("\t%s\t%s\t", u->upload_id, u->initiated);
+    if (r) printf("%s %s", record_resumes(r) ? "resumable from" : "stale checkpoint of", r->file);
+    putchar('\n');
+    l->count++;
+    return interrupted;   /* Ctrl-C stops the listing */
+}
+
+/* ossup uploads oss://BUCKET[/PREFIX] */
+static int cmd_uploads(ossr_options *o, args *a) {
+    const char *prefix;
+    listing l;
+    ossr_status st;
+    ossr_result r;
+    if (parse_oss_url(a->operand[0], &o->bucket, &prefix))
+        return fail_usage("expected oss://BUCKET[/PREFIX]", a->operand[0]);
+    memset(&l, 0, sizeof l);
+    load_records(o, &l.rs);
+    r = ossr_list_uploads(o, prefix, print_upload, &l, &st);
+    free(l.rs.v);
+    fflush(stdout);
+    if (interrupted) {
+        fputs("ossup: interrupted\n", stderr);
+        return EXIT_INTERRUPTED;
+    }
+    if (r != OSSR_OK) return say_failure(&st, NULL);
+    if (!l.count && !quiet) fprintf(stderr, "ossup: no incomplete uploads in %s\n", a->operand[0]);
+    return 0;
+}
+
+/* Removes the records of the checkpoint directory that resume upload_id (it is gone). */
+static int remove_records(const ossr_options *o, const char *upload_id) {
+    records rs;
+    size_t i;
+    int removed = 0;
+    memset(&rs, 0, sizeof rs);
+    load_records(o, &rs);
+    for (i = 0; i < rs.n; i++)
+        if (!strcmp(rs.v[i].upload_id, upload_id) && remove_file(rs.v[i].path) == 0) removed++;
+    free(rs.v);
+    return removed;
+}
+
+/* Whether upload_id is an incomplete upload of o's key: 1, 0, or -1 when the listing
+   failed. (An abort of an upload that is gone succeeds, so it cannot tell.) */
+static int find_id(const ossr_upload_info *u, void *user) {
+    const char **want = (const char **)user;   /* key, upload id; the key is cleared when found */
+    if (!strcmp(u->key, want[0]) && !strcmp(u->upload_id, want[1])) { want[0] = NULL; return 1; }
+    return interrupted;
+}
+static int upload_exists(const ossr_options *o, const char *upload_id) {
+    const char *want[2];
+    ossr_options quiet_copy = *o;   /* a failed look is no error: the abort then says */
+    ossr_status st;
+    quiet_copy.log = NULL;
+    want[0] = o->key;
+    want[1] = upload_id;
+    if (ossr_list_uploads(&quiet_copy, o->key, find_id, (void *)want, &st) != OSSR_OK) return -1;
+    return want[0] == NULL;
+}
+
+/* ossup abort FILE oss://BUCKET/KEY: the upload FILE's checkpoint would resume;
+   ossup abort oss://BUCKET/KEY --upload-id ID: that one (and a checkpoint naming it). */
+static int cmd_abort(ossr_options *o, args *a) {
+    const char *file = a->count == 2 ? a->operand[0] : NULL, *url = a->operand[a->count - 1], *key;
+    uint64_t size;
+    ossr_status st;
+    ossr_result r;
+    int rc, removed;
+    if (!file == !a->upload_id)
+        return fail_usage("abort takes FILE oss://BUCKET/KEY, or oss://BUCKET/KEY --upload-id ID", NULL);
+    if (parse_oss_url(url, &o->bucket, &key)) return fail_usage("expected oss://BUCKET/KEY", url);
+    if (file && (rc = refuse_non_regular(file, &size)) != 0) return rc;
+    if (file) key = put_key(key, file);   /* the key "ossup put" would have used */
+    else if (!*key || ends_with_separator(key)) return fail_usage("--upload-id needs the object's whole key", url);
+    o->key = key;
+    o->file_path = file;
+    if (a->upload_id && upload_exists(o, a->upload_id) == 0) {
+        fprintf(stderr, "ossup: error: oss://%s/%s has no incomplete upload %s (completed or aborted already?)\n",
+                o->bucket, key, a->upload_id);
+        return EXIT_FAILED;
+    }
+    r = ossr_abort_upload(o, a->upload_id, &st);
+    if (r != OSSR_OK && interrupted) {
+        fputs("ossup: interrupted\n", stderr);
+        return EXIT_INTERRUPTED;
+    }
+    if (r != OSSR_OK) return say_failure(&st, NULL);
+    removed = file ? st.upload_id[0] != 0 : remove_records(o, st.upload_id);
+    if (quiet) return 0;
+    if (!st.upload_id[0])
+        printf("no upload to abort: %s has no checkpoint for oss://%s/%s\n", file, o->bucket, key);
+    else
+        printf("aborted upload %s of oss://%s/%s%s\n", st.upload_id, o->bucket, key,
+               removed ? "; checkpoint removed" : "");
+    return 0;
+}
+
 typedef struct command {
     const char *name;
     int min, max;                  /* operands */
@@ -587,6 +849,8 @@ typedef struct command {
 static const command commands[] = {
     {"put", 2, 2, cmd_put, "put takes FILE oss://BUCKET/KEY"},
     {"get", 2, 2, cmd_get, "get takes oss://BUCKET/KEY FILE"},
+    {"uploads", 1, 1, cmd_uploads, "uploads takes oss://BUCKET[/PREFIX]"},
+    {"abort", 1, 2, cmd_abort, "abort takes FILE oss://BUCKET/KEY, or oss://BUCKET/KEY --upload-id ID"},
 };
 
 /* >>options --------------------------------------------------------------------------- */
@@ -612,6 +876,7 @@ static int parse_valued(const char *opt, const char *val, ossr_options *o, args 
     else if (!strcmp(opt, "--connect-to")) o->connect_to = val;
     else if (!strcmp(opt, "--checkpoint-dir")) o->checkpoint_dir = val;
     else if (!strcmp(opt, "--ca-file")) o->ca_file = val;
+    else if (!strcmp(opt, "--upload-id")) a->upload_id = val;
     else if (!strcmp(opt, "--sign-version")) {
         if (strcmp(val, "1") && strcmp(val, "4")) return fail_usage("--sign-version takes 1 or 4", val);
         o->sign_version = atoi(val);
@@ -628,7 +893,8 @@ static int parse_valued(const char *opt, const char *val, ossr_options *o, args 
         a->part_size_typed = val;
     } else if (!strcmp(opt, "--buffer-size")) {
         uint64_t v;
-        if (parse_size(val, &v) || v < 16384 || v > (16u << 20)) return fail_usage("--buffer-size takes 16K to 16M", val);
+        if (parse_size(val, &v) || v < 16384 || v > (16u << 20))
+            return fail_usage("--buffer-size takes 16K to 16M", val);
         o->buffer_size = (size_t)v;
     } else if (!strcmp(opt, "--threshold")) {
         if (parse_size(val, &o->multipart_threshold)) return fail_usage("bad --threshold", val);
@@ -707,11 +973,11 @@ int main(int argc, char **argv) {
     atexit(release);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) { usage(stdout); return 0; }
     if (argc >= 2 && !strcmp(argv[1], "--version")) { printf("ossup %s\n", OSSR_VERSION_STRING); return 0; }
-    if (argc < 2) return fail_usage("expected a command: put or get", NULL);
+    if (argc < 2) return fail_usage("expected a command: put, get, uploads or abort", NULL);
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) cmd = &commands[i];
     if (!cmd) {
-        fprintf(stderr, "ossup: unknown command '%s' (commands: put, get)\n", argv[1]);
+        fprintf(stderr, "ossup: unknown command '%s' (commands: put, get, uploads, abort)\n", argv[1]);
         fprintf(stderr, "run 'ossup --help' for usage\n");
         return EXIT_USAGE;
     }
