@@ -180,8 +180,8 @@ def second_interrupt_ends_at_once(env):
     env.server.reset()
     env.server.fault(op="UploadPart", action="stall", seconds=8, count=100)
     p = env.run("put", path, env.url("twice"), "--threshold", "300K", "--part-size", "100K", background=True)
-    deadline = time.time() + 30
-    while not any(e["op"] == "UploadPart" for e in env.server.log()) and time.time() < deadline:
+    deadline = time.time() + 30                      # until the first part is held up
+    while not any(f["fired"] for f in env.server.control("GET", "faults")) and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
