@@ -95,9 +95,9 @@
 #include <stdint.h>
 
 #define OSSR_VERSION_MAJOR 0
-#define OSSR_VERSION_MINOR 1
+#define OSSR_VERSION_MINOR 2
 #define OSSR_VERSION_PATCH 0
-#define OSSR_VERSION_STRING "0.1.0"
+#define OSSR_VERSION_STRING "0.2.0"
 
 #ifdef OSS_RESUMABLE_STATIC
 #  define OSSR_API static
@@ -273,7 +273,7 @@ typedef struct ossr_credentials {
 } ossr_credentials;
 typedef int (*ossr_credentials_fn)(ossr_credentials *out, void *user);
 
-/* Addressing style (PROTOCOL: virtual-hosted is the normal case). */
+/* Addressing style (virtual-hosted is what OSS expects; path style serves IP literals). */
 enum {
     OSSR_ADDR_AUTO = 0,    /* virtual-hosted, path style for IP literals and localhost */
     OSSR_ADDR_VIRTUAL = 1, /* Host: BUCKET.endpoint-host */
@@ -319,7 +319,11 @@ typedef struct ossr_options {
     void (*free)(void *ptr, size_t size, void *user);
     void *alloc_user;
     int connect_timeout_ms;        /* 0: 60000 */
-    int io_timeout_ms;             /* per send/recv; 0: 60000 */
+    int io_timeout_ms;             /* silence allowed per send/recv, and the time a reply's head may
+                                      take from the request's end; 0: 60000 */
+    uint32_t low_speed_limit;      /* a reply body slower than this many bytes a second over ... */
+    int low_speed_time_ms;         /* ... this long is a timeout (retried). 0: 256 bytes a second,
+                                      over io_timeout_ms (far below any working link) */
     int max_attempts;              /* tries per request for retryable failures, 0: 3 */
     size_t buffer_size;            /* per-worker I/O buffer (min 16 KiB, max 16 MiB); 0: for
                                       http:// 256/128/64 KiB for 1-2/3-4/more workers (it is
@@ -563,6 +567,8 @@ typedef struct ossr_checkpoint {
     uint32_t flags;             /* OSSR_CKPT_FLAG_* */
     uint64_t head_crc, tail_crc; /* content fingerprint (OSSR_CKPT_FLAG_CONTENT), else 0 */
     ossr_slice endpoint, bucket, key, path, upload_id; /* into the decoded buffer */
+    uint64_t slots_offset;      /* decoded: where part 1's slot starts (version 2 keeps a second
+                                   copy of the upload id between the fixed part and the slots) */
 } ossr_checkpoint;
 #define OSSR_CKPT_FLAG_CONTENT 1u  /* the file is identified by size and content, not mtime */
 typedef struct ossr_checkpoint_part {
@@ -756,6 +762,15 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 /* From >>strings, for the few words the platform layer writes and reads. */
 OSSR__PRIVATE void ossr__say(char *out, size_t cap, const char *fmt, ...);
 OSSR__PRIVATE int ossr__parse_u64(const char *s, size_t n, uint64_t *out);
+/* Whether the caller asked the call to stop (opts.cancel); safe from any thread. */
+OSSR__PRIVATE int ossr__cancel_requested(const ossr_options *o) {
+    if (!o->cancel) return 0;
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n((const volatile int *)o->cancel, __ATOMIC_ACQUIRE) != 0;
+#else
+    return *o->cancel != 0;
+#endif
+}
 
 /* Time: monotonic milliseconds, seconds since 1970, a sleep; each from its hook when
    set. Without an OS layer the hooks are required (ossr__setup checks). */
@@ -839,7 +854,7 @@ OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
     int fd;
     do {
         fd = mode ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)
-                  : open(path, O_RDONLY | O_CLOEXEC);
+                  : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO without a writer must not hang */
     } while (fd < 0 && errno == EINTR);
     return (ossr__fh)fd;
 }
@@ -850,7 +865,7 @@ OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) {
 OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
     struct stat st;
     if (fstat((int)fh, &st) != 0) return -1;
-    if (!S_ISREG(st.st_mode)) { errno = EISDIR; return -1; }
+    if (!S_ISREG(st.st_mode)) { errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL; return -1; }
     id->size = (uint64_t)st.st_size;
     id->mtime_sec = (int64_t)st.st_mtime;
 #if defined(__APPLE__)
@@ -1206,32 +1221,51 @@ OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s, int on) {
     ioctlsocket(s, FIONBIO, &v);
 #endif
 }
-/* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
-   -1). */
-OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms) {
-    int rc, soerr = 0;
-    socklen_t sl = sizeof soerr;
+/* Waits until the socket can be read (out 0) or written (out 1), in slices of at most
+   100 ms that notice a cancel: 1 ready (or failed: the next call says how), 0 when
+   timeout_ms passed, -1 when cancelled. */
+OSSR__PRIVATE int ossr__sock_wait(ossr__socket s, int out, int timeout_ms, const ossr_options *o) {
+    int64_t end = ossr__now_ms(o) + timeout_ms;
+    for (;;) {
+        int64_t left = end - ossr__now_ms(o);
+        int rc, slice;
+        if (ossr__cancel_requested(o)) return -1;
+        if (left <= 0) return 0;
+        slice = left < 100 ? (int)left : 100;
 #if OSSR__OS == 1
-    struct pollfd pfd;
-    pfd.fd = s; pfd.events = POLLOUT; pfd.revents = 0;
-    do { rc = poll(&pfd, 1, timeout_ms); } while (rc < 0 && errno == EINTR);
+        {
+            struct pollfd pfd;
+            pfd.fd = s; pfd.events = (short)(out ? POLLOUT : POLLIN); pfd.revents = 0;
+            rc = poll(&pfd, 1, slice);
+            if (rc < 0 && errno == EINTR) rc = 0;
+        }
 #else
-    fd_set wr, ex;
-    struct timeval tv;
-    FD_ZERO(&wr); FD_ZERO(&ex);
-    FD_SET(s, &wr); FD_SET(s, &ex);
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    rc = select(0, NULL, &wr, &ex, &tv);
+        {
+            fd_set set, ex;
+            struct timeval tv;
+            FD_ZERO(&set); FD_ZERO(&ex);
+            FD_SET(s, &set); FD_SET(s, &ex);
+            tv.tv_sec = 0;
+            tv.tv_usec = slice * 1000;
+            rc = select(0, out ? NULL : &set, out ? &set : NULL, &ex, &tv);
+        }
 #endif
-    if (rc == 0) return -1;
-    if (rc < 0) return ossr__sock_errno();
+        if (rc != 0) return 1;
+    }
+}
+/* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
+   -1, a cancel: -2). */
+OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms, const ossr_options *o) {
+    int soerr = 0, rc = ossr__sock_wait(s, 1, timeout_ms, o);
+    socklen_t sl = sizeof soerr;
+    if (rc <= 0) return rc == 0 ? -1 : -2;
     if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0) return ossr__sock_errno();
     return soerr;
 }
 /* Connects to host:port (any address family), waiting at most timeout_ms per address. */
 OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num, int timeout_ms,
-                                             int io_timeout_ms, ossr__socket *out, int *os_err) {
+                                             int io_timeout_ms, const ossr_options *o, ossr__socket *out,
+                                             int *os_err) {
     struct addrinfo hints, *res = NULL, *ai;
     ossr_result r = OSSR_E_CONNECT;
     char digits[8], *port = digits + sizeof digits - 1;
@@ -1268,11 +1302,12 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
         ossr__sock_nonblock(fd, 1);
         rc = connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
         e = rc != 0 ? ossr__sock_errno() : 0;
-        if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms);
+        if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms, o);
         if (e) {
             ossr__closesocket(fd);
             *os_err = e < 0 ? ETIMEDOUT : e;
-            r = e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
+            r = e == -2 ? OSSR_E_CANCELLED : e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
+            if (e == -2) break;
             continue;
         }
         ossr__sock_nonblock(fd, 0);
@@ -1302,37 +1337,44 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #endif
     return r;
 }
-/* One send: the count sent (> 0), or a negative result. */
-OSSR__PRIVATE long ossr__sock_write(ossr__socket fd, const char *p, size_t n, int *os_err) {
-    for (;;) {
-#if OSSR__OS == 1
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+#if OSSR__OS == 1 && defined(MSG_DONTWAIT)
+#  define OSSR__TRY_FIRST 1   /* try at once, wait only when the call would block */
 #else
-        int k = send(fd, p, (int)(n > 0x40000000u ? 0x40000000u : n), 0);
+#  define OSSR__TRY_FIRST 0   /* wait until ready, then a blocking call */
+#  define MSG_DONTWAIT 0
 #endif
+/* One send or receive: the count (> 0; 0 for a receive at the end of the stream), or a
+   negative result. It waits (ossr__sock_wait: at most timeout_ms of silence, ending
+   early on a cancel) only as long as the call would block. */
+OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
+                                 int *os_err) {
+    int w = 1;   /* the last wait's answer */
+    if (n > 0x40000000u) n = 0x40000000u;
+    for (;;) {
         int e;
-        if (k > 0) return (long)k;
+#if OSSR__OS == 1
+        ssize_t k;
+#else
+        int k;
+#endif
+        if (!OSSR__TRY_FIRST && (w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) break;
+#if OSSR__OS == 1
+        k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, n, MSG_DONTWAIT);
+#else
+        k = out ? send(fd, p, (int)n, 0) : recv(fd, p, (int)n, 0);
+#endif
+        if (k > 0 || (k == 0 && !out)) return (long)k;
         e = ossr__sock_errno();
         if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
+        if (k < 0 && OSSR__EAGAIN(e) && OSSR__TRY_FIRST) {
+            if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) > 0) continue;
+            break;
+        }
         *os_err = e;
-        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_SEND;
+        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : out ? OSSR_E_SEND : OSSR_E_RECV;
     }
-}
-/* Returns bytes received (> 0), 0 at end of stream, or a negative result. */
-OSSR__PRIVATE long ossr__sock_recv(ossr__socket fd, char *p, size_t cap, int *os_err) {
-    for (;;) {
-#if OSSR__OS == 1
-        ssize_t k = recv(fd, p, cap, 0);
-#else
-        int k = recv(fd, p, (int)(cap > 0x40000000u ? 0x40000000u : cap), 0);
-#endif
-        int e;
-        if (k >= 0) return (long)k;
-        e = ossr__sock_errno();
-        if (OSSR__OS == 1 && e == EINTR) continue;
-        *os_err = e;
-        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : OSSR_E_RECV;
-    }
+    *os_err = w < 0 ? 0 : ETIMEDOUT;
+    return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
 }
 /* Words for a resolver error. */
 OSSR__PRIVATE const char *ossr__gai_str(int e) {
@@ -2578,7 +2620,8 @@ OSSR__DEF int ossr_response_header(const ossr_response *r, const char *name, oss
 }
 
 /* >>sign: V1 (HMAC-SHA1) and V4 (OSS4-HMAC-SHA256) ---------------------------------- */
-/* Query names that V1 signs (the sub-resources; PROTOCOL.md section 2.4). */
+/* Query names that V1 signs: OSS's sub-resources (any other query parameter is left out
+   of the V1 string to sign). */
 static const char *const ossr__subresources[] = {
     "acl", "append", "asyncFetch", "bucketInfo", "callback", "callback-var", "cname",
     "comp", "continuation-token", "cors", "delete", "encryption", "endTime", "group",
@@ -3085,6 +3128,8 @@ typedef struct ossr__ctx {
     int path_style;
     int sign_version;
     int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
+    uint32_t low_speed_limit;    /* bytes a second a reply body must average ... */
+    int64_t low_speed_ms;        /* ... over each window this long */
     size_t buffer_size;
     /* the source file: the file_io hook's handle, else a system file */
     void *file;
@@ -3190,6 +3235,10 @@ typedef struct ossr__worker {
     uint32_t parts_uploaded;
     ossr_credentials creds;      /* what the current request is signed with */
     unsigned creds_gen;
+    int64_t rx_deadline;         /* the reply head is due by then (ms; 0: not waiting for one) */
+    int64_t win_start;           /* the reply body's current low-speed window (0: none) */
+    uint64_t win_bytes;
+    const char *slow;            /* why the pace check failed */
 #ifdef OSSR__HAVE_TLS
     ossr__tls *tls;              /* NULL for http:// */
 #endif
@@ -3251,14 +3300,6 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     ossr__unlock(&c->log_lock);
 }
 /* Whether the upload is stopping (a hard error or a cancel), and why. */
-OSSR__PRIVATE int ossr__cancel_requested(const ossr_options *o) {
-    if (!o->cancel) return 0;
-#if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n((const volatile int *)o->cancel, __ATOMIC_ACQUIRE) != 0;
-#else
-    return *o->cancel != 0;
-#endif
-}
 OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
     int stop;
     ossr__lock(&c->lock);
@@ -3406,12 +3447,12 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr_result r;
     if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
 #if OSSR__HAVE_NET
-    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, &w->fd, e);
+    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, c->o, &w->fd, e);
 #else
     else r = OSSR_E_CONNECT;
 #endif
     if (r == OSSR_OK) w->linked = 1;
-    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT) r = OSSR_E_CONNECT;   /* and a hook's stray value */
+    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED) r = OSSR_E_CONNECT;   /* and a hook's stray value */
     (void)e;
     return r;
 }
@@ -3423,7 +3464,7 @@ OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, in
         return k > 0 && (size_t)k <= n ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_SEND;
     }
 #if OSSR__HAVE_NET
-    return ossr__sock_write(w->fd, p, n, e);
+    return ossr__sock_io(w->fd, 1, (char *)(uintptr_t)p, n, w->ctx->io_timeout_ms, w->ctx->o, e);
 #else
     (void)e;
     return OSSR_E_SEND;
@@ -3438,18 +3479,51 @@ OSSR__PRIVATE ossr_result ossr__link_send(ossr__worker *w, const char *p, size_t
     return OSSR_OK;
 }
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
+/* The reply's pace, checked at every receive: its head must be whole within the I/O
+   timeout of the request's end, and its body must average low_speed_limit bytes a
+   second over each low_speed_time (curl's rule). A server that trickles a byte at a time
+   never lets a per-receive timeout fire; this makes it a timeout all the same. */
+OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
+    ossr__ctx *c = w->ctx;
+    int64_t now = ossr__now_ms(c->o);
+    if (w->rx_deadline && now > w->rx_deadline) {
+        w->slow = "the reply head did not arrive within the I/O timeout (the server sends it too slowly)";
+        return 0;
+    }
+    if (!w->win_start) return 1;
+    w->win_bytes += n;
+    if (now - w->win_start < c->low_speed_ms) return 1;
+    if (w->win_bytes * 1000 < (uint64_t)c->low_speed_limit * (uint64_t)(now - w->win_start)) {
+        w->slow = "the reply body came slower than the low-speed limit";
+        return 0;
+    }
+    w->win_start = now;
+    w->win_bytes = 0;
+    return 1;
+}
+/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e) {
     const ossr_transport *t = w->ctx->o->transport;
-    if (t) {
-        long k = t->recv(w->conn, p, cap, w->ctx->io_timeout_ms, t->user);
-        return k >= 0 && (size_t)k <= cap ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_RECV;
+    int tmo = w->ctx->io_timeout_ms;
+    long k;
+    if (w->rx_deadline) {   /* a head due sooner than the I/O timeout waits only until then */
+        int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
+        if (left < tmo) tmo = left < 1 ? 1 : (int)left;
     }
+    if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;
+    if (t) {
+        k = t->recv(w->conn, p, cap, tmo, t->user);
+        if (!(k >= 0 && (size_t)k <= cap) && k != OSSR_E_TIMEOUT) k = OSSR_E_RECV;
+    } else {
 #if OSSR__HAVE_NET
-    return ossr__sock_recv(w->fd, p, cap, e);
+        k = ossr__sock_io(w->fd, 0, p, cap, tmo, w->ctx->o, e);
 #else
-    (void)e;
-    return OSSR_E_RECV;
+        k = OSSR_E_RECV;
 #endif
+    }
+    (void)e;
+    if (k > 0 && !ossr__pace_ok(w, (size_t)k)) return OSSR_E_TIMEOUT;
+    return k;
 }
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
@@ -3772,7 +3846,8 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     }
 #if OSSR__HAVE_FS
     if (ossr__file_write_all(q->out_fd, p, n, q->out_len) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the downloaded data failed");
+        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->o->file_path,
+                          strerror(errno));
 #endif
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
@@ -3789,7 +3864,8 @@ OSSR__PRIVATE ossr_result ossr__read_body_bytes(ossr__worker *w, ossr__req *q, u
             long k = ossr__fill(w);
             if (k == 0 && n == UINT64_MAX) return OSSR_OK;
             if (k == 0) return ossr__fail(w, OSSR_E_RECV, 0, "connection closed in the middle of the reply body");
-            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving the reply body failed");
+            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving the reply body failed: %s",
+                                         k == OSSR_E_TIMEOUT && w->slow ? w->slow : ossr_result_str((ossr_result)k));
             continue;
         }
         take = (uint64_t)have < n ? have : (size_t)n;
@@ -4111,8 +4187,10 @@ send_failed:
         memcpy(send_detail, w->err.detail, sizeof send_detail);
     }
 
-    /* the reply head (skipping 1xx) */
+    /* the reply head (skipping 1xx), due within the I/O timeout */
     w->io_pos = w->io_len = 0;
+    w->rx_deadline = ossr__now_ms(o) + c->io_timeout_ms;
+    w->slow = NULL;
     for (;;) {
         headlen = ossr_parse_response(w->io + w->io_pos, w->io_len - w->io_pos, &resp);
         if (headlen == OSSR_E_NEED_MORE) {
@@ -4121,7 +4199,8 @@ send_failed:
                 r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "reply head to %s is larger than %u bytes", q->what, OSSR__RESP_HEAD_MAX);
             else if ((k = ossr__fill(w)) > 0) { *got_anything = 1; continue; }
             else if (k == 0) r = ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection without a reply to %s", q->what);
-            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ? "timed out" : ossr__io_words(w->err.os_error, (ossr_result)k));
+            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ?
+                                (w->slow ? w->slow : "timed out") : ossr__io_words(w->err.os_error, (ossr_result)k));
             goto reply_failed;
         }
         if (headlen < 0) {
@@ -4167,6 +4246,9 @@ send_failed:
         }
     }
     w->io_pos += (size_t)headlen;
+    w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
+    w->win_start = ossr__now_ms(o);
+    w->win_bytes = 0;
     to_mem = q->sink == OSSR__SINK_MEM || resp.status < 200 || resp.status >= 300;
     if (!strcmp(q->method, "HEAD") || resp.status == 204 || resp.status == 304) {
         r = OSSR_OK;
@@ -4185,6 +4267,7 @@ send_failed:
             r = ossr__read_body_bytes(w, q, UINT64_MAX, to_mem);
         }
     }
+    w->win_start = 0;
     if (r != OSSR_OK) goto undo_progress;
     if (!keep_alive || w->io_pos != w->io_len || w->body_truncated) ossr__close_conn(w);
     else w->fd_used = 1;
@@ -4215,6 +4298,7 @@ send_failed:
     return OSSR_OK;
 
 reply_failed:
+    w->rx_deadline = w->win_start = 0;
     if (send_fail != OSSR_OK) {   /* no usable reply: report the send failure itself */
         r = send_fail;
         w->err.result = r;
@@ -4223,6 +4307,7 @@ reply_failed:
         ossr__close_conn(w);
     }
 undo_progress:
+    w->rx_deadline = w->win_start = 0;
     if (q->progress && sent) { ossr__lock(&c->lock); c->progress_done -= sent; ossr__unlock(&c->lock); }
     if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !keep_alive)
         ossr__close_conn(w);
@@ -4280,7 +4365,7 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
 /* >>checkpoint: a flat little-endian record ----------------------------------------- */
 /* Fixed part, written once through a temp file, fsync and rename:
        0  8  magic "OSSRCKPT"
-       8  4  version (1)
+       8  4  version (1, or 2: the upload id block follows the fixed part)
       12  4  length of the fixed part, this CRC included
       16  8  file size          24  8  mtime seconds (signed)
       32  4  mtime nanoseconds   36  4  part count
@@ -4290,6 +4375,12 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       68     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
              absolute file path, upload id
        .  8  CRC-64 of every byte before it
+   Version 2: the upload id again, in a block of its own (OSSR__IDBLOCK bytes), so that
+   a record whose fixed part is damaged still names the upload to abort:
+       0  8  magic "OSSRUPID"   8  2  upload id length   10 128  upload id (zero padded)
+     138  6  reserved (0)      144  8  CRC-64 of bytes 0..143 followed by the record's name
+             (which derives from endpoint, bucket, key and path: a block copied from
+             another record never checks, so no foreign upload is ever aborted)
    Then slots of OSSR_CKPT_SLOT (88) bytes, part N's at (N-1) x 88 past the fixed part,
    written when the part is on the server, and the Complete mark after the last part's
    (records that appended slots in finishing order still load: each slot names its part,
@@ -4302,6 +4393,7 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
    fixed part is never rewritten.
    The record holds no secret: the key id, secret and token are never written. */
 static const unsigned char ossr__ckpt_magic[8] = {'O', 'S', 'S', 'R', 'C', 'K', 'P', 'T'};
+#define OSSR__IDBLOCK 152u       /* the upload id block of version 2 */
 #define OSSR__SLOT_MAGIC 0x54524150u /* "PART" */
 
 OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char *out, size_t cap) {
@@ -4315,7 +4407,7 @@ OSSR__DEF size_t ossr_checkpoint_encode(const ossr_checkpoint *c, unsigned char 
     n += 8;
     if (n > cap || n > OSSR_CKPT_HEAD_MAX) return 0;
     memcpy(out, ossr__ckpt_magic, 8);
-    ossr__put_le32(out + 8, 1);
+    ossr__put_le32(out + 8, c->version == 2 ? 2u : 1u);
     ossr__put_le32(out + 12, (uint32_t)n);
     ossr__put_le64(out + 16, c->file_size);
     ossr__put_le64(out + 24, (uint64_t)c->mtime_sec);
@@ -4343,7 +4435,8 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
     if (memcmp(buf, ossr__ckpt_magic, 8) != 0) return OSSR_E_CORRUPT;
     c->version = ossr__le32(buf + 8);
     total = ossr__le32(buf + 12);
-    if (c->version != 1 || total < 68 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX) return OSSR_E_CORRUPT;
+    if ((c->version != 1 && c->version != 2) || total < 68 + 10 + 8 || total > OSSR_CKPT_HEAD_MAX)
+        return OSSR_E_CORRUPT;
     if (len < total) return OSSR_E_NEED_MORE;
     if (ossr__le64(buf + total - 8) != ossr_crc64(0, buf, total - 8)) return OSSR_E_CORRUPT;
     c->file_size = ossr__le64(buf + 16);
@@ -4366,6 +4459,7 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
         n += 2 + l;
     }
     if (n != total - 8) return OSSR_E_CORRUPT;
+    c->slots_offset = total + (c->version == 2 ? OSSR__IDBLOCK : 0u);
     /* the plan must be one OSS accepts and must cover the file exactly */
     if (c->mtime_nsec >= 1000000000u || c->part_count == 0 || c->part_count > OSSR__MAX_PARTS ||
         c->part_size == 0 || c->part_size > OSSR__MAX_PART || c->file_size == 0 ||
@@ -4667,6 +4761,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
 
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
     c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+    c->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
+    c->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : c->io_timeout_ms;
     c->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
     c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
     c->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
@@ -4804,6 +4900,7 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
         return OSSR_E_FILE_CHANGED;
     }
     c->st->crc64 = q.body_crc;
+    c->st->crc64_verified = w->has_crc;   /* compared in ossr__http_once (check_crc) */
     ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     return OSSR_OK;
 }
@@ -4904,11 +5001,13 @@ OSSR__PRIVATE void ossr__ckpt_dir(const ossr_options *o, ossr__sb *b) {
     (void)o; (void)b;
 #endif
 }
+#if OSSR__HAVE_FS
 /* Words for what stands where a file or directory of ours should be. */
 OSSR__PRIVATE const char *ossr__kind_words(int kind) {
     return kind == OSSR__PATH_FILE ? "a file" : kind == OSSR__PATH_DIR ? "a directory" : kind == OSSR__PATH_LINK
            ? "a symbolic link" : "a FIFO, socket or device";
 }
+#endif
 /* Names the record after SHA-256(endpoint, bucket, key, path); the default store also
    makes its directory, and refuses (before any request) a directory that is something
    else, or a record path taken by anything but a file or a link (a directory or a FIFO
@@ -5039,12 +5138,44 @@ OSSR__PRIVATE void ossr__mark_done(ossr__ctx *c, uint32_t idx, uint64_t crc) {
     c->done[idx >> 3] = (unsigned char)(c->done[idx >> 3] | (1u << (idx & 7)));
     c->crc_acc ^= ossr_crc64_combine(crc, 0, after);
 }
+/* The upload id block of a version 2 record (see >>checkpoint). */
+static const unsigned char ossr__idblock_magic[8] = {'O', 'S', 'S', 'R', 'U', 'P', 'I', 'D'};
+/* Its check: CRC-64 of the block's first 144 bytes, then of the record's name. */
+OSSR__PRIVATE uint64_t ossr__idblock_crc(const ossr__ctx *c, const unsigned char *b) {
+    return ossr_crc64(ossr_crc64(0, b, 144), c->ckpt_name, strlen(c->ckpt_name));
+}
+OSSR__PRIVATE void ossr__idblock_encode(const ossr__ctx *c, unsigned char out[OSSR__IDBLOCK]) {
+    size_t n = strlen(c->upload_id);
+    memset(out, 0, OSSR__IDBLOCK);
+    memcpy(out, ossr__idblock_magic, 8);
+    out[8] = (unsigned char)n;
+    memcpy(out + 10, c->upload_id, n);
+    ossr__put_le64(out + 144, ossr__idblock_crc(c, out));
+}
+/* The upload id of an intact id block anywhere in buf[0..n) (a damaged fixed part no
+   longer says where it starts), into id; 1 when found. */
+OSSR__PRIVATE int ossr__idblock_find(const ossr__ctx *c, const unsigned char *buf, size_t n, char *id) {
+    size_t i, k, len;
+    for (i = 0; i + OSSR__IDBLOCK <= n; i++) {
+        const unsigned char *b = buf + i;
+        if (b[0] != 'O' || memcmp(b, ossr__idblock_magic, 8) != 0) continue;
+        len = (size_t)b[8] | ((size_t)b[9] << 8);
+        if (len == 0 || len >= 128 || ossr__le64(b + 144) != ossr__idblock_crc(c, b)) continue;
+        for (k = 0; k < len && b[10 + k] > 0x20 && b[10 + k] < 0x7f; k++) {}
+        if (k < len) continue;
+        memcpy(id, b + 10, len);
+        id[len] = 0;
+        return 1;
+    }
+    return 0;
+}
 enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3 };
 /* Loads the record for this upload. MATCH fills upload_id and says whether a Complete
-   was sent; STALE gives the old upload id and a reason. Part slots are read when needed. */
+   was sent; STALE gives the old upload id and a reason; DAMAGED gives it too when its id
+   block survived. Part slots are read when needed. */
 OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size_t rcap, int *completing,
                                   uint64_t *completing_crc) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX];
+    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
     ossr_checkpoint k;
     long hl, n;
     *completing = 0;
@@ -5052,7 +5183,11 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     n = ossr__store_load(c, 0, buf, sizeof buf);
     if (n == 0) return OSSR__CKPT_NONE;
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
-    if (hl < 0) { ossr__say(reason, rcap, "it is damaged or not a checkpoint"); return OSSR__CKPT_DAMAGED; }
+    if (hl < 0) {
+        if (n > 0) ossr__idblock_find(c, buf, (size_t)n, old_id);
+        ossr__say(reason, rcap, "it is damaged or not a checkpoint");
+        return OSSR__CKPT_DAMAGED;
+    }
     ossr__copy(old_id, 128, k.upload_id.ptr, k.upload_id.len);
     if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
@@ -5073,7 +5208,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     else reason[0] = 0;
     if (reason[0]) return OSSR__CKPT_STALE;
     memcpy(c->upload_id, old_id, 128);
-    c->ckpt_head = (uint64_t)hl;
+    c->ckpt_head = k.slots_offset;
     c->ckpt_ok = 1;
     {
         unsigned char sb[OSSR_CKPT_SLOT];
@@ -5087,11 +5222,11 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX];
+    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
     ossr_checkpoint k;
     size_t n;
     memset(&k, 0, sizeof k);
-    k.version = 1;
+    k.version = 2;
     k.file_size = c->fid.size;
     k.mtime_sec = c->fid.mtime_sec;
     k.mtime_nsec = c->fid.mtime_nsec;
@@ -5107,8 +5242,10 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     k.key.ptr = c->o->key; k.key.len = strlen(c->o->key);
     k.path.ptr = c->abs_path; k.path.len = strlen(c->abs_path);
     k.upload_id.ptr = c->upload_id; k.upload_id.len = strlen(c->upload_id);
-    n = ossr_checkpoint_encode(&k, buf, sizeof buf);
+    n = ossr_checkpoint_encode(&k, buf, OSSR_CKPT_HEAD_MAX);
     if (!n) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint record too large (path or key too long)");
+    ossr__idblock_encode(c, buf + n);
+    n += OSSR__IDBLOCK;
     c->st->checkpoint_bytes += n;
     c->st->checkpoint_writes++;
     if (ossr__store_save(c, 0, buf, n, OSSR_STORE_NEW | OSSR_STORE_SYNC) != 0) {
@@ -5505,6 +5642,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
         if (m == 1) {
             ossr__log(c, OSSR_LOG_WARN, "the reply to CompleteMultipartUpload was lost; the object is in "
                       "place with the right size and CRC-64");
+            c->st->crc64_verified = 1;
             return OSSR_OK;
         }
         if (m < 0) {   /* keep the checkpoint: the next call asks again */
@@ -5518,6 +5656,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
     if (w->has_crc && w->crc != whole_crc)
         return ossr__fail(w, OSSR_E_CRC, 0, "the completed object's CRC-64 is %llu, the file's is %llu",
                           (unsigned long long)w->crc, (unsigned long long)whole_crc);
+    c->st->crc64_verified = w->has_crc;
     if (w->etag[0]) ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     else {
         ossr_slice root;
@@ -5543,6 +5682,30 @@ OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = ossr__file_sums(c, w, 0, win, &c->head_crc, NULL);
     return r != OSSR_OK ? r : ossr__file_sums(c, w, c->fid.size - win, win, &c->tail_crc, NULL);
 }
+/* Parts not yet on the server. */
+OSSR__PRIVATE uint32_t ossr__pending(const ossr__ctx *c) {
+    uint32_t k, n = 0;
+    for (k = 0; k < c->part_count; k++) n += !ossr__is_done(c, k);
+    return n;
+}
+/* A Complete sent by an earlier run may still be running on the server: HEAD the object
+   a few times over about 15 seconds before anything is sent again. 1 when it appeared
+   with the right size and CRC-64, 0 when it did not, -1 when HEAD failed. */
+#define OSSR__COMPLETE_WAIT_MS 15000
+OSSR__PRIVATE int ossr__await_object(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
+    int64_t waited = 0, step = 500;
+    ossr__log(c, OSSR_LOG_INFO, "upload %s: a Complete was sent before, and the server lists it as unfinished; "
+              "giving it up to %d s to finish", c->upload_id, OSSR__COMPLETE_WAIT_MS / 1000);
+    while (waited < OSSR__COMPLETE_WAIT_MS && !ossr__stopped(c, NULL)) {
+        int m;
+        ossr__nap(c, step);
+        waited += step;
+        m = ossr__object_check(c, w, crc);
+        if (m != 0) return m;
+        step = step * 2 > 4000 ? 4000 : step * 2;
+    }
+    return 0;
+}
 /* The multipart path: find or start the upload, send what is missing, complete. It and
    the big steps it calls are not inlined (OSSR__NOINLINE), so that their locals do not
    add up in one frame: the deepest call path is what a small device's stack must hold. */
@@ -5550,7 +5713,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__wor
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     char old_id[128], reason[160];
-    int completing = 0, restarts = 0, state, i, pending, nw, m;
+    int completing = 0, restarts = 0, waited = 0, reconciled = 0, state, i, pending, nw, m;
     uint64_t completing_crc = 0, whole, done;
     uint32_t k;
     ossr_result r;
@@ -5580,8 +5743,15 @@ restart:
     c->upload_id[0] = 0;
     st->parts_reused = 0;
     state = ossr__ckpt_load(c, old_id, reason, sizeof reason, &completing, &completing_crc);
-    if (state == OSSR__CKPT_DAMAGED) {
-        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; starting over", c->ckpt_path, reason);
+    if (state == OSSR__CKPT_DAMAGED && old_id[0]) {   /* its id block survived: free the old upload */
+        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
+                  reason, old_id);
+        if (ossr__abort(c, w, old_id) != OSSR_OK)
+            ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
+                      "lifecycle rule removes it", old_id, w->err.detail);
+        ossr__ckpt_remove(c);
+    } else if (state == OSSR__CKPT_DAMAGED) {
+        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s, and names no upload; starting over", c->ckpt_path, reason);
         ossr__ckpt_remove(c);
     } else if (state == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
@@ -5594,22 +5764,32 @@ restart:
         ossr__log(c, OSSR_LOG_INFO, "resuming upload %s from %s", c->upload_id, c->ckpt_path);
         st->resumed = 1;
         ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
-        r = ossr__list_parts(c, w);
+        /* Complete was sent before: the object may be in place already, or on its way
+           (a server half-way through a Complete lists fewer parts, or none) */
+        m = completing ? ossr__object_check(c, w, completing_crc) : 0;
+        if (m == 0) {
+            r = ossr__list_parts(c, w);
+            if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c)))) {
+                waited = 1;
+                m = ossr__await_object(c, w, completing_crc);
+                if (m == 0) goto restart;   /* that Complete failed or never ran: list again */
+            }
+        }
+        if (m == 1) {
+            ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
+                      "the right size and CRC-64", c->upload_id);
+            ossr__ckpt_remove(c);
+            st->crc64 = completing_crc;
+            st->crc64_verified = 1;
+            return OSSR_OK;
+        }
+        if (m < 0) {   /* Complete was sent, the object unchecked: keep all */
+            ossr__say(w->err.detail, sizeof w->err.detail, "upload %s may have been completed and "
+                     "HeadObject could not check the object", c->upload_id);
+            ossr__set_error(c, w, w->err.result);
+            return w->err.result;
+        }
         if (ossr__is_code(w, r, "NoSuchUpload")) {
-            m = completing ? ossr__object_check(c, w, completing_crc) : 0;
-            if (m == 1) {
-                ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
-                          "the right size and CRC-64", c->upload_id);
-                ossr__ckpt_remove(c);
-                st->crc64 = completing_crc;
-                return OSSR_OK;
-            }
-            if (m < 0) {   /* Complete was sent, the upload is gone, the object unchecked: keep all */
-                ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and "
-                         "HeadObject could not check the object", c->upload_id);
-                ossr__set_error(c, w, w->err.result);
-                return w->err.result;
-            }
             ossr__log(c, OSSR_LOG_WARN, "upload %s no longer exists on the server; starting over", c->upload_id);
             ossr__ckpt_remove(c);
             goto restart_fresh;
@@ -5693,6 +5873,15 @@ restart_fresh:
                   strerror(errno));   /* only a lost reply to Complete would need the mark */
     r = ossr__complete(c, w, whole);
     if (r != OSSR_OK) {
+        if ((ossr__is_code(w, r, "InvalidPart") || ossr__is_code(w, r, "InvalidPartOrder")) && !reconciled) {
+            /* a part's recorded ETag is not the one the server stored (a proxy, a flipped
+               bit in a header): the server's list is the truth; list, re-send what
+               disagrees, complete again */
+            reconciled = waited = 1;   /* no object to wait for: the server refused it */
+            ossr__log(c, OSSR_LOG_WARN, "CompleteMultipartUpload refused the part list (%s); checking every "
+                      "part with ListParts", w->err.code);
+            goto restart;
+        }
         if (ossr__is_code(w, r, "NoSuchUpload") && restarts++ == 0) {
             ossr__log(c, OSSR_LOG_WARN, "upload %s vanished before it was completed; starting over", c->upload_id);
             ossr__ckpt_remove(c);
@@ -5720,7 +5909,9 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     if (r != OSSR_OK) return r;
     if (ossr__src_open(&c) != 0) {
         status->os_error = errno;
-        r = ossr__setup_fail(&c, OSSR_E_FILE, "cannot read %s: %s", o->file_path, strerror(errno));
+        r = ossr__setup_fail(&c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
+                             "%s is not a regular file (a FIFO, socket or device): give a regular file" :
+                             "cannot read %s: %s", o->file_path, strerror(errno));
         goto done;
     }
     status->size = c.fid.size;
@@ -5761,6 +5952,41 @@ done:
     return r;
 }
 
+#if OSSR__HAVE_FS
+/* A download is whole only when its length is known and reached: a reply without a
+   Content-Length ends with the connection, and so does one cut short, so HEAD tells the
+   object's length then. The CRC-64 must match when the server gives one (status says
+   whether it did). */
+OSSR__PRIVATE ossr_result ossr__download_check(ossr__ctx *c, ossr__worker *w, ossr__req *q) {
+    int has_crc = w->has_crc;
+    uint64_t crc = w->crc;
+    if (!w->has_length) {
+        ossr__req h;
+        ossr_result r;
+        ossr__req_init(&h, "HEAD", "HeadObject");
+        ossr__req_user_headers(&h, c->o, ossr__hdr_payer);
+        r = ossr__http(w, &h);
+        if (r != OSSR_OK) {
+            ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
+                      "could not tell it; nothing was kept");
+            return r;
+        }
+        if (!w->has_length)
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "neither GetObject nor HeadObject said how long the object "
+                              "is; nothing was kept");
+        if (w->content_length != q->out_len)
+            return ossr__fail(w, OSSR_E_RECV, 0, "the download ended after %llu of the object's %llu bytes (the "
+                              "connection was cut); nothing was kept", (unsigned long long)q->out_len,
+                              (unsigned long long)w->content_length);
+        if (!has_crc) { has_crc = w->has_crc; crc = w->crc; }
+    }
+    if (has_crc && crc != q->out_crc)
+        return ossr__fail(w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
+                          (unsigned long long)q->out_crc, (unsigned long long)crc);
+    c->st->crc64_verified = has_crc;
+    return OSSR_OK;
+}
+#endif
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
@@ -5798,9 +6024,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     q.sink = OSSR__SINK_FILE;
     q.out_fd = fd;
     r = ossr__http(&w, &q);
-    if (r == OSSR_OK && w.has_crc && w.crc != q.out_crc)
-        r = ossr__fail(&w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
-                       (unsigned long long)q.out_crc, (unsigned long long)w.crc);
+    if (r == OSSR_OK) r = ossr__download_check(&c, &w, &q);
     if (r == OSSR_OK && (ossr__file_truncate(fd, q.out_len) != 0 || ossr__file_sync(fd) != 0))
         r = ossr__fail(&w, OSSR_E_WRITE, errno, "writing %s failed: %s", tmp, strerror(errno));
     ossr__file_close(fd);
@@ -6042,6 +6266,13 @@ OSSR__DEF const char *ossr_status_format(const ossr_status *s, char *buf, size_t
 #endif /* OSS_RESUMABLE_IMPLEMENTATION */
 
 /* REVISION HISTORY
+   0.2.0  no dead ends: the server's part list wins over a checkpoint's ETags; a Complete
+          still running is waited for; a damaged record still names its upload (record
+          version 2); one upload of a file to an object at a time (OSSR_E_BUSY,
+          ossr_store.lock: set it, or NULL, in a store built field by field); replies
+          streamed, paced (low_speed_limit) and cancellable while waited for;
+          ossr_list_uploads, ossr_abort_upload, ossr_checkpoint_dir; XML fields are an
+          element's own children; V1 signs a caller's x-oss-date; status.crc64_verified.
    0.1.0  first release: PutObject and resumable multipart upload over http://, V1 and V4
           signing, CRC-64 checks end to end, binary checkpoint, download.
 

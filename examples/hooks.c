@@ -319,6 +319,21 @@ static void store_remove(const char *name, void *user) {
     (void)user;
     if (b) { b->live = 0; flash.removes++; }
 }
+/* The claim on a record, in RAM: a reset of the board clears it, as a lock must not
+   outlive the upload that holds it. */
+static char store_claim[48];
+static int store_lock(const char *name, int take, void *user) {
+    (void)user;
+    if (!take) {
+        if (strcmp(store_claim, name) != 0) store_fault("a lock released that was not held", name);
+        store_claim[0] = 0;
+        return 0;
+    }
+    if (store_claim[0]) return 1;   /* one upload at a time on this device */
+    if (strlen(name) >= sizeof store_claim) return 1;
+    memcpy(store_claim, name, strlen(name) + 1);
+    return 0;
+}
 static int flash_records(void) {
     int i, n = 0;
     for (i = 0; i < FLASH_BANKS; i++) n += flash.bank[i].live;
@@ -1189,7 +1204,7 @@ static int inspect_checkpoint(void) {
     for (i = 0; i < SRV_UPLOADS; i++)
         if (srv.up[i].used && !strcmp(srv.up[i].id, id)) u = &srv.up[i];
     if (!u) return failed("the checkpoint names an upload the server does not have", NULL);
-    for (i = 0, off = (size_t)head; off + OSSR_CKPT_SLOT <= b->len; i++, off += OSSR_CKPT_SLOT) {
+    for (i = 0, off = (size_t)ck.slots_offset; off + OSSR_CKPT_SLOT <= b->len; i++, off += OSSR_CKPT_SLOT) {
         ossr_checkpoint_part p;
         if (!ossr_checkpoint_decode_part(b->data + off, &p) || p.number == OSSR_CKPT_COMPLETING) continue;
         if (p.number != i + 1) return failed("a part slot is not at its part's place", NULL);
@@ -1213,7 +1228,7 @@ static int tear_slot(uint32_t number) {
     for (i = 0; i < FLASH_BANKS; i++) {
         flash_bank *b = &flash.bank[i];
         if (!b->live || (head = ossr_checkpoint_decode(b->data, b->len, &ck)) <= 0) continue;
-        off = (size_t)head + (number - 1) * OSSR_CKPT_SLOT;
+        off = (size_t)ck.slots_offset + (number - 1) * OSSR_CKPT_SLOT;
         if (off + OSSR_CKPT_SLOT > b->len) break;
         memset(b->data + off + 40, 0xFF, OSSR_CKPT_SLOT - 40);
         printf("hooks: a power cut tears the slot of part %lu in the RAM flash\n", (unsigned long)number);
@@ -1250,7 +1265,7 @@ static int nothing_held(const char *when) {
 int main(void) {
     static const ossr_transport transport = { net_connect, net_send, net_recv, net_close, NULL };
     static const ossr_file_io file_io = { file_open, file_identity, file_read_at, file_close, NULL };
-    static const ossr_store store = { store_load, store_save, store_remove, NULL };
+    static const ossr_store store = { store_load, store_save, store_remove, NULL, store_lock };
     ossr_options o;
     ossr_status st;
     ossr_result r;
@@ -1321,6 +1336,16 @@ int main(void) {
     if (st.heap_peak != pool.peak) return failed("status.heap_peak differs from what went through opts.alloc", &st);
 #endif
     if (st.heap_peak > need) return failed("status.heap_peak is above ossr_workspace_size()", &st);
+
+    /* While another upload holds the record's claim, a second one stops before any request. */
+    {
+        unsigned long before = srv.requests;
+        memcpy(store_claim, "held", 5);
+        r = ossr_upload(&o, &st);
+        store_claim[0] = 0;
+        if (r != OSSR_E_BUSY || srv.requests != before) return failed("a second upload of a held record went on", &st);
+    }
+    if (store_claim[0]) return failed("upload 1 kept its claim on the record", &st);
 
     /* 2. The link is back: the same call resumes from the RAM checkpoint and completes. The
           part whose slot was torn is checked against the file and its slot written again. */

@@ -312,8 +312,10 @@ def checkpoint_damage(env):
     check(parts_sent(log) == [6, 7, 8, 9], f"torn slot: re-sent {parts_sent(log)}")
     check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "torn slot: object differs")
 
-    # a flipped byte in the fixed part: the record is not trusted, the upload starts over
+    # a flipped byte in the fixed part: the record is not trusted, the upload starts over,
+    # and the upload it named is aborted (through the record's second copy of its id)
     ck, _ = _half_upload(env, path, "damage", 4)
+    old_ids = {u for u, v in env.server.uploads().items() if v["key"] == "damage"}
     with open(ck, "r+b") as f:
         f.seek(20)
         b = f.read(1)
@@ -326,12 +328,17 @@ def checkpoint_damage(env):
     check(len(ops(log, "InitiateMultipartUpload")) == 1, "damaged record: no new upload")
     check(parts_sent(log) == list(range(1, 10)), f"damaged record: sent {parts_sent(log)}")
     check(env.server.object("bkt-e2e", "damage")["md5"] == md5_file(path), "damaged record: object differs")
+    aborted = {e["upload_id"] for e in ops(log, "AbortMultipartUpload")}
+    check(old_ids and old_ids <= aborted, f"damaged record: its upload {old_ids} was not aborted ({aborted})")
+    check(not set(env.server.uploads()) & old_ids, "damaged record: the old upload is still open")
 
     # a slot that claims another CRC than the server's: the file is read again to decide;
     # here the local bytes agree with the server, so the part is kept
     ck, _ = _half_upload(env, path, "damage", 5)
     data = bytearray(open(ck, "rb").read())
     head_len = int.from_bytes(data[12:16], "little")
+    if int.from_bytes(data[8:12], "little") == 2:  # version 2: the upload id block follows
+        head_len += 152
     slot = head_len + 88 * 1                       # the second slot: part 2
     check(int.from_bytes(data[slot + 4:slot + 8], "little") == 2, "slot order")
     data[slot + 16:slot + 24] = (int.from_bytes(data[slot + 16:slot + 24], "little") ^ 1).to_bytes(8, "little")

@@ -72,7 +72,7 @@ case = CASES.case
 def ckpt_files(env):
     if not os.path.isdir(env.ckpt):
         return []
-    return sorted(os.path.join(env.ckpt, f) for f in os.listdir(env.ckpt))
+    return sorted(os.path.join(env.ckpt, f) for f in os.listdir(env.ckpt) if f.endswith(".ossr"))
 
 
 def clear_ckpt(env):

@@ -2168,7 +2168,7 @@ static const result_item all_results[] = {OSSR_RESULT_LIST(RESULT_ITEM)};
 
 static void test_results(void) {
     size_t i, j, nres = sizeof all_results / sizeof all_results[0];
-    static const int unknown[] = {1, 2, -8, -19, -27, -39, -50, -59, -63, -79, -83, -100, -999};
+    static const int unknown[] = {1, 2, -8, -19, -27, -39, -50, -59, -63, -79, -84, -100, -999};
     for (i = 0; i < nres; i++) {
         const char *s = ossr_result_str(all_results[i].r);
         set_ctx("ossr_result_str(%s)", all_results[i].name);
@@ -2331,8 +2331,9 @@ static void ckpt_write_file(const char *path, const unsigned char *p, size_t n) 
     fclose(f);
 }
 /* Loads the record; counts the parts whose slot reads back intact. */
+static char ckpt_old_id[128];   /* the upload id the last ckpt_load_file found */
 static int ckpt_load_file(ossr__ctx *c, int *slots, int *completing) {
-    char old_id[128], reason[160];
+    char *old_id = ckpt_old_id, reason[160];
     uint64_t ccrc = 0;
     uint32_t k;
     int state;
@@ -2485,7 +2486,7 @@ static void test_checkpoint_loader(void) {
 #else
     char path[] = "/tmp/ossr-unit-ckpt-XXXXXX";
 #endif
-    size_t n, cut, pos, head;
+    size_t n, cut, pos, head, fixed;
     int fd, state, slots, completing, bad_cut = 0, bad_flip = 0;
     FILE *f;
 #ifdef _WIN32
@@ -2543,31 +2544,58 @@ static void test_checkpoint_loader(void) {
     memset(&cache, 0, sizeof cache);
     CHECK(ossr__slot_get(&c, &cache, 1, &two) && two.crc64 == 0x2222222222222222ull && !strcmp(two.etag, "\"ETAG-TWO\""));
     CHECK(!ossr__slot_get(&c, &cache, 2, &two));
-    /* cut at every byte: the header whole or nothing; then every whole slot counts */
+    /* cut at every byte: the fixed part whole or nothing (the upload id block after it
+       only matters when the fixed part is damaged); then every whole slot counts */
+    fixed = head - 152;
     for (cut = 0; cut < n; cut++) {
         size_t whole = cut < head ? 0 : (cut - head) / OSSR_CKPT_SLOT;   /* slots 0, 1, 3 are parts */
         int want_slots = (whole >= 1) + (whole >= 2) + (whole >= 4);
         ckpt_write_file(path, orig, cut);
         state = ckpt_load_file(&c, &slots, &completing);
-        if (cut < head ? state != OSSR__CKPT_DAMAGED : (state != OSSR__CKPT_MATCH || slots != want_slots || completing))
+        if (cut < fixed ? state != OSSR__CKPT_DAMAGED || ckpt_old_id[0]
+                        : (state != OSSR__CKPT_MATCH || slots != want_slots || completing))
             bad_cut++;
     }
     CHECK_I(bad_cut, 0);
-    /* flip every byte */
+    /* flip every byte: a damaged fixed part still names its upload through the id block */
     for (pos = 0; pos < n; pos++) {
         unsigned char m[4096];
         memcpy(m, orig, n);
         m[pos] ^= 0xA5;
         ckpt_write_file(path, m, n);
         state = ckpt_load_file(&c, &slots, &completing);
-        if (pos < head) { if (state != OSSR__CKPT_DAMAGED) bad_flip++; }
-        else {
+        if (pos < fixed) {
+            if (state != OSSR__CKPT_DAMAGED || strcmp(ckpt_old_id, c.upload_id) != 0) bad_flip++;
+        } else if (pos < head) {
+            if (state != OSSR__CKPT_MATCH || slots != 3) bad_flip++;
+        } else {
             size_t slot = (pos - head) / OSSR_CKPT_SLOT;   /* 0,1,3: parts; 2: the hole; 4: the COMPLETING mark */
             if (state != OSSR__CKPT_MATCH || slots != (slot == 2 || slot == 4 ? 3 : 2) || completing != (slot != 4))
                 bad_flip++;
         }
     }
     CHECK_I(bad_flip, 0);
+    {   /* both copies damaged: no upload is named, so none is aborted */
+        unsigned char m[4096];
+        memcpy(m, orig, n);
+        m[20] ^= 0xA5;
+        m[fixed + 20] ^= 0xA5;
+        ckpt_write_file(path, m, n);
+        CHECK_I(ckpt_load_file(&c, &slots, &completing), OSSR__CKPT_DAMAGED);
+        CHECK_STR(ckpt_old_id, "");
+    }
+    {   /* a record made for another object (another name) never names its upload here */
+        char name[sizeof c.ckpt_name];
+        unsigned char m[4096];
+        memcpy(name, c.ckpt_name, sizeof name);
+        memcpy(m, orig, n);
+        m[20] ^= 0xA5;
+        ckpt_write_file(path, m, n);
+        strcpy(c.ckpt_name, "0000000000000000000000000000000000000000.ossr");
+        CHECK_I(ckpt_load_file(&c, &slots, &completing), OSSR__CKPT_DAMAGED);
+        CHECK_STR(ckpt_old_id, "");
+        memcpy(c.ckpt_name, name, sizeof name);
+    }
     remove(path);
 }
 
