@@ -6,8 +6,9 @@ put things, Ctrl-C, its messages, the progress bar, --max-speed.
 
     python3 tests/test_ossup.py build/gcc/ossup
 
-The progress bar case needs tmux and the full-disk case a C compiler (an LD_PRELOAD
-shim, tests/enospc.c); without them they are skipped with a line saying so.
+The progress bar case needs tmux, and the full-disk and second-Ctrl-C cases a C
+compiler (for tests/diskfault.c, an LD_PRELOAD shim); without them they are skipped
+with a line saying so.
 OSSR_OSSUP_CASES=name,name runs only those cases. The last line is
 "ossup: N passed, M failed"; the exit status is non-zero when anything failed.
 """
@@ -83,6 +84,27 @@ def listing(env, url, *extra, **kw):
         check(len(fields) == 4, f"not four tab-separated fields: {line!r}")
         rows[fields[0]] = tuple(fields[1:])
     return rows, err
+
+
+def build_shim(env):
+    """tests/diskfault.c as a shared object in the work directory (built once), or None
+    and why not."""
+    if not hasattr(env, "shim"):
+        cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+        env.shim = (None, "needs Linux and a C compiler")
+        if sys.platform.startswith("linux") and cc:
+            so = os.path.join(env.workdir, "diskfault.so")
+            p = subprocess.run([cc, "-O2", "-shared", "-fPIC", os.path.join(HERE, "diskfault.c"), "-o", so, "-ldl"],
+                               capture_output=True, text=True)
+            env.shim = (so, None) if p.returncode == 0 else (None, "the shim did not build: " + p.stderr.strip())
+    return env.shim
+
+
+def shim_env(so, fault, prefix):
+    """The environment that runs ossup with fault for files under prefix."""
+    asan = os.environ.get("ASAN_OPTIONS", "")            # an ASan build lets the shim come first
+    return {"LD_PRELOAD": so, "DISKFAULT": fault, "DISKFAULT_PREFIX": prefix,
+            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,32 +196,33 @@ def interrupt_and_resume(env):
 
 @case
 def second_interrupt_ends_at_once(env):
-    """While the first Ctrl-C waits for the request in flight (a reply stalled for 8 s),
-    a second one ends ossup at once, by the signal."""
+    """While the first Ctrl-C waits for what cannot stop (a checkpoint sync the shim
+    stretches to 15 s), a second one ends ossup at once, by the signal."""
+    so, why = build_shim(env)
+    if not so:
+        print(f"     skipped: {why}")
+        return
+    ck = os.path.join(env.workdir, "ck-slow")
     path = env.file("twice", 400 * KIB, seed=5)
     env.server.reset()
-    env.server.fault(op="UploadPart", action="stall", seconds=8, count=100)
-    p = env.run("put", path, env.url("twice"), "--threshold", "300K", "--part-size", "100K", background=True)
-    deadline = time.time() + 30                      # until the first part is held up
-    while not any(f["fired"] for f in env.server.control("GET", "faults")) and time.time() < deadline:
+    p = env.run("put", path, env.url("twice"), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
+                background=True, extra_env=shim_env(so, "slow-sync", ck))
+    deadline = time.time() + 30                      # the checkpoint is written right after Initiate
+    while not ops(env.server.log(), "InitiateMultipartUpload") and time.time() < deadline and p.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.3)
+    time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     time.sleep(1.0)
-    if p.poll() is not None:
-        p.communicate()
-        check(p.returncode == 130, f"the first SIGINT: exit {p.returncode}")
-        print("     the first SIGINT already ended the upload; no second one needed")
-        return
+    still_running = p.poll() is None
     t0 = time.time()
     p.send_signal(signal.SIGINT)
-    p.communicate(timeout=30)
+    _, err = p.communicate(timeout=30)
     took = time.time() - t0
-    env.server.wait_idle(timeout=60)
     for uid, u in env.server.uploads().items():
         if u["key"] == "twice":
             env.server.abort(uid)
-    check(p.returncode == -signal.SIGINT, f"the second SIGINT: exit {p.returncode}")
+    check(still_running, f"the first SIGINT ended ossup during the sync: exit {p.returncode} {err!r}")
+    check(p.returncode == -signal.SIGINT, f"the second SIGINT: exit {p.returncode} {err!r}")
     check(took < 5, f"the second SIGINT took {took:.1f}s to end ossup")
 
 
@@ -238,30 +261,17 @@ def checkpoint_dir_is_a_file(env):
     check(rc == 0, f"a single PUT needs no checkpoint directory: {err!r}")
 
 
-def _build_shim(env):
-    """tests/enospc.c as a shared object in the work directory, or None (with why)."""
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not sys.platform.startswith("linux") or not cc:
-        return None, "needs Linux and a C compiler"
-    so = os.path.join(env.workdir, "enospc.so")
-    p = subprocess.run([cc, "-O2", "-shared", "-fPIC", os.path.join(HERE, "enospc.c"), "-o", so, "-ldl"],
-                       capture_output=True, text=True)
-    return (so, None) if p.returncode == 0 else (None, "the shim did not build: " + p.stderr.strip())
-
-
 @case
 def full_disk_is_said(env):
-    """A full disk (an LD_PRELOAD shim fails writes under a directory with ENOSPC) says
-    'no space left on device' and the path, for get and for the checkpoint."""
-    so, why = _build_shim(env)
+    """A full disk (the shim fails writes under a directory with ENOSPC) says 'no space
+    left on device' and the path, for get and for the checkpoint."""
+    so, why = build_shim(env)
     if not so:
         print(f"     skipped: {why}")
         return
     full = os.path.join(env.workdir, "full")
     os.makedirs(full, exist_ok=True)
-    asan = os.environ.get("ASAN_OPTIONS", "")            # an ASan build lets the shim come first
-    shim = {"LD_PRELOAD": so, "ENOSPC_PREFIX": full,
-            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+    shim = shim_env(so, "enospc", full)
     path = env.file("disk", 350 * KIB, seed=8)
     put_ok(env, path, "disk")
     target = os.path.join(full, "disk.out")
