@@ -118,6 +118,8 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 	OSSR_TEST_API=$(B)/gcc/test_api $(PYTHON) tests/test_e2e.py $(B)/gcc/ossup
 	OSSR_TEST_API=$(B)/clang/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/clang/ossup
 	OSSR_TEST_API=$(B)/minimal/test_api OSSR_E2E_QUICK=1 $(PYTHON) tests/test_e2e.py $(B)/minimal/ossup
+	$(PYTHON) tests/test_ossup.py $(B)/gcc/ossup
+	$(PYTHON) tests/test_ossup.py $(B)/minimal/ossup
 
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
@@ -152,6 +154,8 @@ sanitize: $(B)/asan/ossup $(B)/asan/test_api $(B)/asan/test_anchors
 	  OSSR_TEST_ANCHORS=$(B)/asan/test_anchors $(PYTHON) tests/test_tls.py $(B)/asan/ossup
 	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
 	  OSSR_FAULTS_NO_FAKETIME=1 $(PYTHON) tests/test_faults.py $(B)/asan/ossup
+	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
+	  $(PYTHON) tests/test_ossup.py $(B)/asan/ossup
 	@if ls $(SANLOG).* >/dev/null 2>&1; then cat $(SANLOG).*; echo "sanitize: reports above"; exit 1; \
 	else echo "sanitize: no reports"; fi
 

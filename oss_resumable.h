@@ -5192,9 +5192,14 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
         k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
-        k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len))
-        ossr__say(reason, rcap, "it belongs to another endpoint, bucket, key or file");
-    else if (k.file_size != c->fid.size)
+        k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len)) {
+        /* not written under this name: copied or planted, so its upload is not ours to
+           abort (unless our own id block survived in it) */
+        old_id[0] = 0;
+        ossr__idblock_find(c, buf, (size_t)n, old_id);
+        ossr__say(reason, rcap, "it was written for another endpoint, bucket, key or file");
+        return OSSR__CKPT_DAMAGED;
+    } else if (k.file_size != c->fid.size)
         ossr__say(reason, rcap, "the file's size changed since");
     else if ((k.flags & OSSR_CKPT_FLAG_CONTENT) != (c->o->resume_by_content ? OSSR_CKPT_FLAG_CONTENT : 0u))
         ossr__say(reason, rcap, "it was made with the other resume check (modification time / content)");
