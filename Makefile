@@ -20,7 +20,7 @@ B        = build
 DEPS       = CC='$(CC)' tests/deps.sh
 DEPS_BUILD = cc bearssl
 DEPS_DEMO  = cc $(PYTHON) bearssl
-DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime
+DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime tmux
 
 .PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
 .PHONY: bench size matrix matrix-fast hooks
