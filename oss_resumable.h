@@ -5329,15 +5329,17 @@ OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     }
     return OSSR_OK;
 }
-OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
+/* AbortMultipartUpload; an upload already gone counts as aborted. */
+OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
     ossr__req q;
-    ossr_result r;
     ossr__req_init(&q, "DELETE", "AbortMultipartUpload");
     ossr__req_query(&q, "uploadId", upload_id);
     ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-    r = ossr__http(w, &q);
-    if (ossr__is_code(w, r, "NoSuchUpload")) return OSSR_OK;
-    return r;
+    return ossr__http(w, &q);
+}
+OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
+    ossr_result r = ossr__abort_call(c, w, upload_id);
+    return ossr__is_code(w, r, "NoSuchUpload") ? OSSR_OK : r;
 }
 /* HEAD the object: 1 when it has exactly the file's size and the expected CRC-64, 0 when
    it is absent or different, -1 when the HEAD itself failed (w->err says why): then
@@ -5739,6 +5741,7 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__wor
     if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) { ossr__set_error(c, w, r); return r; }
 
 restart:
+    for (i = 0; i < nw_max; i++) ws[i].parts_uploaded = 0;   /* parts_uploaded: the attempt that ends the call */
     memset(c->done, 0, OSSR__DONE_BYTES);
     c->crc_acc = 0;
     c->next_part = 0;
@@ -6014,6 +6017,15 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     r = ossr__setup(&c, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
     if (r != OSSR_OK) return r;
 #if OSSR__HAVE_FS
+    {   /* the finished download is renamed over the target: never over a device or a directory */
+        int kind = ossr__path_kind(o->file_path);
+        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER) {
+            r = ossr__setup_fail(&c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", o->file_path,
+                                 ossr__kind_words(kind));
+            ossr__teardown(&c);
+            return r;
+        }
+    }
     ossr__say(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
     ossr__file_remove(tmp);
     fd = ossr__file_open(tmp, 0644);
@@ -6192,8 +6204,8 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
     }
     if (r == OSSR_OK && id[0] && ossr__worker_init(&w, &c) != OSSR_OK)
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
-    if (r == OSSR_OK && id[0]) {
-        r = ossr__abort(&c, &w, id);
+    if (r == OSSR_OK && id[0]) {   /* a named upload that does not exist is an error; a recorded one is gone */
+        r = upload_id ? ossr__abort_call(&c, &w, id) : ossr__abort(&c, &w, id);
         if (r != OSSR_OK) ossr__set_error(&c, &w, r);
         else {
             ossr__copy(status->upload_id, sizeof status->upload_id, id, strlen(id));

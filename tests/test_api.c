@@ -162,6 +162,16 @@ static double now_seconds(void) {
 /* Counting allocator for the allocator hook: live bytes, peak, calls; fails the
    fail_at-th call when set. */
 typedef struct { size_t live, peak, calls, bad_frees; size_t fail_at; } heap_count;
+/* ossr_list_uploads' callback: the count, and the last upload's fields. */
+typedef struct upload_list { int n; char key[256], id[128], initiated[40]; } upload_list;
+static int collect_upload(const ossr_upload_info *u, void *user) {
+    upload_list *l = (upload_list *)user;
+    l->n++;
+    snprintf(l->key, sizeof l->key, "%s", u->key);
+    snprintf(l->id, sizeof l->id, "%s", u->upload_id);
+    snprintf(l->initiated, sizeof l->initiated, "%s", u->initiated);
+    return 0;
+}
 static void *count_alloc(size_t n, void *user) {
     heap_count *h = (heap_count *)user;
     size_t *p;
@@ -550,6 +560,55 @@ int main(int argc, char **argv) {
         CHECK(r == OSSR_E_NOMEM && hf.live == 0, "failed allocation: %d, %zu bytes left", r, hf.live);
         o3.free = NULL;
         CHECK(ossr_upload(&o3, &st) == OSSR_E_INVALID_ARG, "alloc without free accepted");
+    }
+
+    /* incomplete uploads: listed, aborted by id (one that does not exist is an error) and
+       by the file's checkpoint (which is then gone, and a second abort finds nothing) */
+    {
+        ossr_options o5 = o;
+        upload_list ul;
+        progress_log pl5;
+        char ckpath[512];
+        memset(&pl5, 0, sizeof pl5);
+        pl5.cancel_at = 1024 * 1024;
+        pl5.part_size = o.part_size;
+        o5.key = "api/abandoned/one.bin";
+        o5.file_path = src;
+        o5.multipart_threshold = 1024 * 1024;
+        o5.part_size = 256 * 1024;
+        o5.progress = on_progress;
+        o5.progress_user = &pl5;
+        r = ossr_upload(&o5, &st);
+        CHECK(r == OSSR_E_CANCELLED, "abandoned upload: %s", ossr_status_format(&st, line, sizeof line));
+        snprintf(ckpath, sizeof ckpath, "%s", st.checkpoint_path);
+        memset(&ul, 0, sizeof ul);
+        r = ossr_list_uploads(&o5, "api/abandoned/", collect_upload, &ul, &st);
+        CHECK(r == OSSR_OK && ul.n == 1 && !strcmp(ul.key, "api/abandoned/one.bin") && ul.initiated[0],
+              "list: %d uploads, key '%s': %s", ul.n, ul.key, ossr_status_format(&st, line, sizeof line));
+        r = ossr_abort_upload(&o5, "0123456789ABCDEF0123456789ABCDEF", &st);
+        CHECK(r == OSSR_E_SERVER && !strcmp(st.code, "NoSuchUpload"), "abort of an unknown id: %s",
+              ossr_status_format(&st, line, sizeof line));
+        r = ossr_abort_upload(&o5, NULL, &st);
+        CHECK(r == OSSR_OK && !strcmp(st.upload_id, ul.id), "abort by checkpoint: '%s', %s", st.upload_id,
+              ossr_status_format(&st, line, sizeof line));
+        CHECK(!file_contains(ckpath, "OSSRCKPT"), "the checkpoint %s is still there", ckpath);
+        memset(&ul, 0, sizeof ul);
+        CHECK(ossr_list_uploads(&o5, "api/abandoned/", collect_upload, &ul, &st) == OSSR_OK && ul.n == 0,
+              "%d uploads left after the abort", ul.n);
+        r = ossr_abort_upload(&o5, NULL, &st);
+        CHECK(r == OSSR_OK && !st.upload_id[0], "a second abort: '%s', %s", st.upload_id,
+              ossr_status_format(&st, line, sizeof line));
+    }
+    /* a download never renames over a device */
+    {
+        ossr_options o6 = o;
+        struct stat sb;
+        o6.key = "api/progress.bin";
+        o6.file_path = "/dev/null";
+        o6.progress = NULL;
+        r = ossr_download(&o6, &st);
+        CHECK(r == OSSR_E_WRITE && stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode), "download to /dev/null: %s",
+              ossr_status_format(&st, line, sizeof line));
     }
 
     return CHECK_REPORT("api");
