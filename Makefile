@@ -197,7 +197,7 @@ $(BENCH_B)/bare: tests/bench/bare.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) tests/bench/bare.c -o $@ $(LDLIBS)
 
-$(BENCH_B)/iocount.so: tests/bench/iocount.c
+$(BENCH_B)/iocount.so: tests/bench/iocount.c tests/preload.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -shared -fPIC tests/bench/iocount.c -o $@ -ldl
 

@@ -4842,6 +4842,21 @@ OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     w->block = w->head = NULL;
 }
 
+/* One connection for a call that is not an upload (a listing, an abort): the worker on
+   the heap, as ossr_upload's are, so that it costs no stack; ossr_workspace_size(opts, 0)
+   covers it. NULL when out of memory. */
+OSSR__PRIVATE ossr__worker *ossr__worker_new(ossr__ctx *c) {
+    ossr__worker *w = (ossr__worker *)ossr__heap_get(&c->heap, sizeof *w);
+    if (!w) return NULL;
+    if (ossr__worker_init(w, c) == OSSR_OK) return w;
+    ossr__heap_put(&c->heap, w, sizeof *w);
+    return NULL;
+}
+OSSR__PRIVATE void ossr__worker_delete(ossr__ctx *c, ossr__worker *w) {
+    if (!w) return;
+    ossr__worker_free(w);
+    ossr__heap_put(&c->heap, w, sizeof *w);
+}
 /* Records the first hard error of an upload in the caller's status. */
 OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_result r) {
     ossr_status *st = c->st;
@@ -6107,7 +6122,7 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
                                         ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
-    ossr__worker w;
+    ossr__worker *w;
     ossr__uploads u;
     char key_marker[1024] = "", id_marker[128] = "";
     ossr_result r;
@@ -6116,9 +6131,8 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
     if (!o || !fn) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
     r = ossr__setup(&c, o, status, 0);
     if (r != OSSR_OK) return r;
-    if (ossr__worker_init(&w, &c) != OSSR_OK) {
+    if ((w = ossr__worker_new(&c)) == NULL) {
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
-        ossr__worker_free(&w);
         ossr__teardown(&c);
         return r;
     }
@@ -6139,20 +6153,20 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
         q.root = "ListMultipartUploadsResult";
         q.on_child = ossr__uploads_child;
         q.child_user = &u;
-        r = ossr__http(&w, &q);
-        if (r != OSSR_OK) { ossr__set_error(&c, &w, r); break; }
+        r = ossr__http(w, &q);
+        if (r != OSSR_OK) { ossr__set_error(&c, w, r); break; }
         if (u.stopped || !u.truncated) break;
         if (!u.next_key[0] || (strcmp(u.next_key, key_marker) < 0) ||
             (strcmp(u.next_key, key_marker) == 0 && strcmp(u.next_id, id_marker) == 0)) {
-            r = ossr__fail(&w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply is truncated but its next "
+            r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply is truncated but its next "
                            "markers do not advance");
-            ossr__set_error(&c, &w, r);
+            ossr__set_error(&c, w, r);
             break;
         }
         memcpy(key_marker, u.next_key, sizeof key_marker);
         memcpy(id_marker, u.next_id, sizeof id_marker);
     }
-    ossr__worker_free(&w);
+    ossr__worker_delete(&c, w);
     ossr__teardown(&c);
     status->result = r;
     return r;
@@ -6179,7 +6193,7 @@ OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
 OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *upload_id, ossr_status *status) {
     ossr_status local;
     ossr__ctx c;
-    ossr__worker w;
+    ossr__worker *w = NULL;
     char id[128];
     ossr_result r;
     size_t i;
@@ -6188,7 +6202,6 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
     r = ossr__setup(&c, o, status, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE));
     if (r != OSSR_OK) return r;
-    memset(&w, 0, sizeof w);
     id[0] = 0;
     if (upload_id) {
         for (i = 0; upload_id[i] && i < sizeof id - 1; i++)
@@ -6202,17 +6215,17 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
             ossr__say(status->detail, sizeof status->detail, "%s has no checkpoint for oss://%s/%s: no upload "
                       "to abort", o->file_path, o->bucket, o->key);
     }
-    if (r == OSSR_OK && id[0] && ossr__worker_init(&w, &c) != OSSR_OK)
+    if (r == OSSR_OK && id[0] && (w = ossr__worker_new(&c)) == NULL)
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
     if (r == OSSR_OK && id[0]) {   /* a named upload that does not exist is an error; a recorded one is gone */
-        r = upload_id ? ossr__abort_call(&c, &w, id) : ossr__abort(&c, &w, id);
-        if (r != OSSR_OK) ossr__set_error(&c, &w, r);
+        r = upload_id ? ossr__abort_call(&c, w, id) : ossr__abort(&c, w, id);
+        if (r != OSSR_OK) ossr__set_error(&c, w, r);
         else {
             ossr__copy(status->upload_id, sizeof status->upload_id, id, strlen(id));
             if (!upload_id) ossr__ckpt_remove(&c);
         }
     }
-    ossr__worker_free(&w);
+    ossr__worker_delete(&c, w);
     ossr__finish(&c);
     status->result = r;
     return r;

@@ -664,6 +664,12 @@ typedef struct args {
     bar_state bar;
 } args;
 
+/* Whether the object's CRC-64 was compared with the server's: never claim a check that
+   did not happen. */
+static const char *crc_words(const ossr_status *st) {
+    return st->crc64_verified ? "matches the server's" : "not checked: the server sent none";
+}
+
 /* ossup put FILE oss://BUCKET/KEY */
 static int cmd_put(ossr_options *o, args *a) {
     const char *file = a->operand[0], *bucket, *key;
@@ -684,8 +690,8 @@ static int cmd_put(ossr_options *o, args *a) {
     if (r != OSSR_OK && interrupted) return say_interrupted_put(&st, file, bucket, key);
     if (r != OSSR_OK) return say_failure(&st, st.checkpoint_path[0] ? st.checkpoint_path : NULL);
     if (!quiet)
-        printf("uploaded %s to oss://%s/%s: %llu bytes, CRC-64 %llu, %s%s%u of %u parts sent, %u reused\n",
-               file, bucket, key, (unsigned long long)st.size, (unsigned long long)st.crc64,
+        printf("uploaded %s to oss://%s/%s: %llu bytes, CRC-64 %llu (%s), %s%s%u of %u parts sent, %u reused\n",
+               file, bucket, key, (unsigned long long)st.size, (unsigned long long)st.crc64, crc_words(&st),
                st.multipart ? "multipart" : "single PUT", st.resumed ? " (resumed), " : ", ",
                st.multipart ? st.parts_uploaded : 1u, st.multipart ? st.parts_total : 1u, st.parts_reused);
     return 0;
@@ -718,8 +724,8 @@ static int cmd_get(ossr_options *o, args *a) {
     }
     if (r != OSSR_OK) return say_failure(&st, file);
     if (!quiet)
-        printf("downloaded oss://%s/%s to %s: %llu bytes, CRC-64 %llu\n", bucket, key, file,
-               (unsigned long long)st.size, (unsigned long long)st.crc64);
+        printf("downloaded oss://%s/%s to %s: %llu bytes, CRC-64 %llu (%s)\n", bucket, key, file,
+               (unsigned long long)st.size, (unsigned long long)st.crc64, crc_words(&st));
     return 0;
 }
 

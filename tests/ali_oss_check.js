@@ -51,14 +51,32 @@ function pattern(n, seed) {
 
 const md5hex = (buf) => crypto.createHash('md5').update(buf).digest('hex');
 
-async function scenario(name, options, expectVersion) {
-  await control('POST', 'reset');
-  const client = new OSS(Object.assign({
+// A client of BUCKET with the test key pair; options add to these or override them.
+function newClient(options) {
+  return new OSS(Object.assign({
     accessKeyId: 'test-ak',
     accessKeySecret: 'test-secret',
     bucket: BUCKET,
     timeout: 30000,
   }, options));
+}
+
+// The server's log, each request of which must have been signed with expectVersion and
+// accepted, and how many requests of each operation it holds.
+async function checkedLog(name, expectVersion) {
+  const log = (await control('GET', 'log')).body;
+  const ops = {};
+  for (const e of log) {
+    ops[e.op] = (ops[e.op] || 0) + 1;
+    if (e.sign_version !== expectVersion) fail(`${name}: ${e.op} signed with V${e.sign_version}`);
+    if (e.status >= 300) fail(`${name}: ${e.op} -> ${e.status} ${e.code}`);
+  }
+  return { log, ops };
+}
+
+async function scenario(name, options, expectVersion) {
+  await control('POST', 'reset');
+  const client = newClient(options);
   const tag = name.replace(/[^a-z0-9]+/gi, '-');
 
   // Small PutObject, Get, Head.
@@ -89,14 +107,7 @@ async function scenario(name, options, expectVersion) {
 
   await client.delete(smallKey);
 
-  // Every request must have been signed with the expected version and accepted.
-  const log = (await control('GET', 'log')).body;
-  const ops = {};
-  for (const e of log) {
-    ops[e.op] = (ops[e.op] || 0) + 1;
-    if (e.sign_version !== expectVersion) fail(`${name}: ${e.op} signed with V${e.sign_version}`);
-    if (e.status >= 300) fail(`${name}: ${e.op} -> ${e.status} ${e.code}`);
-  }
+  const { log, ops } = await checkedLog(name, expectVersion);
   if (!ops.UploadPart || ops.UploadPart !== 4) fail(`${name}: expected 4 UploadPart, saw ${JSON.stringify(ops)}`);
   if (!ops.CompleteMultipartUpload) fail(`${name}: no CompleteMultipartUpload`);
   const hosts = [...new Set(log.map((e) => e.host))].join(', ');
@@ -106,12 +117,7 @@ async function scenario(name, options, expectVersion) {
 // ListMultipartUploads (listUploads), ListParts (its LastModified) and AbortMultipartUpload.
 async function uploadsScenario(name, options, expectVersion) {
   await control('POST', 'reset');
-  const client = new OSS(Object.assign({
-    accessKeyId: 'test-ak',
-    accessKeySecret: 'test-secret',
-    bucket: BUCKET,
-    timeout: 30000,
-  }, options));
+  const client = newClient(options);
   const prefix = `ali/uploads/${name.replace(/[^a-z0-9]+/gi, '-')}/`;
   const made = [];
   for (const k of ['b', 'a', 'c d/e', 'a']) {
@@ -177,20 +183,14 @@ async function uploadsScenario(name, options, expectVersion) {
   if (!open[outside.uploadId] || Object.keys(open).length !== 1) fail(`${name}: server uploads ${JSON.stringify(open)}`);
   await client.abortMultipartUpload(`ali/elsewhere/${name.length}`, outside.uploadId);
 
-  const log = (await control('GET', 'log')).body;
-  const ops = {};
-  for (const e of log) {
-    ops[e.op] = (ops[e.op] || 0) + 1;
-    if (e.sign_version !== expectVersion) fail(`${name}: ${e.op} signed with V${e.sign_version}`);
-    if (e.status >= 300) fail(`${name}: ${e.op} -> ${e.status} ${e.code}`);
-  }
+  const { log, ops } = await checkedLog(name, expectVersion);
   if (ops.ListMultipartUploads !== 6) fail(`${name}: expected 6 ListMultipartUploads, saw ${JSON.stringify(ops)}`);
   if (ops.AbortMultipartUpload !== 5) fail(`${name}: expected 5 AbortMultipartUpload, saw ${JSON.stringify(ops)}`);
   console.log(`ali_oss_check: ${name}: ok (${log.length} requests, V${expectVersion}; ops ${JSON.stringify(ops)})`);
 }
 
 async function expectRejected(name, options, code) {
-  const client = new OSS(Object.assign({ accessKeyId: 'test-ak', accessKeySecret: 'test-secret', bucket: BUCKET }, options));
+  const client = newClient(options);
   try {
     await client.put('ali/rejected.txt', Buffer.from('x'));
     fail(`${name}: request was accepted`);

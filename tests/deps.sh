@@ -60,12 +60,19 @@ list() {
     echo "${out% }"
 }
 
-missing=()
-for n in "$@"; do
-    have "$n" || missing+=("$n")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-need=$(list "${missing[@]}")
+# absent NAME...: sets missing to those of the names that are not present and need to
+# their packages; fails when every one is present.
+absent() {
+    local n
+    missing=()
+    for n in "$@"; do
+        have "$n" || missing+=("$n")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 1
+    need=$(list "${missing[@]}")
+}
+
+absent "$@" || exit 0
 echo "deps: missing: $need" >&2
 if command -v apt-get >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi
@@ -74,12 +81,7 @@ if command -v apt-get >/dev/null 2>&1; then
         $sudo apt-get update -qq >/dev/null 2>&1
         # shellcheck disable=SC2086
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
-        still=()
-        for n in "${missing[@]}"; do
-            have "$n" || still+=("$n")
-        done
-        [ ${#still[@]} -eq 0 ] && exit 0
-        need=$(list "${still[@]}")
+        absent "${missing[@]}" || exit 0
         echo "deps: apt-get could not install: $need" >&2
     fi
 fi

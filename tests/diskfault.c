@@ -13,7 +13,8 @@
        cc -shared -fPIC tests/diskfault.c -o diskfault.so -ldl
        LD_PRELOAD=./diskfault.so DISKFAULT=enospc DISKFAULT_PREFIX=/tmp/x/ckpt ossup put ... */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
+#define PRELOAD_NAME "diskfault"
+#include "preload.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,16 +27,6 @@
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef int (*sync_fn)(int);
-
-/* dlsym's answer as a function pointer, without the object-to-function cast. */
-static void next_symbol(const char *name, void *fnptr, size_t size) {
-    void *sym = dlsym(RTLD_NEXT, name);
-    if (!sym) {
-        fprintf(stderr, "diskfault: no %s\n", name);
-        abort();
-    }
-    memcpy(fnptr, &sym, size);
-}
 
 /* Whether fault is the one asked for and fd is open on a file under $DISKFAULT_PREFIX.
    errno is left as it was. */

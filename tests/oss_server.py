@@ -1248,6 +1248,17 @@ class OSSHandler(BaseHTTPRequestHandler):
             with self.server.control.lock:
                 entry["trickled"] = {"sent": pos, "total": len(data), "seconds": round(time.monotonic() - t0, 2)}
 
+    def body_bytes(self, resp):
+        """The bytes of resp's body (read from its file range when it has one); none
+        for HEAD."""
+        if self.command == "HEAD":
+            return b""
+        if resp.file_path is None:
+            return resp.body
+        with open(resp.file_path, "rb") as f:
+            f.seek(resp.start)
+            return f.read(resp.length)
+
     def send_close_delimited(self, resp, fault):
         """close_delimited: the reply without Content-Length, Transfer-Encoding, ETag or
         any checksum header, so only the close ends its body; "cut" (a fraction, default
@@ -1262,14 +1273,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         head = head[:head.find(b"\r\n\r\n") + 4]
         lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"content-length:")]
         head = b"\r\n".join(lines)
-        if resp.file_path is not None:
-            with open(resp.file_path, "rb") as f:
-                f.seek(resp.start)
-                body = f.read(resp.length)
-        else:
-            body = resp.body
-        if self.command == "HEAD":
-            body = b""
+        body = self.body_bytes(resp)
         body = body[:int(len(body) * float(fault.get("cut", 0.5)))]
         self.wfile.write(head + body)
         self.wfile.flush()
@@ -1306,14 +1310,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         built from the real reply resp; the caller then closes the connection."""
         kind = fault["kind"]
         head_only = self.command == "HEAD"
-        if resp.file_path is not None:
-            with open(resp.file_path, "rb") as f:
-                f.seek(resp.start)
-                body = f.read(resp.length)
-        else:
-            body = resp.body
-        if head_only:
-            body = b""
+        body = self.body_bytes(resp)
         fields = [("Server", self.version_string()), ("Date", self.date_time_string())]
         length = None
         for name, value in resp.headers.items():

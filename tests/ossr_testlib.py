@@ -1,15 +1,18 @@
-"""Shared harness of the end-to-end test drivers (tests/test_e2e.py, tests/test_tls.py):
-the test server (tests/oss_server.py) on a free loopback port and its /_ossr/ control
-API, the per-run environment with its test files, the helpers that read the server's
-log, and the case registry with the loop that runs the cases. Standard library only.
+"""Shared harness of the end-to-end test drivers (tests/test_e2e.py, tests/test_tls.py,
+tests/test_faults.py, tests/test_ossup.py): the test server (tests/oss_server.py) on a
+free loopback port and its /_ossr/ control API, the per-run environment with its test
+files, the helpers that read the server's log, the case registry with the loop that
+runs the cases, and a driver's main(). Standard library only.
 """
 import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import urllib.error
@@ -235,6 +238,34 @@ def report(name, passed, failed, t0=None, notes=()):
         print(f"     ({time.time() - t0:.1f}s)")
     print(f"{name}: {passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def selected(cases, variable):
+    """The functions of cases (a Cases registry): those named in $variable
+    (NAME,NAME,...) when it is set, else all."""
+    only = [n for n in os.environ.get(variable, "").split(",") if n]
+    return [fn for fn, _ in cases if not only or fn.__name__ in only]
+
+
+def driver_main(name, fns, start_server, make_env, timed=False, notes=()):
+    """The main() of a driver run as `test_NAME.py PATH-TO-OSSUP`: in a fresh work
+    directory, starts start_server(workdir) and runs the case functions fns with
+    make_env(ossup, server, workdir); then stops the server, removes the directory and
+    prints the report (with the time taken when timed). Returns the exit status."""
+    if len(sys.argv) != 2:
+        print(f"usage: {os.path.basename(sys.argv[0])} PATH-TO-OSSUP", file=sys.stderr)
+        return 2
+    ossup = os.path.abspath(sys.argv[1])
+    work = tempfile.mkdtemp(prefix=f"ossr-{name}-")
+    t0 = time.time()
+    server = start_server(work)
+    passed = failed = 0
+    try:
+        passed, failed = run_cases(fns, make_env(ossup, server, work))
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return report(name, passed, failed, t0 if timed else None, notes)
 
 
 def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):

@@ -9,11 +9,9 @@
 
    Build: cc -O2 -shared -fPIC tests/recvcount.c -o recvcount.so -ldl */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
+#define PRELOAD_NAME "recvcount"
+#include "preload.h"
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -25,16 +23,6 @@ typedef ssize_t (*recvmsg_fn)(int, struct msghdr *, int);
 typedef ssize_t (*read_fn)(int, void *, size_t);
 
 static uint64_t n_calls, n_bytes;
-
-/* dlsym's answer as a function pointer, without the object-to-function cast. */
-static void next_symbol(const char *name, void *fnptr, size_t size) {
-    void *sym = dlsym(RTLD_NEXT, name);
-    if (!sym) {
-        fprintf(stderr, "recvcount: no %s\n", name);
-        abort();
-    }
-    memcpy(fnptr, &sym, size);
-}
 
 static void count(ssize_t n) {
     __atomic_add_fetch(&n_calls, 1, __ATOMIC_RELAXED);
@@ -85,11 +73,6 @@ ssize_t read(int fd, void *buf, size_t len) {
 }
 
 __attribute__((destructor)) static void report(void) {
-    const char *path = getenv("RECVCOUNT_OUT");
-    FILE *f;
-    if (!path || !*path) return;
-    f = fopen(path, "a");
-    if (!f) return;
-    fprintf(f, "recvcount calls=%llu bytes=%llu\n", (unsigned long long)n_calls, (unsigned long long)n_bytes);
-    fclose(f);
+    report_line("RECVCOUNT_OUT", "recvcount calls=%llu bytes=%llu", (unsigned long long)n_calls,
+                (unsigned long long)n_bytes);
 }

@@ -252,6 +252,7 @@ int main(int argc, char **argv) {
         r = ossr_upload(&o2, &st);
         CHECK(r == OSSR_OK && st.parts_reused == 2, "boundary resume: reused %u, %s", st.parts_reused,
               ossr_status_format(&st, line, sizeof line));
+        CHECK(st.crc64_verified == 1, "the test server's Complete carries a CRC-64, yet it was not compared");
     }
 
     /* 2. the next call resumes and reports progress from where it was */

@@ -10,7 +10,6 @@ that the stored object's MD5 equals the local file's. The last line is
 """
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,8 +17,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (report, AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
-                          clean_environ, md5_file, ops, parts_sent, put_ok, run_cases)
+from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, kill_midway,  # noqa: E402
+                          clean_environ, driver_main, md5_file, ops, parts_sent, put_ok)
 
 TOKEN_AK, TOKEN_SK, TOKEN = "sts-ak", "sts-secret", "sts-token/+="
 
@@ -535,20 +534,7 @@ def early_error_reply(env):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: test_e2e.py PATH-TO-OSSUP", file=sys.stderr)
-        return 2
-    ossup = os.path.abspath(sys.argv[1])
-    work = tempfile.mkdtemp(prefix="ossr-e2e-")
-    server = start_server(work)
-    passed = failed = 0
-    try:
-        env = Env(ossup, server, work)
-        passed, failed = run_cases([fn for fn, quick in CASES if quick or not QUICK], env)
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return report("e2e", passed, failed)
+    return driver_main("e2e", [fn for fn, quick in CASES if quick or not QUICK], start_server, Env)
 
 
 if __name__ == "__main__":

@@ -34,12 +34,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ossr_testlib import (report, AK, KIB, SK, BaseEnv, Cases, Server, check, clean_environ,  # noqa: E402
-                          md5_file, ops, parts_sent, put_ok, run_cases)
+from ossr_testlib import (AK, KIB, SK, BaseEnv, Cases, Server, check, clean_environ,  # noqa: E402
+                          driver_main, md5_file, ops, parts_sent, put_ok, selected)
 
 BUCKET = "bkt-faults"
 # The STS pair of the secrets case: distinctive strings to look for.
@@ -1097,14 +1096,24 @@ def concurrent_same_upload(env):
     key = "concurrent/same"
     args = ["put", path, f"oss://{BUCKET}/{key}"] + MP
 
-    def second_run_stops():
+    def start_first(stall):
+        """From a clean slate, a run in the background whose UploadParts each stall `stall`
+        seconds, once it has sent its first UploadPart."""
         clear_ckpt(env)
         drop_uploads(env, key)
         env.server.reset()
-        env.server.fault(op="UploadPart", action="stall", seconds=2, count=1000)
-        p1 = env.run(*args, "--quiet", background=True)
+        env.server.fault(op="UploadPart", action="stall", seconds=stall, count=1000)
+        p = env.run(*args, "--quiet", background=True)
         try:
-            wait_for_log(env, lambda e: e["op"] == "UploadPart", "the first run's first UploadPart", proc=p1)
+            wait_for_log(env, lambda e: e["op"] == "UploadPart", "the first run's first UploadPart", proc=p)
+        except BaseException:
+            kill(p)
+            raise
+        return p
+
+    def second_run_stops():
+        p1 = start_first(2)
+        try:
             rc2, _, err2, took = timed_run(env, *args, "--quiet", creds=(STS_AK, STS_SECRET), token=STS_TOKEN,
                                            limit=90)
             first_running = p1.poll() is None
@@ -1122,15 +1131,7 @@ def concurrent_same_upload(env):
             kill(p1)
 
     def stale_lock():
-        clear_ckpt(env)
-        drop_uploads(env, key)
-        env.server.reset()
-        env.server.fault(op="UploadPart", action="stall", seconds=0.5, count=1000)
-        p = env.run(*args, "--quiet", background=True)
-        try:
-            wait_for_log(env, lambda e: e["op"] == "UploadPart", "an UploadPart", proc=p)
-        finally:
-            kill(p)
+        kill(start_first(0.5))                  # SIGKILLed: its lock file stays behind
         env.server.wait_idle()
         env.server.reset()
         rc, out, err, _ = timed_run(env, *args, limit=120)
@@ -1223,22 +1224,9 @@ def damaged_header_aborts_old_upload(env):
 # ---------------------------------------------------------------------------------------
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: test_faults.py PATH-TO-OSSUP", file=sys.stderr)
-        return 2
-    ossup = os.path.abspath(sys.argv[1])
-    only = [n for n in os.environ.get("OSSR_FAULTS_CASES", "").split(",") if n]
-    fns = [fn for fn, _ in CASES if not only or fn.__name__ in only]
-    work = tempfile.mkdtemp(prefix="ossr-faults-")
-    t0 = time.time()
-    server = Server(work, credentials=[f"{STS_AK}:{STS_SECRET}:{STS_TOKEN}"], quiet=True)
-    passed = failed = 0
-    try:
-        passed, failed = run_cases(fns, Env(ossup, server, work))
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return report("faults", passed, failed, t0, NOTES)
+    def start_server(work):
+        return Server(work, credentials=[f"{STS_AK}:{STS_SECRET}:{STS_TOKEN}"], quiet=True)
+    return driver_main("faults", selected(CASES, "OSSR_FAULTS_CASES"), start_server, Env, timed=True, notes=NOTES)
 
 
 if __name__ == "__main__":

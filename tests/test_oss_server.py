@@ -997,9 +997,9 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(entry["status"], 200)
 
     # -- garble: broken replies, read from a raw socket -------------------------
-    def raw(self, c, method, key, query=None, body=b""):
-        """Sends one signed request on a fresh socket and reads until the server
-        closes: (head bytes, body bytes after the blank line)."""
+    def send_signed(self, c, method, key, query=None, body=b""):
+        """A fresh socket on which one request, signed by client c, has been sent;
+        the caller reads the reply and closes the socket."""
         query = dict(query or {})
         headers = {}
         host, url = c.target(key, query, c.bucket)
@@ -1007,14 +1007,24 @@ class LiveServer(unittest.TestCase):
         lines = ["%s %s HTTP/1.1" % (method, url), "Host: " + host, "Content-Length: %d" % len(body)]
         lines += ["%s: %s" % kv for kv in headers.items()]
         s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return s
+
+    @staticmethod
+    def read_to_close(s, data=b""):
+        """data followed by all that s receives until the server closes."""
+        while True:
+            got = s.recv(65536)
+            if not got:
+                return data
+            data += got
+
+    def raw(self, c, method, key, query=None, body=b""):
+        """Sends one signed request on a fresh socket and reads until the server
+        closes: (head bytes, body bytes after the blank line)."""
+        s = self.send_signed(c, method, key, query, body)
         try:
-            s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-            data = b""
-            while True:
-                got = s.recv(65536)
-                if not got:
-                    break
-                data += got
+            data = self.read_to_close(s)
         finally:
             s.close()
         head, sep, rest = data.partition(b"\r\n\r\n")
@@ -1313,12 +1323,7 @@ class LiveServer(unittest.TestCase):
         c = self.client()
         c.put("tr.txt", b"trickle")
         self.fault(op="GetObject", action="trickle", rate=20, seconds=2)
-        host, url = c.target("tr.txt", {}, BUCKET)
-        headers = {}
-        c.sign("GET", "tr.txt", {}, headers, BUCKET)
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
-            url, host, "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode())
+        s = self.send_signed(c, "GET", "tr.txt")
         t0 = time.time()
         first = s.recv(100)
         self.assertLess(time.time() - t0, 5)
@@ -1327,12 +1332,7 @@ class LiveServer(unittest.TestCase):
         t1 = time.time()
         self.assertEqual(self.client().get("tr.txt").body, b"trickle")
         self.assertLess(time.time() - t1, 5)
-        data = first
-        while True:
-            got = s.recv(4096)
-            if not got:
-                break
-            data += got
+        data = self.read_to_close(s, first)
         took = time.time() - t0
         s.close()
         self.assertGreaterEqual(took, 1.5)
@@ -1353,22 +1353,13 @@ class LiveServer(unittest.TestCase):
         self.assertIn((b"Connection", b"close"), self.head_fields(head))
         self.assertEqual(rest, body)
         self.fault(op="GetObject", action="trickle", phase="body", rate=300, seconds=60)
-        host, url = c.target("tb.bin", {}, BUCKET)
-        headers = {}
-        c.sign("GET", "tb.bin", {}, headers, BUCKET)
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (
-            url, host, "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode())
+        s = self.send_signed(c, "GET", "tb.bin")
         t0 = time.time()
         data = b""
         while b"\r\n\r\n" not in data:
             data += s.recv(65536)
         head_time = time.time() - t0
-        while True:
-            got = s.recv(65536)
-            if not got:
-                break
-            data += got
+        data = self.read_to_close(s, data)
         took = time.time() - t0
         s.close()
         self.assertLess(head_time, 1.5)                           # the head at full speed
@@ -1459,12 +1450,7 @@ class LiveServer(unittest.TestCase):
         self.fault(op="CompleteMultipartUpload", action="slow_complete", seconds=2, visible="none")
         body = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part>"
                 "</CompleteMultipartUpload>" % e).encode()
-        headers = {}
-        host, url = c.target(key, {"uploadId": uid}, BUCKET)
-        c.sign("POST", key, {"uploadId": uid}, headers, BUCKET)
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        s.sendall(("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n%s\r\n" % (
-            url, host, len(body), "".join("%s: %s\r\n" % kv for kv in headers.items()))).encode() + body)
+        s = self.send_signed(c, "POST", key, {"uploadId": uid}, body)
         deadline = time.time() + 20
         while time.time() < deadline and not [x for x in self.log() if x.get("completing")]:
             time.sleep(0.02)

@@ -18,12 +18,11 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ossr_testlib import (AK, HERE, KIB, SK, BaseEnv, Cases, Server, check, clean_environ,  # noqa: E402
-                          md5_file, ops, parts_sent, put_ok, report, run_cases)
+                          driver_main, md5_file, ops, parts_sent, put_ok, selected)
 
 BUCKET = "bkt-ossup"
 
@@ -527,21 +526,7 @@ def progress_bar_fits_the_terminal(env):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: test_ossup.py PATH-TO-OSSUP", file=sys.stderr)
-        return 2
-    ossup = os.path.abspath(sys.argv[1])
-    only = [n for n in os.environ.get("OSSR_OSSUP_CASES", "").split(",") if n]
-    work = tempfile.mkdtemp(prefix="ossr-ossup-")
-    server = Server(work, quiet=True)
-    passed = failed = 0
-    try:
-        env = Env(ossup, server, work)
-        passed, failed = run_cases([fn for fn, _ in CASES if not only or fn.__name__ in only], env)
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return report("ossup", passed, failed)
+    return driver_main("ossup", selected(CASES, "OSSR_OSSUP_CASES"), lambda work: Server(work, quiet=True), Env)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,10 @@
 
    Writes to pipes, sockets and terminals are not counted. */
 #define _GNU_SOURCE 1
-#include <dlfcn.h>
+#define PRELOAD_NAME "iocount"
+#include "../preload.h"
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -24,16 +22,6 @@ typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef int (*sync_fn)(int);
 
 static uint64_t n_writes, n_bytes, n_syncs;
-
-/* dlsym's answer as a function pointer, without the object-to-function cast. */
-static void next_symbol(const char *name, void *fnptr, size_t size) {
-    void *sym = dlsym(RTLD_NEXT, name);
-    if (!sym) {
-        fprintf(stderr, "iocount: no %s\n", name);
-        abort();
-    }
-    memcpy(fnptr, &sym, size);
-}
 
 static int is_regular(int fd) {
     struct stat st;
@@ -91,12 +79,6 @@ int fdatasync(int fd) {
 }
 
 __attribute__((destructor)) static void report(void) {
-    const char *path = getenv("IOCOUNT_OUT");
-    FILE *f;
-    if (!path || !*path) return;
-    f = fopen(path, "a");
-    if (!f) return;
-    fprintf(f, "iocount writes=%llu bytes=%llu fsyncs=%llu\n", (unsigned long long)n_writes,
-            (unsigned long long)n_bytes, (unsigned long long)n_syncs);
-    fclose(f);
+    report_line("IOCOUNT_OUT", "iocount writes=%llu bytes=%llu fsyncs=%llu", (unsigned long long)n_writes,
+                (unsigned long long)n_bytes, (unsigned long long)n_syncs);
 }
