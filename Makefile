@@ -216,6 +216,7 @@ bench:
 size:
 	@$(DEPS) cc $(PYTHON) bearssl
 	$(PYTHON) tests/bench/size.py --build $(B) --cc $(CC)
+	$(PYTHON) tests/bench/stack.py --build $(B)
 
 # The build matrix: gcc/clang strict C99, C++, two static units,
 # all 32 switch combinations, exported symbols, i386 and big-endian s390x/PowerPC under
