@@ -101,6 +101,9 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               if "then" is "close"
                                  bad_crc      handle normally, send a wrong
                                               x-oss-hash-crc64ecma
+                                 no_crc       handle normally, send no
+                                              x-oss-hash-crc64ecma (a server or
+                                              proxy that drops it)
                                  no_such_upload  drain the body, reply 404
                                               NoSuchUpload
                                  drop_reply   handle fully (e.g. really complete
@@ -543,7 +546,7 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
                       "x-oss-server-side-encryption")
 
 
-FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_such_upload", "drop_reply", "chunked", "pad",
+FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_crc", "no_such_upload", "drop_reply", "chunked", "pad",
                  "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile")
 # Actions that shape the reply: they apply to error replies too.
 SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile")
@@ -1452,6 +1455,8 @@ class OSSHandler(BaseHTTPRequestHandler):
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
                 resp.headers["x-oss-hash-crc64ecma"] = str((real ^ 0x5A5A5A5A5A5A5A5A) & _M64 or 1)
+            if fault and fault["action"] == "no_crc":
+                resp.headers.pop("x-oss-hash-crc64ecma", None)
             if fault and fault["action"] == "chunked":
                 resp.chunked = True
             action = fault["action"] if fault else None

@@ -1043,6 +1043,34 @@ def truncated_download(env):
 
 
 @case
+def crc_never_claimed(env):
+    """The summary line says the object's CRC-64 matches the server's only when the server
+    gave one to compare: an upload (one PUT, and multipart) and a download whose replies
+    lack x-oss-hash-crc64ecma say "not checked", the same calls with it say "matches"."""
+    small = env.file("crc-small", 100 * KIB, seed=39)
+    big = env.file("crc-big", SIZE, seed=40)
+    target = os.path.join(env.workdir, "crc-target.bin")
+    for path, key, op, extra in ((small, "crc/put", "PutObject", []),
+                                 (big, "crc/multipart", "CompleteMultipartUpload", MP)):
+        for fault in (False, True):
+            env.server.reset()
+            if fault:
+                env.server.fault(op=op, action="no_crc", count=10)
+            rc, out, err = env.run("put", path, f"oss://{BUCKET}/{key}", *extra)
+            check(rc == 0, f"{key}: {err.strip()}")
+            want = "not checked" if fault else "matches the server's"
+            check(want in out, f"{key} {'without' if fault else 'with'} a server CRC-64: {out.strip()!r}")
+    for fault in (False, True):
+        env.server.reset()
+        if fault:
+            env.server.fault(op="GetObject", action="no_crc", count=10)
+        rc, out, err = env.run("get", f"oss://{BUCKET}/crc/put", target)
+        check(rc == 0 and md5_file(target) == md5_file(small), f"download: {err.strip()}")
+        want = "not checked" if fault else "matches the server's"
+        check(want in out, f"download {'without' if fault else 'with'} a server CRC-64: {out.strip()!r}")
+
+
+@case
 def checkpoint_dir_entry_is_dir(env):
     """A directory stands where the checkpoint file goes: ossup must stop before any
     request reaches the server, with an error naming that path."""
