@@ -4852,6 +4852,7 @@ OSSR__PRIVATE ossr__worker *ossr__worker_new(ossr__ctx *c) {
     ossr__heap_put(&c->heap, w, sizeof *w);
     return NULL;
 }
+/* Closes and frees what ossr__worker_new made (NULL: nothing). */
 OSSR__PRIVATE void ossr__worker_delete(ossr__ctx *c, ossr__worker *w) {
     if (!w) return;
     ossr__worker_free(w);
@@ -5103,6 +5104,7 @@ busy:
               : "another upload of %s to oss://%s/%s is running", c->o->file_path, c->o->bucket, c->o->key, holder);
     return OSSR_E_BUSY;
 }
+/* Lets the record go (the default store removes its lock file). */
 OSSR__PRIVATE void ossr__ckpt_unlock(ossr__ctx *c) {
     const ossr_store *s = c->o->store;
     if (!c->locked) return;
@@ -5159,6 +5161,7 @@ static const unsigned char ossr__idblock_magic[8] = {'O', 'S', 'S', 'R', 'U', 'P
 OSSR__PRIVATE uint64_t ossr__idblock_crc(const ossr__ctx *c, const unsigned char *b) {
     return ossr_crc64(ossr_crc64(0, b, 144), c->ckpt_name, strlen(c->ckpt_name));
 }
+/* The block for this record's upload id. */
 OSSR__PRIVATE void ossr__idblock_encode(const ossr__ctx *c, unsigned char out[OSSR__IDBLOCK]) {
     size_t n = strlen(c->upload_id);
     memset(out, 0, OSSR__IDBLOCK);
@@ -5344,7 +5347,7 @@ OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     }
     return OSSR_OK;
 }
-/* AbortMultipartUpload; an upload already gone counts as aborted. */
+/* AbortMultipartUpload of upload_id. */
 OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
     ossr__req q;
     ossr__req_init(&q, "DELETE", "AbortMultipartUpload");
@@ -5352,6 +5355,7 @@ OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const 
     ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
     return ossr__http(w, &q);
 }
+/* Frees an upload of ours; one already gone counts as aborted. */
 OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
     ossr_result r = ossr__abort_call(c, w, upload_id);
     return ossr__is_code(w, r, "NoSuchUpload") ? OSSR_OK : r;
