@@ -32,14 +32,11 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LIB_SRC = "tests/bench/size_lib.c"
+from size import ARM_FLAGS, LIB_SRC, ROOT, first_error, run   # the same build as the size table
+
 CC = "arm-none-eabi-gcc"
 READELF = "arm-none-eabi-readelf"
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-DOSSR_NO_TLS", "-DOSSR_NO_THREADS",
-             "-DOSSR_NO_SOCKETS", "-DOSSR_NO_STDIO"]
 ENTRIES = ["ossr_upload", "ossr_download", "ossr_list_uploads", "ossr_abort_upload"]
 INDIRECT = "__indirect_call"
 CALL_RELOCS = ("R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_CALL", "R_ARM_JUMP24",
@@ -51,21 +48,6 @@ EDGE_RE = re.compile(r'^edge:\s*\{\s*sourcename:\s*' + Q + r'\s*targetname:\s*' 
                      r'(?:\s*label:\s*' + Q + ')?')
 SU_RE = re.compile(r'(\d+) bytes \(([a-z,]+)\)')
 LOC_RE = re.compile(r'^(.*):(\d+):(\d+)$')
-
-
-def run(argv):
-    """Runs a command in the repository; returns (exit status, combined output)."""
-    p = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       universal_newlines=True)
-    return p.returncode, p.stdout
-
-
-def first_error(text):
-    for line in text.splitlines():
-        if "error" in line:
-            return line.strip()
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
-    return lines[0] if lines else "no output"
 
 
 def normal_params(params):
