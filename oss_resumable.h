@@ -3795,7 +3795,7 @@ OSSR__PRIVATE ossr_result ossr__stream_children(ossr__worker *w, ossr__req *q) {
             if (k == 0) { pos = w->body_len; break; }
             if (k > 0) k = ossr__xml_tag(w->body, w->body_len, p, &closing, &name, &selfclose, &after);
             if (k == OSSR_E_NEED_MORE) break;
-            if (k < 0 || closing || !ossr__slice_ieq(name, q->root) || name.len != strlen(q->root))
+            if (k < 0 || closing || !ossr__slice_is(&name, q->root))
                 return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply is not a <%s> document", q->what, q->root);
             q->xml_state = selfclose ? 2 : 1;
             pos = after;
@@ -5360,15 +5360,18 @@ OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char 
     ossr_result r = ossr__abort_call(c, w, upload_id);
     return ossr__is_code(w, r, "NoSuchUpload") ? OSSR_OK : r;
 }
+/* HeadObject: the object's length, CRC-64 and ETag land in w (has_length, has_crc, etag). */
+OSSR__PRIVATE ossr_result ossr__head(ossr__ctx *c, ossr__worker *w) {
+    ossr__req q;
+    ossr__req_init(&q, "HEAD", "HeadObject");
+    ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
+    return ossr__http(w, &q);
+}
 /* HEAD the object: 1 when it has exactly the file's size and the expected CRC-64, 0 when
    it is absent or different, -1 when the HEAD itself failed (w->err says why): then
    nobody knows, and nothing may be thrown away. */
 OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
-    ossr__req q;
-    ossr_result r;
-    ossr__req_init(&q, "HEAD", "HeadObject");
-    ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-    r = ossr__http(w, &q);
+    ossr_result r = ossr__head(c, w);
     if (r != OSSR_OK) return r == OSSR_E_SERVER && w->err.http_status == 404 ? 0 : -1;
     if (w->has_length && w->content_length == c->fid.size && w->has_crc && w->crc == crc) {
         ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
@@ -5708,10 +5711,15 @@ OSSR__PRIVATE ossr_result ossr__fingerprint(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = ossr__file_sums(c, w, 0, win, &c->head_crc, NULL);
     return r != OSSR_OK ? r : ossr__file_sums(c, w, c->fid.size - win, win, &c->tail_crc, NULL);
 }
-/* Parts not yet on the server. */
-OSSR__PRIVATE uint32_t ossr__pending(const ossr__ctx *c) {
+/* Parts not yet on the server; *done_bytes (if given) gets the bytes of those that are. */
+OSSR__PRIVATE uint32_t ossr__pending(const ossr__ctx *c, uint64_t *done_bytes) {
     uint32_t k, n = 0;
-    for (k = 0; k < c->part_count; k++) n += !ossr__is_done(c, k);
+    uint64_t done = 0;
+    for (k = 0; k < c->part_count; k++) {
+        if (ossr__is_done(c, k)) done += ossr__part_len(c, k);
+        else n++;
+    }
+    if (done_bytes) *done_bytes = done;
     return n;
 }
 /* A Complete sent by an earlier run may still be running on the server: HEAD the object
@@ -5796,7 +5804,7 @@ restart:
         m = completing ? ossr__object_check(c, w, completing_crc) : 0;
         if (m == 0) {
             r = ossr__list_parts(c, w);
-            if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c)))) {
+            if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c, NULL)))) {
                 waited = 1;
                 m = ossr__await_object(c, w, completing_crc);
                 if (m == 0) goto restart;   /* that Complete failed or never ran: list again */
@@ -5857,12 +5865,7 @@ restart_fresh:
     }
     ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
 
-    done = 0;
-    pending = 0;
-    for (k = 0; k < c->part_count; k++) {
-        if (ossr__is_done(c, k)) done += ossr__part_len(c, k);
-        else pending++;
-    }
+    pending = (int)ossr__pending(c, &done);
     c->progress_done = done;
     c->progress_total = c->fid.size;
     if (c->o->progress && done && c->o->progress(done, c->fid.size, c->o->progress_user))
@@ -5994,11 +5997,7 @@ OSSR__PRIVATE ossr_result ossr__download_check(ossr__ctx *c, ossr__worker *w, os
     int has_crc = w->has_crc;
     uint64_t crc = w->crc;
     if (!w->has_length) {
-        ossr__req h;
-        ossr_result r;
-        ossr__req_init(&h, "HEAD", "HeadObject");
-        ossr__req_user_headers(&h, c->o, ossr__hdr_payer);
-        r = ossr__http(w, &h);
+        ossr_result r = ossr__head(c, w);
         if (r != OSSR_OK) {
             ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
                       "could not tell it; nothing was kept");
