@@ -1111,10 +1111,11 @@ OSSR__PRIVATE ossr__fh ossr__lock_file(const char *path, long *holder) {
     if (SetEndOfFile(h)) WriteFile(h, t, (DWORD)strlen(t), &n, NULL);
     return (ossr__fh)h;
 }
+/* The file stays: removing it could succeed under a process that has just locked it
+   (the handles share delete), and a third would then lock a new file beside it. */
 OSSR__PRIVATE void ossr__unlock_file(const char *path, ossr__fh fh) {
-    if (fh == OSSR__BAD_FH) return;
-    CloseHandle((HANDLE)fh);
-    ossr__file_remove(path);   /* fails harmlessly while another process has it open */
+    (void)path;
+    if (fh != OSSR__BAD_FH) CloseHandle((HANDLE)fh);
 }
 #endif
 
@@ -2545,6 +2546,11 @@ OSSR__PRIVATE int ossr__xml_u64(const char *xml, size_t len, const char *tag, ui
     int r = ossr_xml_next(xml, len, tag, &pos, &c);
     return r <= 0 ? r : ossr__xml_number(c.ptr, c.len, v);
 }
+/* Whether an element's text is "true" (IsTruncated). */
+OSSR__PRIVATE int ossr__xml_true(const ossr_slice *content) {
+    char t[8];
+    return ossr__xml_decode(content->ptr, content->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
+}
 /* Whether a slice is exactly name (case-sensitive, as XML names are). */
 OSSR__PRIVATE int ossr__slice_is(const ossr_slice *s, const char *name) {
     return s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0;
@@ -3478,14 +3484,15 @@ OSSR__PRIVATE ossr_result ossr__link_send(ossr__worker *w, const char *p, size_t
     }
     return OSSR_OK;
 }
-/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 /* The reply's pace, checked at every receive: its head must be whole within the I/O
    timeout of the request's end, and its body must average low_speed_limit bytes a
    second over each low_speed_time (curl's rule). A server that trickles a byte at a time
    never lets a per-receive timeout fire; this makes it a timeout all the same. */
 OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
     ossr__ctx *c = w->ctx;
-    int64_t now = ossr__now_ms(c->o);
+    int64_t now;
+    if (!w->rx_deadline && !w->win_start) return 1;
+    now = ossr__now_ms(c->o);
     if (w->rx_deadline && now > w->rx_deadline) {
         w->slow = "the reply head did not arrive within the I/O timeout (the server sends it too slowly)";
         return 0;
@@ -3510,8 +3517,8 @@ OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e)
         int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
         if (left < tmo) tmo = left < 1 ? 1 : (int)left;
     }
-    if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;
-    if (t) {
+    if (t) {   /* a hook blocks without looking at opts.cancel: look before */
+        if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;
         k = t->recv(w->conn, p, cap, tmo, t->user);
         if (!(k >= 0 && (size_t)k <= cap) && k != OSSR_E_TIMEOUT) k = OSSR_E_RECV;
     } else {
@@ -4298,7 +4305,6 @@ send_failed:
     return OSSR_OK;
 
 reply_failed:
-    w->rx_deadline = w->win_start = 0;
     if (send_fail != OSSR_OK) {   /* no usable reply: report the send failure itself */
         r = send_fail;
         w->err.result = r;
@@ -5431,8 +5437,7 @@ OSSR__PRIVATE int ossr__list_child(ossr__worker *w, void *user, const ossr_slice
         return 0;
     }
     if (ossr__slice_is(name, "IsTruncated")) {
-        char t[8];
-        l->truncated = ossr__xml_decode(x->ptr, x->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
+        l->truncated = ossr__xml_true(x);
         return 0;
     }
     if (ossr__slice_is(name, "NextPartNumberMarker")) {
@@ -5807,6 +5812,11 @@ restart:
             if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c, NULL)))) {
                 waited = 1;
                 m = ossr__await_object(c, w, completing_crc);
+                if (m == 0 && ossr__stopped(c, NULL)) {
+                    st->result = OSSR_E_CANCELLED;
+                    ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+                    return OSSR_E_CANCELLED;
+                }
                 if (m == 0) goto restart;   /* that Complete failed or never ran: list again */
             }
         }
@@ -6095,21 +6105,28 @@ typedef struct ossr__uploads {
     ossr_upload_fn fn;
     void *user;
     int stopped, truncated;
+    uint32_t handed, skip;       /* uploads of this page given to fn; on a retry, skipped again */
     char next_key[1024], next_id[128];
 } ossr__uploads;
 /* One child of ListMultipartUploadsResult. */
 OSSR__PRIVATE int ossr__uploads_child(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *x) {
     ossr__uploads *u = (ossr__uploads *)user;
-    char key[1024], id[128], when[40], t[8];
+    char key[1024], id[128], when[40];
     ossr_upload_info info;
-    if (!name) { u->truncated = 0; u->next_key[0] = u->next_id[0] = 0; return 0; }
+    if (!name) {   /* the page again: what fn already had is not handed over twice */
+        u->skip = u->handed > u->skip ? u->handed : u->skip;
+        u->handed = 0;
+        u->truncated = 0;
+        u->next_key[0] = u->next_id[0] = 0;
+        return 0;
+    }
     if (ossr__slice_is(name, "IsTruncated"))
-        u->truncated = ossr__xml_decode(x->ptr, x->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
+        u->truncated = ossr__xml_true(x);
     else if (ossr__slice_is(name, "NextKeyMarker")) {
         if (ossr__xml_decode(x->ptr, x->len, u->next_key, sizeof u->next_key) != 0) u->next_key[0] = 0;
     } else if (ossr__slice_is(name, "NextUploadIdMarker")) {
         if (ossr__xml_decode(x->ptr, x->len, u->next_id, sizeof u->next_id) != 0) u->next_id[0] = 0;
-    } else if (ossr__slice_is(name, "Upload") && !u->stopped) {
+    } else if (ossr__slice_is(name, "Upload") && !u->stopped && u->handed++ >= u->skip) {
         if (ossr_xml_text(x->ptr, x->len, "Key", key, sizeof key) != 1 || !key[0] ||
             ossr_xml_text(x->ptr, x->len, "UploadId", id, sizeof id) != 1 || !id[0])
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply has a malformed <Upload>");
@@ -6145,6 +6162,7 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
     for (;;) {
         ossr__req q;
         ossr__req_init(&q, "GET", "ListMultipartUploads");
+        u.handed = u.skip = 0;
         q.bucket_level = 1;
         ossr__req_query(&q, "uploads", "");
         if (prefix && *prefix) ossr__req_query(&q, "prefix", prefix);
@@ -6185,8 +6203,6 @@ OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
         c->st->os_error = errno;
         return ossr__setup_fail(c, OSSR_E_FILE, "cannot read %s: %s", c->o->file_path, strerror(errno));
     }
-    if (ossr_plan_parts(c->fid.size, c->o->part_size, &c->part_size, &c->part_count, NULL, 0) != OSSR_OK)
-        c->part_size = c->part_count = 0;
     r = ossr__ckpt_path(c);
     if (r == OSSR_OK) r = ossr__ckpt_lock(c);
     if (r != OSSR_OK) return r;

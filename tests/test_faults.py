@@ -1043,6 +1043,30 @@ def truncated_download(env):
 
 
 @case
+def listing_cut_and_retried(env):
+    """A ListMultipartUploads reply cut off half-way is asked for again; the uploads the
+    cut reply already showed are not shown twice (each upload is one line of ossup
+    uploads)."""
+    path = env.file("listing", SIZE, seed=41)
+    keys = [f"listing/{i:02d}" for i in range(12)]
+    for key in keys:
+        half_upload(env, path, key, 3, f"the upload of {key} should fail")
+    try:
+        ids = {uid for key in keys for uid in open_uploads(env, key)}
+        env.server.reset()
+        env.server.fault(op="ListMultipartUploads", action="garble", kind="truncated_body", count=1)
+        rc, out, err = env.run("uploads", f"oss://{BUCKET}/listing/")
+        check(rc == 0, f"the listing failed: {err.strip()}")
+        shown = [line.split("\t")[1] for line in out.splitlines() if "\t" in line]
+        check(len(ops(env.server.log(), "ListMultipartUploads")) == 2, "the cut reply was not asked for again")
+        check(sorted(shown) == sorted(ids), f"{len(shown)} lines for {len(ids)} uploads: {sorted(shown)}")
+    finally:
+        for key in keys:
+            drop_uploads(env, key)
+        clear_ckpt(env)
+
+
+@case
 def crc_never_claimed(env):
     """The summary line says the object's CRC-64 matches the server's only when the server
     gave one to compare: an upload (one PUT, and multipart) and a download whose replies
