@@ -199,7 +199,8 @@ typedef void (*ossr_sleep_fn)(int ms, void *user);
    checkpoint store are. Every call gets the set's user pointer last. */
 
 /* Transport: a reliable byte stream to the server (TCP, lwIP, a modem's AT socket).
-   TLS, when the endpoint is https://, runs on top of it. */
+   For an https:// endpoint the library's TLS (BearSSL) runs on top of it, unless the
+   transport carries TLS itself (connect_tls). */
 typedef struct ossr_transport {
     /* Open a connection to host (a name or an IP literal) and port; store a handle in
        *conn. Return OSSR_OK, or OSSR_E_RESOLVE, OSSR_E_CONNECT, OSSR_E_TIMEOUT. */
@@ -212,6 +213,17 @@ typedef struct ossr_transport {
     long (*recv)(void *conn, void *buf, size_t cap, int timeout_ms, void *user);
     void (*close)(void *conn, void *user);
     void *user;
+    /* Optional: TLS by the platform (mbedTLS on ESP-IDF or Zephyr, a modem's SSL socket;
+       see examples/mbedtls_transport.c). When set, an https:// endpoint connects with
+       it instead of connect: the same contract, and server_name is the name the
+       server's certificate must carry and the one to send as SNI. The transport checks
+       the certificate; the library speaks plain HTTP/1.1 through send and recv and
+       needs no TLS of its own (https:// works in an OSSR_NO_TLS build, and
+       ca_file, trust_anchors and insecure are the transport's business). It may also
+       return OSSR_E_CERT (certificate refused), OSSR_E_TLS_HANDSHAKE or OSSR_E_TLS.
+       connect may be NULL when only https:// is used. */
+    ossr_result (*connect_tls)(const char *host, uint16_t port, const char *server_name, int timeout_ms,
+                               void **conn, void *user);
 } ossr_transport;
 
 /* File source: the bytes to upload (a file, a flash partition, a camera buffer). */
@@ -3122,6 +3134,7 @@ OSSR__PRIVATE void ossr__x509_time(int64_t unix_time, uint32_t *days, uint32_t *
 
 /* >>http: requests over a kept-alive connection ------------------------------------- */
 #define OSSR__DONE_BYTES ((OSSR__MAX_PARTS + 7) / 8)   /* the done bitmap, sized for any upload */
+enum { OSSR__TLS_NONE = 0, OSSR__TLS_LIB = 1, OSSR__TLS_HOOK = 2 };   /* who encrypts (ossr__tls_kind) */
 
 typedef struct ossr__ctx {
     const ossr_options *o;
@@ -3177,8 +3190,9 @@ typedef struct ossr__ctx {
     size_t ta_count;
     br_ssl_session_parameters session;
     int have_session;
-    char tls_name[300];          /* SNI and the name the certificate must carry */
 #endif
+    int tls;                     /* OSSR__TLS_*: who encrypts an https:// connection */
+    char tls_name[300];          /* SNI and the name the certificate must carry */
     /* checkpoint */
     char ckpt_name[48];          /* 40 hex digits of SHA-256(endpoint, bucket, key, path) + ".ossr" */
     char ckpt_path[OSSR_PATH_MAX]; /* the default store: its directory, then the file */
@@ -3451,14 +3465,18 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr__ctx *c = w->ctx;
     const ossr_transport *t = c->o->transport;
     ossr_result r;
-    if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
+    if (c->tls == OSSR__TLS_HOOK)
+        r = t->connect_tls(c->conn_host, c->conn_port, c->tls_name, c->connect_timeout_ms, &w->conn, t->user);
+    else if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
 #if OSSR__HAVE_NET
     else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, c->o, &w->fd, e);
 #else
     else r = OSSR_E_CONNECT;
 #endif
     if (r == OSSR_OK) w->linked = 1;
-    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED) r = OSSR_E_CONNECT;   /* and a hook's stray value */
+    else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED &&
+             !(c->tls == OSSR__TLS_HOOK && (r == OSSR_E_CERT || r == OSSR_E_TLS_HANDSHAKE || r == OSSR_E_TLS)))
+        r = OSSR_E_CONNECT;   /* and a hook's stray value */
     (void)e;
     return r;
 }
@@ -3692,6 +3710,9 @@ OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
     ossr_result r = ossr__link_open(w, &e);
     if (r != OSSR_OK) {
         w->err.os_error = e;
+        if (c->tls == OSSR__TLS_HOOK)
+            return ossr__fail(w, r, 0, "the transport's TLS connection to %s port %u (certificate name %s) "
+                              "failed: %s", c->conn_host, (unsigned)c->conn_port, c->tls_name, ossr_result_str(r));
         if (c->o->transport)
             return ossr__fail(w, r, 0, "the transport could not connect to %s port %u: %s", c->conn_host,
                               (unsigned)c->conn_port, ossr_result_str(r));
@@ -4578,14 +4599,10 @@ OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
 /* TLS for an https:// endpoint: the name to verify, entropy, and the trust anchors
    (compiled in, a CA file, $SSL_CERT_FILE or the system bundle), all settled before
    any byte is sent. */
-OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
+OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
     const ossr_options *o = c->o;
     const char *path, *env;
-    ossr__sb b;
     ossr_result r;
-    ossr__sb_init(&b, c->tls_name, sizeof c->tls_name);
-    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
-    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
     if (!o->entropy && !br_prng_seeder_system(NULL))
         return ossr__setup_fail(c, OSSR_E_NO_ENTROPY, "BearSSL has no entropy source on this system; "
                                 "set ossr_options.entropy");
@@ -4621,6 +4638,17 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c, int addressing) {
 #endif
 }
 #endif
+/* Who encrypts an https:// connection: nobody (http://), the library (BearSSL), or the
+   transport hook (connect_tls). 0 for https:// when neither can. */
+OSSR__PRIVATE int ossr__tls_kind(const ossr_options *o, int https) {
+    if (!https) return OSSR__TLS_NONE;
+    if (o->transport && o->transport->connect_tls) return OSSR__TLS_HOOK;
+#ifdef OSSR__HAVE_TLS
+    return OSSR__TLS_LIB;
+#else
+    return OSSR__TLS_NONE;
+#endif
+}
 /* Workers (connections) a multipart upload runs. */
 OSSR__PRIVATE int ossr__worker_count(const ossr_options *o) {
 #ifdef OSSR_NO_THREADS
@@ -4631,10 +4659,10 @@ OSSR__PRIVATE int ossr__worker_count(const ossr_options *o) {
     return o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
 #endif
 }
-/* Each worker's I/O buffer. */
-OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int https) {
+/* Each worker's I/O buffer (lib_tls: the library's TLS carries the connection). */
+OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int lib_tls) {
     int nw = ossr__worker_count(o);
-    size_t n = o->buffer_size ? o->buffer_size : https ? OSSR__TLS_IO
+    size_t n = o->buffer_size ? o->buffer_size : lib_tls ? OSSR__TLS_IO
              : nw <= 2 ? OSSR__PLAIN_IO * 2 : nw <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
     return n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
 }
@@ -4662,8 +4690,10 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no allocator (OSSR_NO_MALLOC): give "
                                 "opts.workspace of ossr_workspace_size() bytes");
 #endif
-    if (o->transport && (!o->transport->connect || !o->transport->send || !o->transport->recv || !o->transport->close))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect, send, recv and close");
+    if (o->transport && ((!o->transport->connect && !o->transport->connect_tls) || !o->transport->send ||
+                         !o->transport->recv || !o->transport->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect (or connect_tls), send, "
+                                "recv and close");
     if (o->file_io && (!o->file_io->open || !o->file_io->identity || !o->file_io->read_at || !o->file_io->close))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the file hook needs open, identity, read_at and close");
     if (o->store && (!o->store->load || !o->store->save || !o->store->remove))
@@ -4679,12 +4709,13 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     r = ossr_parse_endpoint(o->endpoint, &c->ep);
     if (r != OSSR_OK)
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
-    if (c->ep.https) {
-#ifndef OSSR__HAVE_TLS
-        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build "
-                                "does not have; use an http:// endpoint");
-#endif
-    }
+    c->tls = ossr__tls_kind(o, c->ep.https);
+    if (c->ep.https && !c->tls)
+        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
+                                "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
+    if (!c->ep.https && o->transport && !o->transport->connect)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook has connect_tls but no connect, and the "
+                                "endpoint is http://");
     if (!ossr__valid_bucket(o->bucket))
         return ossr__setup_fail(c, OSSR_E_BAD_BUCKET, "bucket '%s' is not a valid name (3-63 of a-z 0-9 -, "
                                 "no leading or trailing -)", o->bucket ? o->bucket : "");
@@ -4764,6 +4795,9 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
         if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
         ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
     }
+    ossr__sb_init(&b, c->tls_name, sizeof c->tls_name);   /* the certificate's name: the URL's host */
+    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
+    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
 
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
     c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
@@ -4775,11 +4809,11 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     if (c->retry_cap_ms < c->retry_base_ms) c->retry_cap_ms = c->retry_base_ms;
     /* over TLS, file bytes go straight into the record buffer: io only holds request
        heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
-    c->buffer_size = ossr__buffer_size(o, c->ep.https);
+    c->buffer_size = ossr__buffer_size(o, c->tls == OSSR__TLS_LIB);
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
 #ifdef OSSR__HAVE_TLS
-    if (c->ep.https && (r = ossr__tls_setup(c, addressing)) != OSSR_OK) {
+    if (c->tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
         ossr__teardown(c);
         return r;
     }
@@ -4801,7 +4835,7 @@ OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
    signing scratch and request head, the plain-TCP body window, then the reply (a reply
    body kept in memory is moved to its front). */
 OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
-    size_t tls = c->ep.https ? ossr__tls_size(c->o) : 0;
+    size_t tls = c->tls == OSSR__TLS_LIB ? ossr__tls_size(c->o) : 0;
     memset(w, 0, sizeof *w);
     w->ctx = c;
 #if OSSR__HAVE_NET
@@ -4831,12 +4865,14 @@ OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) 
     uint64_t part_size;
     uint32_t parts = 0;
     size_t nw = 1, block;
+    int lib_tls;
     if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
     if (ossr__is_multipart(o, file_size)) {
         if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
         nw = (size_t)ossr__worker_count(o);
     }
-    block = OSSR__ROUND16((ep.https ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, ep.https));
+    lib_tls = ossr__tls_kind(o, ep.https) == OSSR__TLS_LIB;
+    block = OSSR__ROUND16((lib_tls ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, lib_tls));
     return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + (parts ? OSSR__ROUND16(OSSR__DONE_BYTES) : 0);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {

@@ -1263,7 +1263,7 @@ static int nothing_held(const char *when) {
 }
 
 int main(void) {
-    static const ossr_transport transport = { net_connect, net_send, net_recv, net_close, NULL };
+    static const ossr_transport transport = { net_connect, net_send, net_recv, net_close, NULL, NULL };
     static const ossr_file_io file_io = { file_open, file_identity, file_read_at, file_close, NULL };
     static const ossr_store store = { store_load, store_save, store_remove, NULL, store_lock };
     ossr_options o;

@@ -192,6 +192,53 @@ static void count_free(void *ptr, size_t n, void *user) {
     free(p);
 }
 
+/* A transport that carries "TLS" itself: a plain TCP socket standing in for a platform's
+   TLS link (the test server's plain port), to show what the library hands it. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+typedef struct tls_link_log {
+    int tls_connects, plain_connects;
+    char server_name[300];
+    ossr_result refuse;      /* nonzero: connect_tls fails with this */
+} tls_link_log;
+static ossr_result link_open(const char *host, uint16_t port, void **conn) {
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    if (fd < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0) close(fd);
+        return OSSR_E_CONNECT;
+    }
+    *conn = (void *)(intptr_t)fd;
+    return OSSR_OK;
+}
+static ossr_result link_connect(const char *host, uint16_t port, int timeout_ms, void **conn, void *user) {
+    (void)timeout_ms;
+    ((tls_link_log *)user)->plain_connects++;
+    return link_open(host, port, conn);
+}
+static ossr_result link_connect_tls(const char *host, uint16_t port, const char *server_name, int timeout_ms,
+                                    void **conn, void *user) {
+    tls_link_log *l = (tls_link_log *)user;
+    (void)timeout_ms;
+    l->tls_connects++;
+    snprintf(l->server_name, sizeof l->server_name, "%s", server_name);
+    return l->refuse ? l->refuse : link_open(host, port, conn);
+}
+static long link_send(void *conn, const void *buf, size_t len, int timeout_ms, void *user) {
+    (void)timeout_ms; (void)user;
+    return (long)send((int)(intptr_t)conn, buf, len, MSG_NOSIGNAL);
+}
+static long link_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *user) {
+    (void)timeout_ms; (void)user;
+    return (long)recv((int)(intptr_t)conn, buf, cap, 0);
+}
+static void link_close(void *conn, void *user) { (void)user; close((int)(intptr_t)conn); }
+
 int main(int argc, char **argv) {
     ossr_options o;
     ossr_status st;
@@ -609,6 +656,54 @@ int main(int argc, char **argv) {
         o6.progress = NULL;
         r = ossr_download(&o6, &st);
         CHECK(r == OSSR_E_WRITE && stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode), "download to /dev/null: %s",
+              ossr_status_format(&st, line, sizeof line));
+    }
+
+    /* TLS by the transport: an https:// endpoint connects through connect_tls with the
+       certificate's name, and the library speaks plain HTTP through it (also in a build
+       without TLS of its own); a refused certificate is the transport's word */
+    {
+        ossr_options o7 = o;
+        tls_link_log ll;
+        ossr_transport t;
+        char https[256];
+        const char *port = strrchr(argv[1], ':');
+        memset(&ll, 0, sizeof ll);
+        memset(&t, 0, sizeof t);
+        t.connect = link_connect; t.connect_tls = link_connect_tls;
+        t.send = link_send; t.recv = link_recv; t.close = link_close; t.user = &ll;
+        snprintf(https, sizeof https, "https://127.0.0.1%s", port ? port : "");
+        o7.endpoint = https;
+        o7.transport = &t;
+        o7.key = "api/tls-by-transport.bin";
+        o7.progress = NULL;
+        o7.ca_file = "/nonexistent/ca.pem";   /* the transport's business, not the library's */
+        r = ossr_upload(&o7, &st);
+        CHECK(r == OSSR_OK && ll.tls_connects > 0 && ll.plain_connects == 0, "upload through connect_tls: %d tls, "
+              "%d plain connects, %s", ll.tls_connects, ll.plain_connects, ossr_status_format(&st, line, sizeof line));
+        CHECK(!strcmp(ll.server_name, "127.0.0.1"), "server name '%s'", ll.server_name);
+        {   /* the library keeps no TLS state of its own: the same memory as http:// */
+            ossr_options plain = o7;
+            plain.endpoint = argv[1];
+            CHECK(ossr_workspace_size(&o7, 0) == ossr_workspace_size(&plain, 0), "workspace %zu, %zu for http://",
+                  ossr_workspace_size(&o7, 0), ossr_workspace_size(&plain, 0));
+        }
+        o7.file_path = dst;
+        o7.key = "api/tls-by-transport.bin";
+        r = ossr_download(&o7, &st);
+        CHECK(r == OSSR_OK && same_files(src, dst), "download through connect_tls: %s",
+              ossr_status_format(&st, line, sizeof line));
+        ll.refuse = OSSR_E_CERT;
+        ll.tls_connects = 0;
+        o7.file_path = src;
+        o7.key = "api/tls-refused.bin";
+        r = ossr_upload(&o7, &st);
+        CHECK(r == OSSR_E_CERT && ll.tls_connects == 1 && strstr(st.detail, "127.0.0.1"),
+              "a refused certificate: %d connects, %s", ll.tls_connects, ossr_status_format(&st, line, sizeof line));
+        t.connect = NULL;
+        o7.endpoint = argv[1];
+        r = ossr_upload(&o7, &st);
+        CHECK(r == OSSR_E_INVALID_ARG && strstr(st.detail, "connect_tls"), "http:// with only connect_tls: %s",
               ossr_status_format(&st, line, sizeof line));
     }
 
