@@ -53,6 +53,11 @@ $(B)/minimal/test_api: tests/test_api.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS -DOSSR_NO_TLS tests/test_api.c -o $@
 
+# CRC-64 by the 128-byte flash table that builds without an OS use (no 16 KiB of RAM).
+$(B)/small/test_unit: tests/test_unit.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -DOSSR_CRC64_SMALL tests/test_unit.c -o $@ $(LDLIBS)
+
 $(B)/%/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$* $(WARN) $(OPT) tests/test_anchors.c -o $@ $(LDLIBS)
@@ -107,10 +112,11 @@ cpp:
 	$(CC) $(WARN) -DTU_MAIN -c tests/static_tu.c -o $(B)/static_b.o
 	$(CC) $(B)/static_a.o $(B)/static_b.o -o $(B)/static_tu $(LDLIBS) && $(B)/static_tu
 
-unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit
+unit: $(B)/gcc/test_unit $(B)/clang/test_unit $(B)/asan/test_unit $(B)/small/test_unit
 	$(B)/gcc/test_unit tests
 	$(B)/clang/test_unit tests
 	$(B)/asan/test_unit tests
+	$(B)/small/test_unit tests
 
 e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
      $(B)/minimal/ossup $(B)/minimal/test_api

@@ -47,6 +47,8 @@
        OSSR_NO_MALLOC         no allocator: opts.workspace of ossr_workspace_size() bytes
        OSSR_MALLOC/OSSR_FREE  allocator (define both or neither; opts.alloc overrides)
        OSSR_NO_SIMD           CRC-64 by tables only (no PCLMULQDQ/VPCLMULQDQ/PMULL)
+       OSSR_CRC64_SMALL       CRC-64 by a 128-byte table in flash, no RAM (the default
+                              without an OS layer; slower than the 16 KiB tables)
        OSSR_ASSERT            assertion used for API misuse only
        OSSR_PATH_MAX          longest local path in bytes (4096; 512 without an OS layer)
 
@@ -1989,7 +1991,9 @@ OSSR__PRIVATE void ossr__sb_base64(ossr__sb *b, const unsigned char *d, size_t n
    Polynomials mod P are kept reflected: bit i of a uint64_t is the coefficient of
    x^(63-i), so 1ull << 63 is 1 and multiplying by x is a right shift. The engines work
    on the register (the CRC before the final inversion):
-   - slicing-by-8 over tables, everywhere;
+   - slicing-by-8 over tables (16 KiB, built in RAM at the first CRC) where there is an
+     operating system; without one (or with OSSR_CRC64_SMALL) a 16-entry table in flash
+     that takes a byte in two steps, so a microcontroller spends no RAM on it;
    - carry-less multiply folding (x86-64 PCLMULQDQ, 4 lanes of 16 bytes; VPCLMULQDQ on
      AVX-512, 16 lanes; AArch64 PMULL when compiled with the crypto extension).
      A 128-bit block X = H.x^64 + L moved D bits forward is H.(x^(D+64) mod P) +
@@ -2000,12 +2004,10 @@ OSSR__PRIVATE void ossr__sb_base64(ossr__sb *b, const unsigned char *d, size_t n
    (pthread_once / InitOnce) and constant from then on. */
 #define OSSR__CRC64_POLY 0xC96C5795D7870F42ull
 #define OSSR__X0 0x8000000000000000ull          /* the polynomial 1 */
+#if !OSSR__OS && !defined(OSSR_CRC64_SMALL)
+#  define OSSR_CRC64_SMALL 1
+#endif
 typedef uint64_t (*ossr__crc64_fn)(uint64_t reg, const unsigned char *p, size_t len);
-static uint64_t ossr__crc64_tab[8][256];
-static uint64_t ossr__crc64_x2n[67];            /* x^(2^k) mod P */
-static uint64_t ossr__crc64_k[5][2];            /* fold constants for 16, 32, 48, 64, 256 bytes */
-static ossr__crc64_fn ossr__crc64_best;
-static const char *ossr__crc64_best_name;
 
 /* a.b mod P */
 OSSR__PRIVATE uint64_t ossr__crc64_mulmod(uint64_t a, uint64_t b) {
@@ -2020,13 +2022,41 @@ OSSR__PRIVATE uint64_t ossr__crc64_mulmod(uint64_t a, uint64_t b) {
     }
     return prod;
 }
-/* x^(n.2^shift) mod P (shift <= 3), by the squares table: O(log n) products. */
+/* x^(n.2^shift) mod P (shift <= 3), squaring as it goes: O(log n) products. */
 OSSR__PRIVATE uint64_t ossr__crc64_xpow(uint64_t n, int shift) {
-    uint64_t p = OSSR__X0;
-    for (; n; n >>= 1, shift++)
-        if (n & 1) p = ossr__crc64_mulmod(ossr__crc64_x2n[shift], p);
+    uint64_t p = OSSR__X0, sq = OSSR__X0 >> 1;   /* x */
+    for (; shift; shift--) sq = ossr__crc64_mulmod(sq, sq);
+    for (; n; n >>= 1) {
+        if (n & 1) p = ossr__crc64_mulmod(sq, p);
+        if (n > 1) sq = ossr__crc64_mulmod(sq, sq);
+    }
     return p;
 }
+
+#ifdef OSSR_CRC64_SMALL
+/* The register after four zero bits of input, for each low nibble: 128 bytes of flash. */
+static const uint64_t ossr__crc64_tab4[16] = {
+    0x0000000000000000ull, 0x7D9BA13851336649ull, 0xFB374270A266CC92ull, 0x86ACE348F355AADBull,
+    0x64B62BCAEBC387A1ull, 0x192D8AF2BAF0E1E8ull, 0x9F8169BA49A54B33ull, 0xE21AC88218962D7Aull,
+    0xC96C5795D7870F42ull, 0xB4F7F6AD86B4690Bull, 0x325B15E575E1C3D0ull, 0x4FC0B4DD24D2A599ull,
+    0xADDA7C5F3C4488E3ull, 0xD041DD676D77EEAAull, 0x56ED3E2F9E224471ull, 0x2B769F17CF112238ull };
+OSSR__PRIVATE uint64_t ossr__crc64_reg(uint64_t crc, const unsigned char *p, size_t len) {
+    while (len--) {
+        crc ^= *p++;
+        crc = ossr__crc64_tab4[crc & 15] ^ (crc >> 4);
+        crc = ossr__crc64_tab4[crc & 15] ^ (crc >> 4);
+    }
+    return crc;
+}
+OSSR__DEF uint64_t ossr_crc64(uint64_t crc, const void *data, size_t len) {
+    return ~ossr__crc64_reg(~crc, (const unsigned char *)data, len);
+}
+OSSR__DEF const char *ossr_crc64_engine(void) { return "table-4bit"; }
+#else
+static uint64_t ossr__crc64_tab[8][256];
+static uint64_t ossr__crc64_k[5][2];            /* fold constants for 16, 32, 48, 64, 256 bytes */
+static ossr__crc64_fn ossr__crc64_best;
+static const char *ossr__crc64_best_name;
 
 OSSR__PRIVATE uint64_t ossr__crc64_slice8(uint64_t crc, const unsigned char *p, size_t len) {
     while (len && ((uintptr_t)p & 7)) { crc = ossr__crc64_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8); len--; }
@@ -2190,8 +2220,6 @@ static void ossr__crc64_build(void) {
         for (k = 1; k < 8; k++)
             ossr__crc64_tab[k][i] = (ossr__crc64_tab[k - 1][i] >> 8) ^
                                     ossr__crc64_tab[0][ossr__crc64_tab[k - 1][i] & 0xff];
-    ossr__crc64_x2n[0] = OSSR__X0 >> 1;                      /* x */
-    for (k = 1; k < 67; k++) ossr__crc64_x2n[k] = ossr__crc64_mulmod(ossr__crc64_x2n[k - 1], ossr__crc64_x2n[k - 1]);
     for (i = 0; i < 5; i++) {
         ossr__crc64_k[i][0] = ossr__crc64_xpow(fold_bytes[i] * 8u + 63, 0);
         ossr__crc64_k[i][1] = ossr__crc64_xpow(fold_bytes[i] * 8u - 1, 0);
@@ -2225,11 +2253,11 @@ OSSR__DEF const char *ossr_crc64_engine(void) {
     ossr__crc64_init();
     return ossr__crc64_best_name;
 }
+#endif /* OSSR_CRC64_SMALL */
 /* CRC(A || B) = CRC(A).x^(8 len(B)) mod P xor CRC(B): the inversions cancel because
    both ends use all ones. O(log len_b) products. */
 OSSR__DEF uint64_t ossr_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2) {
     if (len2 == 0) return crc1;
-    ossr__crc64_init();
     return ossr__crc64_mulmod(ossr__crc64_xpow(len2, 3), crc1) ^ crc2;
 }
 
