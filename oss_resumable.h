@@ -198,7 +198,9 @@ typedef void (*ossr_sleep_fn)(int ms, void *user);
 /* >>hooks: how the library reaches the world ---------------------------------------- */
 /* Each hook set is optional where the platform layer exists (NULL: the system's); with
    OSSR_NO_SOCKETS the transport is required, with OSSR_NO_STDIO the file source and the
-   checkpoint store are. Every call gets the set's user pointer last. */
+   checkpoint store are. Every call gets the set's user pointer last. Zero-initialise a
+   hook set before filling it in: members added in later versions are optional, and NULL
+   keeps their default. */
 
 /* Transport: a reliable byte stream to the server (TCP, lwIP, a modem's AT socket).
    For an https:// endpoint the library's TLS (BearSSL) runs on top of it, unless the
@@ -3245,16 +3247,23 @@ typedef struct ossr__tls {
     br_ssl_client_context sc;
     br_x509_minimal_context xc;
     ossr__x509_any any;
-    br_sslio_context ioc;
     unsigned char *buf;
     size_t buf_len;
     int active;                  /* a handshake completed on the current socket */
     int eof;                     /* the socket reached end of stream */
-    ossr_result io_result;       /* why the socket failed under BearSSL */
+    ossr_result io_result;       /* why the socket failed under the engine */
     int os_err;
 } ossr__tls;
 #endif
 
+/* A lane is one connection and the I/O it waits for: the steps below never block; they
+   leave in w->op what must happen on the connection next (connect, write w->op_p[0..op_n),
+   read into w->op_p[0..op_n)), and a driver carries it out and reports with
+   ossr__lane_done. Over https:// BearSSL's engine sits between the exchange and the
+   connection, and its record buffers are what the lane writes and reads. */
+enum { OSSR__OP_NONE = 0, OSSR__OP_CONNECT, OSSR__OP_WRITE, OSSR__OP_READ };
+/* What a step came to, besides a negative ossr_result. */
+enum { OSSR__READY = 0, OSSR__WAIT = 1, OSSR__EOF = 2 };
 typedef struct ossr__worker {
     ossr__ctx *ctx;
     char *block;                 /* the worker's one allocation */
@@ -3290,6 +3299,27 @@ typedef struct ossr__worker {
 #ifdef OSSR__HAVE_TLS
     ossr__tls *tls;              /* NULL for http:// */
 #endif
+    /* the lane: the I/O its connection waits for (OSSR__OP_*), done by a driver */
+    int op;
+    char *op_p;                  /* write op_p[0..op_n), or read into it */
+    size_t op_n;
+    ossr_result io_fail;         /* the driver's report of a failed op, and the system's error */
+    int io_fail_e;
+    const char *out;             /* request bytes not yet handed to the connection */
+    size_t out_len;
+    int eof;                     /* the peer closed its side */
+    /* the exchange in progress (ossr__xchg_step) */
+    int xs;                      /* OSSR__X_* */
+    ossr_result x_result;        /* how it ended */
+    uint64_t sent;               /* body bytes out */
+    size_t win_n;                /* body bytes in the last window, counted once it is out */
+    size_t ahead_pos, ahead_len; /* file bytes read ahead into io (TLS) */
+    int sent_anything, got_anything, keep_alive, to_mem;
+    ossr_result send_fail;       /* the send failed; the reply may still say why */
+    char send_detail[256];
+    ossr_response resp;          /* the reply head */
+    int bmode;                   /* OSSR__B_*: how the reply body ends */
+    uint64_t bleft;              /* its bytes (or the chunk's) still to come */
 } ossr__worker;
 
 enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
@@ -3587,32 +3617,15 @@ OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     w->conn = NULL;
     w->fd_used = 0;
     w->io_pos = w->io_len = 0;
+    w->op = OSSR__OP_NONE;
+    w->out_len = 0;
+    w->eof = 0;
 #ifdef OSSR__HAVE_TLS
     if (w->tls) w->tls->active = 0;
 #endif
 }
 
-/* The connection: a socket, wrapped in TLS for https://. These three calls are the
-   whole transport the HTTP code uses. */
 #ifdef OSSR__HAVE_TLS
-static int ossr__tls_low_read(void *ctx, unsigned char *buf, size_t len) {
-    ossr__worker *w = (ossr__worker *)ctx;
-    int e = 0;
-    long k = ossr__link_recv(w, (char *)buf, len, &e);
-    if (k > 0) return (int)k;
-    if (k == 0) w->tls->eof = 1;
-    else { w->tls->io_result = (ossr_result)k; w->tls->os_err = e; }
-    return -1;
-}
-static int ossr__tls_low_write(void *ctx, const unsigned char *buf, size_t len) {
-    ossr__worker *w = (ossr__worker *)ctx;
-    int e = 0;
-    long k = ossr__link_write(w, (const char *)buf, len, &e);
-    if (k > 0) return (int)k;
-    w->tls->io_result = (ossr_result)k;
-    w->tls->os_err = e;
-    return -1;
-}
 /* Why the TLS engine stopped, as a result and a sentence in w->err. */
 OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, const char *when) {
     ossr__tls *t = w->tls;
@@ -3632,7 +3645,6 @@ OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, const char *when) {
         : t->active ? OSSR_E_TLS : OSSR_E_TLS_HANDSHAKE;
     return ossr__fail(w, r, 0, "%s: %s (BearSSL error %d)", when, ossr__tls_words(err), err);
 }
-/* Handshake on a connected socket, resuming the upload's last session when there is one. */
 /* Cipher suites, forward-secret AEAD first, in the order the server should pick (a
    server that honours the client's order picks the first it has). BearSSL's own order
    puts ChaCha20 first; where BearSSL runs AES in hardware (x86 AES-NI, POWER8) its
@@ -3666,14 +3678,14 @@ OSSR__PRIVATE void ossr__tls_suites(br_ssl_engine_context *eng) {
     n += sizeof rest / 2;
     br_ssl_engine_set_suites(eng, list, n);
 }
-OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
+/* Starts a handshake on a connected socket, resuming the upload's last session when
+   there is one; the lane's steps drive it (ossr__tls_pump). */
+OSSR__PRIVATE ossr_result ossr__tls_start(ossr__worker *w) {
     ossr__ctx *c = w->ctx;
     ossr__tls *t = w->tls;
     const ossr_options *o = c->o;
     uint32_t days, secs;
     int resume;
-    char when[340];
-    ossr__say(when, sizeof when, "TLS handshake with %s", c->tls_name);
     t->active = 0;
     br_ssl_client_init_full(&t->sc, &t->xc, c->ta, c->ta_count);
     {   /* a board whose clock starts at 1970 checks certificates as of the build date */
@@ -3701,25 +3713,47 @@ OSSR__PRIVATE ossr_result ossr__tls_open(ossr__worker *w) {
     t->eof = 0;
     t->io_result = OSSR_OK;
     t->os_err = 0;
-    if (!br_ssl_client_reset(&t->sc, c->tls_name, resume))
-        return ossr__tls_error(w, when);
-    br_sslio_init(&t->ioc, &t->sc.eng, ossr__tls_low_read, w, ossr__tls_low_write, w);
-    /* drive the handshake to its end: until application data may be sent */
-    while (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP)) {
-        if (br_sslio_flush(&t->ioc) < 0 || (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_CLOSED))
-            return ossr__tls_error(w, when);
-        if (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP)) {
-            unsigned char none;
-            if (br_sslio_read(&t->ioc, &none, 0) < 0)   /* lets the engine receive */
-                return ossr__tls_error(w, when);
-        }
-    }
+    if (!br_ssl_client_reset(&t->sc, c->tls_name, resume)) return ossr__tls_error(w, "starting TLS");
+    return OSSR_OK;
+}
+/* The handshake is over: keep its session for the next connection. */
+OSSR__PRIVATE void ossr__tls_ready(ossr__worker *w) {
+    ossr__ctx *c = w->ctx;
     ossr__lock(&c->lock);
-    br_ssl_engine_get_session_parameters(&t->sc.eng, &c->session);
+    br_ssl_engine_get_session_parameters(&w->tls->sc.eng, &c->session);
     c->have_session = 1;
     ossr__unlock(&c->lock);
-    t->active = 1;
-    return OSSR_OK;
+    w->tls->active = 1;
+}
+/* Runs the TLS engine until it takes application bytes (target BR_SSL_SENDAPP) or holds
+   some (BR_SSL_RECVAPP): OSSR__READY; OSSR__WAIT with w->op set (records to write, or
+   room for records to read: records the engine made always go out first); OSSR__EOF
+   when the connection closed first; OSSR_E_SEND when the server's reply arrives while
+   the request is still going out; OSSR_E_TLS when the engine failed (ossr__tls_error
+   says why). */
+OSSR__PRIVATE int ossr__tls_pump(ossr__worker *w, unsigned target) {
+    br_ssl_engine_context *eng = &w->tls->sc.eng;
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        size_t n;
+        if (st & BR_SSL_CLOSED) return br_ssl_engine_last_error(eng) == BR_ERR_OK ? OSSR__EOF : OSSR_E_TLS;
+        if (st & BR_SSL_SENDREC) {
+            w->op_p = (char *)br_ssl_engine_sendrec_buf(eng, &n);
+            w->op_n = n;
+            w->op = OSSR__OP_WRITE;
+            return OSSR__WAIT;
+        }
+        if (st & target) return OSSR__READY;
+        if (st & BR_SSL_RECVAPP) return OSSR_E_SEND;
+        if (st & BR_SSL_RECVREC) {
+            if (w->eof) return OSSR__EOF;
+            w->op_p = (char *)br_ssl_engine_recvrec_buf(eng, &n);
+            w->op_n = n;
+            w->op = OSSR__OP_READ;
+            return OSSR__WAIT;
+        }
+        br_ssl_engine_flush(eng, 0);   /* a partial record waits for nothing more */
+    }
 }
 #endif /* OSSR__HAVE_TLS */
 
@@ -3731,112 +3765,108 @@ OSSR__PRIVATE int ossr__is_tls(const ossr__worker *w) {
     return 0;
 #endif
 }
-/* Connects (and for https:// shakes hands). */
-OSSR__PRIVATE ossr_result ossr__conn_open(ossr__worker *w) {
-    ossr__ctx *c = w->ctx;
-    int e = 0;
-    ossr_result r = ossr__link_open(w, &e);
-    if (r != OSSR_OK) {
-        w->err.os_error = e;
-        if (c->tls == OSSR__TLS_HOOK)
-            return ossr__fail(w, r, 0, "the transport's TLS connection to %s port %u (certificate name %s) "
-                              "failed: %s", c->conn_host, (unsigned)c->conn_port, c->tls_name, ossr_result_str(r));
-        if (c->o->transport)
-            return ossr__fail(w, r, 0, "the transport could not connect to %s port %u: %s", c->conn_host,
-                              (unsigned)c->conn_port, ossr_result_str(r));
-#if OSSR__HAVE_NET
-        if (r == OSSR_E_RESOLVE)
-            return ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, ossr__gai_str(e));
-#endif
-        return ossr__fail(w, r, e, "cannot connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port, strerror(e));
-    }
-    w->fd_used = 0;
+/* The driver's report on the lane's I/O: for a write or a read, the count (a read of 0:
+   the peer closed its side); for a connect, 0; or a negative result with the system's
+   error e, which the exchange turns into its failure. */
+OSSR__PRIVATE void ossr__lane_done(ossr__worker *w, long k, int e) {
+    int op = w->op;
+    w->op = OSSR__OP_NONE;
+    if (k < 0) { w->io_fail = (ossr_result)k; w->io_fail_e = e; return; }
+    if (op == OSSR__OP_CONNECT) { w->linked = 1; w->fd_used = 0; w->eof = 0; }
+    else if (op == OSSR__OP_WRITE) {
 #ifdef OSSR__HAVE_TLS
-    if (w->tls && (r = ossr__tls_open(w)) != OSSR_OK) {
-        ossr__close_conn(w);
-        return r;
-    }
+        if (w->tls) { br_ssl_engine_sendrec_ack(&w->tls->sc.eng, (size_t)k); return; }
 #endif
-    return OSSR_OK;
-}
+        w->out += k;
+        w->out_len -= (size_t)k;
+    } else if (k == 0) {
+        w->eof = 1;
+    } else {
 #ifdef OSSR__HAVE_TLS
-OSSR__PRIVATE ossr_result ossr__tls_send_error(ossr__worker *w, int *e) {
-    ossr_result r = ossr__tls_error(w, "sending over TLS failed");
-    *e = w->err.os_error;
-    return r == OSSR_E_RECV ? OSSR_E_SEND : r;
-}
+        if (w->tls) { br_ssl_engine_recvrec_ack(&w->tls->sc.eng, (size_t)k); return; }
 #endif
-OSSR__PRIVATE ossr_result ossr__conn_send(ossr__worker *w, const char *p, size_t n, int *e) {
+        w->io_len += (size_t)k;
+    }
+}
+/* Hands w->out[0..out_len) to the connection: over TLS copied into the engine's records,
+   over plain TCP written as it is. OSSR__READY when all of it is taken, OSSR__WAIT, or
+   what ossr__tls_pump answers. */
+OSSR__PRIVATE int ossr__lane_out(ossr__worker *w) {
 #ifdef OSSR__HAVE_TLS
     if (w->tls) {
-        if (br_sslio_write_all(&w->tls->ioc, p, n) == 0 && br_sslio_flush(&w->tls->ioc) == 0) return OSSR_OK;
-        return ossr__tls_send_error(w, e);
+        while (w->out_len) {
+            size_t cap;
+            unsigned char *p;
+            int k = ossr__tls_pump(w, BR_SSL_SENDAPP);
+            if (k != OSSR__READY) return k;
+            p = br_ssl_engine_sendapp_buf(&w->tls->sc.eng, &cap);
+            if (cap > w->out_len) cap = w->out_len;
+            memcpy(p, w->out, cap);
+            br_ssl_engine_sendapp_ack(&w->tls->sc.eng, cap);
+            w->out += cap;
+            w->out_len -= cap;
+        }
+        return OSSR__READY;
     }
 #endif
-    return ossr__link_send(w, p, n, e);
+    if (!w->out_len) return OSSR__READY;
+    w->op = OSSR__OP_WRITE;
+    w->op_p = (char *)(uintptr_t)w->out;
+    w->op_n = w->out_len;
+    return OSSR__WAIT;
 }
-/* A request body goes out through a window, one pass per byte (read, CRC, send): over
-   TLS the window is the engine's record buffer itself, so file bytes are read straight
-   into the record that encrypts them; over plain TCP it is the I/O buffer, sent with one
-   write. NULL (with *r set) when the TLS engine failed. */
-OSSR__PRIVATE char *ossr__body_window(ossr__worker *w, size_t *cap, ossr_result *r, int *e) {
+/* The end of a request: over TLS the last record goes out now. */
+OSSR__PRIVATE int ossr__lane_flush(ossr__worker *w) {
 #ifdef OSSR__HAVE_TLS
     if (w->tls) {
-        unsigned char *p = br_ssl_engine_sendapp_buf(&w->tls->sc.eng, cap);
-        if (p == NULL && br_sslio_flush(&w->tls->ioc) == 0) p = br_ssl_engine_sendapp_buf(&w->tls->sc.eng, cap);
-        if (p == NULL) *r = ossr__tls_send_error(w, e);
-        return (char *)p;
+        br_ssl_engine_context *eng = &w->tls->sc.eng;
+        unsigned st;
+        size_t n;
+        br_ssl_engine_flush(eng, 0);
+        st = br_ssl_engine_current_state(eng);
+        if (st & BR_SSL_CLOSED) return OSSR_E_TLS;
+        if (!(st & BR_SSL_SENDREC)) return OSSR__READY;
+        w->op_p = (char *)br_ssl_engine_sendrec_buf(eng, &n);
+        w->op_n = n;
+        w->op = OSSR__OP_WRITE;
+        return OSSR__WAIT;
     }
 #else
-    (void)r; (void)e;
+    (void)w;
 #endif
-    *cap = w->ctx->buffer_size;
-    return w->io;
+    return OSSR__READY;
 }
-/* Sends the n bytes placed in the window; at the end of the body, pushes them out. */
-OSSR__PRIVATE ossr_result ossr__body_commit(ossr__worker *w, size_t n, int last, int *e) {
-#ifdef OSSR__HAVE_TLS
-    if (w->tls) {
-        br_ssl_engine_sendapp_ack(&w->tls->sc.eng, n);
-        if (last && br_sslio_flush(&w->tls->ioc) != 0) return ossr__tls_send_error(w, e);
-        return OSSR_OK;
-    }
-#else
-    (void)last;
-#endif
-    return ossr__link_send(w, w->io, n, e);
-}
-/* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
-OSSR__PRIVATE long ossr__conn_recv(ossr__worker *w, char *p, size_t cap, int *e) {
-#ifdef OSSR__HAVE_TLS
-    if (w->tls) {
-        int k = br_sslio_read(&w->tls->ioc, p, cap);
-        if (k > 0) return k;
-        if (w->tls->eof || br_ssl_engine_last_error(&w->tls->sc.eng) == BR_ERR_OK) return 0;  /* closed */
-        k = (int)ossr__tls_error(w, "receiving over TLS failed");
-        *e = w->err.os_error;
-        return k;
-    }
-#endif
-    return ossr__link_recv(w, p, cap, e);
-}
-
-/* Reads more response bytes into io; > 0 bytes, 0 at EOF, negative on error. */
-OSSR__PRIVATE long ossr__fill(ossr__worker *w) {
-    long k;
-    int e = 0;
-    size_t keep = w->body_len;   /* a reply body read into memory sits at the front of io */
+/* More reply bytes into io, after a reply body kept at its front (which only moves down):
+   OSSR__READY when some arrived, OSSR__WAIT, OSSR__EOF, OSSR_E_TOO_LARGE when io is full
+   of an unfinished element, or what ossr__tls_pump answers. */
+OSSR__PRIVATE int ossr__lane_fill(ossr__worker *w) {
+    size_t keep = w->body_len, cap = w->ctx->buffer_size;
     if (w->io_pos == w->io_len) w->io_pos = w->io_len = keep;
-    if (w->io_len == w->ctx->buffer_size) {
+    if (w->io_len == cap) {
         if (w->io_pos == keep) return OSSR_E_TOO_LARGE;
         memmove(w->io + keep, w->io + w->io_pos, w->io_len - w->io_pos);
         w->io_len -= w->io_pos - keep;
         w->io_pos = keep;
     }
-    k = ossr__conn_recv(w, w->io + w->io_len, w->ctx->buffer_size - w->io_len, &e);
-    if (k > 0) w->io_len += (size_t)k;
-    else if (k < 0) w->err.os_error = e;
-    return k;
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        size_t n;
+        unsigned char *p;
+        int k = ossr__tls_pump(w, BR_SSL_RECVAPP);
+        if (k != OSSR__READY) return k;
+        p = br_ssl_engine_recvapp_buf(&w->tls->sc.eng, &n);
+        if (n > cap - w->io_len) n = cap - w->io_len;
+        memcpy(w->io + w->io_len, p, n);
+        br_ssl_engine_recvapp_ack(&w->tls->sc.eng, n);
+        w->io_len += n;
+        return OSSR__READY;
+    }
+#endif
+    if (w->eof) return OSSR__EOF;
+    w->op = OSSR__OP_READ;
+    w->op_p = w->io + w->io_len;
+    w->op_n = cap - w->io_len;
+    return OSSR__WAIT;
 }
 /* Hands the whole child elements of q->root at the front of the body to q->on_child and
    drops them (with the text around them), keeping what is not whole yet. */
@@ -3909,78 +3939,6 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     q->out_len += n;
     return OSSR_OK;
 }
-/* Reads exactly n body bytes (n == UINT64_MAX: until EOF). A body too large for memory
-   is not read further (the connection is dropped after it). */
-OSSR__PRIVATE ossr_result ossr__read_body_bytes(ossr__worker *w, ossr__req *q, uint64_t n, int to_mem) {
-    while (n > 0) {
-        size_t have = w->io_len - w->io_pos, take;
-        ossr_result r;
-        if (w->body_truncated) return OSSR_OK;
-        if (have == 0) {
-            long k = ossr__fill(w);
-            if (k == 0 && n == UINT64_MAX) return OSSR_OK;
-            if (k == 0) return ossr__fail(w, OSSR_E_RECV, 0, "connection closed in the middle of the reply body");
-            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving the reply body failed: %s",
-                                         k == OSSR_E_TIMEOUT && w->slow ? w->slow : ossr_result_str((ossr_result)k));
-            continue;
-        }
-        take = (uint64_t)have < n ? have : (size_t)n;
-        r = ossr__deliver(w, q, w->io + w->io_pos, take, to_mem);
-        if (r != OSSR_OK) return r;
-        w->io_pos += take;
-        if (n != UINT64_MAX) n -= take;
-    }
-    return OSSR_OK;
-}
-/* One CRLF-terminated line of a chunked body (bounded). */
-OSSR__PRIVATE ossr_result ossr__read_line(ossr__worker *w, char *line, size_t cap) {
-    for (;;) {
-        char *nl = (char *)memchr(w->io + w->io_pos, '\n', w->io_len - w->io_pos);
-        if (nl) {
-            size_t n = (size_t)(nl - (w->io + w->io_pos));
-            if (n > 0 && nl[-1] == '\r') n--;
-            if (n >= cap) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk header line too long");
-            memcpy(line, w->io + w->io_pos, n);
-            line[n] = 0;
-            w->io_pos = (size_t)(nl - w->io) + 1;
-            return OSSR_OK;
-        }
-        if (w->io_len - w->io_pos >= cap) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk header line too long");
-        {
-            long k = ossr__fill(w);
-            if (k == 0) return ossr__fail(w, OSSR_E_RECV, 0, "connection closed inside a chunked body");
-            if (k < 0) return ossr__fail(w, (ossr_result)k, 0, "receiving a chunked body failed");
-        }
-    }
-}
-OSSR__PRIVATE ossr_result ossr__read_chunked(ossr__worker *w, ossr__req *q, int to_mem) {
-    char line[128];
-    for (;;) {
-        uint64_t size = 0;
-        size_t i;
-        ossr_result r = ossr__read_line(w, line, sizeof line);
-        if (r != OSSR_OK) return r;
-        for (i = 0; line[i] && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
-            char c = line[i];
-            int d = ossr__hexval(c);
-            if (d < 0 || i >= 15) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
-            size = size * 16 + (uint64_t)d;
-        }
-        if (i == 0) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
-        if (size == 0) break;
-        r = ossr__read_body_bytes(w, q, size, to_mem);
-        if (r != OSSR_OK || w->body_truncated) return r;
-        r = ossr__read_line(w, line, sizeof line);
-        if (r != OSSR_OK) return r;
-        if (line[0]) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk not followed by CRLF");
-    }
-    for (;;) {   /* trailers up to the blank line */
-        ossr_result r = ossr__read_line(w, line, sizeof line);
-        if (r != OSSR_OK) return r;
-        if (!line[0]) return OSSR_OK;
-    }
-}
-
 /* Fills err.code/message/... from an OSS error body. */
 OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
     ossr_slice root;
@@ -4080,8 +4038,17 @@ OSSR__PRIVATE ossr_result ossr__file_sums(ossr__ctx *c, ossr__worker *w, uint64_
     return OSSR_OK;
 }
 
-/* Builds, signs and sends one request and reads its reply. No retries: see ossr__http. */
-OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *sent_anything, int *got_anything) {
+/* The request exchange, one state after another (ossr__xchg_step). */
+enum { OSSR__X_CONNECT = 1, OSSR__X_HANDSHAKE, OSSR__X_HEAD_OUT, OSSR__X_BODY_OUT, OSSR__X_FLUSH, OSSR__X_HEAD_IN,
+       OSSR__X_BODY_IN, OSSR__X_DONE };
+/* How the reply body ends: not at all (HEAD, 204), after Content-Length bytes, with the
+   connection, or chunk by chunk (ossr__chunk_step's states after OSSR__B_CHUNKED). */
+enum { OSSR__B_NONE = 0, OSSR__B_LENGTH, OSSR__B_EOF, OSSR__B_CHUNKED, OSSR__B_CHUNK_DATA, OSSR__B_CHUNK_END,
+       OSSR__B_TRAILER };
+
+/* Builds and signs the request head into w->head and readies the exchange; nothing is
+   sent yet. */
+OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     const ossr_options *o = c->o;
     ossr_sign_input si;
@@ -4091,15 +4058,13 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     size_t nh = 0, i;
     char md5b64[32];
     ossr_result r;
-    ossr_response resp;
-    long headlen;
-    int e = 0, keep_alive = 0, to_mem;
-    ossr_result send_fail = OSSR_OK;   /* the send failed; the reply may still say why */
-    char send_detail[sizeof w->err.detail];
-    uint64_t sent = 0;
-    size_t ahead_pos = 0, ahead_len = 0;   /* file bytes read ahead into io (TLS) */
 
-    *sent_anything = *got_anything = 0;
+    w->sent_anything = w->got_anything = 0;
+    w->sent = 0;
+    w->win_n = w->ahead_pos = w->ahead_len = 0;
+    w->keep_alive = 0;
+    w->send_fail = OSSR_OK;
+    w->io_fail = OSSR_OK;
     w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0;
     w->body_len = 0; w->body_truncated = 0; w->body[0] = 0;
     memset(&w->err, 0, sizeof w->err);
@@ -4169,204 +4134,481 @@ OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *se
     ossr__sb_puts(&b, "\r\n");
     memset(&sig, 0, sizeof sig);
     if (b.overflow) return ossr__fail(w, OSSR_E_TOO_LARGE, 0, "the %s request head is larger than %u bytes", q->what, OSSR__HEAD_CAP);
-
-    /* connect (or reuse) and send */
-    if (!w->linked && (r = ossr__conn_open(w)) != OSSR_OK) return r;
-    r = ossr__conn_send(w, b.p, b.len, &e);
-    *sent_anything = 1;
-    if (r != OSSR_OK) {
-        if (!ossr__is_tls(w)) ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, ossr__io_words(e, r));
-        goto send_failed;
-    }
-    if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
-    while (sent < q->body_len) {
-        size_t n, cap = 0;
-        int cancelled;
-        char *win = ossr__body_window(w, &cap, &r, &e);
-        if (win == NULL) goto send_failed;
-        n = (size_t)(q->body_len - sent < cap ? q->body_len - sent : cap);
-        if (ossr__stopped(c, &cancelled)) {
-            r = ossr__fail(w, cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped: %s",
-                           cancelled ? "cancelled" : "another part failed");
-            goto undo_progress;
-        }
-        if (q->body_kind == OSSR__BODY_FILE && ahead_len) {   /* read with the last record */
-            if (n > ahead_len) n = ahead_len;
-            memcpy(win, w->io + ahead_pos, n);
-            ahead_pos += n;
-            ahead_len -= n;
-        } else if (q->body_kind == OSSR__BODY_FILE) {
-            /* over TLS io is free while the body goes out: read the next bytes into it */
-            uint64_t rest = q->body_len - sent - n;
-            size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
-            ahead_pos = 0;
-            ahead_len = more;
-            if (ossr__src_read2(c, win, n, w->io, more, q->file_off + sent) != 0) {
-                r = ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed "
-                               "(the file shrank or is unreadable)", o->file_path,
-                               (unsigned long long)(q->file_off + sent));
-                goto undo_progress;
-            }
-        } else if (q->body_kind == OSSR__BODY_MEM) {
-            memcpy(win, q->mem + sent, n);
-        } else if (q->gen(q->gen_user, win, n, 0) != n) {
-            r = ossr__fail(w, OSSR_E_INVALID_ARG, 0, "request body generator came up short");
-            goto undo_progress;
-        }
-        q->body_crc = ossr_crc64(q->body_crc, win, n);
-        ossr__throttle(c, n);
-        r = ossr__body_commit(w, n, sent + n == q->body_len, &e);
-        if (r != OSSR_OK) {
-            if (!ossr__is_tls(w))
-                ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what,
-                           (unsigned long long)sent, ossr__io_words(e, r));
-            goto send_failed;
-        }
-        sent += n;
-        w->bytes_sent += n;
-        if (q->progress) {
-            int cancel = 0;
-            ossr__lock(&c->lock);
-            c->progress_done += n;
-            if (o->progress) cancel = o->progress(c->progress_done, c->progress_total, o->progress_user);
-            if (cancel) { c->stop = 1; c->cancelled = 1; }
-            ossr__unlock(&c->lock);
-        }
-    }
-
-    if (0) {
-send_failed:
-        /* A server that refuses a request early (403, 400...) replies and closes before
-           reading the body: the reply explains the failure better than EPIPE does. */
-        if (r != OSSR_E_SEND) goto undo_progress;
-        send_fail = r;
-        memcpy(send_detail, w->err.detail, sizeof send_detail);
-    }
-
-    /* the reply head (skipping 1xx), due within the I/O timeout */
-    w->io_pos = w->io_len = 0;
-    w->rx_deadline = ossr__now_ms(o) + c->io_timeout_ms;
-    w->slow = NULL;
-    for (;;) {
-        headlen = ossr_parse_response(w->io + w->io_pos, w->io_len - w->io_pos, &resp);
-        if (headlen == OSSR_E_NEED_MORE) {
-            long k;
-            if (w->io_len - w->io_pos >= OSSR__RESP_HEAD_MAX)
-                r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "reply head to %s is larger than %u bytes", q->what, OSSR__RESP_HEAD_MAX);
-            else if ((k = ossr__fill(w)) > 0) { *got_anything = 1; continue; }
-            else if (k == 0) r = ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection without a reply to %s", q->what);
-            else r = ossr__fail(w, (ossr_result)k, 0, "no reply to %s: %s", q->what, k == OSSR_E_TIMEOUT ?
-                                (w->slow ? w->slow : "timed out") : ossr__io_words(w->err.os_error, (ossr_result)k));
-            goto reply_failed;
-        }
-        if (headlen < 0) {
-            r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "malformed reply head to %s", q->what);
-            goto reply_failed;
-        }
-        if (resp.status >= 100 && resp.status < 200) { w->io_pos += (size_t)headlen; continue; }
-        break;
-    }
-    w->status = resp.status;
-    w->err.http_status = resp.status;
-    keep_alive = resp.minor_version >= 1 && send_fail == OSSR_OK;
-    {
-        ossr_slice v;
-        if (ossr_response_header(&resp, "Connection", &v)) {
-            if (ossr__slice_ieq(v, "close")) keep_alive = 0;
-            else if (ossr__slice_ieq(v, "keep-alive") && send_fail == OSSR_OK) keep_alive = 1;
-        }
-        if (ossr_response_header(&resp, "x-oss-request-id", &v))
-            ossr__copy(w->err.request_id, sizeof w->err.request_id, v.ptr, v.len);
-        if (ossr_response_header(&resp, "Date", &v)) ossr__learn_time(c, v.ptr, v.len, 0);
-        if (ossr_response_header(&resp, "ETag", &v)) ossr__copy(w->etag, sizeof w->etag, v.ptr, v.len);
-        if (ossr_response_header(&resp, "x-oss-hash-crc64ecma", &v)) {
-            if (ossr__parse_u64(v.ptr, v.len, &w->crc) != 0) {
-                r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "bad x-oss-hash-crc64ecma in the reply to %s", q->what);
-                goto undo_progress;
-            }
-            w->has_crc = 1;
-        }
-        if (ossr_response_header(&resp, "Content-Length", &v)) {
-            size_t k;
-            for (k = 0; k < resp.header_count; k++)   /* two different lengths: refuse */
-                if (ossr__slice_ieq(resp.names[k], "Content-Length") &&
-                    (resp.values[k].len != v.len || memcmp(resp.values[k].ptr, v.ptr, v.len) != 0)) {
-                    r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "conflicting Content-Length in the reply");
-                    goto undo_progress;
-                }
-            if (ossr__parse_u64(v.ptr, v.len, &w->content_length) != 0) {
-                r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Length in the reply to %s", q->what);
-                goto undo_progress;
-            }
-            w->has_length = 1;
-        }
-    }
-    w->io_pos += (size_t)headlen;
-    w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
-    w->win_start = ossr__now_ms(o);
-    w->win_bytes = 0;
-    to_mem = q->sink == OSSR__SINK_MEM || resp.status < 200 || resp.status >= 300;
-    if (!strcmp(q->method, "HEAD") || resp.status == 204 || resp.status == 304) {
-        r = OSSR_OK;
-    } else {
-        ossr_slice te;
-        if (ossr_response_header(&resp, "Transfer-Encoding", &te)) {
-            if (!ossr__slice_ieq(te, "chunked")) {
-                r = ossr__fail(w, OSSR_E_PROTOCOL, 0, "unsupported Transfer-Encoding in the reply");
-                goto undo_progress;
-            }
-            r = ossr__read_chunked(w, q, to_mem);
-        } else if (w->has_length) {
-            r = ossr__read_body_bytes(w, q, w->content_length, to_mem);
-        } else {
-            keep_alive = 0;
-            r = ossr__read_body_bytes(w, q, UINT64_MAX, to_mem);
-        }
-    }
-    w->win_start = 0;
-    if (r != OSSR_OK) goto undo_progress;
-    if (!keep_alive || w->io_pos != w->io_len || w->body_truncated) ossr__close_conn(w);
-    else w->fd_used = 1;
-    w->body[w->body_len] = 0;   /* room keeps one byte for it; what follows is never read */
-
-    if (resp.status < 200 || resp.status >= 300) {
-        ossr__parse_error_body(w);
-        if (!strcmp(w->err.code, "RequestTimeTooSkewed") && w->err.server_time[0])
-            ossr__learn_time(c, w->err.server_time, strlen(w->err.server_time), 1);
-        if (!w->err.code[0] && resp.status == 404 && !strcmp(q->method, "HEAD"))
-            ossr__copy(w->err.code, sizeof w->err.code, "NoSuchKey", 9);
-        r = ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what);
-        goto undo_progress;
-    }
-    if (send_fail != OSSR_OK) {   /* a 2xx to a body that did not all go out is no success */
-        r = send_fail;
-        goto reply_failed;
-    }
-    if (q->on_child && q->xml_state < 2) {
-        r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply ends before its </%s>", q->what, q->root);
-        goto undo_progress;
-    }
-    if (q->check_crc && w->has_crc && w->crc != q->body_crc) {
-        r = ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was sent", q->what,
-                       (unsigned long long)w->crc, (unsigned long long)q->body_crc);
-        goto undo_progress;
-    }
+    w->out = b.p;
+    w->out_len = b.len;
+    w->xs = w->linked ? OSSR__X_HEAD_OUT : OSSR__X_CONNECT;
     return OSSR_OK;
+}
 
-reply_failed:
-    if (send_fail != OSSR_OK) {   /* no usable reply: report the send failure itself */
-        r = send_fail;
+/* Ends the exchange with r (OSSR__READY). A failure takes back the progress it counted,
+   and drops the connection unless the server answered plainly on it. */
+OSSR__PRIVATE int ossr__xchg_end(ossr__worker *w, ossr__req *q, ossr_result r) {
+    ossr__ctx *c = w->ctx;
+    w->xs = OSSR__X_DONE;
+    w->x_result = r;
+    w->rx_deadline = w->win_start = 0;
+    if (r == OSSR_OK) return OSSR__READY;
+    if (q->progress && w->sent) { ossr__lock(&c->lock); c->progress_done -= w->sent; ossr__unlock(&c->lock); }
+    if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !w->keep_alive) ossr__close_conn(w);
+    return OSSR__READY;
+}
+/* No usable reply came: when the request itself did not all go out, that is the failure
+   to report. */
+OSSR__PRIVATE int ossr__xchg_no_reply(ossr__worker *w, ossr__req *q, ossr_result r) {
+    if (w->send_fail != OSSR_OK) {
+        r = w->send_fail;
         w->err.result = r;
-        memcpy(w->err.detail, send_detail, sizeof send_detail);
+        memcpy(w->err.detail, w->send_detail, sizeof w->send_detail);
         w->err.http_status = 0;
         ossr__close_conn(w);
     }
-undo_progress:
-    w->rx_deadline = w->win_start = 0;
-    if (q->progress && sent) { ossr__lock(&c->lock); c->progress_done -= sent; ossr__unlock(&c->lock); }
-    if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !keep_alive)
-        ossr__close_conn(w);
-    return r;
+    return ossr__xchg_end(w, q, r);
+}
+/* The reply is due now: its head within the I/O timeout. */
+OSSR__PRIVATE void ossr__xchg_await_reply(ossr__worker *w) {
+    w->io_pos = w->io_len = 0;
+    w->rx_deadline = ossr__now_ms(w->ctx->o) + w->ctx->io_timeout_ms;
+    w->slow = NULL;
+    w->xs = OSSR__X_HEAD_IN;
+}
+/* A send failed (w->err says how). A server that refuses a request early (403, 400...)
+   replies and closes before reading the body, and that reply explains the failure better
+   than EPIPE does: a failed send goes on to read it. */
+OSSR__PRIVATE int ossr__xchg_send_failed(ossr__worker *w, ossr__req *q, ossr_result r) {
+    if (r != OSSR_E_SEND) return ossr__xchg_end(w, q, r);
+    w->send_fail = r;
+    memcpy(w->send_detail, w->err.detail, sizeof w->send_detail);
+    ossr__xchg_await_reply(w);
+    return OSSR__WAIT;   /* go on */
+}
+/* A failure while sending: k from a lane step (or the driver's result r with error e). */
+OSSR__PRIVATE int ossr__xchg_send_error(ossr__worker *w, ossr__req *q, int k, int e) {
+    ossr_result r = k == OSSR__EOF ? OSSR_E_SEND : (ossr_result)k;
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) {
+        if (k == OSSR_E_SEND && e == 0)
+            return ossr__xchg_send_failed(w, q, ossr__fail(w, OSSR_E_SEND, 0, "sending over TLS failed: the server "
+                                                            "replied before the request was out"));
+        if (k == OSSR__EOF) w->tls->eof = 1;
+        else if (k != OSSR_E_TLS) { w->tls->io_result = r; w->tls->os_err = e; }
+        r = ossr__tls_error(w, "sending over TLS failed");
+        return ossr__xchg_send_failed(w, q, r == OSSR_E_RECV ? OSSR_E_SEND : r);
+    }
+#endif
+    if (w->xs == OSSR__X_HEAD_OUT)
+        ossr__fail(w, r, e, "sending the %s request failed: %s", q->what, ossr__io_words(e, r));
+    else
+        ossr__fail(w, r, e, "sending the %s body failed after %llu bytes: %s", q->what, (unsigned long long)w->sent,
+                   ossr__io_words(e, r));
+    return ossr__xchg_send_failed(w, q, r);
+}
+/* A failure while receiving: k from a lane step (or the driver's result with error e). */
+OSSR__PRIVATE int ossr__xchg_recv_error(ossr__worker *w, ossr__req *q, int k, int e) {
+    ossr_result r = (ossr_result)k;
+    if (k == OSSR__EOF) {
+        if (w->xs == OSSR__X_HEAD_IN)
+            return ossr__xchg_no_reply(w, q, ossr__fail(w, OSSR_E_RECV, 0, "the server closed the connection "
+                                                         "without a reply to %s", q->what));
+        if (w->bmode >= OSSR__B_CHUNKED)
+            return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_RECV, 0, "connection closed inside a chunked body"));
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_RECV, 0, "connection closed in the middle of the reply body"));
+    }
+#ifdef OSSR__HAVE_TLS
+    if (w->tls && r != OSSR_E_TOO_LARGE) {
+        if (k != OSSR_E_TLS && k != OSSR_E_SEND) { w->tls->io_result = r; w->tls->os_err = e; }
+        r = ossr__tls_error(w, "receiving over TLS failed");
+        e = w->err.os_error;
+    }
+#endif
+    if (e) w->err.os_error = e;
+    if (w->xs == OSSR__X_HEAD_IN)
+        return ossr__xchg_no_reply(w, q, ossr__fail(w, r, 0, "no reply to %s: %s", q->what, r == OSSR_E_TIMEOUT ?
+                                                     (w->slow ? w->slow : "timed out") : ossr__io_words(e, r)));
+    return ossr__xchg_end(w, q, ossr__fail(w, r, 0, "receiving the reply body failed: %s",
+                                           r == OSSR_E_TIMEOUT && w->slow ? w->slow : ossr_result_str(r)));
+}
+/* The connection failed to open: r, with the system's error e. */
+OSSR__PRIVATE int ossr__xchg_connect_error(ossr__worker *w, ossr__req *q, ossr_result r, int e) {
+    ossr__ctx *c = w->ctx;
+    w->err.os_error = e;
+    if (c->tls == OSSR__TLS_HOOK)
+        ossr__fail(w, r, 0, "the transport's TLS connection to %s port %u (certificate name %s) failed: %s",
+                   c->conn_host, (unsigned)c->conn_port, c->tls_name, ossr_result_str(r));
+    else if (c->o->transport)
+        ossr__fail(w, r, 0, "the transport could not connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port,
+                   ossr_result_str(r));
+#if OSSR__HAVE_NET
+    else if (r == OSSR_E_RESOLVE)
+        ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, ossr__gai_str(e));
+#endif
+    else
+        ossr__fail(w, r, e, "cannot connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port, strerror(e));
+    return ossr__xchg_end(w, q, r);
+}
+#ifdef OSSR__HAVE_TLS
+/* The handshake failed: k from ossr__tls_pump (or the driver's result with error e). */
+OSSR__PRIVATE int ossr__xchg_handshake_error(ossr__worker *w, ossr__req *q, int k, int e) {
+    char when[340];
+    ossr_result r;
+    ossr__say(when, sizeof when, "TLS handshake with %s", w->ctx->tls_name);
+    if (k == OSSR__EOF) w->tls->eof = 1;
+    else if (k != OSSR_E_TLS && k != OSSR_E_SEND) { w->tls->io_result = (ossr_result)k; w->tls->os_err = e; }
+    r = ossr__tls_error(w, when);
+    ossr__close_conn(w);
+    return ossr__xchg_end(w, q, r);
+}
+#endif
+/* The I/O the exchange waited for failed: the failure in the words of the state it was
+   in. */
+OSSR__PRIVATE int ossr__xchg_io_error(ossr__worker *w, ossr__req *q) {
+    ossr_result r = w->io_fail;
+    int e = w->io_fail_e;
+    w->io_fail = OSSR_OK;
+    switch (w->xs) {
+    case OSSR__X_CONNECT:
+        return ossr__xchg_connect_error(w, q, r, e);
+#ifdef OSSR__HAVE_TLS
+    case OSSR__X_HANDSHAKE:
+        return ossr__xchg_handshake_error(w, q, r, e);
+#endif
+    case OSSR__X_HEAD_OUT: case OSSR__X_BODY_OUT: case OSSR__X_FLUSH:
+        return ossr__xchg_send_error(w, q, r, e);
+    default:
+        return ossr__xchg_recv_error(w, q, r, e);
+    }
+}
+
+/* Fills the window with the next body bytes: read from the file (over TLS, with the
+   bytes after them read ahead into io in the same call), copied from memory, or
+   generated. */
+OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *win, size_t n) {
+    ossr__ctx *c = w->ctx;
+    if (q->body_kind == OSSR__BODY_FILE && w->ahead_len) {   /* read with the last record */
+        memcpy(win, w->io + w->ahead_pos, n);
+        w->ahead_pos += n;
+        w->ahead_len -= n;
+    } else if (q->body_kind == OSSR__BODY_FILE) {
+        /* over TLS io is free while the body goes out: read the next bytes into it */
+        uint64_t rest = q->body_len - w->sent - n;
+        size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
+        w->ahead_pos = 0;
+        w->ahead_len = more;
+        if (ossr__src_read2(c, win, n, w->io, more, q->file_off + w->sent) != 0)
+            return ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed (the file shrank or "
+                              "is unreadable)", c->o->file_path, (unsigned long long)(q->file_off + w->sent));
+    } else if (q->body_kind == OSSR__BODY_MEM) {
+        memcpy(win, q->mem + w->sent, n);
+    } else if (q->gen(q->gen_user, win, n, 0) != n) {
+        return ossr__fail(w, OSSR_E_INVALID_ARG, 0, "request body generator came up short");
+    }
+    q->body_crc = ossr_crc64(q->body_crc, win, n);
+    return OSSR_OK;
+}
+/* The body going out, a window at a time: over TLS the window is the engine's record
+   buffer itself, so file bytes are read straight into the record that encrypts them;
+   over plain TCP it is io, written whole before the next is read. OSSR__READY when all
+   of the body is out. */
+OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
+    ossr__ctx *c = w->ctx;
+    for (;;) {
+        size_t n, cap = c->buffer_size;
+        char *win = w->io;
+        int k, cancelled;
+        ossr_result r;
+        if (w->out_len && (k = ossr__lane_out(w)) != OSSR__READY)
+            return k == OSSR__WAIT ? k : ossr__xchg_send_error(w, q, k, 0);
+        if (w->win_n) {   /* the last window is out (over TLS: in the engine) */
+            w->sent += w->win_n;
+            w->bytes_sent += w->win_n;
+            if (q->progress) {
+                int cancel = 0;
+                ossr__lock(&c->lock);
+                c->progress_done += w->win_n;
+                if (c->o->progress) cancel = c->o->progress(c->progress_done, c->progress_total, c->o->progress_user);
+                if (cancel) { c->stop = 1; c->cancelled = 1; }
+                ossr__unlock(&c->lock);
+            }
+            w->win_n = 0;
+        }
+        if (w->sent == q->body_len) return OSSR__READY;
+        if (ossr__stopped(c, &cancelled))
+            return ossr__xchg_end(w, q, ossr__fail(w, cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped: %s",
+                                                   cancelled ? "cancelled" : "another part failed"));
+#ifdef OSSR__HAVE_TLS
+        if (w->tls) {
+            if ((k = ossr__tls_pump(w, BR_SSL_SENDAPP)) != OSSR__READY)
+                return k == OSSR__WAIT ? k : ossr__xchg_send_error(w, q, k, 0);
+            win = (char *)br_ssl_engine_sendapp_buf(&w->tls->sc.eng, &cap);
+        }
+#endif
+        n = (size_t)(q->body_len - w->sent < cap ? q->body_len - w->sent : cap);
+        if (w->ahead_len && n > w->ahead_len) n = w->ahead_len;
+        if ((r = ossr__body_fill(w, q, win, n)) != OSSR_OK) return ossr__xchg_end(w, q, r);
+        ossr__throttle(c, n);
+#ifdef OSSR__HAVE_TLS
+        if (w->tls) br_ssl_engine_sendapp_ack(&w->tls->sc.eng, n);
+        else
+#endif
+        { w->out = win; w->out_len = n; }
+        w->win_n = n;
+    }
+}
+
+/* Takes the reply head's fields (status, connection, request id, date, ETag, CRC-64,
+   length) and chooses how its body ends. */
+OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t headlen) {
+    ossr__ctx *c = w->ctx;
+    const ossr_response *resp = &w->resp;
+    ossr_slice v;
+    w->status = resp->status;
+    w->err.http_status = resp->status;
+    w->keep_alive = resp->minor_version >= 1 && w->send_fail == OSSR_OK;
+    if (ossr_response_header(resp, "Connection", &v)) {
+        if (ossr__slice_ieq(v, "close")) w->keep_alive = 0;
+        else if (ossr__slice_ieq(v, "keep-alive") && w->send_fail == OSSR_OK) w->keep_alive = 1;
+    }
+    if (ossr_response_header(resp, "x-oss-request-id", &v))
+        ossr__copy(w->err.request_id, sizeof w->err.request_id, v.ptr, v.len);
+    if (ossr_response_header(resp, "Date", &v)) ossr__learn_time(c, v.ptr, v.len, 0);
+    if (ossr_response_header(resp, "ETag", &v)) ossr__copy(w->etag, sizeof w->etag, v.ptr, v.len);
+    if (ossr_response_header(resp, "x-oss-hash-crc64ecma", &v)) {
+        if (ossr__parse_u64(v.ptr, v.len, &w->crc) != 0)
+            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "bad x-oss-hash-crc64ecma in the reply to %s", q->what);
+        w->has_crc = 1;
+    }
+    if (ossr_response_header(resp, "Content-Length", &v)) {
+        size_t k;
+        for (k = 0; k < resp->header_count; k++)   /* two different lengths: refuse */
+            if (ossr__slice_ieq(resp->names[k], "Content-Length") &&
+                (resp->values[k].len != v.len || memcmp(resp->values[k].ptr, v.ptr, v.len) != 0))
+                return ossr__fail(w, OSSR_E_PROTOCOL, 0, "conflicting Content-Length in the reply");
+        if (ossr__parse_u64(v.ptr, v.len, &w->content_length) != 0)
+            return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Length in the reply to %s", q->what);
+        w->has_length = 1;
+    }
+    w->io_pos += headlen;
+    w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
+    w->win_start = ossr__now_ms(c->o);
+    w->win_bytes = 0;
+    w->to_mem = q->sink == OSSR__SINK_MEM || resp->status < 200 || resp->status >= 300;
+    w->bmode = OSSR__B_NONE;
+    if (strcmp(q->method, "HEAD") != 0 && resp->status != 204 && resp->status != 304) {
+        if (ossr_response_header(resp, "Transfer-Encoding", &v)) {
+            if (!ossr__slice_ieq(v, "chunked"))
+                return ossr__fail(w, OSSR_E_PROTOCOL, 0, "unsupported Transfer-Encoding in the reply");
+            w->bmode = OSSR__B_CHUNKED;
+        } else if (w->has_length) {
+            w->bmode = OSSR__B_LENGTH;
+            w->bleft = w->content_length;
+        } else {
+            w->keep_alive = 0;
+            w->bmode = OSSR__B_EOF;
+        }
+    }
+    return OSSR_OK;
+}
+/* The reply head: OSSR__READY when it is whole and taken (1xx heads skipped). */
+OSSR__PRIVATE int ossr__head_in(ossr__worker *w, ossr__req *q) {
+    for (;;) {
+        long headlen = ossr_parse_response(w->io + w->io_pos, w->io_len - w->io_pos, &w->resp);
+        ossr_result r;
+        if (headlen == OSSR_E_NEED_MORE) {
+            int k;
+            if (w->io_len - w->io_pos >= OSSR__RESP_HEAD_MAX)
+                return ossr__xchg_no_reply(w, q, ossr__fail(w, OSSR_E_PROTOCOL, 0, "reply head to %s is larger than "
+                                                             "%u bytes", q->what, OSSR__RESP_HEAD_MAX));
+            k = ossr__lane_fill(w);
+            if (k == OSSR__READY) { w->got_anything = 1; continue; }
+            return k == OSSR__WAIT ? k : ossr__xchg_recv_error(w, q, k, 0);
+        }
+        if (headlen < 0)
+            return ossr__xchg_no_reply(w, q, ossr__fail(w, OSSR_E_PROTOCOL, 0, "malformed reply head to %s", q->what));
+        if (w->resp.status >= 100 && w->resp.status < 200) { w->io_pos += (size_t)headlen; continue; }
+        if ((r = ossr__reply_head(w, q, (size_t)headlen)) != OSSR_OK) return ossr__xchg_end(w, q, r);
+        return OSSR__READY;
+    }
+}
+/* One CRLF-terminated line of a chunked body (bounded) from io: 1, or 0 when it has not
+   all arrived, or a negative result. */
+OSSR__PRIVATE int ossr__take_line(ossr__worker *w, char *line, size_t cap) {
+    char *nl = (char *)memchr(w->io + w->io_pos, '\n', w->io_len - w->io_pos);
+    size_t n;
+    if (!nl) return w->io_len - w->io_pos >= cap ? ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk header line too long") : 0;
+    n = (size_t)(nl - (w->io + w->io_pos));
+    if (n > 0 && nl[-1] == '\r') n--;
+    if (n >= cap) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk header line too long");
+    memcpy(line, w->io + w->io_pos, n);
+    line[n] = 0;
+    w->io_pos = (size_t)(nl - w->io) + 1;
+    return 1;
+}
+/* The framing lines of a chunked body (size, the CRLF after the data, trailers), in
+   w->bmode: OSSR_OK when it moved on, 0 ... NEED_MORE when the line has not arrived. */
+OSSR__PRIVATE ossr_result ossr__chunk_line(ossr__worker *w) {
+    char line[128];
+    uint64_t size = 0;
+    size_t i;
+    int k = ossr__take_line(w, line, sizeof line);
+    if (k <= 0) return k < 0 ? (ossr_result)k : OSSR_E_NEED_MORE;
+    if (w->bmode == OSSR__B_CHUNK_END) {
+        if (line[0]) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "chunk not followed by CRLF");
+        w->bmode = OSSR__B_CHUNKED;
+        return OSSR_OK;
+    }
+    if (w->bmode == OSSR__B_TRAILER) {   /* trailers up to the blank line */
+        if (!line[0]) w->bmode = OSSR__B_NONE;
+        return OSSR_OK;
+    }
+    for (i = 0; line[i] && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
+        int d = ossr__hexval(line[i]);
+        if (d < 0 || i >= 15) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
+        size = size * 16 + (uint64_t)d;
+    }
+    if (i == 0) return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad chunk size in reply");
+    w->bmode = size ? OSSR__B_CHUNK_DATA : OSSR__B_TRAILER;
+    w->bleft = size;
+    return OSSR_OK;
+}
+/* The reply body into its sink (memory or the download file): OSSR__READY when it has
+   all come (or, kept in memory, would not fit: then the rest is not read). */
+OSSR__PRIVATE int ossr__body_in(ossr__worker *w, ossr__req *q) {
+    for (;;) {
+        size_t have = w->io_len - w->io_pos;
+        ossr_result r;
+        int k;
+        if (w->bmode == OSSR__B_NONE || w->body_truncated) return OSSR__READY;
+        if (w->bmode == OSSR__B_LENGTH || w->bmode == OSSR__B_EOF || w->bmode == OSSR__B_CHUNK_DATA) {
+            if (w->bmode != OSSR__B_EOF && w->bleft == 0) {
+                w->bmode = w->bmode == OSSR__B_CHUNK_DATA ? OSSR__B_CHUNK_END : OSSR__B_NONE;
+                continue;
+            }
+            if (have) {
+                size_t take = w->bmode == OSSR__B_EOF || (uint64_t)have < w->bleft ? have : (size_t)w->bleft;
+                if ((r = ossr__deliver(w, q, w->io + w->io_pos, take, w->to_mem)) != OSSR_OK)
+                    return ossr__xchg_end(w, q, r);
+                w->io_pos += take;
+                if (w->bmode != OSSR__B_EOF) w->bleft -= take;
+                continue;
+            }
+        } else {
+            r = ossr__chunk_line(w);
+            if (r == OSSR_OK) continue;
+            if (r != OSSR_E_NEED_MORE) return ossr__xchg_end(w, q, r);
+        }
+        k = ossr__lane_fill(w);
+        if (k == OSSR__READY) continue;
+        if (k == OSSR__EOF && w->bmode == OSSR__B_EOF) { w->bmode = OSSR__B_NONE; continue; }
+        return k == OSSR__WAIT ? k : ossr__xchg_recv_error(w, q, k, 0);
+    }
+}
+/* The verdict on a whole reply: the connection kept or dropped, an error reply read, the
+   CRC-64 the server stored compared with the one sent. */
+OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
+    ossr__ctx *c = w->ctx;
+    w->win_start = 0;
+    if (!w->keep_alive || w->io_pos != w->io_len || w->body_truncated) ossr__close_conn(w);
+    else w->fd_used = 1;
+    w->body[w->body_len] = 0;   /* room keeps one byte for it; what follows is never read */
+    if (w->status < 200 || w->status >= 300) {
+        ossr__parse_error_body(w);
+        if (!strcmp(w->err.code, "RequestTimeTooSkewed") && w->err.server_time[0])
+            ossr__learn_time(c, w->err.server_time, strlen(w->err.server_time), 1);
+        if (!w->err.code[0] && w->status == 404 && !strcmp(q->method, "HEAD"))
+            ossr__copy(w->err.code, sizeof w->err.code, "NoSuchKey", 9);
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what));
+    }
+    if (w->send_fail != OSSR_OK)   /* a 2xx to a body that did not all go out is no success */
+        return ossr__xchg_no_reply(w, q, w->send_fail);
+    if (q->on_child && q->xml_state < 2)
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_BAD_REPLY, 0, "the %s reply ends before its </%s>", q->what,
+                                               q->root));
+    if (q->check_crc && w->has_crc && w->crc != q->body_crc)
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was "
+                                               "sent", q->what, (unsigned long long)w->crc,
+                                               (unsigned long long)q->body_crc));
+    return ossr__xchg_end(w, q, OSSR_OK);
+}
+/* Advances the exchange as far as it goes without waiting: OSSR__WAIT with w->op set
+   (the I/O it needs), or OSSR__READY when it has ended (w->x_result). */
+OSSR__PRIVATE int ossr__xchg_step(ossr__worker *w, ossr__req *q) {
+    for (;;) {
+        int k = OSSR__READY;
+        if (w->io_fail != OSSR_OK && (k = ossr__xchg_io_error(w, q)) != OSSR__WAIT) return k;
+        switch (w->xs) {
+        case OSSR__X_CONNECT:
+            if (!w->linked) { w->op = OSSR__OP_CONNECT; return OSSR__WAIT; }
+            w->xs = OSSR__X_HEAD_OUT;
+#ifdef OSSR__HAVE_TLS
+            if (w->tls) {
+                ossr_result r = ossr__tls_start(w);
+                if (r != OSSR_OK) { ossr__close_conn(w); return ossr__xchg_end(w, q, r); }
+                w->xs = OSSR__X_HANDSHAKE;
+            }
+#endif
+            break;
+#ifdef OSSR__HAVE_TLS
+        case OSSR__X_HANDSHAKE:
+            k = ossr__tls_pump(w, BR_SSL_SENDAPP);
+            if (k == OSSR__WAIT) return k;
+            if (k != OSSR__READY) { ossr__xchg_handshake_error(w, q, k, 0); break; }
+            ossr__tls_ready(w);
+            w->xs = OSSR__X_HEAD_OUT;
+            break;
+#endif
+        case OSSR__X_HEAD_OUT:
+            w->sent_anything = 1;
+            k = ossr__lane_out(w);
+            if (k == OSSR__WAIT) return k;
+            if (k != OSSR__READY) { ossr__xchg_send_error(w, q, k, 0); break; }
+            if (q->body_kind == OSSR__BODY_GEN) q->gen(q->gen_user, NULL, 0, 1);
+            w->xs = OSSR__X_BODY_OUT;
+            break;
+        case OSSR__X_BODY_OUT:
+            k = ossr__body_out(w, q);
+            if (k != OSSR__READY || w->xs != OSSR__X_BODY_OUT) { if (k == OSSR__WAIT && w->xs == OSSR__X_BODY_OUT) return k; break; }
+            w->xs = OSSR__X_FLUSH;
+            break;
+        case OSSR__X_FLUSH:
+            k = ossr__lane_flush(w);
+            if (k == OSSR__WAIT) return k;
+            if (k != OSSR__READY) { ossr__xchg_send_error(w, q, k, 0); break; }
+            ossr__xchg_await_reply(w);
+            break;
+        case OSSR__X_HEAD_IN:
+            k = ossr__head_in(w, q);
+            if (k != OSSR__READY || w->xs != OSSR__X_HEAD_IN) { if (k == OSSR__WAIT && w->xs == OSSR__X_HEAD_IN) return k; break; }
+            w->xs = OSSR__X_BODY_IN;
+            break;
+        case OSSR__X_BODY_IN:
+            k = ossr__body_in(w, q);
+            if (k != OSSR__READY || w->xs != OSSR__X_BODY_IN) { if (k == OSSR__WAIT && w->xs == OSSR__X_BODY_IN) return k; break; }
+            ossr__xchg_verdict(w, q);
+            break;
+        default:
+            return OSSR__READY;
+        }
+    }
+}
+
+/* Carries out the lane's I/O with the blocking calls (their timeouts, pace checks and
+   looks at a cancel) and reports how it went. */
+OSSR__PRIVATE void ossr__lane_io(ossr__worker *w) {
+    int e = 0;
+    long k;
+    if (w->op == OSSR__OP_CONNECT) k = ossr__link_open(w, &e);
+    else if (w->op == OSSR__OP_WRITE) k = ossr__link_write(w, w->op_p, w->op_n, &e);
+    else k = ossr__link_recv(w, w->op_p, w->op_n, &e);
+    ossr__lane_done(w, k, e);
+}
+/* One request and its reply on the worker's connection, its I/O carried out as it
+   blocks. No retries: see ossr__http. */
+OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *sent_anything, int *got_anything) {
+    ossr_result r = ossr__xchg_begin(w, q);
+    if (r == OSSR_OK)
+        while (ossr__xchg_step(w, q) == OSSR__WAIT) ossr__lane_io(w);
+    *sent_anything = w->sent_anything;
+    *got_anything = w->got_anything;
+    return r == OSSR_OK ? w->x_result : r;
 }
 
 /* Sends a request, retrying what ossr_result_is_retryable() allows with capped

@@ -221,6 +221,7 @@ int main(int argc, char **argv) {
         ossr_file_io fio;
         ossr_options oh = o;
         memset(&nh, 0, sizeof nh);
+        memset(&tp, 0, sizeof tp);
         tp.connect = hk_connect; tp.send = hk_send; tp.recv = hk_recv; tp.close = hk_close; tp.user = &nh;
         sto.load = rs_load; sto.save = rs_save; sto.remove = rs_remove; sto.user = &rs; sto.lock = NULL;
         fio.open = fh_open; fio.identity = fh_identity; fio.read_at = fh_read_at; fio.close = fh_close; fio.user = NULL;
