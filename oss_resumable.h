@@ -3736,7 +3736,7 @@ OSSR__PRIVATE int ossr__tls_pump(ossr__worker *w, unsigned target) {
     for (;;) {
         unsigned st = br_ssl_engine_current_state(eng);
         size_t n;
-        if (st & BR_SSL_CLOSED) return br_ssl_engine_last_error(eng) == BR_ERR_OK ? OSSR__EOF : OSSR_E_TLS;
+        if (st & BR_SSL_CLOSED) return br_ssl_engine_last_error(eng) == BR_ERR_OK ? (int)OSSR__EOF : (int)OSSR_E_TLS;
         if (st & BR_SSL_SENDREC) {
             w->op_p = (char *)br_ssl_engine_sendrec_buf(eng, &n);
             w->op_n = n;
