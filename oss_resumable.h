@@ -3318,6 +3318,13 @@ typedef struct ossr__worker {
     ossr_result send_fail;       /* the send failed; the reply may still say why */
     char send_detail[256];
     ossr_response resp;          /* the reply head */
+    /* the request it carries (ossr__rq_step) */
+    struct ossr__req *q;
+    int rq_state;                /* OSSR__RQ_* */
+    ossr_result rq_result;
+    int rq_attempt, rq_refreshed, rq_was_used;
+    unsigned rq_seed;
+    int64_t rq_wake;             /* the back-off ends then */
     int bmode;                   /* OSSR__B_*: how the reply body ends */
     uint64_t bleft;              /* its bytes (or the chunk's) still to come */
 } ossr__worker;
@@ -4600,62 +4607,100 @@ OSSR__PRIVATE void ossr__lane_io(ossr__worker *w) {
     else k = ossr__link_recv(w, w->op_p, w->op_n, &e);
     ossr__lane_done(w, k, e);
 }
-/* One request and its reply on the worker's connection, its I/O carried out as it
-   blocks. No retries: see ossr__http. */
-OSSR__PRIVATE ossr_result ossr__http_once(ossr__worker *w, ossr__req *q, int *sent_anything, int *got_anything) {
-    ossr_result r = ossr__xchg_begin(w, q);
-    if (r == OSSR_OK)
-        while (ossr__xchg_step(w, q) == OSSR__WAIT) ossr__lane_io(w);
-    *sent_anything = w->sent_anything;
-    *got_anything = w->got_anything;
-    return r == OSSR_OK ? w->x_result : r;
+/* The request a lane carries, attempt after attempt: what ossr_result_is_retryable()
+   allows is sent again after a back-off (capped exponential, full jitter). A kept-alive
+   connection the server had already closed is reopened at once without counting an
+   attempt, but only when that cannot repeat a non-idempotent request (POST) the server
+   may have carried out; credentials the server refused are refreshed once. */
+enum { OSSR__RQ_IDLE = 0, OSSR__RQ_RUN, OSSR__RQ_BACKOFF, OSSR__RQ_DONE };
+/* One attempt begins: its head is built and signed. */
+OSSR__PRIVATE void ossr__rq_try(ossr__worker *w) {
+    ossr_result r;
+    w->rq_was_used = w->linked && w->fd_used;
+    w->rq_state = OSSR__RQ_RUN;
+    r = ossr__xchg_begin(w, w->q);
+    if (r != OSSR_OK) { w->xs = OSSR__X_DONE; w->x_result = r; }
 }
-
-/* Sends a request, retrying what ossr_result_is_retryable() allows with capped
-   exponential back-off and full jitter. A kept-alive connection that the server had
-   already closed is reopened at once without counting an attempt, but only when that
-   cannot repeat a non-idempotent request (POST) the server may have carried out. */
-OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
-    ossr__ctx *c = w->ctx;
-    int attempt = 0, post = strcmp(q->method, "POST") == 0, refreshed = 0;
-    unsigned seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms(w->ctx->o);
+/* The lane takes request q. */
+OSSR__PRIVATE void ossr__rq_start(ossr__worker *w, ossr__req *q) {
+    w->q = q;
+    w->rq_attempt = 0;
+    w->rq_refreshed = 0;
+    w->rq_seed = (unsigned)(uintptr_t)w ^ (unsigned)ossr__now_ms(w->ctx->o);
     if (q->fresh_conn && w->fd_used) ossr__close_conn(w);
+    ossr__rq_try(w);
+}
+/* An attempt ended with r: the request is done, goes again at once, or after a back-off. */
+OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
+    ossr__ctx *c = w->ctx;
+    ossr__req *q = w->q;
+    int cancelled, cap, ms;
+    char why[300];
+    w->rq_result = r;
+    w->rq_state = OSSR__RQ_DONE;
+    if (r == OSSR_OK) return;
+    if (ossr__stopped(c, &cancelled)) { w->rq_result = cancelled ? OSSR_E_CANCELLED : r; return; }
+    if (w->rq_was_used && !w->got_anything && (r == OSSR_E_SEND || r == OSSR_E_RECV) &&
+        (strcmp(q->method, "POST") != 0 || !w->sent_anything)) {
+        ossr__close_conn(w);      /* stale keep-alive connection */
+        ossr__rq_try(w);
+        return;
+    }
+    if (c->o->credentials && !w->rq_refreshed && r == OSSR_E_SERVER &&
+        (!strcmp(w->err.code, "SecurityTokenExpired") || !strcmp(w->err.code, "InvalidSecurityToken") ||
+         !strcmp(w->err.code, "InvalidAccessKeyId") || !strcmp(w->err.code, "ExpiredToken"))) {
+        ossr__lock(&c->lock);     /* one refresh for all workers that saw the same credentials */
+        if (c->creds_gen == w->creds_gen) c->creds_stale = 1;
+        ossr__unlock(&c->lock);
+        ossr__log(c, OSSR_LOG_WARN, "%s: the server refused the credentials (%s); refreshing them",
+                  q->what, w->err.code);
+        w->rq_refreshed = 1;
+        ossr__rq_try(w);
+        return;
+    }
+    if (++w->rq_attempt >= c->max_attempts || !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
+        return;
+    cap = c->retry_cap_ms;
+    if (w->rq_attempt < 20 && ((int64_t)c->retry_base_ms << w->rq_attempt) < cap) cap = c->retry_base_ms << w->rq_attempt;
+    w->rq_seed = w->rq_seed * 1103515245u + 12345u;
+    ms = (int)((w->rq_seed >> 8) % (unsigned)cap);
+    if (r == OSSR_E_SERVER)
+        ossr__say(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
+    else
+        ossr__say(why, sizeof why, "%s", w->err.detail);
+    ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
+              q->what, q->part_number ? " part " : "", q->part_number, why, ms, w->rq_attempt + 1, c->max_attempts);
+    w->rq_wake = now + ms;
+    w->rq_state = OSSR__RQ_BACKOFF;
+}
+/* Advances the lane's request: OSSR__WAIT (for the I/O in w->op, or with none, for the
+   back-off to end at w->rq_wake), or OSSR__READY when it is done (w->rq_result). */
+OSSR__PRIVATE int ossr__rq_step(ossr__worker *w, int64_t now) {
     for (;;) {
-        int was_used = w->linked && w->fd_used, sent, got, cancelled, cap, ms;
-        char why[300];
-        ossr_result r = ossr__http_once(w, q, &sent, &got);
-        if (r == OSSR_OK) return r;
-        if (ossr__stopped(c, &cancelled)) return cancelled ? OSSR_E_CANCELLED : r;
-        if (was_used && !got && (r == OSSR_E_SEND || r == OSSR_E_RECV) && (!post || !sent)) {
-            ossr__close_conn(w);      /* stale keep-alive connection */
-            continue;
+        if (w->rq_state == OSSR__RQ_BACKOFF) {
+            int cancelled;
+            if (ossr__stopped(w->ctx, &cancelled)) {
+                w->rq_state = OSSR__RQ_DONE;
+                if (cancelled) w->rq_result = OSSR_E_CANCELLED;
+                return OSSR__READY;
+            }
+            if (now < w->rq_wake) return OSSR__WAIT;
+            ossr__rq_try(w);
         }
-        if (c->o->credentials && !refreshed && r == OSSR_E_SERVER &&
-            (!strcmp(w->err.code, "SecurityTokenExpired") || !strcmp(w->err.code, "InvalidSecurityToken") ||
-             !strcmp(w->err.code, "InvalidAccessKeyId") || !strcmp(w->err.code, "ExpiredToken"))) {
-            ossr__lock(&c->lock);     /* one refresh for all workers that saw the same credentials */
-            if (c->creds_gen == w->creds_gen) c->creds_stale = 1;
-            ossr__unlock(&c->lock);
-            ossr__log(c, OSSR_LOG_WARN, "%s: the server refused the credentials (%s); refreshing them",
-                      q->what, w->err.code);
-            refreshed = 1;
-            continue;
-        }
-        if (++attempt >= c->max_attempts ||
-            !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
-            return r;
-        cap = c->retry_cap_ms;
-        if (attempt < 20 && ((int64_t)c->retry_base_ms << attempt) < cap) cap = c->retry_base_ms << attempt;
-        seed = seed * 1103515245u + 12345u;
-        ms = (int)((seed >> 8) % (unsigned)cap);
-        if (r == OSSR_E_SERVER)
-            ossr__say(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
-        else
-            ossr__say(why, sizeof why, "%s", w->err.detail);
-        ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
-                  q->what, q->part_number ? " part " : "", q->part_number, why, ms,
-                  attempt + 1, c->max_attempts);
-        ossr__nap(c, ms);
+        if (w->rq_state != OSSR__RQ_RUN) return OSSR__READY;
+        if (ossr__xchg_step(w, w->q) == OSSR__WAIT) return OSSR__WAIT;
+        ossr__rq_after(w, w->x_result, now);
+    }
+}
+/* Sends a request and reads its reply, retried as above, on the worker's connection,
+   waiting as it goes (the blocking driver). */
+OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
+    ossr__rq_start(w, q);
+    for (;;) {
+        int64_t now = ossr__now_ms(w->ctx->o);
+        if (ossr__rq_step(w, now) == OSSR__READY) return w->rq_result;
+        if (w->op != OSSR__OP_NONE) ossr__lane_io(w);
+        else ossr__nap(w->ctx, w->rq_wake - now);
     }
 }
 
