@@ -3238,6 +3238,25 @@ typedef struct ossr__ctx {
     ossr__fh lock_fd;            /* the default store's lock on the record, held for the whole call */
 #endif
     int locked;                  /* the record is ours until the call ends */
+    /* the multipart flow (ossr__mp_step) */
+    int mp;                      /* OSSR__MP_*: its state */
+    int mp_then;                 /* the state that takes lane 0's request when it ends */
+    ossr_result mp_result;       /* how the upload ended */
+    ossr_result mp_r;            /* the result of the request (or step) before */
+    ossr_result mp_fail;         /* why, while an orphan upload is aborted */
+    int mp_m;                    /* the object's check: 1 in place, 0 not, -1 unknown */
+    int mp_ck;                   /* OSSR__CKPT_*: the record found */
+    int nw;                      /* lanes that send parts */
+    int completing, restarts, waited, reconciled;
+    uint64_t completing_crc;     /* the whole CRC-64 a sent Complete carried */
+    uint64_t whole;              /* the whole CRC-64 of this Complete */
+    int64_t await_ms, await_step, await_at; /* waiting for an earlier Complete */
+    int64_t wake_ms;             /* nothing to do before then (0: not waiting on time) */
+    char old_id[128];            /* the upload a damaged or stale record names */
+    char reason[160];            /* why the record does not match */
+    char marker[24];             /* ListParts: the page starts after this part */
+    struct ossr__listing *list;  /* ListParts' state, on the heap */
+    struct ossr__complete_gen *gen; /* Complete's body, on the heap */
 } ossr__ctx;
 
 #ifdef OSSR__HAVE_TLS
@@ -3256,6 +3275,51 @@ typedef struct ossr__tls {
 } ossr__tls;
 #endif
 
+typedef struct ossr__worker ossr__worker;   /* below: a connection and its request */
+enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
+enum { OSSR__SINK_MEM = 0, OSSR__SINK_FILE };
+/* A body generator fills buf with the next bytes and returns how many; restart rewinds. */
+typedef size_t (*ossr__gen_fn)(void *user, char *buf, size_t cap, int restart);
+/* A reply read as it streams: each child element of the root is handed over as soon as
+   it is whole (name NULL: a new attempt starts, forget what the last one handed over).
+   Returns 0 to go on, 1 to take no more (the rest is read and dropped), or a negative
+   result (with w->err filled). */
+typedef int (*ossr__child_fn)(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *content);
+
+typedef struct ossr__req {
+    const char *method;
+    const char *what;             /* for messages: "UploadPart", "CompleteMultipartUpload" */
+    ossr_header query[4];
+    size_t nquery;
+    int bucket_level;             /* the bucket itself (/?uploads), not the object */
+    ossr_header hdr[48];
+    size_t nhdr;
+    int body_kind;
+    uint64_t body_len;
+    const char *mem;
+    uint64_t file_off;
+    ossr__gen_fn gen;
+    void *gen_user;
+    int progress;                 /* count body bytes as upload progress */
+    int fresh_conn;               /* send on a connection that has carried nothing yet */
+    int check_crc;                /* compare the body's CRC-64 with the reply's */
+    int sink;
+    const char *root;             /* a 2xx reply is this XML element, handed to on_child child by child */
+    ossr__child_fn on_child;
+    void *child_user;
+    int xml_state;                /* 0 before the root, 1 inside it, 2 after it, 3 taking no more */
+#if OSSR__HAVE_FS
+    ossr__fh out_fd;              /* SINK_FILE */
+#endif
+    uint64_t out_crc;             /* CRC-64 of the bytes written to out_fd */
+    uint64_t out_len;
+    uint32_t part_number;
+    /* results */
+    uint64_t body_crc;            /* CRC-64 of the request body sent */
+    unsigned char md5[16];
+    int want_md5;
+} ossr__req;
+
 /* A lane is one connection and the I/O it waits for: the steps below never block; they
    leave in w->op what must happen on the connection next (connect, write w->op_p[0..op_n),
    read into w->op_p[0..op_n)), and a driver carries it out and reports with
@@ -3264,7 +3328,7 @@ typedef struct ossr__tls {
 enum { OSSR__OP_NONE = 0, OSSR__OP_CONNECT, OSSR__OP_WRITE, OSSR__OP_READ };
 /* What a step came to, besides a negative ossr_result. */
 enum { OSSR__READY = 0, OSSR__WAIT = 1, OSSR__EOF = 2 };
-typedef struct ossr__worker {
+struct ossr__worker {
     ossr__ctx *ctx;
     char *block;                 /* the worker's one allocation */
     size_t block_size;
@@ -3319,59 +3383,20 @@ typedef struct ossr__worker {
     char send_detail[256];
     ossr_response resp;          /* the reply head */
     /* the request it carries (ossr__rq_step) */
-    struct ossr__req *q;
+    ossr__req *q;
     int rq_state;                /* OSSR__RQ_* */
     ossr_result rq_result;
     int rq_attempt, rq_refreshed, rq_was_used;
     unsigned rq_seed;
     int64_t rq_wake;             /* the back-off ends then */
+    ossr__req req;               /* the request it sends for the flow */
+    char num[128];               /* its part number or upload id */
+    int busy;                    /* a part is on its way (part_idx) */
+    uint32_t part_idx;
     int bmode;                   /* OSSR__B_*: how the reply body ends */
     uint64_t bleft;              /* its bytes (or the chunk's) still to come */
-} ossr__worker;
+};
 
-enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
-enum { OSSR__SINK_MEM = 0, OSSR__SINK_FILE };
-/* A body generator fills buf with the next bytes and returns how many; restart rewinds. */
-typedef size_t (*ossr__gen_fn)(void *user, char *buf, size_t cap, int restart);
-/* A reply read as it streams: each child element of the root is handed over as soon as
-   it is whole (name NULL: a new attempt starts, forget what the last one handed over).
-   Returns 0 to go on, 1 to take no more (the rest is read and dropped), or a negative
-   result (with w->err filled). */
-typedef int (*ossr__child_fn)(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *content);
-
-typedef struct ossr__req {
-    const char *method;
-    const char *what;             /* for messages: "UploadPart", "CompleteMultipartUpload" */
-    ossr_header query[4];
-    size_t nquery;
-    int bucket_level;             /* the bucket itself (/?uploads), not the object */
-    ossr_header hdr[48];
-    size_t nhdr;
-    int body_kind;
-    uint64_t body_len;
-    const char *mem;
-    uint64_t file_off;
-    ossr__gen_fn gen;
-    void *gen_user;
-    int progress;                 /* count body bytes as upload progress */
-    int fresh_conn;               /* send on a connection that has carried nothing yet */
-    int check_crc;                /* compare the body's CRC-64 with the reply's */
-    int sink;
-    const char *root;             /* a 2xx reply is this XML element, handed to on_child child by child */
-    ossr__child_fn on_child;
-    void *child_user;
-    int xml_state;                /* 0 before the root, 1 inside it, 2 after it, 3 taking no more */
-#if OSSR__HAVE_FS
-    ossr__fh out_fd;              /* SINK_FILE */
-#endif
-    uint64_t out_crc;             /* CRC-64 of the bytes written to out_fd */
-    uint64_t out_len;
-    uint32_t part_number;
-    /* results */
-    uint64_t body_crc;            /* CRC-64 of the request body sent */
-    unsigned char md5[16];
-    int want_md5;
-} ossr__req;
 
 OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     char line[768];
@@ -4692,16 +4717,21 @@ OSSR__PRIVATE int ossr__rq_step(ossr__worker *w, int64_t now) {
         ossr__rq_after(w, w->x_result, now);
     }
 }
-/* Sends a request and reads its reply, retried as above, on the worker's connection,
-   waiting as it goes (the blocking driver). */
-OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
-    ossr__rq_start(w, q);
+/* Runs the lane's request to its end, its I/O carried out as it blocks (the blocking
+   driver). */
+OSSR__PRIVATE void ossr__lane_run(ossr__worker *w) {
     for (;;) {
         int64_t now = ossr__now_ms(w->ctx->o);
-        if (ossr__rq_step(w, now) == OSSR__READY) return w->rq_result;
+        if (ossr__rq_step(w, now) == OSSR__READY) return;
         if (w->op != OSSR__OP_NONE) ossr__lane_io(w);
         else ossr__nap(w->ctx, w->rq_wake - now);
     }
+}
+/* Sends a request and reads its reply, retried as above, on the worker's connection. */
+OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
+    ossr__rq_start(w, q);
+    ossr__lane_run(w);
+    return w->rq_result;
 }
 
 /* >>checkpoint: a flat little-endian record ----------------------------------------- */
@@ -5175,6 +5205,7 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
 OSSR__PRIVATE int ossr__is_multipart(const ossr_options *o, uint64_t file_size) {
     return file_size > 0 && file_size >= (o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD);
 }
+OSSR__PRIVATE size_t ossr__flow_heap(void);
 OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
     ossr_endpoint ep;
     uint64_t part_size;
@@ -5188,7 +5219,7 @@ OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) 
     }
     lib_tls = ossr__tls_kind(o, ep.https) == OSSR__TLS_LIB;
     block = OSSR__ROUND16((lib_tls ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, lib_tls));
-    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + (parts ? OSSR__ROUND16(OSSR__DONE_BYTES) : 0);
+    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + (parts ? ossr__flow_heap() : 0);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
@@ -5679,19 +5710,21 @@ OSSR__PRIVATE void ossr__ckpt_sync(ossr__ctx *c) {
     if (c->o->store) ossr__unlock(&c->lock);
 }
 
-/* ---- multipart calls ---- */
-OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
-    ossr__req q;
-    ossr_result r;
+/* ---- multipart calls: each builds its request in the lane's w->req, and a second
+   function reads its result ---- */
+OSSR__PRIVATE void ossr__req_initiate(ossr__ctx *c, ossr__worker *w) {
+    ossr__req *q = &w->req;
+    ossr__req_init(q, "POST", "InitiateMultipartUpload");
+    q->fresh_conn = 1;     /* never lose its reply to a stale connection: a second Initiate leaves an orphan */
+    ossr__req_query(q, "uploads", "");
+    if (c->o->sequential) ossr__req_query(q, "sequential", "");
+    ossr__object_headers(c, q);
+}
+/* The upload id of an Initiate reply, into c->upload_id. */
+OSSR__PRIVATE ossr_result ossr__initiate_result(ossr__ctx *c, ossr__worker *w, ossr_result r) {
     ossr_slice root;
     int x;
     size_t i;
-    ossr__req_init(&q, "POST", "InitiateMultipartUpload");
-    q.fresh_conn = 1;     /* never lose its reply to a stale connection: a second Initiate leaves an orphan */
-    ossr__req_query(&q, "uploads", "");
-    if (c->o->sequential) ossr__req_query(&q, "sequential", "");
-    ossr__object_headers(c, &q);
-    r = ossr__http(w, &q);
     if (r != OSSR_OK) return r;
     /* only a complete document counts: a reply cut short is refused, never half-read */
     x = w->body_truncated ? -1 : ossr__xml_root(w->body, w->body_len, "InitiateMultipartUploadResult", &root);
@@ -5704,31 +5737,39 @@ OSSR__PRIVATE ossr_result ossr__initiate(ossr__ctx *c, ossr__worker *w) {
     }
     return OSSR_OK;
 }
-/* AbortMultipartUpload of upload_id. */
+/* AbortMultipartUpload of upload_id (copied: the request outlives the caller's buffer). */
+OSSR__PRIVATE void ossr__req_abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
+    ossr__req *q = &w->req;
+    ossr__copy(w->num, sizeof w->num, upload_id, strlen(upload_id));
+    ossr__req_init(q, "DELETE", "AbortMultipartUpload");
+    ossr__req_query(q, "uploadId", w->num);
+    ossr__req_user_headers(q, c->o, ossr__hdr_payer);
+}
 OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
-    ossr__req q;
-    ossr__req_init(&q, "DELETE", "AbortMultipartUpload");
-    ossr__req_query(&q, "uploadId", upload_id);
-    ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-    return ossr__http(w, &q);
+    ossr__req_abort(c, w, upload_id);
+    return ossr__http(w, &w->req);
 }
 /* Frees an upload of ours; one already gone counts as aborted. */
-OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
-    ossr_result r = ossr__abort_call(c, w, upload_id);
+OSSR__PRIVATE ossr_result ossr__abort_result(ossr__worker *w, ossr_result r) {
     return ossr__is_code(w, r, "NoSuchUpload") ? OSSR_OK : r;
 }
-/* HeadObject: the object's length, CRC-64 and ETag land in w (has_length, has_crc, etag). */
-OSSR__PRIVATE ossr_result ossr__head(ossr__ctx *c, ossr__worker *w) {
-    ossr__req q;
-    ossr__req_init(&q, "HEAD", "HeadObject");
-    ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-    return ossr__http(w, &q);
+OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
+    return ossr__abort_result(w, ossr__abort_call(c, w, upload_id));
 }
-/* HEAD the object: 1 when it has exactly the file's size and the expected CRC-64, 0 when
-   it is absent or different, -1 when the HEAD itself failed (w->err says why): then
-   nobody knows, and nothing may be thrown away. */
-OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
-    ossr_result r = ossr__head(c, w);
+/* HeadObject: the object's length, CRC-64 and ETag land in w (has_length, has_crc, etag). */
+OSSR__PRIVATE void ossr__req_head(ossr__ctx *c, ossr__worker *w) {
+    ossr__req_init(&w->req, "HEAD", "HeadObject");
+    ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
+}
+OSSR__PRIVATE ossr_result ossr__head(ossr__ctx *c, ossr__worker *w) {
+    ossr__req_head(c, w);
+    return ossr__http(w, &w->req);
+}
+/* The HEAD of the object, for a Complete that may have happened: 1 when the object has
+   exactly the file's size and the expected CRC-64, 0 when it is absent or different, -1
+   when the HEAD itself failed (w->err says why): then nobody knows, and nothing may be
+   thrown away. */
+OSSR__PRIVATE int ossr__check_result(ossr__ctx *c, ossr__worker *w, ossr_result r, uint64_t crc) {
     if (r != OSSR_OK) return r == OSSR_E_SERVER && w->err.http_status == 404 ? 0 : -1;
     if (w->has_length && w->content_length == c->fid.size && w->has_crc && w->crc == crc) {
         ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
@@ -5736,8 +5777,6 @@ OSSR__PRIVATE int ossr__object_check(ossr__ctx *c, ossr__worker *w, uint64_t crc
     }
     return 0;
 }
-/* CRC-64 of one part of the local file, and its MD5 when md5 is not NULL (only needed
-   when the server gave no CRC-64 to compare with). */
 /* ETag of a part equals the MD5 of its bytes on OSS ("HEX", quotes optional). */
 OSSR__PRIVATE int ossr__etag_is_md5(const char *etag, const unsigned char md5[16]) {
     size_t n = strlen(etag), i;
@@ -5833,118 +5872,113 @@ OSSR__PRIVATE int ossr__list_child(ossr__worker *w, void *user, const ossr_slice
     l->nchk++;
     return 0;
 }
-/* Every page of ListParts; then the parts no slot vouched for are compared with the
-   file (io is free again) and recorded. */
-OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__list_parts(ossr__ctx *c, ossr__worker *w) {
-    char marker[24] = "0";
-    ossr__listing l;
-    memset(&l, 0, sizeof l);
-    l.c = c;
-    for (;;) {
-        ossr__req q;
-        ossr_result r;
-        size_t k;
-        uint64_t next_v, marker_v = 0;
-        int more;
-        ossr__req_init(&q, "GET", "ListParts");
-        ossr__req_query(&q, "uploadId", c->upload_id);
-        ossr__req_query(&q, "max-parts", "1000");
-        ossr__req_query(&q, "part-number-marker", marker);
-        ossr__req_user_headers(&q, c->o, ossr__hdr_payer);
-        q.root = "ListPartsResult";
-        q.on_child = ossr__list_child;
-        q.child_user = &l;
-        r = ossr__http(w, &q);
-        if (r != OSSR_OK) return r;
-        more = l.truncated;
-        next_v = l.next_marker;
-        if (more && (!l.has_next || ossr__parse_u64(marker, strlen(marker), &marker_v) != 0 || next_v <= marker_v ||
-                     next_v > OSSR__MAX_PARTS))
-            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
-        if (l.nchk == OSSR__CHECKS) {   /* the checks are full: list again after the last one taken */
-            more = 1;
-            next_v = l.last_num;
-        }
-        for (k = 0; k < l.nchk; k++) {
-            ossr__check *h = &l.chk[k];
-            uint64_t lcrc;
-            unsigned char md5[16];
-            r = ossr__file_sums(c, w, (uint64_t)h->idx * c->part_size, ossr__part_len(c, h->idx), &lcrc,
-                                h->by_crc ? NULL : md5);
-            if (r != OSSR_OK) return r;
-            if (!(h->by_crc ? lcrc == h->crc : ossr__etag_is_md5(h->etag, md5))) {
-                ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", h->idx + 1);
-                continue;
-            }
-            if (ossr__ckpt_write_slot(c, h->idx + 1, ossr__part_len(c, h->idx), lcrc, h->etag, 0) != 0)
-                return ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s",
-                                  h->idx + 1, c->ckpt_path, strerror(errno));
-            ossr__mark_done(c, h->idx, lcrc);
-            c->st->parts_reused++;
-        }
-        l.slots.n = 0;
-        if (!more) return OSSR_OK;
-        ossr__say(marker, sizeof marker, "%llu", (unsigned long long)next_v);
-    }
+/* One page of ListParts, after c->marker. */
+OSSR__PRIVATE void ossr__req_list(ossr__ctx *c, ossr__worker *w) {
+    ossr__req *q = &w->req;
+    ossr__req_init(q, "GET", "ListParts");
+    ossr__req_query(q, "uploadId", c->upload_id);
+    ossr__req_query(q, "max-parts", "1000");
+    ossr__req_query(q, "part-number-marker", c->marker);
+    ossr__req_user_headers(q, c->o, ossr__hdr_payer);
+    q->root = "ListPartsResult";
+    q->on_child = ossr__list_child;
+    q->child_user = c->list;
 }
-/* Sends part idx; its CRC-64 goes to *crc and its ETag stays in w->etag. */
-OSSR__PRIVATE ossr_result ossr__upload_part(ossr__ctx *c, ossr__worker *w, uint32_t idx, uint64_t *crc) {
-    ossr__req q;
-    ossr_result r;
-    char num[12];
-    ossr__say(num, sizeof num, "%u", idx + 1);
-    ossr__req_init(&q, "PUT", "UploadPart");
-    ossr__req_query(&q, "partNumber", num);
-    ossr__req_query(&q, "uploadId", c->upload_id);
-    ossr__req_user_headers(&q, c->o, ossr__hdr_part);
-    q.body_kind = OSSR__BODY_FILE;
-    q.file_off = (uint64_t)idx * c->part_size;
-    q.body_len = ossr__part_len(c, idx);
-    q.progress = 1;
-    q.check_crc = 1;
-    q.want_md5 = c->o->content_md5;
-    q.part_number = idx + 1;
-    r = ossr__http(w, &q);
+/* A page read: the parts no slot vouched for are compared with the file (io is free
+   again) and recorded; *more says whether another page follows (c->marker then says
+   where). */
+OSSR__PRIVATE ossr_result ossr__list_result(ossr__ctx *c, ossr__worker *w, ossr_result r, int *more) {
+    ossr__listing *l = c->list;
+    size_t k;
+    uint64_t next_v, marker_v = 0;
+    *more = 0;
     if (r != OSSR_OK) return r;
-    if (!w->etag[0] || strlen(w->etag) > 47)
-        return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "UploadPart reply for part %u has no usable ETag (1-47 bytes)",
-                          idx + 1);
-    *crc = q.body_crc;
+    *more = l->truncated;
+    next_v = l->next_marker;
+    if (*more && (!l->has_next || ossr__parse_u64(c->marker, strlen(c->marker), &marker_v) != 0 || next_v <= marker_v ||
+                  next_v > OSSR__MAX_PARTS))
+        return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListParts reply is truncated but its NextPartNumberMarker does not advance");
+    if (l->nchk == OSSR__CHECKS) {   /* the checks are full: list again after the last one taken */
+        *more = 1;
+        next_v = l->last_num;
+    }
+    for (k = 0; k < l->nchk; k++) {
+        ossr__check *h = &l->chk[k];
+        uint64_t lcrc;
+        unsigned char md5[16];
+        r = ossr__file_sums(c, w, (uint64_t)h->idx * c->part_size, ossr__part_len(c, h->idx), &lcrc,
+                            h->by_crc ? NULL : md5);
+        if (r != OSSR_OK) return r;
+        if (!(h->by_crc ? lcrc == h->crc : ossr__etag_is_md5(h->etag, md5))) {
+            ossr__log(c, OSSR_LOG_WARN, "part %u on the server does not match the file: sending it again", h->idx + 1);
+            continue;
+        }
+        if (ossr__ckpt_write_slot(c, h->idx + 1, ossr__part_len(c, h->idx), lcrc, h->etag, 0) != 0)
+            return ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s",
+                              h->idx + 1, c->ckpt_path, strerror(errno));
+        ossr__mark_done(c, h->idx, lcrc);
+        c->st->parts_reused++;
+    }
+    l->slots.n = 0;
+    if (*more) ossr__say(c->marker, sizeof c->marker, "%llu", (unsigned long long)next_v);
     return OSSR_OK;
 }
-/* A worker takes pending parts in ascending order until none is left or the upload stops. */
-OSSR__PRIVATE void ossr__part_worker(void *arg) {
-    ossr__worker *w = (ossr__worker *)arg;
-    ossr__ctx *c = w->ctx;
-    for (;;) {
-        uint32_t idx;
-        uint64_t crc = 0;
-        ossr_result r;
-        int sync = 0;
-        ossr__lock(&c->lock);
-        while (c->next_part < c->part_count && ossr__is_done(c, c->next_part)) c->next_part++;
-        if (c->stop || c->next_part >= c->part_count) { ossr__unlock(&c->lock); break; }
-        idx = c->next_part++;   /* parts below next_part are taken: no other worker sends idx */
-        ossr__unlock(&c->lock);
-        r = ossr__upload_part(c, w, idx, &crc);
-        ossr__lock(&c->lock);
-        if (r == OSSR_OK && ossr__ckpt_write_slot(c, idx + 1, ossr__part_len(c, idx), crc, w->etag, 0) != 0)
+/* UploadPart of part idx: its CRC-64 comes back in req.body_crc, its ETag in w->etag. */
+OSSR__PRIVATE void ossr__req_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
+    ossr__req *q = &w->req;
+    ossr__say(w->num, sizeof w->num, "%u", idx + 1);
+    ossr__req_init(q, "PUT", "UploadPart");
+    ossr__req_query(q, "partNumber", w->num);
+    ossr__req_query(q, "uploadId", c->upload_id);
+    ossr__req_user_headers(q, c->o, ossr__hdr_part);
+    q->body_kind = OSSR__BODY_FILE;
+    q->file_off = (uint64_t)idx * c->part_size;
+    q->body_len = ossr__part_len(c, idx);
+    q->progress = 1;
+    q->check_crc = 1;
+    q->want_md5 = c->o->content_md5;
+    q->part_number = idx + 1;
+}
+/* Under the lock: takes the lane's finished part (its slot written, the part marked
+   done, or the upload stopped on its failure), then gives it the next pending part in
+   ascending order. 1 when the lane has a part to send (ossr__part_start, outside the
+   lock); *sync when the slots are due a sync (ossr__ckpt_sync, outside the lock). */
+OSSR__PRIVATE int ossr__part_lane(ossr__ctx *c, ossr__worker *w, int *sync) {
+    if (w->busy) {
+        uint32_t idx = w->part_idx;
+        ossr_result r = w->rq_result;
+        w->busy = 0;
+        if (r == OSSR_OK && (!w->etag[0] || strlen(w->etag) > 47))
+            r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "UploadPart reply for part %u has no usable ETag (1-47 bytes)", idx + 1);
+        if (r == OSSR_OK && ossr__ckpt_write_slot(c, idx + 1, ossr__part_len(c, idx), w->req.body_crc, w->etag, 0) != 0)
             r = ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s", idx + 1,
                            c->ckpt_path, strerror(errno));
         if (r == OSSR_OK) {
-            ossr__mark_done(c, idx, crc);
+            ossr__mark_done(c, idx, w->req.body_crc);
             w->parts_uploaded++;
-            sync = ossr__ckpt_sync_due(c);
+            if (ossr__ckpt_sync_due(c)) *sync = 1;
         } else {
             if (c->cancelled) r = OSSR_E_CANCELLED;
             ossr__set_error(c, w, r);
             c->stop = 1;
         }
-        ossr__unlock(&c->lock);
-        if (sync) ossr__ckpt_sync(c);
     }
+    if (!c->stop && ossr__cancel_requested(c->o)) c->stop = c->cancelled = 1;
+    while (c->next_part < c->part_count && ossr__is_done(c, c->next_part)) c->next_part++;
+    if (c->stop || c->next_part >= c->part_count) return 0;
+    w->part_idx = c->next_part++;   /* parts below next_part are taken: no other lane sends it */
+    w->busy = 1;
+    return 1;
 }
-
+/* Whether the lane's request is on its way. */
+OSSR__PRIVATE int ossr__rq_active(const ossr__worker *w) {
+    return w->rq_state == OSSR__RQ_RUN || w->rq_state == OSSR__RQ_BACKOFF;
+}
+/* The lane starts sending the part it was given. */
+OSSR__PRIVATE void ossr__part_start(ossr__ctx *c, ossr__worker *w) {
+    ossr__req_part(c, w, w->part_idx);
+    ossr__rq_start(w, &w->req);
+}
 /* The Complete body, produced piece by piece into the send buffer (never held whole):
    <CompleteMultipartUpload><Part><PartNumber>N</PartNumber><ETag>"..."</ETag></Part>...</CompleteMultipartUpload> */
 typedef struct ossr__complete_gen {
@@ -5953,6 +5987,7 @@ typedef struct ossr__complete_gen {
     char elem[200];
     size_t elen, epos;
     ossr__slots slots;       /* the ETags come from the parts' checkpoint slots */
+    ossr_status saved;       /* a NoSuchUpload's detail, while HEAD looks for the object */
 } ossr__complete_gen;
 /* One piece of the body; 0 when a part's slot cannot be read. */
 OSSR__PRIVATE size_t ossr__complete_elem(ossr__ctx *c, ossr__slots *sl, int64_t idx, char *out, size_t cap) {
@@ -5999,48 +6034,36 @@ OSSR__PRIVATE size_t ossr__complete_gen_fn(void *user, char *buf, size_t cap, in
     }
     return filled;
 }
-OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__worker *w, uint64_t whole_crc) {
-    ossr__req q;
-    ossr__complete_gen g;
-    ossr_result r;
+/* CompleteMultipartUpload, its body generated from the parts' slots; every slot is read
+   once first, for the length and to be sure none was lost. */
+OSSR__PRIVATE ossr_result ossr__req_complete(ossr__ctx *c, ossr__worker *w) {
+    ossr__req *q = &w->req;
+    ossr__complete_gen *g = c->gen;
     int64_t i;
-    ossr__req_init(&q, "POST", "CompleteMultipartUpload");
-    ossr__req_query(&q, "uploadId", c->upload_id);
-    ossr__req_user_headers(&q, c->o, ossr__hdr_complete);
-    q.body_kind = OSSR__BODY_GEN;
-    memset(&g, 0, sizeof g);
+    ossr__req_init(q, "POST", "CompleteMultipartUpload");
+    ossr__req_query(q, "uploadId", c->upload_id);
+    ossr__req_user_headers(q, c->o, ossr__hdr_complete);
+    q->body_kind = OSSR__BODY_GEN;
+    memset(g, 0, sizeof *g);
     for (i = -1; i <= (int64_t)c->part_count; i++) {   /* the length, and every slot readable */
-        size_t n = ossr__complete_elem(c, &g.slots, i, g.elem, sizeof g.elem);
+        size_t n = ossr__complete_elem(c, &g->slots, i, g->elem, sizeof g->elem);
         if (n == 0)
             return ossr__fail(w, OSSR_E_CHECKPOINT, 0, "the checkpoint %s lost part %u's ETag; the next call "
                               "finds the part with ListParts", c->ckpt_path, (unsigned)i + 1);
-        q.body_len += n;
+        q->body_len += n;
     }
-    memset(&g, 0, sizeof g);
-    g.c = c;
-    q.gen = ossr__complete_gen_fn;
-    q.gen_user = &g;
-    r = ossr__http(w, &q);
-    if (ossr__is_code(w, r, "NoSuchUpload")) {
-        ossr_status saved = w->err;
-        int m = ossr__object_check(c, w, whole_crc);
-        if (m == 1) {
-            ossr__log(c, OSSR_LOG_WARN, "the reply to CompleteMultipartUpload was lost; the object is in "
-                      "place with the right size and CRC-64");
-            c->st->crc64_verified = 1;
-            return OSSR_OK;
-        }
-        if (m < 0) {   /* keep the checkpoint: the next call asks again */
-            ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and HeadObject "
-                     "could not check the object", c->upload_id);
-            return w->err.result;
-        }
-        w->err = saved;
-    }
-    if (r != OSSR_OK) return r;
-    if (w->has_crc && w->crc != whole_crc)
+    memset(g, 0, sizeof *g);
+    g->c = c;
+    q->gen = ossr__complete_gen_fn;
+    q->gen_user = g;
+    return OSSR_OK;
+}
+/* A Complete that went through: its CRC-64 must be the file's, and its ETag is the
+   object's. */
+OSSR__PRIVATE ossr_result ossr__complete_result(ossr__ctx *c, ossr__worker *w) {
+    if (w->has_crc && w->crc != c->whole)
         return ossr__fail(w, OSSR_E_CRC, 0, "the completed object's CRC-64 is %llu, the file's is %llu",
-                          (unsigned long long)w->crc, (unsigned long long)whole_crc);
+                          (unsigned long long)w->crc, (unsigned long long)c->whole);
     c->st->crc64_verified = w->has_crc;
     if (w->etag[0]) ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     else {
@@ -6050,7 +6073,6 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__complete(ossr__ctx *c, ossr__work
     }
     return OSSR_OK;
 }
-
 OSSR__PRIVATE void ossr__clear_error(ossr_status *st) {
     st->result = OSSR_OK;
     st->http_status = st->os_error = st->tls_error = 0;
@@ -6078,38 +6100,64 @@ OSSR__PRIVATE uint32_t ossr__pending(const ossr__ctx *c, uint64_t *done_bytes) {
     if (done_bytes) *done_bytes = done;
     return n;
 }
-/* A Complete sent by an earlier run may still be running on the server: HEAD the object
-   a few times over about 15 seconds before anything is sent again. 1 when it appeared
-   with the right size and CRC-64, 0 when it did not, -1 when HEAD failed. */
-#define OSSR__COMPLETE_WAIT_MS 15000
-OSSR__PRIVATE int ossr__await_object(ossr__ctx *c, ossr__worker *w, uint64_t crc) {
-    int64_t waited = 0, step = 500;
-    ossr__log(c, OSSR_LOG_INFO, "upload %s: a Complete was sent before, and the server lists it as unfinished; "
-              "giving it up to %d s to finish", c->upload_id, OSSR__COMPLETE_WAIT_MS / 1000);
-    while (waited < OSSR__COMPLETE_WAIT_MS && !ossr__stopped(c, NULL)) {
-        int m;
-        ossr__nap(c, step);
-        waited += step;
-        m = ossr__object_check(c, w, crc);
-        if (m != 0) return m;
-        step = step * 2 > 4000 ? 4000 : step * 2;
-    }
-    return 0;
+/* ---- the multipart flow: find or start the upload, send what is missing, complete ----
+   One state after another (ossr__mp_step); a state that needs a request builds it in
+   lane 0 and names the state that takes its result. Parts go out on every lane. */
+enum {
+    OSSR__MP_PREPARE = 0,      /* plan, bitmap, checkpoint path and lock, fingerprint */
+    OSSR__MP_RESTART,          /* read the record: resume, start over, or abort what it names */
+    OSSR__MP_OLD_ABORTED,      /* a damaged or stale record's upload was aborted */
+    OSSR__MP_CHECKED,          /* a sent Complete: the object's HEAD */
+    OSSR__MP_LIST,             /* ListParts, page by page */
+    OSSR__MP_LISTED,
+    OSSR__MP_LISTED_ALL,
+    OSSR__MP_AWAIT,            /* a Complete may still be running: wait, HEAD again */
+    OSSR__MP_AWAIT_CHECKED,
+    OSSR__MP_RESOLVE,          /* what the record, the HEAD and the listing add up to */
+    OSSR__MP_SEQ_ABORTED,      /* a sequential upload with a gap was aborted */
+    OSSR__MP_FRESH,            /* a new upload */
+    OSSR__MP_INITIATED,
+    OSSR__MP_ORPHAN_ABORTED,   /* its record could not be written: the new upload was aborted */
+    OSSR__MP_START_PARTS,
+    OSSR__MP_PARTS,            /* every lane sends parts */
+    OSSR__MP_PARTS_DONE,
+    OSSR__MP_COMPLETED,
+    OSSR__MP_COMPLETE_CHECKED, /* Complete said NoSuchUpload: the object's HEAD */
+    OSSR__MP_COMPLETE_VERDICT,
+    OSSR__MP_CALL,             /* lane 0's request is on its way */
+    OSSR__MP_DONE
+};
+/* Lane 0 sends the request built in its w->req; state then takes the result (c->mp_r). */
+OSSR__PRIVATE int ossr__mp_call(ossr__ctx *c, ossr__worker *w, int then) {
+    ossr__rq_start(w, &w->req);
+    c->mp = OSSR__MP_CALL;
+    c->mp_then = then;
+    return OSSR__WAIT;
 }
-/* The multipart path: find or start the upload, send what is missing, complete. It and
-   the big steps it calls are not inlined (OSSR__NOINLINE), so that their locals do not
-   add up in one frame: the deepest call path is what a small device's stack must hold. */
-OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
-    ossr__worker *w = &ws[0];
+/* The upload ends with r. */
+OSSR__PRIVATE int ossr__mp_end(ossr__ctx *c, ossr_result r) {
+    c->mp = OSSR__MP_DONE;
+    c->mp_result = r;
+    return OSSR__READY;
+}
+/* The upload is cancelled, with the checkpoint kept. */
+OSSR__PRIVATE int ossr__mp_cancelled(ossr__ctx *c) {
+    c->st->result = c->first_error = OSSR_E_CANCELLED;
+    ossr__say(c->st->detail, sizeof c->st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+    return ossr__mp_end(c, OSSR_E_CANCELLED);
+}
+/* Fails with w's error. */
+OSSR__PRIVATE int ossr__mp_fail(ossr__ctx *c, ossr__worker *w, ossr_result r) {
+    ossr__set_error(c, w, r);
+    return ossr__mp_end(c, r);
+}
+/* The first states: the plan, the part bitmap, the checkpoint's path and lock, and for
+   resume_by_content the file's fingerprint. */
+OSSR__PRIVATE int ossr__mp_prepare(ossr__ctx *c, ossr__worker *w) {
     ossr_status *st = c->st;
-    char old_id[128], reason[160];
-    int completing = 0, restarts = 0, waited = 0, reconciled = 0, state, i, pending, nw, m;
-    uint64_t completing_crc = 0, whole, done;
-    uint32_t k;
-    ossr_result r;
-
-    r = ossr_plan_parts(c->fid.size, c->o->part_size, &c->part_size, &c->part_count, st->detail, sizeof st->detail);
-    if (r != OSSR_OK) { st->result = r; return r; }
+    ossr_result r = ossr_plan_parts(c->fid.size, c->o->part_size, &c->part_size, &c->part_count, st->detail,
+                                    sizeof st->detail);
+    if (r != OSSR_OK) { st->result = r; return ossr__mp_end(c, r); }
     st->multipart = 1;
     st->parts_total = c->part_count;
     /* Without a modification time that changes with the content, a part on the server
@@ -6117,13 +6165,22 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__multipart(ossr__ctx *c, ossr__wor
        and last MiB misses a change in between. */
     c->verify_all = c->o->resume_by_content || (c->fid.mtime_sec == 0 && c->fid.mtime_nsec == 0);
     c->done = (unsigned char *)ossr__heap_get(&c->heap, OSSR__DONE_BYTES);
-    if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
+    c->list = (ossr__listing *)ossr__heap_get(&c->heap, sizeof *c->list);
+    c->gen = (ossr__complete_gen *)ossr__heap_get(&c->heap, sizeof *c->gen);
+    if (!c->done || !c->list || !c->gen)
+        return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap"));
     r = ossr__ckpt_path(c);
     if (r == OSSR_OK) r = ossr__ckpt_lock(c);
-    if (r != OSSR_OK) return r;
-    if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) { ossr__set_error(c, w, r); return r; }
-
-restart:
+    if (r != OSSR_OK) return ossr__mp_end(c, r);
+    if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) return ossr__mp_fail(c, w, r);
+    c->mp = OSSR__MP_RESTART;
+    return OSSR__READY;
+}
+/* From the start (again): what the checkpoint record says decides. */
+OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    ossr__worker *w = &ws[0];
+    ossr_status *st = c->st;
+    int i;
     for (i = 0; i < nw_max; i++) ws[i].parts_uploaded = 0;   /* parts_uploaded: the attempt that ends the call */
     memset(c->done, 0, OSSR__DONE_BYTES);
     c->crc_acc = 0;
@@ -6133,158 +6190,346 @@ restart:
     c->first_error = OSSR_OK;
     c->upload_id[0] = 0;
     st->parts_reused = 0;
-    state = ossr__ckpt_load(c, old_id, reason, sizeof reason, &completing, &completing_crc);
-    if (state == OSSR__CKPT_DAMAGED && old_id[0]) {   /* its id block survived: free the old upload */
+    c->mp_m = 0;
+    c->mp_ck = ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+    c->mp = OSSR__MP_FRESH;
+    if (c->mp_ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
-                  reason, old_id);
-        if (ossr__abort(c, w, old_id) != OSSR_OK)
-            ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
-                      "lifecycle rule removes it", old_id, w->err.detail);
+                  c->reason, c->old_id);
+        ossr__req_abort(c, w, c->old_id);
+        return ossr__mp_call(c, w, OSSR__MP_OLD_ABORTED);
+    } else if (c->mp_ck == OSSR__CKPT_DAMAGED) {
+        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s, and names no upload; starting over", c->ckpt_path, c->reason);
         ossr__ckpt_remove(c);
-    } else if (state == OSSR__CKPT_DAMAGED) {
-        ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s, and names no upload; starting over", c->ckpt_path, reason);
-        ossr__ckpt_remove(c);
-    } else if (state == OSSR__CKPT_STALE) {
+    } else if (c->mp_ck == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
-                  c->ckpt_path, reason, old_id);
-        if (ossr__abort(c, w, old_id) != OSSR_OK)
-            ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
-                      "lifecycle rule removes it", old_id, w->err.detail);
-        ossr__ckpt_remove(c);
-    } else if (state == OSSR__CKPT_MATCH) {
+                  c->ckpt_path, c->reason, c->old_id);
+        ossr__req_abort(c, w, c->old_id);
+        return ossr__mp_call(c, w, OSSR__MP_OLD_ABORTED);
+    } else if (c->mp_ck == OSSR__CKPT_MATCH) {
         ossr__log(c, OSSR_LOG_INFO, "resuming upload %s from %s", c->upload_id, c->ckpt_path);
         st->resumed = 1;
         ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
         /* Complete was sent before: the object may be in place already, or on its way
            (a server half-way through a Complete lists fewer parts, or none) */
-        m = completing ? ossr__object_check(c, w, completing_crc) : 0;
-        if (m == 0) {
-            r = ossr__list_parts(c, w);
-            if (completing && !waited && (ossr__is_code(w, r, "NoSuchUpload") || (r == OSSR_OK && ossr__pending(c, NULL)))) {
-                waited = 1;
-                m = ossr__await_object(c, w, completing_crc);
-                if (m == 0 && ossr__stopped(c, NULL)) {
-                    st->result = OSSR_E_CANCELLED;
-                    ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
-                    return OSSR_E_CANCELLED;
-                }
-                if (m == 0) goto restart;   /* that Complete failed or never ran: list again */
-            }
+        if (c->completing) {
+            ossr__req_head(c, w);
+            return ossr__mp_call(c, w, OSSR__MP_CHECKED);
         }
-        if (m == 1) {
-            ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
-                      "the right size and CRC-64", c->upload_id);
-            ossr__ckpt_remove(c);
-            st->crc64 = completing_crc;
-            st->crc64_verified = 1;
-            return OSSR_OK;
-        }
-        if (m < 0) {   /* Complete was sent, the object unchecked: keep all */
-            ossr__say(w->err.detail, sizeof w->err.detail, "upload %s may have been completed and "
-                     "HeadObject could not check the object", c->upload_id);
-            ossr__set_error(c, w, w->err.result);
-            return w->err.result;
-        }
-        if (ossr__is_code(w, r, "NoSuchUpload")) {
-            ossr__log(c, OSSR_LOG_WARN, "upload %s no longer exists on the server; starting over", c->upload_id);
-            ossr__ckpt_remove(c);
-            goto restart_fresh;
-        } else if (r != OSSR_OK) {
-            ossr__set_error(c, w, r);
-            return r;
-        }
-        if (c->o->sequential) {   /* a sequential upload cannot fill a gap below a stored part */
-            for (k = 0; k < c->part_count && ossr__is_done(c, k); k++) {}
-            if (k < c->part_count && k + 1 < c->max_listed) {
-                ossr__log(c, OSSR_LOG_WARN, "sequential upload %s lacks part %u below part %u; aborting it and "
-                          "starting over", c->upload_id, k + 1, c->max_listed);
-                if (ossr__abort(c, w, c->upload_id) != OSSR_OK)
-                    ossr__log(c, OSSR_LOG_WARN, "could not abort upload %s", c->upload_id);
-                ossr__ckpt_remove(c);
-                goto restart_fresh;
-            }
+        c->mp = OSSR__MP_LIST;
+    }
+    return OSSR__READY;
+}
+/* After the record's parts are known: the object found in place or unknown, the upload
+   gone, or parts to send. */
+OSSR__PRIVATE int ossr__mp_resolve(ossr__ctx *c, ossr__worker *w) {
+    ossr_status *st = c->st;
+    ossr_result r = c->mp_r;
+    uint32_t k;
+    if (c->mp_m == 1) {
+        ossr__log(c, OSSR_LOG_INFO, "upload %s was already completed; the object is in place with "
+                  "the right size and CRC-64", c->upload_id);
+        ossr__ckpt_remove(c);
+        st->crc64 = c->completing_crc;
+        st->crc64_verified = 1;
+        return ossr__mp_end(c, OSSR_OK);
+    }
+    if (c->mp_m < 0) {   /* Complete was sent, the object unchecked: keep all */
+        ossr__say(w->err.detail, sizeof w->err.detail, "upload %s may have been completed and "
+                 "HeadObject could not check the object", c->upload_id);
+        return ossr__mp_fail(c, w, w->err.result);
+    }
+    if (ossr__is_code(w, r, "NoSuchUpload")) {
+        ossr__log(c, OSSR_LOG_WARN, "upload %s no longer exists on the server; starting over", c->upload_id);
+        ossr__ckpt_remove(c);
+        c->mp = OSSR__MP_FRESH;
+        return OSSR__READY;
+    }
+    if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
+    if (c->o->sequential) {   /* a sequential upload cannot fill a gap below a stored part */
+        for (k = 0; k < c->part_count && ossr__is_done(c, k); k++) {}
+        if (k < c->part_count && k + 1 < c->max_listed) {
+            ossr__log(c, OSSR_LOG_WARN, "sequential upload %s lacks part %u below part %u; aborting it and "
+                      "starting over", c->upload_id, k + 1, c->max_listed);
+            ossr__req_abort(c, w, c->upload_id);
+            return ossr__mp_call(c, w, OSSR__MP_SEQ_ABORTED);
         }
     }
-    if (0) {
-restart_fresh:
-        memset(c->done, 0, OSSR__DONE_BYTES);
-        c->crc_acc = 0;
-        st->parts_reused = 0;
-        state = OSSR__CKPT_NONE;
+    c->mp = OSSR__MP_START_PARTS;
+    return OSSR__READY;
+}
+/* Every lane that is free takes a pending part, and every finished part is taken in;
+   OSSR__READY when no lane has a part on its way any more. */
+OSSR__PRIVATE int ossr__mp_parts(ossr__ctx *c, ossr__worker *ws) {
+    int i, busy = 0, sync = 0;
+    ossr__lock(&c->lock);
+    for (i = 0; i < c->nw; i++) {
+        if (ws[i].busy && ossr__rq_active(&ws[i])) busy++;
+        else if (ossr__part_lane(c, &ws[i], &sync)) busy++;
     }
-    if (state != OSSR__CKPT_MATCH) {
-        r = ossr__initiate(c, w);
-        if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
-        r = ossr__ckpt_create(c);
-        if (r != OSSR_OK) {
-            if (ossr__abort(c, w, c->upload_id) != OSSR_OK)
-                ossr__log(c, OSSR_LOG_WARN, "could not abort upload %s", c->upload_id);
-            return r;
-        }
-        ossr__log(c, OSSR_LOG_INFO, "started upload %s: %u parts of %llu bytes", c->upload_id,
-                  c->part_count, (unsigned long long)c->part_size);
-    }
-    ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
-
-    pending = (int)ossr__pending(c, &done);
-    c->progress_done = done;
-    c->progress_total = c->fid.size;
-    if (c->o->progress && done && c->o->progress(done, c->fid.size, c->o->progress_user))
-        c->stop = c->cancelled = 1;
-    nw = nw_max < pending ? nw_max : (pending > 0 ? pending : 1);
-    if (pending && !c->stop) {
-        int failed = ossr__run_workers(ossr__part_worker, ws, sizeof *ws, nw);
-        if (failed) ossr__log(c, OSSR_LOG_WARN, "%d worker threads could not start", failed);
-    }
+    ossr__unlock(&c->lock);
+    if (sync) ossr__ckpt_sync(c);
+    for (i = 0; i < c->nw; i++)
+        if (ws[i].busy && !ossr__rq_active(&ws[i])) ossr__part_start(c, &ws[i]);
+    if (busy) return OSSR__WAIT;
+    c->mp = OSSR__MP_PARTS_DONE;
+    return OSSR__READY;
+}
+/* The parts are out (or the upload stopped): send Complete, unless something failed. */
+OSSR__PRIVATE int ossr__mp_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    ossr__worker *w = &ws[0];
+    ossr_status *st = c->st;
+    ossr_result r;
+    int i;
     st->parts_uploaded = 0;
     for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
     if (c->first_error != OSSR_OK) {
-        if (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "NoSuchUpload") && restarts++ == 0) {
+        if (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "NoSuchUpload") && c->restarts++ == 0) {
             ossr__log(c, OSSR_LOG_WARN, "upload %s vanished from the server; starting over", c->upload_id);
             ossr__ckpt_remove(c);
             ossr__clear_error(st);
-            goto restart;
+            c->mp = OSSR__MP_RESTART;
+            return OSSR__READY;
         }
-        return c->first_error;
+        return ossr__mp_end(c, c->first_error);
     }
-    if (c->cancelled) {   /* a cancel on a part's last byte leaves no error, but parts unsent */
-        st->result = c->first_error = OSSR_E_CANCELLED;
-        ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
-        return OSSR_E_CANCELLED;
-    }
+    if (c->cancelled) return ossr__mp_cancelled(c);   /* a cancel on a part's last byte leaves no error, but parts unsent */
     if (!ossr__file_unchanged(c)) {
         st->result = OSSR_E_FILE_CHANGED;
         ossr__say(st->detail, sizeof st->detail, "%s changed while it was being uploaded; not completing "
                  "a mixed object (the next call starts over)", c->o->file_path);
-        return OSSR_E_FILE_CHANGED;
+        return ossr__mp_end(c, OSSR_E_FILE_CHANGED);
     }
-    whole = c->crc_acc;
-    if (ossr__ckpt_write_slot(c, OSSR_CKPT_COMPLETING, c->fid.size, whole, NULL, 1) != 0)
+    c->whole = c->crc_acc;
+    if (ossr__ckpt_write_slot(c, OSSR_CKPT_COMPLETING, c->fid.size, c->whole, NULL, 1) != 0)
         ossr__log(c, OSSR_LOG_WARN, "cannot mark the checkpoint %s before completing: %s", c->ckpt_path,
                   strerror(errno));   /* only a lost reply to Complete would need the mark */
-    r = ossr__complete(c, w, whole);
-    if (r != OSSR_OK) {
-        if ((ossr__is_code(w, r, "InvalidPart") || ossr__is_code(w, r, "InvalidPartOrder")) && !reconciled) {
-            /* a part's recorded ETag is not the one the server stored (a proxy, a flipped
-               bit in a header): the server's list is the truth; list, re-send what
-               disagrees, complete again */
-            reconciled = waited = 1;   /* no object to wait for: the server refused it */
-            ossr__log(c, OSSR_LOG_WARN, "CompleteMultipartUpload refused the part list (%s); checking every "
-                      "part with ListParts", w->err.code);
-            goto restart;
-        }
-        if (ossr__is_code(w, r, "NoSuchUpload") && restarts++ == 0) {
-            ossr__log(c, OSSR_LOG_WARN, "upload %s vanished before it was completed; starting over", c->upload_id);
-            ossr__ckpt_remove(c);
-            goto restart;
-        }
-        ossr__set_error(c, w, r);
-        if (r == OSSR_E_CRC) ossr__ckpt_remove(c);   /* the upload id is spent */
-        return r;
+    if ((r = ossr__req_complete(c, w)) != OSSR_OK) {
+        c->mp_r = r;
+        c->mp = OSSR__MP_COMPLETE_VERDICT;
+        return OSSR__READY;
     }
-    ossr__ckpt_remove(c);
-    st->crc64 = whole;
-    return OSSR_OK;
+    return ossr__mp_call(c, w, OSSR__MP_COMPLETED);
+}
+/* What Complete came to. */
+OSSR__PRIVATE int ossr__mp_complete_verdict(ossr__ctx *c, ossr__worker *w) {
+    ossr_result r = c->mp_r;
+    if (r == OSSR_OK) {
+        ossr__ckpt_remove(c);
+        c->st->crc64 = c->whole;
+        return ossr__mp_end(c, OSSR_OK);
+    }
+    if ((ossr__is_code(w, r, "InvalidPart") || ossr__is_code(w, r, "InvalidPartOrder")) && !c->reconciled) {
+        /* a part's recorded ETag is not the one the server stored (a proxy, a flipped
+           bit in a header): the server's list is the truth; list, re-send what
+           disagrees, complete again */
+        c->reconciled = c->waited = 1;   /* no object to wait for: the server refused it */
+        ossr__log(c, OSSR_LOG_WARN, "CompleteMultipartUpload refused the part list (%s); checking every "
+                  "part with ListParts", w->err.code);
+        c->mp = OSSR__MP_RESTART;
+        return OSSR__READY;
+    }
+    if (ossr__is_code(w, r, "NoSuchUpload") && c->restarts++ == 0) {
+        ossr__log(c, OSSR_LOG_WARN, "upload %s vanished before it was completed; starting over", c->upload_id);
+        ossr__ckpt_remove(c);
+        c->mp = OSSR__MP_RESTART;
+        return OSSR__READY;
+    }
+    ossr__set_error(c, w, r);
+    if (r == OSSR_E_CRC) ossr__ckpt_remove(c);   /* the upload id is spent */
+    return ossr__mp_end(c, r);
+}
+#define OSSR__COMPLETE_WAIT_MS 15000
+/* Advances the multipart flow as far as it goes without waiting: OSSR__WAIT (for the
+   lanes' requests, or with none until c->wake_ms), or OSSR__READY when it has ended
+   (c->mp_result). */
+OSSR__PRIVATE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, int nw_max, int64_t now) {
+    ossr__worker *w = &ws[0];
+    for (;;) {
+        int k = OSSR__READY, more;
+        ossr_result r;
+        c->wake_ms = 0;
+        switch (c->mp) {
+        case OSSR__MP_CALL:
+            if (w->rq_state != OSSR__RQ_DONE) return OSSR__WAIT;
+            c->mp_r = w->rq_result;
+            c->mp = c->mp_then;
+            break;
+        case OSSR__MP_PREPARE: k = ossr__mp_prepare(c, w); break;
+        case OSSR__MP_RESTART: k = ossr__mp_restart(c, ws, nw_max); break;
+        case OSSR__MP_OLD_ABORTED:
+            if (ossr__abort_result(w, c->mp_r) != OSSR_OK)
+                ossr__log(c, OSSR_LOG_WARN, "could not abort the old upload %s (%s); it stays billed until a "
+                          "lifecycle rule removes it", c->old_id, w->err.detail);
+            ossr__ckpt_remove(c);
+            c->mp = OSSR__MP_FRESH;
+            break;
+        case OSSR__MP_CHECKED:
+            c->mp_m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
+            c->mp = c->mp_m == 0 ? OSSR__MP_LIST : OSSR__MP_RESOLVE;
+            break;
+        case OSSR__MP_LIST:
+            ossr__say(c->marker, sizeof c->marker, "0");
+            memset(c->list, 0, sizeof *c->list);
+            c->list->c = c;
+            ossr__req_list(c, w);
+            k = ossr__mp_call(c, w, OSSR__MP_LISTED);
+            break;
+        case OSSR__MP_LISTED:
+            r = ossr__list_result(c, w, c->mp_r, &more);
+            if (r == OSSR_OK && more) { ossr__req_list(c, w); k = ossr__mp_call(c, w, OSSR__MP_LISTED); break; }
+            c->mp_r = r;
+            c->mp = OSSR__MP_LISTED_ALL;
+            break;
+        case OSSR__MP_LISTED_ALL:
+            c->mp = OSSR__MP_RESOLVE;
+            if (c->completing && !c->waited &&
+                (ossr__is_code(w, c->mp_r, "NoSuchUpload") || (c->mp_r == OSSR_OK && ossr__pending(c, NULL)))) {
+                c->waited = 1;
+                ossr__log(c, OSSR_LOG_INFO, "upload %s: a Complete was sent before, and the server lists it as "
+                          "unfinished; giving it up to %d s to finish", c->upload_id, OSSR__COMPLETE_WAIT_MS / 1000);
+                c->await_ms = 0;
+                c->await_step = 500;
+                c->await_at = now + c->await_step;
+                c->mp = OSSR__MP_AWAIT;
+            }
+            break;
+        case OSSR__MP_AWAIT:   /* HEAD at 0.5, 1.5, 3.5, 7.5, 11.5 and 15.5 s */
+            if (ossr__stopped(c, NULL)) return ossr__mp_cancelled(c);
+            if (c->await_ms >= OSSR__COMPLETE_WAIT_MS) { c->mp = OSSR__MP_RESTART; break; }   /* that Complete failed or never ran: list again */
+            if (now < c->await_at) { c->wake_ms = c->await_at; return OSSR__WAIT; }
+            c->await_ms += c->await_step;
+            ossr__req_head(c, w);
+            k = ossr__mp_call(c, w, OSSR__MP_AWAIT_CHECKED);
+            break;
+        case OSSR__MP_AWAIT_CHECKED:
+            c->mp_m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
+            if (c->mp_m != 0) { c->mp = OSSR__MP_RESOLVE; break; }
+            c->await_step = c->await_step * 2 > 4000 ? 4000 : c->await_step * 2;
+            c->await_at = now + c->await_step;
+            c->mp = OSSR__MP_AWAIT;
+            break;
+        case OSSR__MP_RESOLVE: k = ossr__mp_resolve(c, w); break;
+        case OSSR__MP_SEQ_ABORTED:
+            if (ossr__abort_result(w, c->mp_r) != OSSR_OK)
+                ossr__log(c, OSSR_LOG_WARN, "could not abort upload %s", c->upload_id);
+            ossr__ckpt_remove(c);
+            c->mp = OSSR__MP_FRESH;
+            break;
+        case OSSR__MP_FRESH:
+            memset(c->done, 0, OSSR__DONE_BYTES);
+            c->crc_acc = 0;
+            c->st->parts_reused = 0;
+            ossr__req_initiate(c, w);
+            k = ossr__mp_call(c, w, OSSR__MP_INITIATED);
+            break;
+        case OSSR__MP_INITIATED:
+            r = ossr__initiate_result(c, w, c->mp_r);
+            if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
+            if ((c->mp_fail = ossr__ckpt_create(c)) != OSSR_OK) {
+                ossr__req_abort(c, w, c->upload_id);
+                k = ossr__mp_call(c, w, OSSR__MP_ORPHAN_ABORTED);
+                break;
+            }
+            ossr__log(c, OSSR_LOG_INFO, "started upload %s: %u parts of %llu bytes", c->upload_id,
+                      c->part_count, (unsigned long long)c->part_size);
+            c->mp = OSSR__MP_START_PARTS;
+            break;
+        case OSSR__MP_ORPHAN_ABORTED:
+            if (ossr__abort_result(w, c->mp_r) != OSSR_OK)
+                ossr__log(c, OSSR_LOG_WARN, "could not abort upload %s", c->upload_id);
+            return ossr__mp_end(c, c->mp_fail);
+        case OSSR__MP_START_PARTS: {
+            uint64_t done;
+            uint32_t pending = ossr__pending(c, &done);
+            ossr__copy(c->st->upload_id, sizeof c->st->upload_id, c->upload_id, strlen(c->upload_id));
+            c->progress_done = done;
+            c->progress_total = c->fid.size;
+            if (c->o->progress && done && c->o->progress(done, c->fid.size, c->o->progress_user))
+                c->stop = c->cancelled = 1;
+            c->nw = (uint32_t)nw_max < pending ? nw_max : (pending > 0 ? (int)pending : 1);
+            c->mp = pending && !c->stop ? OSSR__MP_PARTS : OSSR__MP_PARTS_DONE;
+            break;
+        }
+        case OSSR__MP_PARTS: k = ossr__mp_parts(c, ws); break;
+        case OSSR__MP_PARTS_DONE: k = ossr__mp_parts_done(c, ws, nw_max); break;
+        case OSSR__MP_COMPLETED:
+            if (ossr__is_code(w, c->mp_r, "NoSuchUpload")) {
+                c->gen->saved = w->err;
+                ossr__req_head(c, w);
+                k = ossr__mp_call(c, w, OSSR__MP_COMPLETE_CHECKED);
+                break;
+            }
+            if (c->mp_r == OSSR_OK) c->mp_r = ossr__complete_result(c, w);
+            c->mp = OSSR__MP_COMPLETE_VERDICT;
+            break;
+        case OSSR__MP_COMPLETE_CHECKED:
+            c->mp_m = ossr__check_result(c, w, c->mp_r, c->whole);
+            if (c->mp_m == 1) {
+                ossr__log(c, OSSR_LOG_WARN, "the reply to CompleteMultipartUpload was lost; the object is in "
+                          "place with the right size and CRC-64");
+                c->st->crc64_verified = 1;
+                c->mp_r = OSSR_OK;
+            } else if (c->mp_m < 0) {   /* keep the checkpoint: the next call asks again */
+                ossr__say(w->err.detail, sizeof w->err.detail, "upload %s is gone (completed?) and HeadObject "
+                         "could not check the object", c->upload_id);
+                c->mp_r = w->err.result;
+            } else {
+                w->err = c->gen->saved;
+                c->mp_r = OSSR_E_SERVER;
+            }
+            c->mp = OSSR__MP_COMPLETE_VERDICT;
+            break;
+        case OSSR__MP_COMPLETE_VERDICT: k = ossr__mp_complete_verdict(c, w); break;
+        default:
+            return OSSR__READY;
+        }
+        if (k == OSSR__WAIT) return k;
+    }
+}
+/* What the multipart flow takes from the heap: the part bitmap, ListParts' and
+   Complete's state. */
+OSSR__PRIVATE size_t ossr__flow_heap(void) {
+    return OSSR__ROUND16(OSSR__DONE_BYTES) + OSSR__ROUND16(sizeof(ossr__listing)) +
+           OSSR__ROUND16(sizeof(ossr__complete_gen));
+}
+#ifndef OSSR_NO_THREADS
+/* A thread's lane while the parts go out: it sends parts until none is left. */
+OSSR__PRIVATE void ossr__part_worker(void *arg) {
+    ossr__worker *w = (ossr__worker *)arg;
+    ossr__ctx *c = w->ctx;
+    if (w->busy) ossr__lane_run(w);   /* the part it was given before the threads began */
+    for (;;) {
+        int got, sync = 0;
+        ossr__lock(&c->lock);
+        got = ossr__part_lane(c, w, &sync);
+        ossr__unlock(&c->lock);
+        if (sync) ossr__ckpt_sync(c);
+        if (!got) break;
+        ossr__part_start(c, w);
+        ossr__lane_run(w);
+    }
+}
+#endif
+/* The multipart upload, its lanes' I/O carried out as it blocks: while the parts go
+   out, each lane on a thread of its own where there are threads. */
+OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    c->mp = OSSR__MP_PREPARE;
+    for (;;) {
+        int64_t now = ossr__now_ms(c->o);
+        int i;
+        if (ossr__mp_step(c, ws, nw_max, now) == OSSR__READY) return c->mp_result;
+#ifndef OSSR_NO_THREADS
+        if (c->mp == OSSR__MP_PARTS && c->nw > 1) {
+            int failed = ossr__run_workers(ossr__part_worker, ws, sizeof *ws, c->nw);
+            if (failed) ossr__log(c, OSSR_LOG_WARN, "%d worker threads could not start", failed);
+            continue;
+        }
+#endif
+        if (c->wake_ms) { ossr__nap(c, c->wake_ms - now); continue; }
+        for (i = 0; i < nw_max; i++)
+            if (ossr__rq_active(&ws[i])) ossr__lane_run(&ws[i]);
+    }
 }
 
 /* Lets go of what a call on a file and its checkpoint holds: the record, its lock, the
@@ -6341,6 +6586,8 @@ done:
         for (i = 0; i < nw; i++) { status->bytes_sent += ws[i].bytes_sent; ossr__worker_free(&ws[i]); }
         ossr__heap_put(&c.heap, ws, sizeof(ossr__worker) * (size_t)nw);
     }
+    ossr__heap_put(&c.heap, c.gen, sizeof *c.gen);
+    ossr__heap_put(&c.heap, c.list, sizeof *c.list);
     ossr__heap_put(&c.heap, c.done, OSSR__DONE_BYTES);
     if (c.ckpt_ok && c.ckpt_dirty) ossr__ckpt_sync(&c);   /* the last part slots, before returning */
     ossr__finish(&c);
