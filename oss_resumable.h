@@ -114,9 +114,10 @@ extern "C" {
 /* >>results ------------------------------------------------------------------------- */
 /* One list makes the enum and ossr_result_str(). Values are frozen once released:
    0 is success, errors are negative and grouped (-1.. caller, -20.. local system,
-   -40.. network, -60.. server, -80.. upload state). */
+   -40.. network, -60.. server, -80.. upload state); 1 says a session goes on. */
 #define OSSR_RESULT_LIST(X) \
     X(OSSR_OK,                   0, "success") \
+    X(OSSR_PENDING,              1, "in progress: do what the lanes want and step the session again") \
     X(OSSR_E_INVALID_ARG,       -1, "invalid argument") \
     X(OSSR_E_BAD_ENDPOINT,      -2, "endpoint is not a valid http(s)://host[:port] URL") \
     X(OSSR_E_BAD_BUCKET,        -3, "bucket name is not valid (3-63 of a-z 0-9 -)") \
@@ -467,6 +468,70 @@ OSSR_API void ossr_cancel(volatile int *flag);
    NUL-terminated when cap > 0, "..." when cut) and returns buf. */
 OSSR_API const char *ossr_status_format(const ossr_status *status, char *buf, size_t cap);
 
+/* >>session: an upload the caller drives ------------------------------------------------ */
+/* ossr_upload() runs on a session and drives it itself. A program with its own event
+   loop, or none (a superloop on a microcontroller), drives one instead: the session does
+   no blocking I/O and keeps all its state in the memory it is given. Its lanes are
+   connections (as many as opts.num_threads for a multipart upload, else one) that it
+   asks the caller to open, write, read and close; file reads and checkpoint writes stay
+   synchronous hooks, at most about one buffer of them a step.
+       ossr_session_init(&s, &opts, mem, ossr_session_size(&opts, file_size));
+       while (ossr_session_step(s, now_ms()) == OSSR_PENDING) {
+           n = ossr_session_lanes(s, &lanes);
+           ... carry out lanes[0..n)'s wants, report each with ossr_lane_*, wait for
+               sockets at most until ossr_session_wake(s) ...
+       }
+       ossr_session_finish(s, &status);
+   See examples/loop.c: one thread, poll(), four connections. */
+typedef struct ossr_session ossr_session;
+enum {
+    OSSR_LANE_IDLE = 0,    /* nothing to do now */
+    OSSR_LANE_CONNECT,     /* connect to host:port, then ossr_lane_opened (or ossr_lane_failed);
+                              with tls_name set the connection must carry TLS for that name
+                              (https:// in a build without the library's TLS) */
+    OSSR_LANE_WRITE,       /* send out[0..out_len) (part of it is fine): ossr_lane_wrote */
+    OSSR_LANE_READ,        /* receive into in[0..in_cap): ossr_lane_read (0: the peer closed) */
+    OSSR_LANE_CLOSE        /* close the connection: ossr_lane_closed */
+};
+typedef struct ossr_lane {
+    int want;                  /* OSSR_LANE_* */
+    const char *host;          /* CONNECT: a host name or IP literal, and a port */
+    uint16_t port;
+    const char *tls_name;      /* CONNECT: NULL for a plain connection */
+    const void *out;           /* WRITE */
+    size_t out_len;
+    void *in;                  /* READ */
+    size_t in_cap;
+    int64_t deadline_ms;       /* the want times out then (the next step says so) */
+    void *conn;                /* the caller's handle of the lane's connection (ossr_lane_opened) */
+} ossr_lane;
+/* Bytes of memory a session takes for these options and a file of file_size bytes. */
+OSSR_API size_t ossr_session_size(const ossr_options *opts, uint64_t file_size);
+/* Sets up an upload of opts->file_path in mem (opts and its strings must outlive the
+   session). On a failure *session may still be set: ossr_session_finish gives the
+   status. */
+OSSR_API ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size);
+/* Does what can be done without waiting: OSSR_PENDING while the upload goes on, else
+   its result (call ossr_session_finish). now_ms: any monotonic clock in milliseconds. */
+OSSR_API ossr_result ossr_session_step(ossr_session *s, int64_t now_ms);
+/* The latest time the next step is due (a deadline, a back-off), or -1: none. */
+OSSR_API int64_t ossr_session_wake(const ossr_session *s);
+/* The lanes and what each wants; valid until the next step. */
+OSSR_API int ossr_session_lanes(ossr_session *s, ossr_lane **lanes);
+/* The caller's reports, one for each want it carried out. */
+OSSR_API void ossr_lane_opened(ossr_session *s, ossr_lane *lane, void *conn);
+OSSR_API void ossr_lane_wrote(ossr_session *s, ossr_lane *lane, size_t n);
+OSSR_API void ossr_lane_read(ossr_session *s, ossr_lane *lane, size_t n);
+OSSR_API void ossr_lane_closed(ossr_session *s, ossr_lane *lane);
+/* The want failed: r is OSSR_E_RESOLVE, _CONNECT, _SEND, _RECV, _TIMEOUT (or for a TLS
+   connect _CERT, _TLS_HANDSHAKE), os_error the system's error or 0. */
+OSSR_API void ossr_lane_failed(ossr_session *s, ossr_lane *lane, ossr_result r, int os_error);
+/* Stops the upload at the next step, leaving a checkpoint the next run resumes from. */
+OSSR_API void ossr_session_cancel(ossr_session *s);
+/* The session's result and status (finishing it early is a cancel); mem may then be
+   reused. Close the lanes' connections that are still open. */
+OSSR_API ossr_result ossr_session_finish(ossr_session *s, ossr_status *status);
+
 /* >>blocks: building blocks, pure functions, no allocation -------------------------- */
 
 /* CRC-64 as OSS computes it (CRC-64/XZ). Start with crc = 0; feed the previous result to
@@ -628,16 +693,26 @@ OSSR_API int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT],
 #  define OSSR_FREE(p) free(p)
 #endif
 
+#include <string.h>
+
 /* Every allocation goes through one of these, counted for status.heap_peak. Blocks are
-   whole multiples of 16 bytes; from opts.workspace they are carved in order (the last
-   one taken is given back first; all of it at the end of the call). */
+   whole multiples of 16 bytes; from a block of memory (opts.workspace, or a session's)
+   they are carved in order (the last one taken is given back first; all of it at the
+   end of the call). */
 #define OSSR__ROUND16(n) (((n) + 15) & ~(size_t)15)
-typedef struct ossr__heap { const ossr_options *o; size_t now, peak, top; } ossr__heap;
+typedef struct ossr__heap { const ossr_options *o; char *base; size_t size, now, peak, top; } ossr__heap;
+/* A heap over mem[0..size) (16-byte aligned), else over opts.workspace, else the allocator. */
+static void ossr__heap_init(ossr__heap *h, const ossr_options *o, void *mem, size_t size) {
+    memset(h, 0, sizeof *h);
+    h->o = o;
+    h->base = (char *)(mem ? mem : o->workspace);
+    h->size = mem ? size : o->workspace_size;
+}
 static void *ossr__heap_get(ossr__heap *h, size_t n) {
     void *p = NULL;
     n = OSSR__ROUND16(n);
-    if (h->o && h->o->workspace) {
-        if (n <= h->o->workspace_size - h->top) { p = (char *)h->o->workspace + h->top; h->top += n; }
+    if (h->base) {
+        if (n <= h->size - h->top) { p = h->base + h->top; h->top += n; }
     }
 #ifndef OSSR_NO_MALLOC
     else p = h->o && h->o->alloc ? h->o->alloc(n, h->o->alloc_user) : OSSR_MALLOC(n);
@@ -649,8 +724,8 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
     if (!p) return;
     n = OSSR__ROUND16(n);
     h->now -= n;
-    if (h->o && h->o->workspace) {
-        if ((char *)p + n == (char *)h->o->workspace + h->top) h->top -= n;
+    if (h->base) {
+        if ((char *)p + n == h->base + h->top) h->top -= n;
         if (h->now == 0) h->top = 0;
     }
 #ifndef OSSR_NO_MALLOC
@@ -3393,6 +3468,9 @@ struct ossr__worker {
     char num[128];               /* its part number or upload id */
     int busy;                    /* a part is on its way (part_idx) */
     uint32_t part_idx;
+    int ext;                     /* the session's caller carries the I/O and owns the connection */
+    int closing;                 /* ext: the caller is to close the connection */
+    int64_t op_deadline;         /* the op gives up then (0: not set yet) */
     int bmode;                   /* OSSR__B_*: how the reply body ends */
     uint64_t bleft;              /* its bytes (or the chunk's) still to come */
 };
@@ -3641,7 +3719,8 @@ OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e)
     return k;
 }
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
-    if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
+    if (w->ext) { if (w->linked) w->closing = 1; }   /* the session's caller closes it */
+    else if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
 #if OSSR__HAVE_NET
     else if (w->linked) ossr__sock_close(&w->fd);
 #endif
@@ -3650,6 +3729,7 @@ OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     w->fd_used = 0;
     w->io_pos = w->io_len = 0;
     w->op = OSSR__OP_NONE;
+    w->op_deadline = 0;
     w->out_len = 0;
     w->eof = 0;
 #ifdef OSSR__HAVE_TLS
@@ -3803,6 +3883,7 @@ OSSR__PRIVATE int ossr__is_tls(const ossr__worker *w) {
 OSSR__PRIVATE void ossr__lane_done(ossr__worker *w, long k, int e) {
     int op = w->op;
     w->op = OSSR__OP_NONE;
+    w->op_deadline = 0;
     if (k < 0) { w->io_fail = (ossr_result)k; w->io_fail_e = e; return; }
     if (op == OSSR__OP_CONNECT) { w->linked = 1; w->fd_used = 0; w->eof = 0; }
     else if (op == OSSR__OP_WRITE) {
@@ -4994,15 +5075,10 @@ OSSR__PRIVATE int ossr__tls_kind(const ossr_options *o, int https) {
     return OSSR__TLS_NONE;
 #endif
 }
-/* Workers (connections) a multipart upload runs. */
+/* Lanes (connections) a multipart upload runs, with threads or without. */
 OSSR__PRIVATE int ossr__worker_count(const ossr_options *o) {
-#ifdef OSSR_NO_THREADS
-    (void)o;
-    return 1;
-#else
     if (o->sequential) return 1;   /* OSS refuses a part below one it already has */
     return o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
-#endif
 }
 /* Each worker's I/O buffer (lib_tls: the library's TLS carries the connection). */
 OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int lib_tls) {
@@ -5014,11 +5090,15 @@ OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int lib_tls) {
 /* What a call needs of the options beyond the connection: the object key, the local file. */
 #define OSSR__NEED_KEY  1u
 #define OSSR__NEED_FILE 2u
-OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_status *st, unsigned need) {
+OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, const ossr_options *o, ossr_status *st,
+                                      unsigned need) {
     ossr__sb b;
     size_t i;
     int addressing;
     ossr_result r;
+    ossr__heap keep;
+    if (heap) keep = *heap;   /* heap may be c's own */
+    else ossr__heap_init(&keep, o, NULL, 0);
     memset(c, 0, sizeof *c);
     c->o = o;
     c->st = st;
@@ -5027,7 +5107,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr_options *o, ossr_
     c->ckpt_fd = OSSR__BAD_FH;
     c->lock_fd = OSSR__BAD_FH;
 #endif
-    c->heap.o = o;
+    c->heap = keep;
     if (!o->alloc != !o->free)
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
 #ifdef OSSR_NO_MALLOC
@@ -5206,6 +5286,7 @@ OSSR__PRIVATE int ossr__is_multipart(const ossr_options *o, uint64_t file_size) 
     return file_size > 0 && file_size >= (o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD);
 }
 OSSR__PRIVATE size_t ossr__flow_heap(void);
+OSSR__PRIVATE size_t ossr__session_heap(size_t lanes);
 OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
     ossr_endpoint ep;
     uint64_t part_size;
@@ -5219,7 +5300,7 @@ OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) 
     }
     lib_tls = ossr__tls_kind(o, ep.https) == OSSR__TLS_LIB;
     block = OSSR__ROUND16((lib_tls ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, lib_tls));
-    return OSSR__ROUND16(sizeof(ossr__worker) * nw) + nw * block + (parts ? ossr__flow_heap() : 0);
+    return ossr__session_heap(nw) + nw * block + (parts ? ossr__flow_heap() : 0);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
@@ -5283,19 +5364,20 @@ OSSR__PRIVATE void ossr__object_headers(ossr__ctx *c, ossr__req *q) {
         ossr__req_header(q, "Content-Type", ct);
 }
 
-/* Whether the source file still has the size and mtime it had when the call began. */
-OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
-    ossr__req q;
-    ossr_result r;
-    ossr__req_init(&q, "PUT", "PutObject");
-    ossr__object_headers(c, &q);
-    q.body_kind = c->fid.size ? OSSR__BODY_FILE : OSSR__BODY_NONE;
-    q.body_len = c->fid.size;
-    q.progress = 1;
-    q.check_crc = 1;
-    q.want_md5 = c->o->content_md5;
+/* PutObject: the whole file in one request. */
+OSSR__PRIVATE void ossr__req_put(ossr__ctx *c, ossr__worker *w) {
+    ossr__req *q = &w->req;
+    ossr__req_init(q, "PUT", "PutObject");
+    ossr__object_headers(c, q);
+    q->body_kind = c->fid.size ? OSSR__BODY_FILE : OSSR__BODY_NONE;
+    q->body_len = c->fid.size;
+    q->progress = 1;
+    q->check_crc = 1;
+    q->want_md5 = c->o->content_md5;
     c->progress_total = c->fid.size;
-    r = ossr__http(w, &q);
+}
+/* PutObject's result: the file must not have changed while it went out. */
+OSSR__PRIVATE ossr_result ossr__put_result(ossr__ctx *c, ossr__worker *w, ossr_result r) {
     if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
     if (!ossr__file_unchanged(c)) {
         c->st->result = OSSR_E_FILE_CHANGED;
@@ -5303,8 +5385,8 @@ OSSR__PRIVATE ossr_result ossr__put_object(ossr__ctx *c, ossr__worker *w) {
                  "may hold a mix of old and new bytes: upload it again", c->o->file_path);
         return OSSR_E_FILE_CHANGED;
     }
-    c->st->crc64 = q.body_crc;
-    c->st->crc64_verified = w->has_crc;   /* compared in ossr__http_once (check_crc) */
+    c->st->crc64 = w->req.body_crc;
+    c->st->crc64_verified = w->has_crc;   /* compared by the exchange (check_crc) */
     ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
     return OSSR_OK;
 }
@@ -6124,6 +6206,8 @@ enum {
     OSSR__MP_COMPLETED,
     OSSR__MP_COMPLETE_CHECKED, /* Complete said NoSuchUpload: the object's HEAD */
     OSSR__MP_COMPLETE_VERDICT,
+    OSSR__MP_PUT,              /* a file below the threshold: one PutObject */
+    OSSR__MP_PUT_DONE,
     OSSR__MP_CALL,             /* lane 0's request is on its way */
     OSSR__MP_DONE
 };
@@ -6164,11 +6248,10 @@ OSSR__PRIVATE int ossr__mp_prepare(ossr__ctx *c, ossr__worker *w) {
        is only as good as a fresh comparison with the file: a fingerprint of the first
        and last MiB misses a change in between. */
     c->verify_all = c->o->resume_by_content || (c->fid.mtime_sec == 0 && c->fid.mtime_nsec == 0);
-    c->done = (unsigned char *)ossr__heap_get(&c->heap, OSSR__DONE_BYTES);
-    c->list = (ossr__listing *)ossr__heap_get(&c->heap, sizeof *c->list);
-    c->gen = (ossr__complete_gen *)ossr__heap_get(&c->heap, sizeof *c->gen);
-    if (!c->done || !c->list || !c->gen)
-        return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap"));
+    c->done = (unsigned char *)ossr__heap_get(&c->heap, ossr__flow_heap());   /* one block: bitmap, listing, Complete */
+    if (!c->done) return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap"));
+    c->list = (ossr__listing *)(void *)(c->done + OSSR__ROUND16(OSSR__DONE_BYTES));
+    c->gen = (ossr__complete_gen *)(void *)((char *)c->list + OSSR__ROUND16(sizeof(ossr__listing)));
     r = ossr__ckpt_path(c);
     if (r == OSSR_OK) r = ossr__ckpt_lock(c);
     if (r != OSSR_OK) return ossr__mp_end(c, r);
@@ -6481,6 +6564,11 @@ OSSR__PRIVATE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, int nw_max, int6
             c->mp = OSSR__MP_COMPLETE_VERDICT;
             break;
         case OSSR__MP_COMPLETE_VERDICT: k = ossr__mp_complete_verdict(c, w); break;
+        case OSSR__MP_PUT:
+            ossr__req_put(c, w);
+            k = ossr__mp_call(c, w, OSSR__MP_PUT_DONE);
+            break;
+        case OSSR__MP_PUT_DONE: return ossr__mp_end(c, ossr__put_result(c, w, c->mp_r));
         default:
             return OSSR__READY;
         }
@@ -6543,57 +6631,403 @@ OSSR__PRIVATE void ossr__finish(ossr__ctx *c) {
     ossr__src_close(c);
     ossr__teardown(c);
 }
+/* >>session: an upload as steps, the lanes' I/O done by whoever drives it ------------- */
+struct ossr_session {
+    ossr__ctx c;
+    ossr_status st;              /* filled as it goes; the caller's copy at the end */
+    ossr__worker *ws;            /* the lanes' state, one connection each */
+    ossr_lane *lanes;            /* what each lane wants of its driver (ossr_session_lanes) */
+    int nw;                      /* lanes */
+    int ext;                     /* the caller carries the I/O (the ossr_session_* calls) */
+    int ready;                   /* setup succeeded: the context holds what must be let go */
+    int flowed;                  /* the upload is over (its connections may still be open) */
+    int ended;
+};
+
+/* The session's own memory: itself, its lanes' state and their public view. */
+OSSR__PRIVATE size_t ossr__session_heap(size_t lanes) {
+    return OSSR__ROUND16(sizeof(ossr_session)) + OSSR__ROUND16(sizeof(ossr__worker) * lanes) +
+           OSSR__ROUND16(sizeof(ossr_lane) * lanes);
+}
+/* Sets up the session's context, opens the file and makes its lanes. */
+OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_options *o) {
+    ossr__ctx *c = &s->c;
+    ossr_result r;
+    int multipart, i;
+    r = ossr__setup(c, &c->heap, o, &s->st, OSSR__NEED_KEY | OSSR__NEED_FILE);
+    if (r != OSSR_OK) return r;
+    s->ready = 1;
+    if (ossr__src_open(c) != 0) {
+        s->st.os_error = errno;
+        return ossr__setup_fail(c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
+                                "%s is not a regular file (a FIFO, socket or device): give a regular file" :
+                                "cannot read %s: %s", o->file_path, strerror(errno));
+    }
+    s->st.size = c->fid.size;
+    multipart = ossr__is_multipart(o, c->fid.size);
+    if (!multipart && c->fid.size > OSSR__MAX_PART)
+        return ossr__setup_fail(c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower the "
+                                "multipart threshold", o->file_path, (unsigned long long)c->fid.size);
+    s->nw = multipart ? ossr__worker_count(o) : 1;
+    s->ws = (ossr__worker *)ossr__heap_get(&c->heap, ossr__session_heap(s->nw) - OSSR__ROUND16(sizeof *s));
+    if (!s->ws) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for workers");
+    s->lanes = (ossr_lane *)(void *)((char *)s->ws + OSSR__ROUND16(sizeof(ossr__worker) * (size_t)s->nw));
+    memset(s->ws, 0, sizeof(ossr__worker) * (size_t)s->nw);
+    memset(s->lanes, 0, sizeof(ossr_lane) * (size_t)s->nw);
+    for (i = 0; i < s->nw; i++) {
+#if OSSR__HAVE_NET
+        s->ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
+#endif
+        s->ws[i].ext = s->ext;
+    }
+    for (i = 0; i < s->nw; i++)
+        if (ossr__worker_init(&s->ws[i], c) != OSSR_OK) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for worker buffers");
+    c->mp = multipart ? OSSR__MP_PREPARE : OSSR__MP_PUT;
+    return OSSR_OK;
+}
+/* Lets go of everything the session holds but its own memory, and says how it went. */
+OSSR__PRIVATE ossr_result ossr__session_end(ossr_session *s, ossr_result r, ossr_status *status) {
+    ossr__ctx *c = &s->c;
+    int i;
+    if (s->ws) {
+        for (i = 0; i < s->nw; i++) {
+            s->st.bytes_sent += s->ws[i].bytes_sent;
+            if (s->ws[i].block) ossr__worker_free(&s->ws[i]);
+        }
+    }
+    if (c->done) ossr__heap_put(&c->heap, c->done, ossr__flow_heap());
+    if (s->ws) ossr__heap_put(&c->heap, s->ws, ossr__session_heap(s->nw) - OSSR__ROUND16(sizeof *s));
+    s->ws = NULL;
+    s->lanes = NULL;
+    c->gen = NULL;
+    c->list = NULL;
+    c->done = NULL;
+    if (s->ready) {
+        if (c->ckpt_ok && c->ckpt_dirty) ossr__ckpt_sync(c);   /* the last part slots, before returning */
+        ossr__finish(c);
+        s->ready = 0;
+    }
+    if (r == OSSR_OK) ossr__clear_error(&s->st);
+    s->st.result = r;
+    s->st.heap_peak = c->heap.peak;
+    if (status) *status = s->st;
+    return r;
+}
+/* Where every lane's wait ends: the back-off of a request, the deadline of its I/O, the
+   wait for an earlier Complete; -1 when nothing waits on time. */
+OSSR__PRIVATE int64_t ossr__session_next(const ossr_session *s) {
+    int64_t t = s->c.wake_ms ? s->c.wake_ms : -1;
+    int i;
+    for (i = 0; i < s->nw; i++) {
+        const ossr__worker *w = &s->ws[i];
+        int64_t u = w->op != OSSR__OP_NONE ? w->op_deadline : w->rq_state == OSSR__RQ_BACKOFF ? w->rq_wake : -1;
+        if (u > 0 && (t < 0 || u < t)) t = u;
+    }
+    return t;
+}
+/* The I/O a lane waits for gives up at its deadline: the connect timeout, else the I/O
+   timeout, and for a reply head the time it is due by. */
+OSSR__PRIVATE void ossr__lane_deadline(ossr__worker *w, int64_t now) {
+    ossr__ctx *c = w->ctx;
+    if (w->op == OSSR__OP_NONE || w->op_deadline) return;
+    w->op_deadline = now + (w->op == OSSR__OP_CONNECT ? c->connect_timeout_ms : c->io_timeout_ms);
+    if (w->op == OSSR__OP_READ && w->rx_deadline && w->rx_deadline < w->op_deadline) w->op_deadline = w->rx_deadline;
+}
+/* Advances the lanes' requests and the flow as far as they go without waiting:
+   OSSR__READY when the upload has ended (s->c.mp_result). A cancel ends the I/O the
+   lanes wait for; so does a deadline that passed. */
+OSSR__PRIVATE int ossr__session_run(ossr_session *s, int64_t now) {
+    ossr__ctx *c = &s->c;
+    int i, pass;
+    int cancel = ossr__cancel_requested(c->o) || c->cancelled;
+    for (i = 0; i < s->nw; i++) {
+        ossr__worker *w = &s->ws[i];
+        if (w->op == OSSR__OP_NONE) continue;
+        if (cancel) ossr__lane_done(w, OSSR_E_CANCELLED, 0);
+        else if (w->op_deadline && now >= w->op_deadline) {
+            if (w->op == OSSR__OP_READ) ossr__pace_ok(w, 0);   /* says whether the reply head was late */
+            ossr__lane_done(w, OSSR_E_TIMEOUT, ETIMEDOUT);
+        }
+    }
+    for (pass = 0; pass < 8; pass++) {
+        int moved = 0, mp = c->mp;
+        for (i = 0; i < s->nw; i++) {
+            ossr__worker *w = &s->ws[i];
+            if (!ossr__rq_active(w) || w->op != OSSR__OP_NONE) continue;
+            if (w->rq_state == OSSR__RQ_BACKOFF && now < w->rq_wake && !cancel) continue;
+            if (ossr__rq_step(w, now) == OSSR__READY) moved = 1;
+            ossr__lane_deadline(w, now);
+        }
+        if (ossr__mp_step(c, s->ws, s->nw, now) == OSSR__READY) return OSSR__READY;
+        for (i = 0; i < s->nw; i++)   /* requests the flow just started */
+            if (ossr__rq_active(&s->ws[i]) && s->ws[i].op == OSSR__OP_NONE && s->ws[i].rq_state == OSSR__RQ_RUN) moved = 1;
+        if (!moved && mp == c->mp) break;
+    }
+    return OSSR__WAIT;
+}
+#if OSSR__HAVE_NET
+/* The lanes' I/O over the system's sockets, every lane from this one thread: a connect
+   is made as it blocks (with its timeout); sends and receives wait together in one
+   poll() (select() on Win32) of at most 100 ms, so that a cancel is seen. */
+OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
+    int idx[64], n = 0, i, k, tmo = 100, rc;
+    int64_t next = ossr__session_next(s);
+#if OSSR__OS == 1
+    struct pollfd pfd[64];
+#else
+    fd_set rd, wr;
+    struct timeval tv;
+    FD_ZERO(&rd); FD_ZERO(&wr);
+#endif
+    for (i = 0; i < s->nw; i++) {
+        ossr__worker *w = &s->ws[i];
+        if (w->op == OSSR__OP_CONNECT) {
+            int e = 0;
+            long r = ossr__link_open(w, &e);
+            ossr__lane_done(w, r, e);
+            return;
+        }
+        if (w->op == OSSR__OP_NONE || n == 64) continue;
+#if OSSR__OS == 1
+        pfd[n].fd = w->fd;
+        pfd[n].events = (short)(w->op == OSSR__OP_WRITE ? POLLOUT : POLLIN);
+        pfd[n].revents = 0;
+#else
+        FD_SET(w->fd, w->op == OSSR__OP_WRITE ? &wr : &rd);
+#endif
+        idx[n++] = i;
+    }
+    if (next >= 0) tmo = next <= now ? 0 : next - now < 100 ? (int)(next - now) : 100;
+    if (n == 0) { if (tmo > 0) ossr__sleep_ms(s->c.o, tmo); return; }
+#if OSSR__OS == 1
+    rc = poll(pfd, (nfds_t)n, tmo);
+#else
+    tv.tv_sec = 0;
+    tv.tv_usec = tmo * 1000;
+    rc = select(0, &rd, &wr, NULL, &tv);
+#endif
+    if (rc <= 0) return;
+    for (k = 0; k < n; k++) {
+        ossr__worker *w = &s->ws[idx[k]];
+        int e = 0;
+        long r;
+#if OSSR__OS == 1
+        if (!pfd[k].revents) continue;
+#else
+        if (!FD_ISSET(w->fd, w->op == OSSR__OP_WRITE ? &wr : &rd)) continue;
+#endif
+        r = w->op == OSSR__OP_WRITE ? ossr__link_write(w, w->op_p, w->op_n, &e) : ossr__link_recv(w, w->op_p, w->op_n, &e);
+        ossr__lane_done(w, r, e);
+    }
+}
+#endif
+/* The lanes' I/O through the transport hook, whose calls block: one op a lane in turn
+   (without threads, its connections take turns). */
+OSSR__PRIVATE void ossr__hook_io(ossr_session *s, int64_t now) {
+    int i, any = 0;
+    for (i = 0; i < s->nw; i++)
+        if (s->ws[i].op != OSSR__OP_NONE) { ossr__lane_io(&s->ws[i]); any = 1; }
+    if (!any) {
+        int64_t next = ossr__session_next(s);
+        if (next > now) ossr__nap(&s->c, next - now);
+    }
+}
+/* Drives the session to its end, blocking: the parts on a thread each where there are
+   threads, else every lane from this thread. */
+OSSR__PRIVATE ossr_result ossr__session_drive(ossr_session *s) {
+    ossr__ctx *c = &s->c;
+#ifndef OSSR_NO_THREADS
+    if (s->nw > 1) return ossr__multipart(c, s->ws, s->nw);
+#endif
+    for (;;) {
+        int64_t now = ossr__now_ms(c->o);
+        if (ossr__session_run(s, now) == OSSR__READY) return c->mp_result;
+#if OSSR__HAVE_NET
+        if (!c->o->transport) { ossr__poll_io(s, now); continue; }
+#endif
+        ossr__hook_io(s, now);
+    }
+}
+/* The options' allocator settings, checked before the first block is taken. */
+OSSR__PRIVATE ossr_result ossr__heap_usable(const ossr_options *o, ossr_status *st) {
+    const char *why = NULL;
+    if (!o->alloc != !o->free) why = "alloc and free are set together, or neither";
+#ifdef OSSR_NO_MALLOC
+    if (!o->workspace) why = "this build has no allocator (OSSR_NO_MALLOC): give opts.workspace of ossr_workspace_size() bytes";
+#endif
+    if (!why) return OSSR_OK;
+    st->result = OSSR_E_INVALID_ARG;
+    ossr__say(st->detail, sizeof st->detail, "%s", why);
+    return OSSR_E_INVALID_ARG;
+}
+/* A session in memory from heap h (the caller's block, or the allocator); its setup's
+   result in *r. NULL when there is no memory for it. */
+OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options *o, int ext, ossr_result *r) {
+    ossr_session *s = (ossr_session *)ossr__heap_get(h, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->c.heap = *h;
+    s->ext = ext;
+    *r = ossr__session_setup(s, o);
+    return s;
+}
+/* Ends the session with r and gives its own memory back: the status says how it went. */
+OSSR__PRIVATE ossr_result ossr__session_free(ossr_session *s, ossr_result r, ossr_status *status) {
+    ossr__heap h;
+    ossr__session_end(s, r, status);
+    h = s->c.heap;
+    ossr__heap_put(&h, s, sizeof *s);
+    if (status) status->heap_peak = h.peak;
+    return r;
+}
+
+/* ---- the session API ---- */
+OSSR__DEF size_t ossr_session_size(const ossr_options *opts, uint64_t file_size) {
+    return ossr_workspace_size(opts, file_size) + 16;   /* and room to align the block */
+}
+OSSR__DEF ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size) {
+    ossr__heap h;
+    ossr_session *s;
+    ossr_result r = OSSR_OK;
+    size_t pad;
+    if (!session) return OSSR_E_INVALID_ARG;
+    *session = NULL;
+    if (!opts || !mem) return OSSR_E_INVALID_ARG;
+    pad = (size_t)(-(uintptr_t)mem & 15);
+    if (size < pad + OSSR__ROUND16(sizeof *s)) return OSSR_E_NOMEM;
+    ossr__heap_init(&h, opts, (char *)mem + pad, size - pad);
+    s = ossr__session_new(&h, opts, 1, &r);
+    if (!s) return OSSR_E_NOMEM;
+    *session = s;
+    if (r != OSSR_OK) {   /* the status says why; ossr_session_finish hands it over */
+        s->ended = 1;
+        ossr__session_end(s, r, NULL);
+    }
+    return r;
+}
+/* The public view of the lanes: what each wants of the caller. */
+OSSR__PRIVATE void ossr__session_publish(ossr_session *s) {
+    int i;
+    for (i = 0; s->lanes && i < s->nw; i++) {
+        ossr__worker *w = &s->ws[i];
+        ossr_lane *l = &s->lanes[i];
+        l->want = w->closing ? OSSR_LANE_CLOSE : w->op == OSSR__OP_CONNECT ? OSSR_LANE_CONNECT
+                  : w->op == OSSR__OP_WRITE ? OSSR_LANE_WRITE : w->op == OSSR__OP_READ ? OSSR_LANE_READ : OSSR_LANE_IDLE;
+        l->host = s->c.conn_host;
+        l->port = s->c.conn_port;
+        l->tls_name = s->c.tls == OSSR__TLS_HOOK ? s->c.tls_name : NULL;
+        l->out = w->op == OSSR__OP_WRITE ? w->op_p : NULL;
+        l->out_len = w->op == OSSR__OP_WRITE ? w->op_n : 0;
+        l->in = w->op == OSSR__OP_READ ? w->op_p : NULL;
+        l->in_cap = w->op == OSSR__OP_READ ? w->op_n : 0;
+        l->deadline_ms = w->op != OSSR__OP_NONE ? w->op_deadline : 0;
+    }
+}
+/* Whether a lane waits for the caller to close its connection. */
+OSSR__PRIVATE int ossr__session_closing(const ossr_session *s) {
+    int i;
+    for (i = 0; i < s->nw; i++)
+        if (s->ws[i].closing) return 1;
+    return 0;
+}
+OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
+    int i;
+    if (!s) return OSSR_E_INVALID_ARG;
+    if (s->ended) return s->st.result;
+    if (!ossr__session_closing(s) && !s->flowed && ossr__session_run(s, now_ms) == OSSR__READY) {
+        s->flowed = 1;   /* the upload is over: the connections are closed, then the session ends */
+        for (i = 0; i < s->nw; i++) ossr__close_conn(&s->ws[i]);
+    }
+    if (ossr__session_closing(s) || !s->flowed) {   /* a connection to close goes before anything else */
+        ossr__session_publish(s);
+        return OSSR_PENDING;
+    }
+    s->ended = 1;
+    return ossr__session_end(s, s->c.mp_result, NULL);
+}
+OSSR__DEF int64_t ossr_session_wake(const ossr_session *s) {
+    return s && !s->ended && s->ws ? ossr__session_next(s) : -1;
+}
+OSSR__DEF int ossr_session_lanes(ossr_session *s, ossr_lane **lanes) {
+    if (!s || !s->lanes) { if (lanes) *lanes = NULL; return 0; }
+    if (lanes) *lanes = s->lanes;
+    return s->nw;
+}
+/* The lane's worker, or NULL when l is not one of s's lanes. */
+OSSR__PRIVATE ossr__worker *ossr__session_lane(ossr_session *s, const ossr_lane *l) {
+    if (!s || !s->lanes || !l || l < s->lanes || l >= s->lanes + s->nw) return NULL;
+    return &s->ws[l - s->lanes];
+}
+OSSR__DEF void ossr_lane_opened(ossr_session *s, ossr_lane *l, void *conn) {
+    ossr__worker *w = ossr__session_lane(s, l);
+    if (!w || w->op != OSSR__OP_CONNECT) return;
+    l->conn = conn;
+    w->conn = conn;
+    ossr__lane_done(w, 0, 0);
+}
+OSSR__DEF void ossr_lane_wrote(ossr_session *s, ossr_lane *l, size_t n) {
+    ossr__worker *w = ossr__session_lane(s, l);
+    if (!w || w->op != OSSR__OP_WRITE || n == 0 || n > w->op_n) return;
+    ossr__lane_done(w, (long)n, 0);
+}
+OSSR__DEF void ossr_lane_read(ossr_session *s, ossr_lane *l, size_t n) {
+    ossr__worker *w = ossr__session_lane(s, l);
+    if (!w || w->op != OSSR__OP_READ || n > w->op_n) return;
+    if (n > 0 && !ossr__pace_ok(w, n)) { ossr__lane_done(w, OSSR_E_TIMEOUT, 0); return; }
+    ossr__lane_done(w, (long)n, 0);
+}
+OSSR__DEF void ossr_lane_failed(ossr_session *s, ossr_lane *l, ossr_result r, int os_error) {
+    ossr__worker *w = ossr__session_lane(s, l);
+    if (!w || w->op == OSSR__OP_NONE) return;
+    if (r >= 0) r = w->op == OSSR__OP_CONNECT ? OSSR_E_CONNECT : w->op == OSSR__OP_WRITE ? OSSR_E_SEND : OSSR_E_RECV;
+    ossr__lane_done(w, r, os_error);
+}
+OSSR__DEF void ossr_lane_closed(ossr_session *s, ossr_lane *l) {
+    ossr__worker *w = ossr__session_lane(s, l);
+    if (!w) return;
+    w->closing = 0;
+    w->conn = NULL;
+    l->conn = NULL;
+    l->want = OSSR_LANE_IDLE;
+}
+OSSR__DEF void ossr_session_cancel(ossr_session *s) {
+    if (!s || s->ended) return;
+    ossr__lock(&s->c.lock);
+    s->c.stop = s->c.cancelled = 1;
+    ossr__unlock(&s->c.lock);
+}
+OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) {
+    ossr_result r;
+    if (!s) return OSSR_E_INVALID_ARG;
+    if (!s->ended) {   /* given up before its end: what is on the server stays, as after a cancel */
+        s->ended = 1;
+        ossr__session_end(s, OSSR_E_CANCELLED, NULL);
+        ossr__say(s->st.detail, sizeof s->st.detail, "the session was finished before its end; the checkpoint is "
+                  "kept and the next call resumes");
+    }
+    r = s->st.result;
+    if (status) *status = s->st;
+    return r;
+}
+
 OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     ossr_status local;
-    ossr__ctx c;
-    ossr__worker *ws = NULL;
-    int nw = 1, i, multipart = 0;
-    ossr_result r;
+    ossr__heap h;
+    ossr_session *s;
+    ossr_result r = OSSR_OK;
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
-    if (r != OSSR_OK) return r;
-    if (ossr__src_open(&c) != 0) {
-        status->os_error = errno;
-        r = ossr__setup_fail(&c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
-                             "%s is not a regular file (a FIFO, socket or device): give a regular file" :
-                             "cannot read %s: %s", o->file_path, strerror(errno));
-        goto done;
+    if (ossr__heap_usable(o, status) != OSSR_OK) return status->result;
+    ossr__heap_init(&h, o, NULL, 0);
+    s = ossr__session_new(&h, o, 0, &r);
+    if (!s) {
+        status->result = OSSR_E_NOMEM;
+        ossr__say(status->detail, sizeof status->detail, "no memory for the upload's state");
+        return OSSR_E_NOMEM;
     }
-    status->size = c.fid.size;
-    multipart = ossr__is_multipart(o, c.fid.size);
-    if (!multipart && c.fid.size > OSSR__MAX_PART) {
-        r = ossr__setup_fail(&c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower the "
-                             "multipart threshold", o->file_path, (unsigned long long)c.fid.size);
-        goto done;
-    }
-    if (multipart) nw = ossr__worker_count(o);
-    ws = (ossr__worker *)ossr__heap_get(&c.heap, sizeof(ossr__worker) * (size_t)nw);
-    if (!ws) { r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for workers"); goto done; }
-    memset(ws, 0, sizeof(ossr__worker) * (size_t)nw);
-#if OSSR__HAVE_NET
-    for (i = 0; i < nw; i++) ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
-#endif
-    for (i = 0; i < nw; i++)
-        if (ossr__worker_init(&ws[i], &c) != OSSR_OK) {
-            r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for worker buffers");
-            goto done;
-        }
-    r = multipart ? ossr__multipart(&c, ws, nw) : ossr__put_object(&c, &ws[0]);
-done:
-    if (ws) {
-        for (i = 0; i < nw; i++) { status->bytes_sent += ws[i].bytes_sent; ossr__worker_free(&ws[i]); }
-        ossr__heap_put(&c.heap, ws, sizeof(ossr__worker) * (size_t)nw);
-    }
-    ossr__heap_put(&c.heap, c.gen, sizeof *c.gen);
-    ossr__heap_put(&c.heap, c.list, sizeof *c.list);
-    ossr__heap_put(&c.heap, c.done, OSSR__DONE_BYTES);
-    if (c.ckpt_ok && c.ckpt_dirty) ossr__ckpt_sync(&c);   /* the last part slots, before returning */
-    ossr__finish(&c);
-    if (r == OSSR_OK) ossr__clear_error(status);
-    status->result = r;
-    return r;
+    if (r == OSSR_OK) r = ossr__session_drive(s);
+    return ossr__session_free(s, r, status);
 }
 
 #if OSSR__HAVE_FS
@@ -6640,7 +7074,7 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
+    r = ossr__setup(&c, NULL, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
     if (r != OSSR_OK) return r;
 #if OSSR__HAVE_FS
     {   /* the finished download is renamed over the target: never over a device or a directory */
@@ -6747,7 +7181,7 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o || !fn) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status, 0);
+    r = ossr__setup(&c, NULL, o, status, 0);
     if (r != OSSR_OK) return r;
     if ((w = ossr__worker_new(&c)) == NULL) {
         r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
@@ -6817,7 +7251,7 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
     if (!status) status = &local;
     memset(status, 0, sizeof *status);
     if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, o, status, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE));
+    r = ossr__setup(&c, NULL, o, status, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE));
     if (r != OSSR_OK) return r;
     id[0] = 0;
     if (upload_id) {

@@ -550,11 +550,7 @@ int main(int argc, char **argv) {
         ossr_options o3 = o;
         heap_count h1, h2, hf;
         uint32_t parts1;
-#ifdef OSSR_NO_THREADS
-        const unsigned want_workers = 1;   /* one worker without threads */
-#else
-        const unsigned want_workers = 2;
-#endif
+        const unsigned want_workers = 2;   /* two connections, with threads or without */
         memset(&h1, 0, sizeof h1); memset(&h2, 0, sizeof h2); memset(&hf, 0, sizeof hf);
         o3.key = "api/alloc.bin"; o3.file_path = src; o3.progress = NULL; o3.log = NULL;
         o3.alloc = count_alloc; o3.free = count_free; o3.alloc_user = &h1;
