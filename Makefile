@@ -1,6 +1,7 @@
 # oss_resumable.h - build, test and demo.
 #   make          build build/ossup
-#   make test     unit tests (gcc and clang), the hooks example, test-server self-test, end-to-end tests
+#   make test     unit tests (gcc and clang), the hooks example and its test, test-server self-test,
+#                 end-to-end tests
 #   make demo     a 64 MB resumable upload against a local test server, killed and resumed
 #   make matrix   every target: strict C99/C++, switches, 32-bit, musl, big-endian, Windows, Cortex-M4
 #   make clean
@@ -77,27 +78,40 @@ $(B)/asan/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) $(SAN) tests/test_anchors.c -o $@ $(LDLIBS)
 
-# The hooks example: an upload through in-memory transport, file, checkpoint store, clock
-# and pool hooks, cut and resumed. Built as it is, with the four NO_ switches (no
-# threads, TLS, sockets or file system: nothing from the platform, no BearSSL),
-HOOKS_MIN = -DOSSR_NO_THREADS -DOSSR_NO_TLS -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO
-$(B)/hooks/hooks: examples/hooks.c oss_resumable.h
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) examples/hooks.c -o $@ $(LDLIBS)
+# The hooks example: an upload through in-memory file, checkpoint store, clock and pool
+# hooks to the in-process OSS stand-in of tests/mini_oss.h, cut and resumed; and
+# tests/test_hooks.c, which includes the example and checks its whole scenario. Each is
+# built as it is, with the four NO_ switches (no threads, TLS, sockets or file system:
+# nothing from the platform, no BearSSL), and with OSSR_NO_MALLOC too (every byte from
+# one caller-given block).
+HOOKS_MIN  = -DOSSR_NO_THREADS -DOSSR_NO_TLS -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO
+HOOKS_DEPS = examples/hooks.c tests/mini_oss.h oss_resumable.h
+# The rules below name each program by its stem; HOOKS_SRC_<stem> is its source.
+HOOKS_SRC_hooks      = examples/hooks.c
+HOOKS_SRC_test_hooks = tests/test_hooks.c
+HOOKS_EX   = $(B)/hooks/hooks $(B)/hooks/hooks-min $(B)/hooks/hooks-ws
+HOOKS_TEST = $(B)/hooks/test_hooks $(B)/hooks/test_hooks-min $(B)/hooks/test_hooks-ws
+$(HOOKS_TEST): tests/test_hooks.c
 
-$(B)/hooks/hooks-min: examples/hooks.c oss_resumable.h
+$(B)/hooks/hooks $(B)/hooks/test_hooks: $(B)/hooks/%: $(HOOKS_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) examples/hooks.c -o $@
+	$(CC) $(WARN) $(OPT) $(HOOKS_SRC_$*) -o $@ $(LDLIBS)
 
-# and with OSSR_NO_MALLOC too: every byte from one caller-given block.
-$(B)/hooks/hooks-ws: examples/hooks.c oss_resumable.h
+$(B)/hooks/hooks-min $(B)/hooks/test_hooks-min: $(B)/hooks/%-min: $(HOOKS_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) -DOSSR_NO_MALLOC examples/hooks.c -o $@
+	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) $(HOOKS_SRC_$*) -o $@
 
-hooks: $(B)/hooks/hooks $(B)/hooks/hooks-min $(B)/hooks/hooks-ws
+$(B)/hooks/hooks-ws $(B)/hooks/test_hooks-ws: $(B)/hooks/%-ws: $(HOOKS_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) $(HOOKS_MIN) -DOSSR_NO_MALLOC $(HOOKS_SRC_$*) -o $@
+
+hooks: $(HOOKS_EX) $(HOOKS_TEST)
 	$(B)/hooks/hooks
 	$(B)/hooks/hooks-min
 	$(B)/hooks/hooks-ws
+	$(B)/hooks/test_hooks
+	$(B)/hooks/test_hooks-min
+	$(B)/hooks/test_hooks-ws
 
 # Everything make test uses (node and npm are optional: without them the ali-oss check
 # is skipped).

@@ -140,14 +140,14 @@ stage_strict() {
     fresh "$M/strict"
     for cc in gcc clang; do
         mkdir -p "$M/strict/$cc"
-        for f in examples/ossup.c tests/test_unit.c tests/test_api.c tests/test_anchors.c; do
+        for f in examples/ossup.c tests/test_unit.c tests/test_api.c tests/test_anchors.c tests/test_hooks.c; do
             run $cc $WARN -O2 "$f" -o "$M/strict/$cc/$(basename "$f" .c)" -lbearssl -lpthread || ok=1
         done
         if [ -x "$M/strict/$cc/test_unit" ] && run_unit "strict-$cc" "$M/strict/$cc/test_unit" tests; then
             counts="$counts $cc $UNIT_N,"
         else ok=1; counts="$counts $cc failed,"; fi
     done
-    NOTE="gcc, clang: ossup test_unit test_api test_anchors; test_unit passed:${counts%,}"
+    NOTE="gcc, clang: ossup test_unit test_api test_anchors test_hooks; test_unit passed:${counts%,}"
     return $ok
 }
 
@@ -423,10 +423,11 @@ SH
 
 # baremetal: a Cortex-M4 with newlib and no operating system (no threads, sockets,
 # stdio or TLS): the library compiles (sizes of the object alone), the hooks example
-# (upload through the transport hook to an in-memory server) links into a firmware
-# image (sizes of the whole ELF). Where qemu-system-arm is installed, a CRC-64 probe and
-# the hooks example run on an emulated Cortex-M4 (MPS2 AN386) with semihosting; running
-# is reported, but only a program that runs and then fails fails the stage.
+# (upload through the transport hook to the in-memory server of tests/mini_oss.h) links
+# into a firmware image (sizes of the whole ELF). Where qemu-system-arm is installed, a
+# CRC-64 probe, the hooks example and its full scenario (tests/test_hooks.c) run on an
+# emulated Cortex-M4 (MPS2 AN386) with semihosting; running is reported, but only a
+# program that runs and then fails fails the stage.
 stage_baremetal() {
     local d=$M/baremetal t da b code notes="" ok=0
     fresh "$d"
@@ -503,14 +504,18 @@ EOF
     size_row "hooks example, Cortex-M4 ELF (newlib nano, nosys; bss: RAM demo)" "$t" "$da" "$b" "$(bytes "$d/hooks.elf")"
     notes="$notes; hooks.elf text $t data $da bss $b"
     if [ $qemu_ok = 1 ]; then
-        if run arm-none-eabi-gcc $WARN $ARM_FLAGS $ARM_SWITCHES examples/hooks.c $rdimon -Wl,--gc-sections \
-                -o "$d/hooks-qemu.elf" &&
-           run timeout 120 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -semihosting -nographic -monitor none -serial none \
-               -kernel "$d/hooks-qemu.elf"; then
-            notes="$notes; hooks example runs on qemu (exit 0)"
-        else
-            ok=1; notes="$notes; hooks example FAILED on qemu"
-        fi
+        local src name
+        for src in examples/hooks.c tests/test_hooks.c; do
+            name=$(basename "$src" .c)
+            if run arm-none-eabi-gcc $WARN $ARM_FLAGS $ARM_SWITCHES "$src" $rdimon -Wl,--gc-sections \
+                    -o "$d/$name-qemu.elf" &&
+               run timeout 120 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -semihosting -nographic -monitor none \
+                   -serial none -kernel "$d/$name-qemu.elf"; then
+                notes="$notes; $name runs on qemu (exit 0)"
+            else
+                ok=1; notes="$notes; $name FAILED on qemu"
+            fi
+        done
     fi
     NOTE=${notes#; }
     return $ok
