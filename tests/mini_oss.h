@@ -1062,6 +1062,7 @@ static inline void mini_oss_reset(const mini_oss_config *config) {
 /* The transport hooks that reach the server, for ossr_options.transport. */
 static inline ossr_transport mini_oss_transport(void) {
     ossr_transport t;
+    memset(&t, 0, sizeof t);   /* members a later version adds stay NULL */
     t.connect = mos_connect;
     t.send = mos_send;
     t.recv = mos_recv;
