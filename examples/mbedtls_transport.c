@@ -240,12 +240,13 @@ static long tls_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *us
 }
 
 /* The CA file: the caller's, else $SSL_CERT_FILE, else the first system bundle there is
-   (Debian and the like, Fedora and RHEL, openSUSE, older RHEL, macOS and BSD, FreeBSD). */
+   (Debian and the like, Fedora and RHEL, openSUSE, older RHEL, macOS and BSD, FreeBSD),
+   the library's list. */
 static const char *trust_file(const char *ca_file) {
     static const char *const bundles[] = {
         "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
         "/etc/pki/tls/cacert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem",
-        "/usr/local/share/certs/ca-root-nss.crt"};
+        "/usr/local/share/certs/ca-root-nss.crt", "/usr/local/etc/ssl/cert.pem"};
     const char *env = getenv("SSL_CERT_FILE");
     size_t i;
     if (ca_file && *ca_file) return ca_file;
