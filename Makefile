@@ -1,7 +1,7 @@
 # oss_resumable.h - build, test and demo.
-#   make          build build/ossup
+#   make          build build/ossup (and build/ossup-mbedtls where mbedTLS is installed)
 #   make test     unit tests (gcc and clang), the hooks example and its test, test-server self-test,
-#                 end-to-end tests
+#                 end-to-end tests, TLS tests (BearSSL, and the mbedTLS transport: build/ossup-mbedtls)
 #   make demo     a 64 MB resumable upload against a local test server, killed and resumed
 #   make matrix   every target: strict C99/C++, switches, 32-bit, musl, big-endian, Windows, Cortex-M4
 #   make clean
@@ -23,15 +23,28 @@ DEPS_BUILD = cc bearssl
 DEPS_DEMO  = cc $(PYTHON) bearssl
 DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime tmux
 
-.PHONY: all test demo clean deps unit e2e tls sanitize memcheck cpp faults crash crashtest fuzz fuzz-replay
+.PHONY: all test demo clean deps unit e2e tls tls-mbedtls mbedtls-if-present sanitize memcheck memcheck-mbedtls cpp
+.PHONY: faults crash crashtest fuzz fuzz-replay
 .PHONY: bench size matrix matrix-fast hooks
 
-all: $(B)/ossup
+all: $(B)/ossup mbedtls-if-present
 
 $(B)/ossup: examples/ossup.c oss_resumable.h
 	@$(DEPS) $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(OPT) examples/ossup.c -o $@ $(LDLIBS)
+
+# TLS by the platform: ossup without BearSSL (OSSR_NO_TLS), https:// carried by
+# examples/mbedtls_transport.c (libmbedtls-dev). make builds it where mbedTLS is
+# installed, and otherwise says how to get it and goes on.
+MBEDTLS_LIBS = -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+$(B)/ossup-mbedtls: examples/ossup.c examples/mbedtls_transport.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_TLS -DOSSUP_MBEDTLS examples/ossup.c -o $@ $(MBEDTLS_LIBS)
+
+mbedtls-if-present:
+	@if $(DEPS) --check mbedtls; then $(MAKE) --no-print-directory $(B)/ossup-mbedtls; \
+	else echo "make: $(B)/ossup-mbedtls not built: it needs mbedTLS (apt-get install libmbedtls-dev)"; fi
 
 $(B)/%/ossup: examples/ossup.c oss_resumable.h
 	@mkdir -p $(@D)
@@ -117,6 +130,7 @@ hooks: $(HOOKS_EX) $(HOOKS_TEST)
 # is skipped).
 deps:
 	@$(DEPS) $(DEPS_TEST)
+	@$(DEPS) mbedtls || echo "deps: mbedTLS could not be installed: make test skips the mbedTLS run of the TLS suite"
 
 # The header must also compile as C++, and as a private (static) copy in two units.
 cpp:
@@ -143,6 +157,13 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
+	@if $(DEPS) --check mbedtls; then $(MAKE) --no-print-directory tls-mbedtls; \
+	else echo "tls: the mbedTLS run skipped: mbedTLS is not installed (apt-get install libmbedtls-dev)"; fi
+
+# The TLS suite again over TLS by the platform; the cases about BearSSL itself say they
+# are skipped, and why.
+tls-mbedtls: $(B)/ossup-mbedtls
+	$(PYTHON) tests/test_tls.py $(B)/ossup-mbedtls
 
 # Fuzz corpora replayed under ASan+UBSan (no libFuzzer needed), and real libFuzzer runs
 # (clang) of FUZZ_RUNS executions per target.
@@ -186,6 +207,17 @@ memcheck: $(B)/gcc/test_api $(B)/gcc/test_anchors
 	  $(PYTHON) tests/with_server.py -- $(VALGRIND) $(B)/gcc/test_api {http} {work} && \
 	  $(PYTHON) tests/with_server.py -- $(VALGRIND) $(B)/gcc/test_anchors {https} {ca} {other} {work}; \
 	else echo "memcheck: skipped: valgrind is not installed"; fi
+	@if ! command -v valgrind >/dev/null; then :; elif $(DEPS) --check mbedtls; then \
+	  $(MAKE) --no-print-directory memcheck-mbedtls; else echo "memcheck: mbedTLS is not installed: ossup-mbedtls skipped"; fi
+
+# ossup over the mbedTLS transport: a 3-part upload on two connections at once, and a
+# refused certificate (exit status 1, not valgrind's 99).
+MEMCHECK_PUT = OSS_ACCESS_KEY_ID=test-ak OSS_ACCESS_KEY_SECRET=test-secret $(PYTHON) tests/with_server.py -- \
+	$(VALGRIND) $(B)/ossup-mbedtls put oss_resumable.h oss://bkt-memcheck/h --endpoint {https} --checkpoint-dir {work} \
+	--threshold 100K --part-size 100K --threads 2 --quiet
+memcheck-mbedtls: $(B)/ossup-mbedtls
+	$(MEMCHECK_PUT) --ca-file {ca}
+	$(MEMCHECK_PUT) --ca-file {other}; test $$? = 1
 
 test: deps
 	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck

@@ -68,6 +68,7 @@ static int quiet, verbose, show_bar, stats;
 static volatile int interrupted;   /* opts.cancel: set by the first Ctrl-C */
 static char *owned[MAX_OWNED];     /* strings made here, freed at exit whichever way main returns */
 static size_t nowned;
+static const char *transport_words; /* why the TLS transport last failed (see >>TLS by the platform) */
 
 static void release(void) {
     while (nowned) free(owned[--nowned]);
@@ -639,7 +640,10 @@ static int say_failure(const ossr_status *st, const char *written) {
         return EXIT_FAILED;
     }
     ossr_status_format(st, line, sizeof line);
-    if (full && written && !(contains_words(line, full) && strstr(line, written)))
+    if ((st->result == OSSR_E_CERT || st->result == OSSR_E_TLS_HANDSHAKE || st->result == OSSR_E_TLS) &&
+        transport_words && *transport_words)
+        fprintf(stderr, "ossup: error: %s (%s)\n", line, transport_words);
+    else if (full && written && !(contains_words(line, full) && strstr(line, written)))
         fprintf(stderr, "ossup: error: %s writing %s: %s\n", full, written, line);
     else
         fprintf(stderr, "ossup: error: %s\n", line);
@@ -859,6 +863,53 @@ static const command commands[] = {
     {"abort", 1, 2, cmd_abort, "abort takes FILE oss://BUCKET/KEY, or oss://BUCKET/KEY --upload-id ID"},
 };
 
+/* >>TLS by the platform ---------------------------------------------------------------- */
+/* Built with -DOSSUP_MBEDTLS and -DOSSR_NO_TLS (make build/ossup-mbedtls), ossup carries
+   https:// over examples/mbedtls_transport.c instead of the library's BearSSL, with the
+   same flags and sources of trust (--ca-file, SSL_CERT_FILE, the system bundle,
+   --insecure); a refused certificate is named in mbedTLS's words. The rest of ossup
+   only calls use_platform_tls() and prints TLS_VERSION_WORDS and transport_words, which
+   a BearSSL build leaves empty. */
+#ifdef OSSUP_MBEDTLS
+#include "mbedtls_transport.c"
+#include <mbedtls/version.h>
+#define TLS_VERSION_WORDS " (TLS: mbedTLS " MBEDTLS_VERSION_STRING ")"
+static ossr_mbedtls platform_tls;
+static ossr_transport platform_transport;
+
+static void free_platform_tls(void) { ossr_mbedtls_free(&platform_tls); }
+
+/* For an https:// endpoint, sets o->transport to mbedTLS. 0, or the exit status after
+   saying why it cannot be. */
+static int use_platform_tls(ossr_options *o, bar_state *bar) {
+    ossr_endpoint ep;
+    if (ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK || !ep.https) return 0;   /* the library's sockets */
+    if (o->tls_small_buffer)
+        return fail_usage("--small-tls-buffer sizes BearSSL's buffer; this ossup uses mbedTLS", NULL);
+    platform_tls.ca_file = o->ca_file;
+    platform_tls.insecure = o->insecure;
+    atexit(free_platform_tls);
+    if (ossr_mbedtls_setup(&platform_tls, &platform_transport) != 0) {
+        fprintf(stderr, "ossup: error: %s\n", platform_tls.last_error);
+        return EXIT_FAILED;
+    }
+    if (o->insecure)   /* the library's warning, which it does not give for a transport's TLS */
+        on_log(OSSR_LOG_WARN, "insecure: the server's certificate is NOT checked; anyone on the network path can "
+               "read and change this transfer", bar);
+    o->transport = &platform_transport;
+    transport_words = platform_tls.last_error;
+    return 0;
+}
+#else
+#define TLS_VERSION_WORDS ""
+/* The library's own TLS (BearSSL) carries https://: nothing to do. */
+static int use_platform_tls(ossr_options *o, bar_state *bar) {
+    (void)o;
+    (void)bar;
+    return 0;
+}
+#endif
+
 /* >>options --------------------------------------------------------------------------- */
 /* The options that take no value; 1 when opt was one of them. */
 static int parse_flag(const char *opt, ossr_options *o) {
@@ -959,7 +1010,7 @@ static int connect_options(ossr_options *o, args *a) {
     o->log = on_log;
     o->log_user = &a->bar;
     o->cancel = &interrupted;
-    return 0;
+    return use_platform_tls(o, &a->bar);
 }
 
 int main(int argc, char **argv) {
@@ -978,7 +1029,10 @@ int main(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     atexit(release);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) { usage(stdout); return 0; }
-    if (argc >= 2 && !strcmp(argv[1], "--version")) { printf("ossup %s\n", OSSR_VERSION_STRING); return 0; }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("ossup %s%s\n", OSSR_VERSION_STRING, TLS_VERSION_WORDS);
+        return 0;
+    }
     if (argc < 2) return fail_usage("expected a command: put, get, uploads or abort", NULL);
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) cmd = &commands[i];

@@ -3,9 +3,11 @@
 # through apt-get when this runs as root (or with password-less sudo) on a Debian-like
 # system; otherwise, or when apt-get fails, it says exactly what to install and fails.
 #   tests/deps.sh cc python3 bearssl ...
+#   tests/deps.sh --check mbedtls       only says (exit status) whether all are present
 # Names:
 #   cc       a C compiler ($CC, default cc) that builds a program (gcc, libc6-dev)
 #   bearssl  the BearSSL headers and library, built with $CC (libbearssl-dev)
+#   mbedtls  the mbedTLS headers and libraries, built with $CC (libmbedtls-dev)
 #   asan     clang's AddressSanitizer and UBSan runtime (libclang-rt-N-dev)
 #   other    a command, from the Debian package in the table below (or of that name)
 set -u
@@ -26,6 +28,9 @@ have() {
 int main(void){return puts("") < 0;}' ;;
         bearssl) compiles '#include <bearssl.h>
 int main(void){return br_sha256_ID == 0;}' -lbearssl ;;
+        mbedtls) compiles '#include <mbedtls/ssl.h>
+int main(void){mbedtls_ssl_context s; mbedtls_ssl_init(&s); mbedtls_ssl_free(&s); return 0;}' \
+                     -lmbedtls -lmbedx509 -lmbedcrypto ;;
         asan) printf 'int main(void){return 0;}\n' |
                   clang -fsanitize=address,undefined -x c - -o /dev/null >/dev/null 2>&1 ;;
         *) command -v "$1" >/dev/null 2>&1 ;;
@@ -39,6 +44,7 @@ packages() {
         cc) if command -v "${cc%% *}" >/dev/null 2>&1; then echo libc6-dev     # no C headers
             else case ${cc%% *} in *clang*) echo clang libc6-dev ;; *) echo gcc libc6-dev ;; esac; fi ;;
         bearssl) echo libbearssl-dev ;;
+        mbedtls) echo libmbedtls-dev ;;
         asan) if command -v clang >/dev/null 2>&1; then
                   v=$(clang -dumpversion 2>/dev/null); v=${v%%.*}
                   if apt-cache show "libclang-rt-$v-dev" >/dev/null 2>&1; then echo "libclang-rt-$v-dev"
@@ -72,6 +78,11 @@ absent() {
     need=$(list "${missing[@]}")
 }
 
+if [ "${1:-}" = --check ]; then
+    shift
+    absent "$@" && exit 1
+    exit 0
+fi
 absent "$@" || exit 0
 echo "deps: missing: $need" >&2
 if command -v apt-get >/dev/null 2>&1; then

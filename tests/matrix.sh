@@ -134,20 +134,29 @@ ensure_tools() {
 # ---------------------------------------------------------------------------------------
 
 # strict: the library, the tool and the tests build warning-free in strict C99 with gcc
-# and clang (the Makefile's WARN, -Werror), and the unit tests pass.
+# and clang (the Makefile's WARN, -Werror), and the unit tests pass. Where mbedTLS is
+# installed, examples/mbedtls_transport.c too: alone, and in ossup without BearSSL.
 stage_strict() {
-    local cc f ok=0 counts=""
+    local cc f ok=0 counts="" mbedtls=""
     fresh "$M/strict"
+    CC=gcc tests/deps.sh --check mbedtls && mbedtls=1
     for cc in gcc clang; do
         mkdir -p "$M/strict/$cc"
         for f in examples/ossup.c tests/test_unit.c tests/test_api.c tests/test_anchors.c tests/test_hooks.c; do
             run $cc $WARN -O2 "$f" -o "$M/strict/$cc/$(basename "$f" .c)" -lbearssl -lpthread || ok=1
         done
+        if [ -n "$mbedtls" ]; then
+            run $cc $WARN -O2 -c examples/mbedtls_transport.c -o "$M/strict/$cc/mbedtls_transport.o" || ok=1
+            run $cc $WARN -O2 -DOSSR_NO_TLS -DOSSUP_MBEDTLS examples/ossup.c -o "$M/strict/$cc/ossup-mbedtls" \
+                -lmbedtls -lmbedx509 -lmbedcrypto -lpthread || ok=1
+        fi
         if [ -x "$M/strict/$cc/test_unit" ] && run_unit "strict-$cc" "$M/strict/$cc/test_unit" tests; then
             counts="$counts $cc $UNIT_N,"
         else ok=1; counts="$counts $cc failed,"; fi
     done
-    NOTE="gcc, clang: ossup test_unit test_api test_anchors test_hooks; test_unit passed:${counts%,}"
+    NOTE="gcc, clang: ossup test_unit test_api test_anchors test_hooks${mbedtls:+ mbedtls_transport ossup-mbedtls}"
+    NOTE="$NOTE; test_unit passed:${counts%,}"
+    [ -n "$mbedtls" ] || NOTE="$NOTE; mbedtls_transport.c not built: mbedTLS is not installed"
     return $ok
 }
 

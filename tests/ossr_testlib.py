@@ -230,13 +230,14 @@ def run_cases(fns, env):
     return passed, failed
 
 
-def report(name, passed, failed, t0=None, notes=()):
-    """A suite's closing lines (its notes, its time, the counts); returns the exit status."""
+def report(name, passed, failed, t0=None, notes=(), skipped=0):
+    """A suite's closing lines (its notes, its time, the counts: skipped ones only when
+    there are any); returns the exit status."""
     for note in notes:
         print("note: " + note)
     if t0 is not None:
         print(f"     ({time.time() - t0:.1f}s)")
-    print(f"{name}: {passed} passed, {failed} failed")
+    print(f"{name}: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
 

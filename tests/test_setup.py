@@ -3,7 +3,7 @@
 
 - `make` and `make demo` check (and install) only what they use: a C compiler,
   BearSSL, and for the demo python3; never the test tools (clang, g++, valgrind,
-  faketime);
+  faketime); `make` only looks for mbedTLS (build/ossup-mbedtls), never installs it;
 - the ali-oss check says before it installs from npm, and skips with one line (and
   success) when npm's registry cannot be reached or node is missing.
 
@@ -32,6 +32,8 @@ def deps_lines(target):
 def make_checks_what_it_uses():
     lines = deps_lines("build/ossup")
     check(lines and set(lines[0]) == {"cc", "bearssl"}, f"make checks {lines}, not a compiler and BearSSL")
+    mbedtls = [line for line in deps_lines("all") if "mbedtls" in " ".join(line[:2])]
+    check(mbedtls and all(line[0] == "--check" for line in mbedtls), f"make would install mbedTLS: {mbedtls}")
     lines = deps_lines("demo")
     check(lines and set(lines[0]) == {"cc", "python3", "bearssl"}, f"make demo checks {lines}")
     for extra in ("clang", "g++", "valgrind", "faketime"):

@@ -4,12 +4,18 @@ listener (tests/oss_server.py --tls-cert/--tls-key), with throw-away certificate
 by tests/make_certs.sh.
 
     python3 tests/test_tls.py build/gcc/ossup
+    python3 tests/test_tls.py build/ossup-mbedtls
 
+The TLS under test is the one `ossup --version` names: BearSSL (the library's own) unless
+it says mbedTLS (TLS by the platform, examples/mbedtls_transport.c). Certificate errors
+must carry that TLS's words for the same fault, and the cases about BearSSL itself
+(session sharing, its small buffer, compiled-in anchors) are skipped for mbedTLS, each
+with its reason.
 What reached the server is checked through its control API on the plain port (the log's
 tls / tls_resumed / tls_sni fields and the /_ossr/tls handshake counters); stored objects
 must have the local file's MD5. Rejected certificates must leave the server's log empty:
 no request may go out before the certificate is accepted. The last line is
-"tls: N passed, M failed"; the exit status is non-zero when anything failed.
+"tls: N passed, M failed" (", K skipped" when cases were skipped); the exit status is non-zero when anything failed.
 """
 import os
 import random
@@ -28,6 +34,23 @@ SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-b
                   "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem")     # Debian, Fedora, SUSE, BSD/macOS
 
 
+# What each TLS says for a refused certificate: untrusted chain, wrong host name, expired.
+# mbedTLS's are its verify-info sentences ("The certificate is not correctly signed by the
+# trusted CA", "The certificate Common Name (CN) does not match with the expected CN",
+# "The certificate validity has expired").
+REFUSAL_WORDS = {
+    "bearssl": {"untrusted": "not trusted", "host": "host name", "expired": "expired"},
+    "mbedtls": {"untrusted": "not correctly signed by the trusted CA", "host": "Common Name (CN) does not match",
+                "expired": "The certificate validity has expired"},
+}
+
+
+def ossup_tls(ossup):
+    """Which TLS the ossup program carries https:// with, from its --version line."""
+    p = subprocess.run([ossup, "--version"], capture_output=True, text=True, timeout=30)
+    return "mbedtls" if "mbedTLS" in p.stdout else "bearssl"
+
+
 def start_server(workdir, certs, cert="server-chain.pem", key="server.key"):
     """The test server with its TLS listener; cert/key name files in the certificate dir."""
     return Server(workdir, certs=certs, cert=cert, key=key)
@@ -36,9 +59,14 @@ def start_server(workdir, certs, cert="server-chain.pem", key="server.key"):
 class Env(BaseEnv):
     bucket = BUCKET
 
-    def __init__(self, ossup, server, workdir, certs):
+    def __init__(self, ossup, server, workdir, certs, tls="bearssl"):
         super().__init__(ossup, server, workdir)
         self.certs = certs
+        self.tls = tls
+
+    def refusal(self, fault):
+        """The words the error line carries for fault: untrusted, host or expired."""
+        return REFUSAL_WORDS[self.tls][fault]
 
     def cert(self, name):
         return os.path.join(self.certs, name)
@@ -63,6 +91,15 @@ def error_line(err):
 # ---------------------------------------------------------------------------------------
 CASES = Cases()
 case = CASES.case
+BEARSSL_ONLY = {}      # case name -> why it does not apply to another TLS
+
+
+def bearssl_only(why):
+    """Marks a case as about BearSSL itself: for another TLS it is skipped, saying why."""
+    def mark(fn):
+        BEARSSL_ONLY[fn.__name__] = why
+        return fn
+    return mark
 
 
 def cpu_has_aes():
@@ -97,9 +134,15 @@ def upload_over_tls(env):
         check([e["op"] for e in log] == ["PutObject"], f"{key}: {[e['op'] for e in log]}")
         all_tls(log, key)
         check(log[0]["tls_sni"] == "localhost", f"{key}: SNI {log[0]['tls_sni']!r}")
-        # the suite the client put first: AES-GCM with AES in hardware, else ChaCha20
-        want = "AES128-GCM" if cpu_has_aes() else "CHACHA20"
-        check(want in (log[0]["tls_cipher"] or ""), f"{key}: suite {log[0]['tls_cipher']}, expected {want}")
+        suite = log[0]["tls_cipher"] or ""
+        if env.tls == "bearssl":
+            # the suite the client put first: AES-GCM with AES in hardware, else ChaCha20
+            want = "AES128-GCM" if cpu_has_aes() else "CHACHA20"
+            check(want in suite, f"{key}: suite {suite}, expected {want}")
+        else:   # mbedTLS's own order: any forward-secret AEAD suite
+            check("ECDHE" in suite and ("GCM" in suite or "CHACHA20" in suite),
+                  f"{key}: suite {suite}, expected ECDHE with AES-GCM or ChaCha20")
+            print(f"     {key}: suite {suite}")
     env.server.reset()
     path = env.file("a-multi", 30 * 100 * KIB - 4321, seed=3)
     put_ok(env, path, "a/multi", "--threshold", "1M", "--part-size", "100K", "--threads", "4")
@@ -147,6 +190,8 @@ def kill_and_resume_over_tls(env):
 
 
 @case
+@bearssl_only("session sharing is the library's BearSSL engine's; the mbedTLS transport does a full "
+              "handshake per connection")
 def session_resumption(env):
     """(c) A 30-part upload with 4 threads: the session of the first handshake is reused by
     the workers; after the server closes a connection (close_notify, no reply) the
@@ -199,7 +244,7 @@ def trust_sources(env):
     env.server.reset()
     rc, _, err = env.run("put", path, f"oss://{BUCKET}/d/none", ca=False)
     line = error_line(err)
-    check(rc != 0 and line and "not trusted" in line, f"without a CA file: rc {rc}, {err.strip()!r}")
+    check(rc != 0 and line and env.refusal("untrusted") in line, f"without a CA file: rc {rc}, {err.strip()!r}")
     check(env.server.log() == [], "a request reached the server although the certificate was not trusted")
 
 
@@ -222,9 +267,9 @@ def rejection(env, server, word, endpoint=None, what=""):
 def rejections(env):
     """(e) Self-signed, wrong name, expired, and https:// to the plain port: a clear error,
     nothing logged by the server (no request went out), no retries of a bad certificate."""
-    for cert, key, word in (("self.pem", "self.key", "not trusted"),
-                            ("other.pem", "other.key", "host name"),
-                            ("expired.pem", "expired.key", "expired")):
+    for cert, key, word in (("self.pem", "self.key", env.refusal("untrusted")),
+                            ("other.pem", "other.key", env.refusal("host")),
+                            ("expired.pem", "expired.key", env.refusal("expired"))):
         s = start_server(os.path.join(env.workdir, "srv-" + cert[:-4]), env.certs, cert, key)
         try:
             line, t = rejection(env, s, word, what=cert)
@@ -299,13 +344,15 @@ def ec_certificates(env):
         # the RSA test CA does not vouch for the EC server
         s.reset()
         rc, _, err = env.run("put", path, f"oss://{BUCKET}/h/ec2", server=s)
-        check(rc != 0 and "not trusted" in (error_line(err) or ""), f"EC server with the RSA CA: {err.strip()!r}")
+        check(rc != 0 and env.refusal("untrusted") in (error_line(err) or ""),
+              f"EC server with the RSA CA: {err.strip()!r}")
         check(s.log() == [], "EC server with the wrong CA: a request went out")
     finally:
         s.stop()
 
 
 @case
+@bearssl_only("--small-tls-buffer sizes BearSSL's record buffer; ossup with mbedTLS refuses it")
 def small_tls_buffer(env):
     """--small-tls-buffer (half-duplex 16 KiB buffer): a multipart upload with 4 threads."""
     p = subprocess.run([env.ossup, "--help"], capture_output=True, text=True)
@@ -323,6 +370,7 @@ def small_tls_buffer(env):
 
 
 @case
+@bearssl_only("compiled-in anchors are BearSSL's br_x509_trust_anchor (tests/test_anchors.c)")
 def compiled_in_anchors(env):
     """Trust anchors handed in by the program (tests/test_anchors.c): the CA decoded into a
     br_x509_trust_anchor is the only trust, and an unrelated anchor is refused."""
@@ -356,19 +404,25 @@ def main():
         print("tls: 0 passed, 1 failed")
         shutil.rmtree(work, ignore_errors=True)
         return 1
+    tls = ossup_tls(ossup)
+    print(f"tls: {os.path.basename(ossup)} carries https:// with {'mbedTLS' if tls == 'mbedtls' else 'BearSSL'}")
     server = start_server(os.path.join(work, "main"), certs)
     only = set(os.environ.get("OSSR_TLS_CASES", "").split(",")) - {""}
+    chosen = [fn for fn, _ in CASES if not only or fn.__name__ in only]
+    skipped = [fn for fn in chosen if tls != "bearssl" and fn.__name__ in BEARSSL_ONLY]
+    for fn in skipped:
+        print(f"skip {fn.__name__}: {BEARSSL_ONLY[fn.__name__]}")
     passed = failed = 0
     try:
-        env = Env(ossup, server, work, certs)
-        passed, failed = run_cases([fn for fn, _ in CASES if not only or fn.__name__ in only], env)
+        env = Env(ossup, server, work, certs, tls)
+        passed, failed = run_cases([fn for fn in chosen if fn not in skipped], env)
     finally:
         server.stop()
         if os.environ.get("OSSR_TLS_KEEP") == "1":
             print(f"tls: work directory kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    return report("tls", passed, failed)
+    return report("tls", passed, failed, skipped=len(skipped))
 
 
 if __name__ == "__main__":
