@@ -1922,35 +1922,36 @@ OSSR__PRIVATE void ossr__md5_block(uint32_t *h, const unsigned char *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d;
 }
 OSSR__PRIVATE void ossr__sha1_block(uint32_t *h, const unsigned char *p) {
-    uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];   /* the schedule, 16 words at a time */
     int i;
     for (i = 0; i < 16; i++) w[i] = ossr__be32(p + 4 * i);
-    for (i = 16; i < 80; i++) w[i] = OSSR__ROL32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     for (i = 0; i < 80; i++) {
         uint32_t f, k, t;
+        if (i >= 16)
+            w[i & 15] = OSSR__ROL32(w[(i - 3) & 15] ^ w[(i - 8) & 15] ^ w[(i - 14) & 15] ^ w[i & 15], 1);
         if (i < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
         else if (i < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
         else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
         else { f = b ^ c ^ d; k = 0xca62c1d6; }
-        t = OSSR__ROL32(a, 5) + f + e + k + w[i];
+        t = OSSR__ROL32(a, 5) + f + e + k + w[i & 15];
         e = d; d = c; c = OSSR__ROL32(b, 30); b = a; a = t;
     }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
 }
 OSSR__PRIVATE void ossr__sha256_block(uint32_t *h, const unsigned char *p) {
-    uint32_t w[64], s[8];
+    uint32_t w[16], s[8];   /* the schedule, 16 words at a time */
     int i;
     for (i = 0; i < 16; i++) w[i] = ossr__be32(p + 4 * i);
-    for (i = 16; i < 64; i++) {
-        uint32_t s0 = OSSR__ROR32(w[i - 15], 7) ^ OSSR__ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = OSSR__ROR32(w[i - 2], 17) ^ OSSR__ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
     for (i = 0; i < 8; i++) s[i] = h[i];
     for (i = 0; i < 64; i++) {
+        if (i >= 16) {
+            uint32_t x = w[(i - 15) & 15], y = w[(i - 2) & 15];
+            w[i & 15] += (OSSR__ROR32(x, 7) ^ OSSR__ROR32(x, 18) ^ (x >> 3)) + w[(i - 7) & 15] +
+                         (OSSR__ROR32(y, 17) ^ OSSR__ROR32(y, 19) ^ (y >> 10));
+        }
         uint32_t S1 = OSSR__ROR32(s[4], 6) ^ OSSR__ROR32(s[4], 11) ^ OSSR__ROR32(s[4], 25);
         uint32_t ch = (s[4] & s[5]) ^ (~s[4] & s[6]);
-        uint32_t t1 = s[7] + S1 + ch + ossr__sha256_k[i] + w[i];
+        uint32_t t1 = s[7] + S1 + ch + ossr__sha256_k[i] + w[i & 15];
         uint32_t S0 = OSSR__ROR32(s[0], 2) ^ OSSR__ROR32(s[0], 13) ^ OSSR__ROR32(s[0], 22);
         uint32_t mj = (s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]);
         s[7] = s[6]; s[6] = s[5]; s[5] = s[4]; s[4] = s[3] + t1;
@@ -2835,7 +2836,7 @@ OSSR__PRIVATE void ossr__sb_canon(ossr__sb *b, const ossr_header *h, size_t n) {
 }
 OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t cap,
                                 ossr_signature *out) {
-    ossr_header canon[OSSR__SIGN_MAX], q[OSSR__SIGN_MAX];
+    ossr_header canon[OSSR__SIGN_MAX];   /* the other arrays live in blocks of their own: one at a time */
     size_t nc = 0, nq = 0, i, j;
     const char *token = in->security_token && *in->security_token ? in->security_token : NULL;
     ossr__sb b;
@@ -2890,13 +2891,16 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
             ossr__sb_puts(&b, in->bucket); ossr__sb_putc(&b, '/');
             if (in->key) ossr__sb_puts(&b, in->key);
         }
-        for (i = 0; i < in->query_count; i++)
-            if (ossr__is_subresource(in->query[i].name)) q[nq++] = in->query[i];
-        ossr__sort_headers(q, nq, strcmp);
-        for (i = 0; i < nq; i++) {
-            ossr__sb_putc(&b, i ? '&' : '?');
-            ossr__sb_puts(&b, q[i].name);
-            if (q[i].value && *q[i].value) { ossr__sb_putc(&b, '='); ossr__sb_puts(&b, q[i].value); }
+        {
+            ossr_header q[OSSR__SIGN_MAX];
+            for (i = 0; i < in->query_count; i++)
+                if (ossr__is_subresource(in->query[i].name)) q[nq++] = in->query[i];
+            ossr__sort_headers(q, nq, strcmp);
+            for (i = 0; i < nq; i++) {
+                ossr__sb_putc(&b, i ? '&' : '?');
+                ossr__sb_puts(&b, q[i].name);
+                if (q[i].value && *q[i].value) { ossr__sb_putc(&b, '='); ossr__sb_puts(&b, q[i].value); }
+            }
         }
         if (b.overflow) return OSSR_E_TOO_LARGE;
         out->string_to_sign.ptr = b.p; out->string_to_sign.len = b.len;
@@ -2907,29 +2911,30 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
         memset(mac, 0, sizeof mac);
         return b.overflow ? OSSR_E_TOO_LARGE : OSSR_OK;
     } else {
-        char addl[256], scope[160], key[300];
+        char addl[256], scope[160];
         ossr__sb ab, sb2;
         const char *product = in->product && *in->product ? in->product : "oss";
         unsigned char digest[32];
-        size_t creq_len, sklen;
+        size_t creq_len, na = 0;
 
         /* AdditionalHeaders: lower-case, sorted, unique, only names not signed anyway,
            and only headers that are present */
-        ossr_header add[OSSR__SIGN_MAX];
-        size_t na = 0;
         if (in->additional_count > OSSR__SIGN_MAX) return OSSR_E_TOO_LARGE;
-        for (i = 0; i < in->additional_count; i++) {
-            const char *n = in->additional_headers[i];
-            if (ossr__istarts(n, "x-oss-") || ossr__ieq(n, "content-type") || ossr__ieq(n, "content-md5"))
-                continue;
-            if (!ossr__find_header(in->headers, in->header_count, n)) return OSSR_E_INVALID_ARG;
-            for (j = 0; j < na && !ossr__ieq(add[j].name, n); j++) {}
-            if (j == na) { add[na].name = n; add[na].value = NULL; na++; }
+        {
+            ossr_header add[OSSR__SIGN_MAX];
+            for (i = 0; i < in->additional_count; i++) {
+                const char *n = in->additional_headers[i];
+                if (ossr__istarts(n, "x-oss-") || ossr__ieq(n, "content-type") || ossr__ieq(n, "content-md5"))
+                    continue;
+                if (!ossr__find_header(in->headers, in->header_count, n)) return OSSR_E_INVALID_ARG;
+                for (j = 0; j < na && !ossr__ieq(add[j].name, n); j++) {}
+                if (j == na) { add[na].name = n; add[na].value = NULL; na++; }
+            }
+            ossr__sort_headers(add, na, ossr__icmp);
+            ossr__sb_init(&ab, addl, sizeof addl);
+            for (i = 0; i < na; i++) { if (i) ossr__sb_putc(&ab, ';'); ossr__sb_lower(&ab, add[i].name); }
+            if (ab.overflow) return OSSR_E_TOO_LARGE;
         }
-        ossr__sort_headers(add, na, ossr__icmp);
-        ossr__sb_init(&ab, addl, sizeof addl);
-        for (i = 0; i < na; i++) { if (i) ossr__sb_putc(&ab, ';'); ossr__sb_lower(&ab, add[i].name); }
-        if (ab.overflow) return OSSR_E_TOO_LARGE;
 
         ossr__sb_line(&b, in->method);
         ossr__sb_putc(&b, '/');
@@ -2938,14 +2943,17 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
             if (in->key) ossr__sb_urlenc(&b, in->key, strlen(in->key), 1);
         }
         ossr__sb_putc(&b, '\n');
-        for (i = 0; i < in->query_count; i++) q[nq++] = in->query[i];
-        ossr__sort_headers(q, nq, ossr__enc_cmp);
-        for (i = 0; i < nq; i++) {
-            if (i) ossr__sb_putc(&b, '&');
-            ossr__sb_urlenc(&b, q[i].name, strlen(q[i].name), 0);
-            if (q[i].value && *q[i].value) {
-                ossr__sb_putc(&b, '=');
-                ossr__sb_urlenc(&b, q[i].value, strlen(q[i].value), 0);
+        {
+            ossr_header q[OSSR__SIGN_MAX];
+            for (i = 0; i < in->query_count; i++) q[nq++] = in->query[i];
+            ossr__sort_headers(q, nq, ossr__enc_cmp);
+            for (i = 0; i < nq; i++) {
+                if (i) ossr__sb_putc(&b, '&');
+                ossr__sb_urlenc(&b, q[i].name, strlen(q[i].name), 0);
+                if (q[i].value && *q[i].value) {
+                    ossr__sb_putc(&b, '=');
+                    ossr__sb_urlenc(&b, q[i].value, strlen(q[i].value), 0);
+                }
             }
         }
         ossr__sb_putc(&b, '\n');
@@ -2976,12 +2984,15 @@ OSSR__DEF ossr_result ossr_sign(const ossr_sign_input *in, char *scratch, size_t
         if (sb2.overflow) return OSSR_E_TOO_LARGE;
         out->string_to_sign.ptr = sb2.p; out->string_to_sign.len = sb2.len;
 
-        sklen = strlen(in->access_key_secret);
-        if (sklen + 9 > sizeof key) return OSSR_E_TOO_LARGE;
-        memcpy(key, "aliyun_v4", 9);
-        memcpy(key + 9, in->access_key_secret, sklen);
-        ossr__hmac(OSSR__SHA256, key, sklen + 9, out->date, 8, mac);
-        memset(key, 0, sizeof key);
+        {
+            char key[300];
+            size_t sklen = strlen(in->access_key_secret);
+            if (sklen + 9 > sizeof key) return OSSR_E_TOO_LARGE;
+            memcpy(key, "aliyun_v4", 9);
+            memcpy(key + 9, in->access_key_secret, sklen);
+            ossr__hmac(OSSR__SHA256, key, sklen + 9, out->date, 8, mac);
+            memset(key, 0, sizeof key);
+        }
         ossr__hmac(OSSR__SHA256, mac, 32, in->region, strlen(in->region), mac);
         ossr__hmac(OSSR__SHA256, mac, 32, product, strlen(product), mac);
         ossr__hmac(OSSR__SHA256, mac, 32, "aliyun_v4_request", 17, mac);
@@ -3267,6 +3278,9 @@ typedef struct ossr__ctx {
     /* shared upload state, under lock */
     ossr__mutex lock;
     ossr__mutex log_lock;        /* log callbacks one at a time (taken inside lock, never around it) */
+    ossr__mutex creds_lock;      /* credentials callbacks one at a time (never inside lock) */
+    ossr__mutex progress_lock;   /* progress callbacks one at a time (never inside lock) */
+    char log_line[768];          /* under log_lock */
     uint64_t progress_done;
     uint64_t progress_total;
     int stop;                    /* a hard error or a cancel: start no new part (under lock) */
@@ -3457,6 +3471,8 @@ struct ossr__worker {
     ossr_result send_fail;       /* the send failed; the reply may still say why */
     char send_detail[256];
     ossr_response resp;          /* the reply head */
+    ossr_signature sig;          /* the request's signature, while its head is made */
+    ossr_header hdrs[48 + 1];    /* the request's headers and a Content-MD5 */
     /* the request it carries (ossr__rq_step) */
     ossr__req *q;
     int rq_state;                /* OSSR__RQ_* */
@@ -3476,16 +3492,34 @@ struct ossr__worker {
 };
 
 
+/* A line for the log callback, formatted into the context's own buffer (no stack),
+   one line at a time. */
 OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
-    char line[768];
     va_list ap;
     if (!c->o->log) return;
-    va_start(ap, fmt);
-    ossr__vfmt(line, sizeof line, fmt, ap);
-    va_end(ap);
     ossr__lock(&c->log_lock);
-    c->o->log(level, line, c->o->log_user);
+    va_start(ap, fmt);
+    ossr__vfmt(c->log_line, sizeof c->log_line, fmt, ap);
+    va_end(ap);
+    c->o->log(level, c->log_line, c->o->log_user);
     ossr__unlock(&c->log_lock);
+}
+/* Counts n bytes of progress (negative: taken back) and tells the progress callback,
+   one call at a time (progress_lock) but never under the engine's lock; a nonzero
+   answer cancels the upload. */
+OSSR__PRIVATE void ossr__progress(ossr__ctx *c, int64_t n) {
+    uint64_t done;
+    ossr__lock(&c->progress_lock);
+    ossr__lock(&c->lock);
+    c->progress_done += (uint64_t)n;
+    done = c->progress_done;
+    ossr__unlock(&c->lock);
+    if (n > 0 && c->o->progress && c->o->progress(done, c->progress_total, c->o->progress_user)) {
+        ossr__lock(&c->lock);
+        c->stop = c->cancelled = 1;
+        ossr__unlock(&c->lock);
+    }
+    ossr__unlock(&c->progress_lock);
 }
 /* Whether the upload is stopping (a hard error or a cancel), and why. */
 OSSR__PRIVATE int ossr__stopped(ossr__ctx *c, int *cancelled) {
@@ -3558,12 +3592,13 @@ OSSR__PRIVATE void ossr__learn_time(ossr__ctx *c, const char *s, size_t n, int f
     if (ossr__parse_date(s, n, &server) != 0) return;
     diff = server - ossr__unix_time(c->o);
     ossr__lock(&c->lock);
-    if (diff != c->clock_offset && (force || diff - c->clock_offset > 60 || c->clock_offset - diff > 60)) {
+    if (diff != c->clock_offset && (force || diff - c->clock_offset > 60 || c->clock_offset - diff > 60))
         c->clock_offset = diff;
+    else force = -1;   /* nothing learned */
+    ossr__unlock(&c->lock);
+    if (force >= 0)   /* said outside the lock: the log callback never holds up the others */
         ossr__log(c, OSSR_LOG_WARN, "the local clock is %lld s %s the server's; signing with the server's time",
                   (long long)(diff < 0 ? -diff : diff), diff < 0 ? "ahead of" : "behind");
-    }
-    ossr__unlock(&c->lock);
 }
 /* The moment this file was compiled: a floor for certificate checks on boards whose clock
    starts at 1970 (a certificate valid at build time is checked as of then). */
@@ -3576,37 +3611,44 @@ OSSR__PRIVATE int64_t ossr__build_time(void) {
     ossr__num(&p, end, 4, &year);
     return ossr__days_from_civil(year, m ? m : 1, day) * 86400;
 }
+/* Whether the shared credentials must be fetched (again) before the next request. */
+OSSR__PRIVATE int ossr__creds_due(ossr__ctx *c) {
+    return c->creds_gen == 0 || c->creds_stale ||
+           (c->creds.expires_at && ossr__unix_time(c->o) + c->clock_offset >= c->creds.expires_at - 300);
+}
 /* Credentials for the next request, in w->creds: the options' strings, or the callback's,
-   refreshed (under the lock, once for all workers) before they expire or after the server
-   refused them. */
+   fetched before they expire or after the server refused them. The callback runs one
+   call at a time (creds_lock) but outside the engine's lock, into the worker's own copy,
+   so that a slow fetch stalls only the workers that need it. */
 OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
     ossr__ctx *c = w->ctx;
     const ossr_options *o = c->o;
+    int due, rc;
     if (!o->credentials) return OSSR_OK;
+    ossr__lock(&c->creds_lock);
     ossr__lock(&c->lock);
-    if (c->creds_gen == 0 || c->creds_stale ||
-        (c->creds.expires_at && ossr__unix_time(o) + c->clock_offset >= c->creds.expires_at - 300)) {
-        ossr_credentials fresh;
-        int rc;
-        memset(&fresh, 0, sizeof fresh);
-        rc = o->credentials(&fresh, o->credentials_user);
-        fresh.access_key_id[sizeof fresh.access_key_id - 1] = 0;
-        fresh.access_key_secret[sizeof fresh.access_key_secret - 1] = 0;
-        fresh.security_token[sizeof fresh.security_token - 1] = 0;
-        if (rc != 0 || !fresh.access_key_id[0] || !fresh.access_key_secret[0]) {
-            ossr__unlock(&c->lock);
-            memset(&fresh, 0, sizeof fresh);
+    due = ossr__creds_due(c);
+    if (!due) { w->creds = c->creds; w->creds_gen = c->creds_gen; }
+    ossr__unlock(&c->lock);
+    if (due) {
+        memset(&w->creds, 0, sizeof w->creds);
+        rc = o->credentials(&w->creds, o->credentials_user);
+        w->creds.access_key_id[sizeof w->creds.access_key_id - 1] = 0;
+        w->creds.access_key_secret[sizeof w->creds.access_key_secret - 1] = 0;
+        w->creds.security_token[sizeof w->creds.security_token - 1] = 0;
+        if (rc != 0 || !w->creds.access_key_id[0] || !w->creds.access_key_secret[0]) {
+            ossr__unlock(&c->creds_lock);
+            memset(&w->creds, 0, sizeof w->creds);
             return ossr__fail(w, OSSR_E_NO_CREDENTIALS, 0, "the credentials callback gave no credentials");
         }
-        c->creds = fresh;
-        c->creds_gen++;
+        ossr__lock(&c->lock);
+        c->creds = w->creds;
+        w->creds_gen = ++c->creds_gen;
         c->creds_stale = 0;
-        memset(&fresh, 0, sizeof fresh);
-        ossr__log(c, OSSR_LOG_INFO, "credentials refreshed (key id %s)", c->creds.access_key_id);
+        ossr__unlock(&c->lock);
     }
-    w->creds = c->creds;
-    w->creds_gen = c->creds_gen;
-    ossr__unlock(&c->lock);
+    ossr__unlock(&c->creds_lock);
+    if (due) ossr__log(c, OSSR_LOG_INFO, "credentials refreshed (key id %s)", w->creds.access_key_id);
     return OSSR_OK;
 }
 /* Client-side bandwidth cap: a token bucket shared by all workers, refilled at
@@ -4165,9 +4207,9 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     const ossr_options *o = c->o;
     ossr_sign_input si;
-    ossr_signature sig;
+    ossr_signature *sig = &w->sig;
+    ossr_header *hdrs = w->hdrs;
     ossr__sb b;
-    ossr_header hdrs[56];
     size_t nh = 0, i;
     char md5b64[32];
     ossr_result r;
@@ -4214,7 +4256,7 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     si.access_key_id = o->credentials ? w->creds.access_key_id : o->access_key_id;
     si.access_key_secret = o->credentials ? w->creds.access_key_secret : o->access_key_secret;
     si.security_token = o->credentials ? w->creds.security_token : o->security_token;
-    r = ossr_sign(&si, w->head, OSSR__HEAD_CAP, &sig);
+    r = ossr_sign(&si, w->head, OSSR__HEAD_CAP, sig);
     if (r != OSSR_OK) return ossr__fail(w, r, 0, "signing the %s request failed", q->what);
 
     /* the request head */
@@ -4239,13 +4281,13 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
         ossr__sb_u64(&b, q->body_len);
         ossr__sb_puts(&b, "\r\n");
     }
-    ossr__sb_hdr(&b, c->sign_version == 1 ? "Date" : "x-oss-date", sig.date);
-    if (c->sign_version != 1 && sig.add_content_sha256) ossr__sb_hdr(&b, "x-oss-content-sha256", "UNSIGNED-PAYLOAD");
+    ossr__sb_hdr(&b, c->sign_version == 1 ? "Date" : "x-oss-date", sig->date);
+    if (c->sign_version != 1 && sig->add_content_sha256) ossr__sb_hdr(&b, "x-oss-content-sha256", "UNSIGNED-PAYLOAD");
     if (si.security_token && *si.security_token) ossr__sb_hdr(&b, "x-oss-security-token", si.security_token);
     for (i = 0; i < nh; i++) ossr__sb_hdr(&b, hdrs[i].name, hdrs[i].value);
-    ossr__sb_hdr(&b, "Authorization", sig.authorization);
+    ossr__sb_hdr(&b, "Authorization", sig->authorization);
     ossr__sb_puts(&b, "\r\n");
-    memset(&sig, 0, sizeof sig);
+    memset(sig, 0, sizeof *sig);
     if (b.overflow) return ossr__fail(w, OSSR_E_TOO_LARGE, 0, "the %s request head is larger than %u bytes", q->what, OSSR__HEAD_CAP);
     w->out = b.p;
     w->out_len = b.len;
@@ -4261,7 +4303,7 @@ OSSR__PRIVATE int ossr__xchg_end(ossr__worker *w, ossr__req *q, ossr_result r) {
     w->x_result = r;
     w->rx_deadline = w->win_start = 0;
     if (r == OSSR_OK) return OSSR__READY;
-    if (q->progress && w->sent) { ossr__lock(&c->lock); c->progress_done -= w->sent; ossr__unlock(&c->lock); }
+    if (q->progress && w->sent) ossr__progress(c, -(int64_t)w->sent);
     if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !w->keep_alive) ossr__close_conn(w);
     return OSSR__READY;
 }
@@ -4433,14 +4475,7 @@ OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
         if (w->win_n) {   /* the last window is out (over TLS: in the engine) */
             w->sent += w->win_n;
             w->bytes_sent += w->win_n;
-            if (q->progress) {
-                int cancel = 0;
-                ossr__lock(&c->lock);
-                c->progress_done += w->win_n;
-                if (c->o->progress) cancel = c->o->progress(c->progress_done, c->progress_total, c->o->progress_user);
-                if (cancel) { c->stop = 1; c->cancelled = 1; }
-                ossr__unlock(&c->lock);
-            }
+            if (q->progress) ossr__progress(c, (int64_t)w->win_n);
             w->win_n = 0;
         }
         if (w->sent == q->body_len) return OSSR__READY;
@@ -4741,7 +4776,6 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
     ossr__ctx *c = w->ctx;
     ossr__req *q = w->q;
     int cancelled, cap, ms;
-    char why[300];
     w->rq_result = r;
     w->rq_state = OSSR__RQ_DONE;
     if (r == OSSR_OK) return;
@@ -4770,12 +4804,10 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
     if (w->rq_attempt < 20 && ((int64_t)c->retry_base_ms << w->rq_attempt) < cap) cap = c->retry_base_ms << w->rq_attempt;
     w->rq_seed = w->rq_seed * 1103515245u + 12345u;
     ms = (int)((w->rq_seed >> 8) % (unsigned)cap);
-    if (r == OSSR_E_SERVER)
-        ossr__say(why, sizeof why, "HTTP %d %s", w->err.http_status, w->err.code);
-    else
-        ossr__say(why, sizeof why, "%s", w->err.detail);
-    ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s; retrying in %d ms (attempt %d of %d)",
-              q->what, q->part_number ? " part " : "", q->part_number, why, ms, w->rq_attempt + 1, c->max_attempts);
+    ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s%.0d%s%s; retrying in %d ms (attempt %d of %d)", q->what,
+              q->part_number ? " part " : "", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
+              r == OSSR_E_SERVER ? w->err.http_status : 0, r == OSSR_E_SERVER ? " " : "",
+              r == OSSR_E_SERVER ? w->err.code : w->err.detail, ms, w->rq_attempt + 1, c->max_attempts);
     w->rq_wake = now + ms;
     w->rq_state = OSSR__RQ_BACKOFF;
 }
@@ -5015,6 +5047,8 @@ OSSR__PRIVATE ossr_result ossr__setup_fail(ossr__ctx *c, ossr_result r, const ch
 OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
     ossr__mutex_destroy(&c->lock);
     ossr__mutex_destroy(&c->log_lock);
+    ossr__mutex_destroy(&c->creds_lock);
+    ossr__mutex_destroy(&c->progress_lock);
 #ifdef OSSR__HAVE_TLS
     ossr__anchors_free(&c->anchors, &c->heap);
     memset(&c->session, 0, sizeof c->session);
@@ -5237,6 +5271,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     c->buffer_size = ossr__buffer_size(o, c->tls == OSSR__TLS_LIB);
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
+    ossr__mutex_init(&c->creds_lock);
+    ossr__mutex_init(&c->progress_lock);
 #ifdef OSSR__HAVE_TLS
     if (c->tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
         ossr__teardown(c);
@@ -6848,16 +6884,12 @@ OSSR__PRIVATE ossr_result ossr__session_drive(ossr_session *s) {
         ossr__hook_io(s, now);
     }
 }
-/* The options' allocator settings, checked before the first block is taken. */
-OSSR__PRIVATE ossr_result ossr__heap_usable(const ossr_options *o, ossr_status *st) {
-    const char *why = NULL;
-    if (!o->alloc != !o->free) why = "alloc and free are set together, or neither";
-#ifdef OSSR_NO_MALLOC
-    if (!o->workspace) why = "this build has no allocator (OSSR_NO_MALLOC): give opts.workspace of ossr_workspace_size() bytes";
-#endif
-    if (!why) return OSSR_OK;
-    st->result = OSSR_E_INVALID_ARG;
-    ossr__say(st->detail, sizeof st->detail, "%s", why);
+/* A call refused before anything was taken: OSSR_E_INVALID_ARG, why in the status. */
+OSSR__PRIVATE ossr_result ossr__early_fail(ossr_status *st, const char *why) {
+    if (st) {
+        st->result = OSSR_E_INVALID_ARG;
+        ossr__say(st->detail, sizeof st->detail, "%s", why);
+    }
     return OSSR_E_INVALID_ARG;
 }
 /* A session in memory from heap h (the caller's block, or the allocator); its setup's
@@ -7011,19 +7043,24 @@ OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) 
 }
 
 OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
-    ossr_status local;
     ossr__heap h;
     ossr_session *s;
     ossr_result r = OSSR_OK;
-    if (!status) status = &local;
-    memset(status, 0, sizeof *status);
-    if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    if (ossr__heap_usable(o, status) != OSSR_OK) return status->result;
+    if (status) memset(status, 0, sizeof *status);
+    if (!o) { if (status) status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
+    if (!o->alloc != !o->free) return ossr__early_fail(status, "alloc and free are set together, or neither");
+#ifdef OSSR_NO_MALLOC
+    if (!o->workspace)
+        return ossr__early_fail(status, "this build has no allocator (OSSR_NO_MALLOC): give opts.workspace of "
+                                "ossr_workspace_size() bytes");
+#endif
     ossr__heap_init(&h, o, NULL, 0);
     s = ossr__session_new(&h, o, 0, &r);
     if (!s) {
-        status->result = OSSR_E_NOMEM;
-        ossr__say(status->detail, sizeof status->detail, "no memory for the upload's state");
+        if (status) {
+            status->result = OSSR_E_NOMEM;
+            ossr__say(status->detail, sizeof status->detail, "no memory for the upload's state");
+        }
         return OSSR_E_NOMEM;
     }
     if (r == OSSR_OK) r = ossr__session_drive(s);
