@@ -3281,6 +3281,14 @@ typedef struct ossr__ctx {
     ossr__mutex creds_lock;      /* credentials callbacks one at a time (never inside lock) */
     ossr__mutex progress_lock;   /* progress callbacks one at a time (never inside lock) */
     char log_line[768];          /* under log_lock */
+    unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
+    /* a download */
+#if OSSR__HAVE_FS
+    ossr__fh dl_fd;              /* the temporary file (its path in ckpt_path) */
+#endif
+    uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
+    uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
+    int dl_has_crc;
     uint64_t progress_done;
     uint64_t progress_total;
     int stop;                    /* a hard error or a cancel: start no new part (under lock) */
@@ -5140,6 +5148,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     c->fd = OSSR__BAD_FH;
     c->ckpt_fd = OSSR__BAD_FH;
     c->lock_fd = OSSR__BAD_FH;
+    c->dl_fd = OSSR__BAD_FH;
 #endif
     c->heap = keep;
     if (!o->alloc != !o->free)
@@ -5347,22 +5356,6 @@ OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     w->block = w->head = NULL;
 }
 
-/* One connection for a call that is not an upload (a listing, an abort): the worker on
-   the heap, as ossr_upload's are, so that it costs no stack; ossr_workspace_size(opts, 0)
-   covers it. NULL when out of memory. */
-OSSR__PRIVATE ossr__worker *ossr__worker_new(ossr__ctx *c) {
-    ossr__worker *w = (ossr__worker *)ossr__heap_get(&c->heap, sizeof *w);
-    if (!w) return NULL;
-    if (ossr__worker_init(w, c) == OSSR_OK) return w;
-    ossr__heap_put(&c->heap, w, sizeof *w);
-    return NULL;
-}
-/* Closes and frees what ossr__worker_new made (NULL: nothing). */
-OSSR__PRIVATE void ossr__worker_delete(ossr__ctx *c, ossr__worker *w) {
-    if (!w) return;
-    ossr__worker_free(w);
-    ossr__heap_put(&c->heap, w, sizeof *w);
-}
 /* Records the first hard error of an upload in the caller's status. */
 OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_result r) {
     ossr_status *st = c->st;
@@ -5699,12 +5692,12 @@ enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CK
    block survived. Part slots are read when needed. */
 OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size_t rcap, int *completing,
                                   uint64_t *completing_crc) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
+    unsigned char *buf = c->scratch;   /* OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK bytes */
     ossr_checkpoint k;
     long hl, n;
     *completing = 0;
     old_id[0] = 0;
-    n = ossr__store_load(c, 0, buf, sizeof buf);
+    n = ossr__store_load(c, 0, buf, OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK);
     if (n == 0) return OSSR__CKPT_NONE;
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
     if (hl < 0) {
@@ -5751,7 +5744,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     return OSSR__CKPT_MATCH;
 }
 OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
-    unsigned char buf[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];
+    unsigned char *buf = c->scratch;   /* OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK bytes */
     ossr_checkpoint k;
     size_t n;
     memset(&k, 0, sizeof k);
@@ -6244,6 +6237,10 @@ enum {
     OSSR__MP_COMPLETE_VERDICT,
     OSSR__MP_PUT,              /* a file below the threshold: one PutObject */
     OSSR__MP_PUT_DONE,
+    OSSR__MP_GET,              /* a download: GetObject into the temporary file */
+    OSSR__MP_GOT,
+    OSSR__MP_GOT_HEAD,         /* a reply without a length: HeadObject tells it */
+    OSSR__MP_GOT_CHECK,
     OSSR__MP_CALL,             /* lane 0's request is on its way */
     OSSR__MP_DONE
 };
@@ -6458,6 +6455,47 @@ OSSR__PRIVATE int ossr__mp_complete_verdict(ossr__ctx *c, ossr__worker *w) {
     if (r == OSSR_E_CRC) ossr__ckpt_remove(c);   /* the upload id is spent */
     return ossr__mp_end(c, r);
 }
+/* The download's states after its GetObject. A download is whole only when its length
+   is known and reached: a reply without a Content-Length ends with the connection, and
+   so does one cut short, so HEAD tells the object's length then. The CRC-64 must match
+   when the server gives one (status says whether it did). */
+OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
+    ossr_result r = c->mp_r;
+    if (c->mp == OSSR__MP_GOT) {
+        if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
+        c->dl_len = w->req.out_len;
+        c->dl_sum = w->req.out_crc;
+        c->dl_has_crc = w->has_crc;
+        c->dl_crc = w->crc;
+        if (w->has_length) { c->mp = OSSR__MP_GOT_CHECK; return OSSR__READY; }
+        ossr__req_head(c, w);
+        return ossr__mp_call(c, w, OSSR__MP_GOT_HEAD);
+    }
+    if (c->mp == OSSR__MP_GOT_HEAD) {
+        if (r != OSSR_OK) {
+            ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
+                      "could not tell it; nothing was kept");
+            return ossr__mp_fail(c, w, r);
+        }
+        if (!w->has_length)
+            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_BAD_REPLY, 0, "neither GetObject nor HeadObject said "
+                                                   "how long the object is; nothing was kept"));
+        if (w->content_length != c->dl_len)
+            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_RECV, 0, "the download ended after %llu of the "
+                                                   "object's %llu bytes (the connection was cut); nothing was kept",
+                                                   (unsigned long long)c->dl_len,
+                                                   (unsigned long long)w->content_length));
+        if (!c->dl_has_crc) { c->dl_has_crc = w->has_crc; c->dl_crc = w->crc; }
+    }
+    if (c->dl_has_crc && c->dl_crc != c->dl_sum)
+        return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
+                                               (unsigned long long)c->dl_sum, (unsigned long long)c->dl_crc));
+    c->st->crc64_verified = c->dl_has_crc;
+    c->st->size = c->dl_len;
+    c->st->crc64 = c->dl_sum;
+    ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
+    return ossr__mp_end(c, OSSR_OK);
+}
 #define OSSR__COMPLETE_WAIT_MS 15000
 /* Advances the multipart flow as far as it goes without waiting: OSSR__WAIT (for the
    lanes' requests, or with none until c->wake_ms), or OSSR__READY when it has ended
@@ -6605,6 +6643,18 @@ OSSR__PRIVATE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, int nw_max, int6
             k = ossr__mp_call(c, w, OSSR__MP_PUT_DONE);
             break;
         case OSSR__MP_PUT_DONE: return ossr__mp_end(c, ossr__put_result(c, w, c->mp_r));
+        case OSSR__MP_GET:
+            ossr__req_init(&w->req, "GET", "GetObject");
+            ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
+            w->req.sink = OSSR__SINK_FILE;
+#if OSSR__HAVE_FS
+            w->req.out_fd = c->dl_fd;
+#endif
+            k = ossr__mp_call(c, w, OSSR__MP_GOT);
+            break;
+        case OSSR__MP_GOT:
+        case OSSR__MP_GOT_HEAD:
+        case OSSR__MP_GOT_CHECK: k = ossr__mp_download(c, w); break;
         default:
             return OSSR__READY;
         }
@@ -6668,6 +6718,17 @@ OSSR__PRIVATE void ossr__finish(ossr__ctx *c) {
     ossr__teardown(c);
 }
 /* >>session: an upload as steps, the lanes' I/O done by whoever drives it ------------- */
+/* ListMultipartUploads, read as it streams: where the next page starts, and the caller's
+   function for each upload. */
+typedef struct ossr__uploads {
+    ossr_upload_fn fn;
+    void *user;
+    int stopped, truncated;
+    uint32_t handed, skip;       /* uploads of this page given to fn; on a retry, skipped again */
+    char next_key[1024], next_id[128];   /* where the page after this one starts */
+    char key_marker[1024], id_marker[128]; /* where this page starts */
+    char key[1024], id[128], when[40];   /* the upload handed over */
+} ossr__uploads;
 struct ossr_session {
     ossr__ctx c;
     ossr_status st;              /* filled as it goes; the caller's copy at the end */
@@ -6675,6 +6736,8 @@ struct ossr_session {
     ossr_lane *lanes;            /* what each lane wants of its driver (ossr_session_lanes) */
     int nw;                      /* lanes */
     int ext;                     /* the caller carries the I/O (the ossr_session_* calls) */
+    ossr__uploads u;             /* ossr_list_uploads */
+    int job;                     /* OSSR__JOB_* */
     int ready;                   /* setup succeeded: the context holds what must be let go */
     int flowed;                  /* the upload is over (its connections may still be open) */
     int ended;
@@ -6685,26 +6748,36 @@ OSSR__PRIVATE size_t ossr__session_heap(size_t lanes) {
     return OSSR__ROUND16(sizeof(ossr_session)) + OSSR__ROUND16(sizeof(ossr__worker) * lanes) +
            OSSR__ROUND16(sizeof(ossr_lane) * lanes);
 }
-/* Sets up the session's context, opens the file and makes its lanes. */
-OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_options *o) {
+/* What a session is for: an upload (its flow from OSSR__MP_PREPARE or _PUT), a download
+   (from OSSR__MP_GET), or a call that sends its own requests on lane 0 (a listing, an
+   abort). */
+enum { OSSR__JOB_UPLOAD = 0, OSSR__JOB_DOWNLOAD, OSSR__JOB_CALL };
+/* Sets up the session's context and its lanes; for an upload, opens the file first. */
+OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_options *o, int job, unsigned need) {
     ossr__ctx *c = &s->c;
     ossr_result r;
-    int multipart, i;
-    r = ossr__setup(c, &c->heap, o, &s->st, OSSR__NEED_KEY | OSSR__NEED_FILE);
+    int multipart = 0, i;
+    r = ossr__setup(c, &c->heap, o, &s->st, need);
     if (r != OSSR_OK) return r;
     s->ready = 1;
-    if (ossr__src_open(c) != 0) {
+    s->nw = 1;
+    s->job = job;
+    c->mp = job == OSSR__JOB_DOWNLOAD ? OSSR__MP_GET : OSSR__MP_DONE;
+    if (job == OSSR__JOB_UPLOAD && ossr__src_open(c) != 0) {
         s->st.os_error = errno;
         return ossr__setup_fail(c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
                                 "%s is not a regular file (a FIFO, socket or device): give a regular file" :
                                 "cannot read %s: %s", o->file_path, strerror(errno));
     }
-    s->st.size = c->fid.size;
-    multipart = ossr__is_multipart(o, c->fid.size);
-    if (!multipart && c->fid.size > OSSR__MAX_PART)
-        return ossr__setup_fail(c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower the "
-                                "multipart threshold", o->file_path, (unsigned long long)c->fid.size);
-    s->nw = multipart ? ossr__worker_count(o) : 1;
+    if (job == OSSR__JOB_UPLOAD) {
+        s->st.size = c->fid.size;
+        multipart = ossr__is_multipart(o, c->fid.size);
+        if (!multipart && c->fid.size > OSSR__MAX_PART)
+            return ossr__setup_fail(c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower "
+                                    "the multipart threshold", o->file_path, (unsigned long long)c->fid.size);
+        s->nw = multipart ? ossr__worker_count(o) : 1;
+        c->mp = multipart ? OSSR__MP_PREPARE : OSSR__MP_PUT;
+    }
     s->ws = (ossr__worker *)ossr__heap_get(&c->heap, ossr__session_heap(s->nw) - OSSR__ROUND16(sizeof *s));
     if (!s->ws) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for workers");
     s->lanes = (ossr_lane *)(void *)((char *)s->ws + OSSR__ROUND16(sizeof(ossr__worker) * (size_t)s->nw));
@@ -6718,7 +6791,7 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     }
     for (i = 0; i < s->nw; i++)
         if (ossr__worker_init(&s->ws[i], c) != OSSR_OK) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for worker buffers");
-    c->mp = multipart ? OSSR__MP_PREPARE : OSSR__MP_PUT;
+    c->scratch = (unsigned char *)s->ws[0].io;
     return OSSR_OK;
 }
 /* Lets go of everything the session holds but its own memory, and says how it went. */
@@ -6743,7 +6816,7 @@ OSSR__PRIVATE ossr_result ossr__session_end(ossr_session *s, ossr_result r, ossr
         ossr__finish(c);
         s->ready = 0;
     }
-    if (r == OSSR_OK) ossr__clear_error(&s->st);
+    if (r == OSSR_OK && s->job != OSSR__JOB_CALL) ossr__clear_error(&s->st);   /* a call's detail may say why nothing was done */
     s->st.result = r;
     s->st.heap_peak = c->heap.peak;
     if (status) *status = s->st;
@@ -6894,13 +6967,14 @@ OSSR__PRIVATE ossr_result ossr__early_fail(ossr_status *st, const char *why) {
 }
 /* A session in memory from heap h (the caller's block, or the allocator); its setup's
    result in *r. NULL when there is no memory for it. */
-OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options *o, int ext, ossr_result *r) {
+OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options *o, int ext, int job, unsigned need,
+                                             ossr_result *r) {
     ossr_session *s = (ossr_session *)ossr__heap_get(h, sizeof *s);
     if (!s) return NULL;
     memset(s, 0, sizeof *s);
     s->c.heap = *h;
     s->ext = ext;
-    *r = ossr__session_setup(s, o);
+    *r = ossr__session_setup(s, o, job, need);
     return s;
 }
 /* Ends the session with r and gives its own memory back: the status says how it went. */
@@ -6928,7 +7002,7 @@ OSSR__DEF ossr_result ossr_session_init(ossr_session **session, const ossr_optio
     pad = (size_t)(-(uintptr_t)mem & 15);
     if (size < pad + OSSR__ROUND16(sizeof *s)) return OSSR_E_NOMEM;
     ossr__heap_init(&h, opts, (char *)mem + pad, size - pad);
-    s = ossr__session_new(&h, opts, 1, &r);
+    s = ossr__session_new(&h, opts, 1, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
     if (!s) return OSSR_E_NOMEM;
     *session = s;
     if (r != OSSR_OK) {   /* the status says why; ossr_session_finish hands it over */
@@ -7042,145 +7116,104 @@ OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) 
     return r;
 }
 
-OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
+/* A session for one call of the blocking API, in the options' heap, its setup's result
+   in *r; NULL (with *r and the status saying why) when it could not be made. */
+OSSR__PRIVATE ossr_session *ossr__call_open(const ossr_options *o, ossr_status *status, int job, unsigned need,
+                                            ossr_result *r) {
     ossr__heap h;
     ossr_session *s;
-    ossr_result r = OSSR_OK;
     if (status) memset(status, 0, sizeof *status);
-    if (!o) { if (status) status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    if (!o->alloc != !o->free) return ossr__early_fail(status, "alloc and free are set together, or neither");
+    *r = OSSR_E_INVALID_ARG;
+    if (!o) { if (status) status->result = *r; return NULL; }
+    if (!o->alloc != !o->free) { ossr__early_fail(status, "alloc and free are set together, or neither"); return NULL; }
 #ifdef OSSR_NO_MALLOC
-    if (!o->workspace)
-        return ossr__early_fail(status, "this build has no allocator (OSSR_NO_MALLOC): give opts.workspace of "
-                                "ossr_workspace_size() bytes");
+    if (!o->workspace) {
+        ossr__early_fail(status, "this build has no allocator (OSSR_NO_MALLOC): give opts.workspace of "
+                         "ossr_workspace_size() bytes");
+        return NULL;
+    }
 #endif
     ossr__heap_init(&h, o, NULL, 0);
-    s = ossr__session_new(&h, o, 0, &r);
+    s = ossr__session_new(&h, o, 0, job, need, r);
     if (!s) {
+        *r = OSSR_E_NOMEM;
         if (status) {
             status->result = OSSR_E_NOMEM;
-            ossr__say(status->detail, sizeof status->detail, "no memory for the upload's state");
+            ossr__say(status->detail, sizeof status->detail, "no memory for the call's state");
         }
-        return OSSR_E_NOMEM;
     }
+    return s;
+}
+OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
+    ossr_result r;
+    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
+    if (!s) return r;
     if (r == OSSR_OK) r = ossr__session_drive(s);
     return ossr__session_free(s, r, status);
 }
 
 #if OSSR__HAVE_FS
-/* A download is whole only when its length is known and reached: a reply without a
-   Content-Length ends with the connection, and so does one cut short, so HEAD tells the
-   object's length then. The CRC-64 must match when the server gives one (status says
-   whether it did). */
-OSSR__PRIVATE ossr_result ossr__download_check(ossr__ctx *c, ossr__worker *w, ossr__req *q) {
-    int has_crc = w->has_crc;
-    uint64_t crc = w->crc;
-    if (!w->has_length) {
-        ossr_result r = ossr__head(c, w);
-        if (r != OSSR_OK) {
-            ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
-                      "could not tell it; nothing was kept");
-            return r;
-        }
-        if (!w->has_length)
-            return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "neither GetObject nor HeadObject said how long the object "
-                              "is; nothing was kept");
-        if (w->content_length != q->out_len)
-            return ossr__fail(w, OSSR_E_RECV, 0, "the download ended after %llu of the object's %llu bytes (the "
-                              "connection was cut); nothing was kept", (unsigned long long)q->out_len,
-                              (unsigned long long)w->content_length);
-        if (!has_crc) { has_crc = w->has_crc; crc = w->crc; }
+/* The target is checked and its temporary file made ("<path>.ossr-tmp", in the context's
+   checkpoint path, which a download does not use): it is renamed over the target only
+   when the download is whole and its CRC-64 matches. */
+OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
+    ossr__ctx *c = &s->c;
+    const char *path = c->o->file_path;
+    int kind = ossr__path_kind(path);
+    if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
+        return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
+                                ossr__kind_words(kind));
+    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->ckpt_path)
+        return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
+    ossr__say(c->ckpt_path, sizeof c->ckpt_path, "%s.ossr-tmp", path);
+    ossr__file_remove(c->ckpt_path);
+    c->dl_fd = ossr__file_open(c->ckpt_path, 0644);
+    if (c->dl_fd == OSSR__BAD_FH) {
+        s->st.os_error = errno;
+        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s: %s", c->ckpt_path, strerror(errno));
     }
-    if (has_crc && crc != q->out_crc)
-        return ossr__fail(w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
-                          (unsigned long long)q->out_crc, (unsigned long long)crc);
-    c->st->crc64_verified = has_crc;
     return OSSR_OK;
+}
+/* A whole download goes to disk and over the target; anything else leaves no file. */
+OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
+    ossr__ctx *c = &s->c;
+    ossr__worker *w = &s->ws[0];
+    if (c->dl_fd == OSSR__BAD_FH) return r;
+    if (r == OSSR_OK && (ossr__file_truncate(c->dl_fd, c->dl_len) != 0 || ossr__file_sync(c->dl_fd) != 0)) {
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->ckpt_path, strerror(errno));
+        ossr__set_error(c, w, r);
+    }
+    ossr__file_close(c->dl_fd);
+    c->dl_fd = OSSR__BAD_FH;
+    if (r == OSSR_OK && ossr__file_rename(c->ckpt_path, c->o->file_path) != 0) {
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->ckpt_path, c->o->file_path,
+                       strerror(errno));
+        ossr__set_error(c, w, r);
+    }
+    if (r != OSSR_OK) ossr__file_remove(c->ckpt_path);
+    return r;
 }
 #endif
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
-    ossr_status local;
-    ossr__ctx c;
     ossr_result r;
+    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
+    if (!s) return r;
 #if OSSR__HAVE_FS
-    ossr__worker w;
-    ossr__req q;
-    char tmp[OSSR_PATH_MAX + 16];
-    ossr__fh fd;
-#endif
-    if (!status) status = &local;
-    memset(status, 0, sizeof *status);
-    if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, NULL, o, status, OSSR__NEED_KEY | OSSR__NEED_FILE);
-    if (r != OSSR_OK) return r;
-#if OSSR__HAVE_FS
-    {   /* the finished download is renamed over the target: never over a device or a directory */
-        int kind = ossr__path_kind(o->file_path);
-        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER) {
-            r = ossr__setup_fail(&c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", o->file_path,
-                                 ossr__kind_words(kind));
-            ossr__teardown(&c);
-            return r;
-        }
-    }
-    ossr__say(tmp, sizeof tmp, "%s.ossr-tmp", o->file_path);
-    ossr__file_remove(tmp);
-    fd = ossr__file_open(tmp, 0644);
-    if (fd == OSSR__BAD_FH) {
-        status->os_error = errno;
-        r = ossr__setup_fail(&c, OSSR_E_WRITE, "cannot create %s: %s", tmp, strerror(errno));
-        ossr__teardown(&c);
-        return r;
-    }
-    if (ossr__worker_init(&w, &c) != OSSR_OK) {
-        ossr__file_close(fd);
-        ossr__file_remove(tmp);
-        r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
-        ossr__teardown(&c);
-        return r;
-    }
-    ossr__req_init(&q, "GET", "GetObject");
-    ossr__req_user_headers(&q, o, ossr__hdr_payer);
-    q.sink = OSSR__SINK_FILE;
-    q.out_fd = fd;
-    r = ossr__http(&w, &q);
-    if (r == OSSR_OK) r = ossr__download_check(&c, &w, &q);
-    if (r == OSSR_OK && (ossr__file_truncate(fd, q.out_len) != 0 || ossr__file_sync(fd) != 0))
-        r = ossr__fail(&w, OSSR_E_WRITE, errno, "writing %s failed: %s", tmp, strerror(errno));
-    ossr__file_close(fd);
-    if (r == OSSR_OK && ossr__file_rename(tmp, o->file_path) != 0)
-        r = ossr__fail(&w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", tmp, o->file_path, strerror(errno));
-    if (r != OSSR_OK) { ossr__file_remove(tmp); ossr__set_error(&c, &w, r); }
-    else {
-        status->size = q.out_len;
-        status->crc64 = q.out_crc;
-        ossr__copy(status->etag, sizeof status->etag, w.etag, strlen(w.etag));
-    }
-    status->bytes_sent = w.bytes_sent;
-    ossr__worker_free(&w);
+    if (r == OSSR_OK) r = ossr__download_begin(s);
+    if (r == OSSR_OK) r = ossr__session_drive(s);
+    r = ossr__download_end(s, r);
 #else
-    r = ossr__setup_fail(&c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
-                         "system (OSSR_NO_STDIO)");
+    if (r == OSSR_OK)
+        r = ossr__setup_fail(&s->c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
+                             "system (OSSR_NO_STDIO)");
 #endif
-    ossr__teardown(&c);
-    status->result = r;
-    return r;
+    return ossr__session_free(s, r, status);
 }
 
 /* >>uploads: listing and abandoning incomplete uploads ------------------------------- */
-/* ListMultipartUploads, read as it streams: where the next page starts, and the caller's
-   function for each upload. */
-typedef struct ossr__uploads {
-    ossr_upload_fn fn;
-    void *user;
-    int stopped, truncated;
-    uint32_t handed, skip;       /* uploads of this page given to fn; on a retry, skipped again */
-    char next_key[1024], next_id[128];
-} ossr__uploads;
 /* One child of ListMultipartUploadsResult. */
 OSSR__PRIVATE int ossr__uploads_child(ossr__worker *w, void *user, const ossr_slice *name, const ossr_slice *x) {
     ossr__uploads *u = (ossr__uploads *)user;
-    char key[1024], id[128], when[40];
     ossr_upload_info info;
     if (!name) {   /* the page again: what fn already had is not handed over twice */
         u->skip = u->handed > u->skip ? u->handed : u->skip;
@@ -7196,75 +7229,65 @@ OSSR__PRIVATE int ossr__uploads_child(ossr__worker *w, void *user, const ossr_sl
     } else if (ossr__slice_is(name, "NextUploadIdMarker")) {
         if (ossr__xml_decode(x->ptr, x->len, u->next_id, sizeof u->next_id) != 0) u->next_id[0] = 0;
     } else if (ossr__slice_is(name, "Upload") && !u->stopped && u->handed++ >= u->skip) {
-        if (ossr_xml_text(x->ptr, x->len, "Key", key, sizeof key) != 1 || !key[0] ||
-            ossr_xml_text(x->ptr, x->len, "UploadId", id, sizeof id) != 1 || !id[0])
+        if (ossr_xml_text(x->ptr, x->len, "Key", u->key, sizeof u->key) != 1 || !u->key[0] ||
+            ossr_xml_text(x->ptr, x->len, "UploadId", u->id, sizeof u->id) != 1 || !u->id[0])
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply has a malformed <Upload>");
-        if (ossr_xml_text(x->ptr, x->len, "Initiated", when, sizeof when) != 1) when[0] = 0;
-        info.key = key;
-        info.upload_id = id;
-        info.initiated = when;
+        if (ossr_xml_text(x->ptr, x->len, "Initiated", u->when, sizeof u->when) != 1) u->when[0] = 0;
+        info.key = u->key;
+        info.upload_id = u->id;
+        info.initiated = u->when;
         if (u->fn(&info, u->user)) { u->stopped = 1; return 1; }
     }
     return 0;
 }
 OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefix, ossr_upload_fn fn, void *user,
                                         ossr_status *status) {
-    ossr_status local;
-    ossr__ctx c;
-    ossr__worker *w;
-    ossr__uploads u;
-    char key_marker[1024] = "", id_marker[128] = "";
     ossr_result r;
-    if (!status) status = &local;
-    memset(status, 0, sizeof *status);
-    if (!o || !fn) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, NULL, o, status, 0);
-    if (r != OSSR_OK) return r;
-    if ((w = ossr__worker_new(&c)) == NULL) {
-        r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
-        ossr__teardown(&c);
-        return r;
+    ossr_session *s = fn ? ossr__call_open(o, status, OSSR__JOB_CALL, 0, &r) : NULL;
+    ossr__worker *w;
+    ossr__uploads *u;
+    if (!fn) {
+        if (status) { memset(status, 0, sizeof *status); status->result = OSSR_E_INVALID_ARG; }
+        return OSSR_E_INVALID_ARG;
     }
-    memset(&u, 0, sizeof u);
-    u.fn = fn;
-    u.user = user;
-    for (;;) {
-        ossr__req q;
-        ossr__req_init(&q, "GET", "ListMultipartUploads");
-        u.handed = u.skip = 0;
-        q.bucket_level = 1;
-        ossr__req_query(&q, "uploads", "");
-        if (prefix && *prefix) ossr__req_query(&q, "prefix", prefix);
-        if (key_marker[0]) {
-            ossr__req_query(&q, "key-marker", key_marker);
-            ossr__req_query(&q, "upload-id-marker", id_marker);
+    if (!s) return r;
+    w = &s->ws[0];
+    u = &s->u;
+    u->fn = fn;
+    u->user = user;
+    while (r == OSSR_OK) {
+        ossr__req *q = &w->req;
+        ossr__req_init(q, "GET", "ListMultipartUploads");
+        u->handed = u->skip = 0;
+        q->bucket_level = 1;
+        ossr__req_query(q, "uploads", "");
+        if (prefix && *prefix) ossr__req_query(q, "prefix", prefix);
+        if (u->key_marker[0]) {
+            ossr__req_query(q, "key-marker", u->key_marker);
+            ossr__req_query(q, "upload-id-marker", u->id_marker);
         }
-        ossr__req_user_headers(&q, o, ossr__hdr_payer);
-        q.root = "ListMultipartUploadsResult";
-        q.on_child = ossr__uploads_child;
-        q.child_user = &u;
-        r = ossr__http(w, &q);
-        if (r != OSSR_OK) { ossr__set_error(&c, w, r); break; }
-        if (u.stopped || !u.truncated) break;
-        if (!u.next_key[0] || (strcmp(u.next_key, key_marker) < 0) ||
-            (strcmp(u.next_key, key_marker) == 0 && strcmp(u.next_id, id_marker) == 0)) {
+        ossr__req_user_headers(q, o, ossr__hdr_payer);
+        q->root = "ListMultipartUploadsResult";
+        q->on_child = ossr__uploads_child;
+        q->child_user = u;
+        r = ossr__http(w, q);
+        if (r != OSSR_OK) { ossr__set_error(&s->c, w, r); break; }
+        if (u->stopped || !u->truncated) break;
+        if (!u->next_key[0] || (strcmp(u->next_key, u->key_marker) < 0) ||
+            (strcmp(u->next_key, u->key_marker) == 0 && strcmp(u->next_id, u->id_marker) == 0)) {
             r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "ListMultipartUploads reply is truncated but its next "
                            "markers do not advance");
-            ossr__set_error(&c, w, r);
+            ossr__set_error(&s->c, w, r);
             break;
         }
-        memcpy(key_marker, u.next_key, sizeof key_marker);
-        memcpy(id_marker, u.next_id, sizeof id_marker);
+        memcpy(u->key_marker, u->next_key, sizeof u->key_marker);
+        memcpy(u->id_marker, u->next_id, sizeof u->id_marker);
     }
-    ossr__worker_delete(&c, w);
-    ossr__teardown(&c);
-    status->result = r;
-    return r;
+    return ossr__session_free(s, r, status);
 }
 /* The upload this file's checkpoint record would resume, into id ("" when none): in a
    record that still matches or has gone stale alike. */
 OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
-    char reason[160];
     int completing = 0;
     uint64_t ccrc = 0;
     ossr_result r;
@@ -7275,48 +7298,42 @@ OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
     r = ossr__ckpt_path(c);
     if (r == OSSR_OK) r = ossr__ckpt_lock(c);
     if (r != OSSR_OK) return r;
-    ossr__ckpt_load(c, id, reason, sizeof reason, &completing, &ccrc);
+    ossr__ckpt_load(c, id, c->reason, sizeof c->reason, &completing, &ccrc);
     return OSSR_OK;
 }
 OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *upload_id, ossr_status *status) {
-    ossr_status local;
-    ossr__ctx c;
-    ossr__worker *w = NULL;
-    char id[128];
     ossr_result r;
+    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_CALL, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE), &r);
+    ossr__ctx *c;
+    ossr__worker *w;
+    char *id;
     size_t i;
-    if (!status) status = &local;
-    memset(status, 0, sizeof *status);
-    if (!o) { status->result = OSSR_E_INVALID_ARG; return OSSR_E_INVALID_ARG; }
-    r = ossr__setup(&c, NULL, o, status, OSSR__NEED_KEY | (upload_id ? 0u : OSSR__NEED_FILE));
-    if (r != OSSR_OK) return r;
+    if (!s) return r;
+    c = &s->c;
+    w = &s->ws[0];
+    id = s->u.id;
     id[0] = 0;
-    if (upload_id) {
-        for (i = 0; upload_id[i] && i < sizeof id - 1; i++)
+    if (r == OSSR_OK && upload_id) {
+        for (i = 0; upload_id[i] && i < sizeof s->u.id - 1; i++)
             if ((unsigned char)upload_id[i] <= 0x20 || (unsigned char)upload_id[i] >= 0x7f) break;
         if (!upload_id[0] || upload_id[i])
-            r = ossr__setup_fail(&c, OSSR_E_INVALID_ARG, "'%s' is not an upload id", upload_id);
+            r = ossr__setup_fail(c, OSSR_E_INVALID_ARG, "'%s' is not an upload id", upload_id);
         else memcpy(id, upload_id, i + 1);
-    } else {
-        r = ossr__recorded_upload(&c, id);
+    } else if (r == OSSR_OK) {
+        r = ossr__recorded_upload(c, id);
         if (r == OSSR_OK && !id[0])
-            ossr__say(status->detail, sizeof status->detail, "%s has no checkpoint for oss://%s/%s: no upload "
+            ossr__say(s->st.detail, sizeof s->st.detail, "%s has no checkpoint for oss://%s/%s: no upload "
                       "to abort", o->file_path, o->bucket, o->key);
     }
-    if (r == OSSR_OK && id[0] && (w = ossr__worker_new(&c)) == NULL)
-        r = ossr__setup_fail(&c, OSSR_E_NOMEM, "no memory for buffers");
     if (r == OSSR_OK && id[0]) {   /* a named upload that does not exist is an error; a recorded one is gone */
-        r = upload_id ? ossr__abort_call(&c, w, id) : ossr__abort(&c, w, id);
-        if (r != OSSR_OK) ossr__set_error(&c, w, r);
+        r = upload_id ? ossr__abort_call(c, w, id) : ossr__abort(c, w, id);
+        if (r != OSSR_OK) ossr__set_error(c, w, r);
         else {
-            ossr__copy(status->upload_id, sizeof status->upload_id, id, strlen(id));
-            if (!upload_id) ossr__ckpt_remove(&c);
+            ossr__copy(s->st.upload_id, sizeof s->st.upload_id, id, strlen(id));
+            if (!upload_id) ossr__ckpt_remove(c);
         }
     }
-    ossr__worker_delete(&c, w);
-    ossr__finish(&c);
-    status->result = r;
-    return r;
+    return ossr__session_free(s, r, status);
 }
 OSSR__DEF const char *ossr_checkpoint_dir(const ossr_options *o, char *buf, size_t cap) {
     ossr__sb b;

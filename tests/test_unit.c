@@ -2351,6 +2351,7 @@ static void ckpt_write_file(const char *path, const unsigned char *p, size_t n) 
 }
 /* Loads the record; counts the parts whose slot reads back intact. */
 static char ckpt_old_id[128];   /* the upload id the last ckpt_load_file found */
+static unsigned char ckpt_scratch[OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK];   /* what lane 0's io is to the library */
 static int ckpt_load_file(ossr__ctx *c, int *slots, int *completing) {
     char *old_id = ckpt_old_id, reason[160];
     uint64_t ccrc = 0;
@@ -2526,6 +2527,7 @@ static void test_checkpoint_loader(void) {
     o.file_path = "/data/object.bin";
     c.o = &o;
     c.st = &st;
+    c.scratch = ckpt_scratch;
     c.fd = -1;
     c.ckpt_fd = -1;
     strcpy(c.endpoint_norm, "http://127.0.0.1:9000");
