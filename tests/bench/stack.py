@@ -6,8 +6,9 @@ Compiles the library alone (tests/bench/size_lib.c) as size.py does for Cortex-M
 -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO), adding -fcallgraph-info=su: gcc writes a call graph
 (.ci, VCG format) whose nodes carry each function's frame size and whose edges are the
 calls, indirect ones going to a placeholder node. From it, for each public entry point
-(ossr_upload, ossr_download, ossr_list_uploads, ossr_abort_upload: those in the build),
-the deepest path: the largest sum of frames over a chain of calls, with the chain.
+(ossr_upload, ossr_download, ossr_list_uploads, ossr_abort_upload, ossr_session_step: those
+in the build), the deepest path: the largest sum of frames over a chain of calls, with the
+chain; then the deepest of every public function (ossr_*), against the 4 KiB target.
 
 Counted: the library's own frames, as gcc lays them out after inlining, including the
 library's own functions that it calls through pointers (comparators, body generators,
@@ -37,7 +38,8 @@ from size import ARM_FLAGS, LIB_SRC, ROOT, first_error, run   # the same build a
 
 CC = "arm-none-eabi-gcc"
 READELF = "arm-none-eabi-readelf"
-ENTRIES = ["ossr_upload", "ossr_download", "ossr_list_uploads", "ossr_abort_upload"]
+ENTRIES = ["ossr_upload", "ossr_download", "ossr_list_uploads", "ossr_abort_upload", "ossr_session_step"]
+TARGET = 4096          # bytes of library frames on the deepest path of any public function
 INDIRECT = "__indirect_call"
 CALL_RELOCS = ("R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_CALL", "R_ARM_JUMP24",
                "R_ARM_THM_JUMP19", "R_ARM_PLT32")
@@ -370,6 +372,12 @@ def report(g, top):
             notes.append("no hook calls")
         lines.append("stack: %s %s bytes: %s (%s)" % (
             e, format(depth, ","), path_text(g, path), "; ".join(notes)))
+    every = sorted(set(n for n in g.name.values() if re.match(r"^ossr_[a-z0-9_]+$", n) and "__" not in n))
+    worst = max(((g.deepest(g.find(n))[0], n) for n in every if g.find(n) is not None), default=None)
+    if worst:
+        lines.append("stack: deepest of all %d public functions: %s, %s bytes (target <= %s: %s)" % (
+            len(every), worst[1], format(worst[0], ","), format(TARGET, ","),
+            "pass" if worst[0] <= TARGET else "FAIL"))
     if top:
         frames = sorted(((b, g.name[t]) for t, b in g.frame.items() if b is not None),
                         key=lambda x: (-x[0], x[1]))[:top]
