@@ -3373,6 +3373,14 @@ typedef struct ossr__tls {
 #endif
 
 typedef struct ossr__worker ossr__worker;   /* below: a connection and its request */
+/* What went wrong in a lane's last request: the fields of ossr_status a failure fills,
+   copied there once, by ossr__set_error. */
+typedef struct ossr__err {
+    ossr_result result;
+    int http_status, os_error, tls_error;
+    uint32_t part_number;
+    char code[64], message[256], request_id[64], host_id[128], ec[32], server_time[40], detail[256];
+} ossr__err;
 enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
 enum { OSSR__SINK_MEM = 0, OSSR__SINK_FILE };
 /* A body generator fills buf with the next bytes and returns how many; restart rewinds. */
@@ -3448,7 +3456,7 @@ struct ossr__worker {
     uint64_t content_length;
     int has_length;
     char etag[80];
-    ossr_status err;             /* detail of this worker's last failure */
+    ossr__err err;               /* detail of this worker's last failure */
     uint64_t bytes_sent;
     uint32_t parts_uploaded;
     ossr_credentials creds;      /* what the current request is signed with */
@@ -6098,7 +6106,7 @@ typedef struct ossr__complete_gen {
     char elem[200];
     size_t elen, epos;
     ossr__slots slots;       /* the ETags come from the parts' checkpoint slots */
-    ossr_status saved;       /* a NoSuchUpload's detail, while HEAD looks for the object */
+    ossr__err saved;         /* a NoSuchUpload's detail, while HEAD looks for the object */
 } ossr__complete_gen;
 /* One piece of the body; 0 when a part's slot cannot be read. */
 OSSR__PRIVATE size_t ossr__complete_elem(ossr__ctx *c, ossr__slots *sl, int64_t idx, char *out, size_t cap) {
@@ -6736,7 +6744,6 @@ struct ossr_session {
     ossr_lane *lanes;            /* what each lane wants of its driver (ossr_session_lanes) */
     int nw;                      /* lanes */
     int ext;                     /* the caller carries the I/O (the ossr_session_* calls) */
-    ossr__uploads u;             /* ossr_list_uploads */
     int job;                     /* OSSR__JOB_* */
     int ready;                   /* setup succeeded: the context holds what must be let go */
     int flowed;                  /* the upload is over (its connections may still be open) */
@@ -7252,9 +7259,13 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
     }
     if (!s) return r;
     w = &s->ws[0];
-    u = &s->u;
-    u->fn = fn;
-    u->user = user;
+    u = r == OSSR_OK ? (ossr__uploads *)ossr__heap_get(&s->c.heap, sizeof *u) : NULL;   /* a listing's own block */
+    if (r == OSSR_OK && !u) r = ossr__setup_fail(&s->c, OSSR_E_NOMEM, "no memory for the listing");
+    if (u) {
+        memset(u, 0, sizeof *u);
+        u->fn = fn;
+        u->user = user;
+    }
     while (r == OSSR_OK) {
         ossr__req *q = &w->req;
         ossr__req_init(q, "GET", "ListMultipartUploads");
@@ -7283,6 +7294,7 @@ OSSR__DEF ossr_result ossr_list_uploads(const ossr_options *o, const char *prefi
         memcpy(u->key_marker, u->next_key, sizeof u->key_marker);
         memcpy(u->id_marker, u->next_id, sizeof u->id_marker);
     }
+    ossr__heap_put(&s->c.heap, u, sizeof *u);
     return ossr__session_free(s, r, status);
 }
 /* The upload this file's checkpoint record would resume, into id ("" when none): in a
@@ -7311,10 +7323,10 @@ OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *uploa
     if (!s) return r;
     c = &s->c;
     w = &s->ws[0];
-    id = s->u.id;
+    id = c->old_id;
     id[0] = 0;
     if (r == OSSR_OK && upload_id) {
-        for (i = 0; upload_id[i] && i < sizeof s->u.id - 1; i++)
+        for (i = 0; upload_id[i] && i < sizeof c->old_id - 1; i++)
             if ((unsigned char)upload_id[i] <= 0x20 || (unsigned char)upload_id[i] >= 0x7f) break;
         if (!upload_id[0] || upload_id[i])
             r = ossr__setup_fail(c, OSSR_E_INVALID_ARG, "'%s' is not an upload id", upload_id);
