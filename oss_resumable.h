@@ -40,7 +40,7 @@
 
    CONFIGURATION MACROS (define before the implementation include)
        OSS_RESUMABLE_STATIC   all public functions static (private to one .c file)
-       OSSR_NO_THREADS        no thread shim; uploads use one worker
+       OSSR_NO_THREADS        no thread shim; one thread drives all of an upload's connections
        OSSR_NO_TLS            https:// endpoints fail with OSSR_E_TLS_UNAVAILABLE
        OSSR_NO_SOCKETS        no sockets: opts.transport carries the bytes
        OSSR_NO_STDIO          no file system: opts.file_io and opts.store; no download
@@ -53,23 +53,27 @@
        OSSR_PATH_MAX          longest local path in bytes (4096; 512 without an OS layer)
 
    MEMORY (all through opts.alloc/opts.free when set; status.heap_peak reports it)
-       One block per multipart upload, the bitmap of finished parts (1,264 bytes for any
-       part count: the parts' CRC-64s are folded as they finish and their ETags live in
-       the checkpoint), the worker array (about 4 KiB a worker), and one block per
-       worker: its io buffer (buffer_size: for http:// 256 KiB with 1-2 workers, 128 KiB
-       with 3-4, 64 KiB with more; 16 KiB for https://; at least 16 KiB), which serves in
-       turn as signing scratch and request head, plain-TCP send window and reply
-       buffer. Over https:// file bytes are read straight into BearSSL's record buffer,
-       which the worker's block also holds: TLS state 41,322 bytes (24,853 with tls_small_buffer). So a worker costs
-       60 KiB over https://, and over http:// its buffer plus 4 KiB. Anchors read from a
-       CA file take one block per upload about the size of the PEM text. Nothing is
-       allocated per part, request or byte; ossr_workspace_size() gives the total.
+       The session (about 15 KiB on x86-64, half of it two paths), the lanes' state
+       (about 8.5 KiB a lane: a lane is a connection), one block per multipart upload
+       (6 KiB for any part count: the part bitmap, ListParts' and Complete's state; the
+       parts' CRC-64s are folded as they finish and their ETags live in the checkpoint),
+       and one block per lane: its io buffer (buffer_size: for http:// 256 KiB with 1-2
+       lanes, 128 KiB with 3-4, 64 KiB with more; 16 KiB for https://; at least 16 KiB),
+       which serves in turn as signing scratch and request head, plain-TCP send window
+       and reply buffer. Over https:// file bytes are read straight into BearSSL's record
+       buffer, which the lane's block also holds: TLS state 41,322 bytes (24,853 with
+       tls_small_buffer). Anchors read from a CA file take one block per upload about the
+       size of the PEM text. Nothing is allocated per part, request or byte;
+       ossr_workspace_size() gives the total. The stack holds no state: under 3 KiB of
+       frames on a Cortex-M4, plus the hooks' own.
 
    THREADS
        Distinct ossr_upload() calls are independent (the only process-wide data is the
        CRC-64 tables, fold constants and engine choice, made once and constant after).
-       The progress and log callbacks are called from worker threads, one call at a time
-       each.
+       With threads, each connection of a multipart upload sends its parts on a thread of
+       its own; without (OSSR_NO_THREADS) one thread drives them all (see >>session).
+       The progress, log and credentials callbacks are called from those threads, one
+       call at a time each, and never while the library holds its own lock.
        Two uploads of the same file to the same key share one checkpoint record: the
        second one to start fails at once with OSSR_E_BUSY (a lock the OS drops when the
        process dies; a store hook's lock callback otherwise).
@@ -453,8 +457,8 @@ OSSR_API ossr_result ossr_abort_upload(const ossr_options *opts, const char *upl
 OSSR_API const char *ossr_checkpoint_dir(const ossr_options *opts, char *buf, size_t cap);
 
 /* Heap bytes ossr_upload() takes at most for these options and a file of file_size
-   bytes: exactly status.heap_peak, and the size of opts.workspace. It is
-   workers x per_worker, plus 1,264 bytes for a multipart upload (README, "Memory"),
+   bytes: exactly status.heap_peak, and the size of opts.workspace. It is the session,
+   plus lanes x per_lane, plus a block for a multipart upload (README, "Memory"),
    whatever the file's size and part count. */
 OSSR_API size_t ossr_workspace_size(const ossr_options *opts, uint64_t file_size);
 
