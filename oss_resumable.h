@@ -3254,7 +3254,19 @@ OSSR__PRIVATE void ossr__x509_time(int64_t unix_time, uint32_t *days, uint32_t *
 
 /* >>http: requests over a kept-alive connection ------------------------------------- */
 #define OSSR__DONE_BYTES ((OSSR__MAX_PARTS + 7) / 8)   /* the done bitmap, sized for any upload */
-enum { OSSR__TLS_NONE = 0, OSSR__TLS_LIB = 1, OSSR__TLS_HOOK = 2 };   /* who encrypts (ossr__tls_kind) */
+enum { OSSR__TLS_NONE = 0, OSSR__TLS_LIB = 1, OSSR__TLS_HOOK = 2 };   /* who encrypts an https:// connection */
+/* Every default the options leave to the library, resolved in one place (ossr__resolve):
+   a call's setup and the size functions share it. */
+typedef struct ossr__conf {
+    int tls;                     /* OSSR__TLS_*: who encrypts https:// (NONE: nobody can) */
+    int lanes;                   /* connections of a multipart upload */
+    uint64_t threshold;          /* files this size or larger go in parts */
+    size_t buffer_size;          /* each lane's io buffer */
+    size_t tls_size;             /* each lane's TLS state (0 without the library's TLS) */
+    int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
+    uint32_t low_speed_limit;    /* bytes a second a reply body must average ... */
+    int64_t low_speed_ms;        /* ... over each window this long */
+} ossr__conf;
 
 typedef struct ossr__ctx {
     const ossr_options *o;
@@ -3266,10 +3278,7 @@ typedef struct ossr__ctx {
     uint16_t conn_port;
     int path_style;
     int sign_version;
-    int connect_timeout_ms, io_timeout_ms, max_attempts, retry_base_ms, retry_cap_ms;
-    uint32_t low_speed_limit;    /* bytes a second a reply body must average ... */
-    int64_t low_speed_ms;        /* ... over each window this long */
-    size_t buffer_size;
+    ossr__conf f;                /* the options with their defaults */
     /* the source file: the file_io hook's handle, else a system file */
     void *file;
     int file_open;
@@ -3322,7 +3331,6 @@ typedef struct ossr__ctx {
     br_ssl_session_parameters session;
     int have_session;
 #endif
-    int tls;                     /* OSSR__TLS_*: who encrypts an https:// connection */
     char tls_name[300];          /* SNI and the name the certificate must carry */
     /* checkpoint */
     char ckpt_name[48];          /* 40 hex digits of SHA-256(endpoint, bucket, key, path) + ".ossr" */
@@ -3695,17 +3703,17 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr__ctx *c = w->ctx;
     const ossr_transport *t = c->o->transport;
     ossr_result r;
-    if (c->tls == OSSR__TLS_HOOK)
-        r = t->connect_tls(c->conn_host, c->conn_port, c->tls_name, c->connect_timeout_ms, &w->conn, t->user);
-    else if (t) r = t->connect(c->conn_host, c->conn_port, c->connect_timeout_ms, &w->conn, t->user);
+    if (c->f.tls == OSSR__TLS_HOOK)
+        r = t->connect_tls(c->conn_host, c->conn_port, c->tls_name, c->f.connect_timeout_ms, &w->conn, t->user);
+    else if (t) r = t->connect(c->conn_host, c->conn_port, c->f.connect_timeout_ms, &w->conn, t->user);
 #if OSSR__HAVE_NET
-    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->connect_timeout_ms, c->io_timeout_ms, c->o, &w->fd, e);
+    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->f.connect_timeout_ms, c->f.io_timeout_ms, c->o, &w->fd, e);
 #else
     else r = OSSR_E_CONNECT;
 #endif
     if (r == OSSR_OK) w->linked = 1;
     else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED &&
-             !(c->tls == OSSR__TLS_HOOK && (r == OSSR_E_CERT || r == OSSR_E_TLS_HANDSHAKE || r == OSSR_E_TLS)))
+             !(c->f.tls == OSSR__TLS_HOOK && (r == OSSR_E_CERT || r == OSSR_E_TLS_HANDSHAKE || r == OSSR_E_TLS)))
         r = OSSR_E_CONNECT;   /* and a hook's stray value */
     (void)e;
     return r;
@@ -3714,11 +3722,11 @@ OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
 OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, int *e) {
     const ossr_transport *t = w->ctx->o->transport;
     if (t) {   /* anything but a count or a timeout is a failed send (a hook's -1 too) */
-        long k = t->send(w->conn, p, n, w->ctx->io_timeout_ms, t->user);
+        long k = t->send(w->conn, p, n, w->ctx->f.io_timeout_ms, t->user);
         return k > 0 && (size_t)k <= n ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_SEND;
     }
 #if OSSR__HAVE_NET
-    return ossr__sock_io(w->fd, 1, (char *)(uintptr_t)p, n, w->ctx->io_timeout_ms, w->ctx->o, e);
+    return ossr__sock_io(w->fd, 1, (char *)(uintptr_t)p, n, w->ctx->f.io_timeout_ms, w->ctx->o, e);
 #else
     (void)e;
     return OSSR_E_SEND;
@@ -3747,8 +3755,8 @@ OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
     }
     if (!w->win_start) return 1;
     w->win_bytes += n;
-    if (now - w->win_start < c->low_speed_ms) return 1;
-    if (w->win_bytes * 1000 < (uint64_t)c->low_speed_limit * (uint64_t)(now - w->win_start)) {
+    if (now - w->win_start < c->f.low_speed_ms) return 1;
+    if (w->win_bytes * 1000 < (uint64_t)c->f.low_speed_limit * (uint64_t)(now - w->win_start)) {
         w->slow = "the reply body came slower than the low-speed limit";
         return 0;
     }
@@ -3759,7 +3767,7 @@ OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e) {
     const ossr_transport *t = w->ctx->o->transport;
-    int tmo = w->ctx->io_timeout_ms;
+    int tmo = w->ctx->f.io_timeout_ms;
     long k;
     if (w->rx_deadline) {   /* a head due sooner than the I/O timeout waits only until then */
         int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
@@ -4015,7 +4023,7 @@ OSSR__PRIVATE int ossr__lane_flush(ossr__worker *w) {
    OSSR__READY when some arrived, OSSR__WAIT, OSSR__EOF, OSSR_E_TOO_LARGE when io is full
    of an unfinished element, or what ossr__tls_pump answers. */
 OSSR__PRIVATE int ossr__lane_fill(ossr__worker *w) {
-    size_t keep = w->body_len, cap = w->ctx->buffer_size;
+    size_t keep = w->body_len, cap = w->ctx->f.buffer_size;
     if (w->io_pos == w->io_len) w->io_pos = w->io_len = keep;
     if (w->io_len == cap) {
         if (w->io_pos == keep) return OSSR_E_TOO_LARGE;
@@ -4088,13 +4096,13 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     if (to_mem) {
         int stream = q->on_child && w->status >= 200 && w->status < 300;
         while (n > 0) {
-            size_t room = w->ctx->buffer_size - 1 - w->body_len, k = n < room ? n : room;
+            size_t room = w->ctx->f.buffer_size - 1 - w->body_len, k = n < room ? n : room;
             ossr_result r;
             if (!stream && k < n) w->body_truncated = 1;
             if (k == 0) {
                 if (!stream) return OSSR_OK;
                 return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "an element of the %s reply is larger than %u bytes",
-                                  q->what, (unsigned)(w->ctx->buffer_size - 1));
+                                  q->what, (unsigned)(w->ctx->f.buffer_size - 1));
             }
             memmove(w->body + w->body_len, p, k);
             w->body_len += k;
@@ -4202,7 +4210,7 @@ OSSR__PRIVATE ossr_result ossr__file_sums(ossr__ctx *c, ossr__worker *w, uint64_
     if (crc) *crc = 0;
     ossr__hash_init(&h, OSSR__MD5);
     while (done < len) {
-        size_t n = (size_t)(len - done < c->buffer_size ? len - done : c->buffer_size);
+        size_t n = (size_t)(len - done < c->f.buffer_size ? len - done : c->f.buffer_size);
         if (ossr__src_read(c, w->io, n, off + done) != 0)
             return ossr__fail(w, OSSR_E_FILE, errno, "reading %s failed", c->o->file_path);
         if (crc) *crc = ossr_crc64(*crc, w->io, n);
@@ -4342,7 +4350,7 @@ OSSR__PRIVATE int ossr__xchg_no_reply(ossr__worker *w, ossr__req *q, ossr_result
 /* The reply is due now: its head within the I/O timeout. */
 OSSR__PRIVATE void ossr__xchg_await_reply(ossr__worker *w) {
     w->io_pos = w->io_len = 0;
-    w->rx_deadline = ossr__now_ms(w->ctx->o) + w->ctx->io_timeout_ms;
+    w->rx_deadline = ossr__now_ms(w->ctx->o) + w->ctx->f.io_timeout_ms;
     w->slow = NULL;
     w->xs = OSSR__X_HEAD_IN;
 }
@@ -4406,7 +4414,7 @@ OSSR__PRIVATE int ossr__xchg_recv_error(ossr__worker *w, ossr__req *q, int k, in
 OSSR__PRIVATE int ossr__xchg_connect_error(ossr__worker *w, ossr__req *q, ossr_result r, int e) {
     ossr__ctx *c = w->ctx;
     w->err.os_error = e;
-    if (c->tls == OSSR__TLS_HOOK)
+    if (c->f.tls == OSSR__TLS_HOOK)
         ossr__fail(w, r, 0, "the transport's TLS connection to %s port %u (certificate name %s) failed: %s",
                    c->conn_host, (unsigned)c->conn_port, c->tls_name, ossr_result_str(r));
     else if (c->o->transport)
@@ -4465,7 +4473,7 @@ OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *w
     } else if (q->body_kind == OSSR__BODY_FILE) {
         /* over TLS io is free while the body goes out: read the next bytes into it */
         uint64_t rest = q->body_len - w->sent - n;
-        size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->buffer_size ? rest : c->buffer_size);
+        size_t more = !ossr__is_tls(w) ? 0 : (size_t)(rest < c->f.buffer_size ? rest : c->f.buffer_size);
         w->ahead_pos = 0;
         w->ahead_len = more;
         if (ossr__src_read2(c, win, n, w->io, more, q->file_off + w->sent) != 0)
@@ -4486,7 +4494,7 @@ OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *w
 OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     for (;;) {
-        size_t n, cap = c->buffer_size;
+        size_t n, cap = c->f.buffer_size;
         char *win = w->io;
         int k, cancelled;
         ossr_result r;
@@ -4818,16 +4826,16 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
         ossr__rq_try(w);
         return;
     }
-    if (++w->rq_attempt >= c->max_attempts || !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
+    if (++w->rq_attempt >= c->f.max_attempts || !ossr_result_is_retryable(r, w->err.http_status, w->err.code))
         return;
-    cap = c->retry_cap_ms;
-    if (w->rq_attempt < 20 && ((int64_t)c->retry_base_ms << w->rq_attempt) < cap) cap = c->retry_base_ms << w->rq_attempt;
+    cap = c->f.retry_cap_ms;
+    if (w->rq_attempt < 20 && ((int64_t)c->f.retry_base_ms << w->rq_attempt) < cap) cap = c->f.retry_base_ms << w->rq_attempt;
     w->rq_seed = w->rq_seed * 1103515245u + 12345u;
     ms = (int)((w->rq_seed >> 8) % (unsigned)cap);
     ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s%.0d%s%s; retrying in %d ms (attempt %d of %d)", q->what,
               q->part_number ? " part " : "", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
               r == OSSR_E_SERVER ? w->err.http_status : 0, r == OSSR_E_SERVER ? " " : "",
-              r == OSSR_E_SERVER ? w->err.code : w->err.detail, ms, w->rq_attempt + 1, c->max_attempts);
+              r == OSSR_E_SERVER ? w->err.code : w->err.detail, ms, w->rq_attempt + 1, c->f.max_attempts);
     w->rq_wake = now + ms;
     w->rq_state = OSSR__RQ_BACKOFF;
 }
@@ -5118,28 +5126,45 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
 #endif
 }
 #endif
-/* Who encrypts an https:// connection: nobody (http://), the library (BearSSL), or the
-   transport hook (connect_tls). 0 for https:// when neither can. */
-OSSR__PRIVATE int ossr__tls_kind(const ossr_options *o, int https) {
-    if (!https) return OSSR__TLS_NONE;
-    if (o->transport && o->transport->connect_tls) return OSSR__TLS_HOOK;
+/* Bytes of TLS state per worker: the engine contexts and BearSSL's record buffer. */
+OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
 #ifdef OSSR__HAVE_TLS
-    return OSSR__TLS_LIB;
+    return ((sizeof(ossr__tls) + 15) & ~(size_t)15) +
+           (o->tls_small_buffer ? BR_SSL_BUFSIZE_MONO : BR_SSL_BUFSIZE_BIDI);
 #else
-    return OSSR__TLS_NONE;
+    (void)o;
+    return 0;
 #endif
 }
-/* Lanes (connections) a multipart upload runs, with threads or without. */
-OSSR__PRIVATE int ossr__worker_count(const ossr_options *o) {
-    if (o->sequential) return 1;   /* OSS refuses a part below one it already has */
-    return o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
+/* Resolves every default the options leave to the library (see ossr__conf). */
+OSSR__PRIVATE void ossr__resolve(const ossr_options *o, int https, ossr__conf *f) {
+    size_t n;
+    memset(f, 0, sizeof *f);
+    if (https && o->transport && o->transport->connect_tls) f->tls = OSSR__TLS_HOOK;
+#ifdef OSSR__HAVE_TLS
+    else if (https) f->tls = OSSR__TLS_LIB;
+#endif
+    f->lanes = o->sequential ? 1   /* OSS refuses a part below one it already has */
+             : o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
+    f->threshold = o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD;
+    /* over the library's TLS, file bytes go straight into the record buffer: io only holds
+       request heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
+    n = o->buffer_size ? o->buffer_size : f->tls == OSSR__TLS_LIB ? OSSR__TLS_IO
+      : f->lanes <= 2 ? OSSR__PLAIN_IO * 2 : f->lanes <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
+    f->buffer_size = n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
+    f->tls_size = f->tls == OSSR__TLS_LIB ? ossr__tls_size(o) : 0;
+    f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
+    f->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+    f->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
+    f->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : f->io_timeout_ms;
+    f->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
+    f->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+    f->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
+    if (f->retry_cap_ms < f->retry_base_ms) f->retry_cap_ms = f->retry_base_ms;
 }
-/* Each worker's I/O buffer (lib_tls: the library's TLS carries the connection). */
-OSSR__PRIVATE size_t ossr__buffer_size(const ossr_options *o, int lib_tls) {
-    int nw = ossr__worker_count(o);
-    size_t n = o->buffer_size ? o->buffer_size : lib_tls ? OSSR__TLS_IO
-             : nw <= 2 ? OSSR__PLAIN_IO * 2 : nw <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
-    return n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
+/* Whether a file of this size goes up in parts (at or above the threshold). */
+OSSR__PRIVATE int ossr__is_multipart(const ossr__conf *f, uint64_t file_size) {
+    return file_size > 0 && file_size >= f->threshold;
 }
 /* What a call needs of the options beyond the connection: the object key, the local file. */
 #define OSSR__NEED_KEY  1u
@@ -5189,8 +5214,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     r = ossr_parse_endpoint(o->endpoint, &c->ep);
     if (r != OSSR_OK)
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
-    c->tls = ossr__tls_kind(o, c->ep.https);
-    if (c->ep.https && !c->tls)
+    ossr__resolve(o, c->ep.https, &c->f);
+    if (c->ep.https && !c->f.tls)
         return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
                                 "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
     if (!c->ep.https && o->transport && !o->transport->connect)
@@ -5279,23 +5304,12 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
     ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
 
-    c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
-    c->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
-    c->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
-    c->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : c->io_timeout_ms;
-    c->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
-    c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
-    c->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
-    if (c->retry_cap_ms < c->retry_base_ms) c->retry_cap_ms = c->retry_base_ms;
-    /* over TLS, file bytes go straight into the record buffer: io only holds request
-       heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
-    c->buffer_size = ossr__buffer_size(o, c->tls == OSSR__TLS_LIB);
     ossr__mutex_init(&c->lock);
     ossr__mutex_init(&c->log_lock);
     ossr__mutex_init(&c->creds_lock);
     ossr__mutex_init(&c->progress_lock);
 #ifdef OSSR__HAVE_TLS
-    if (c->tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
+    if (c->f.tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
         ossr__teardown(c);
         return r;
     }
@@ -5303,27 +5317,17 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     return OSSR_OK;
 }
 
-/* Bytes of TLS state per worker: the engine contexts and BearSSL's record buffer. */
-OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
-#ifdef OSSR__HAVE_TLS
-    return ((sizeof(ossr__tls) + 15) & ~(size_t)15) +
-           (o->tls_small_buffer ? BR_SSL_BUFSIZE_MONO : BR_SSL_BUFSIZE_BIDI);
-#else
-    (void)o;
-    return 0;
-#endif
-}
 /* One allocation per worker: [TLS state][io]. io serves each request in turn as the
    signing scratch and request head, the plain-TCP body window, then the reply (a reply
    body kept in memory is moved to its front). */
 OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
-    size_t tls = c->tls == OSSR__TLS_LIB ? ossr__tls_size(c->o) : 0;
+    size_t tls = c->f.tls_size;
     memset(w, 0, sizeof *w);
     w->ctx = c;
 #if OSSR__HAVE_NET
     w->fd = OSSR__BAD_SOCKET;
 #endif
-    w->block_size = tls + c->buffer_size;
+    w->block_size = tls + c->f.buffer_size;
     if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
     w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
     if (!w->block) return OSSR_E_NOMEM;
@@ -5338,31 +5342,26 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
 #endif
     return OSSR_OK;
 }
-/* Whether a file of this size goes up in parts (at or above multipart_threshold). */
-OSSR__PRIVATE int ossr__is_multipart(const ossr_options *o, uint64_t file_size) {
-    return file_size > 0 && file_size >= (o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD);
-}
 OSSR__PRIVATE size_t ossr__flow_heap(void);
 OSSR__PRIVATE size_t ossr__session_heap(size_t lanes);
 OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
     ossr_endpoint ep;
+    ossr__conf f;
     uint64_t part_size;
     uint32_t parts = 0;
-    size_t nw = 1, block;
-    int lib_tls;
+    size_t nw = 1;
     if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
-    if (ossr__is_multipart(o, file_size)) {
+    ossr__resolve(o, ep.https, &f);
+    if (ossr__is_multipart(&f, file_size)) {
         if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
-        nw = (size_t)ossr__worker_count(o);
+        nw = (size_t)f.lanes;
     }
-    lib_tls = ossr__tls_kind(o, ep.https) == OSSR__TLS_LIB;
-    block = OSSR__ROUND16((lib_tls ? ossr__tls_size(o) : 0) + ossr__buffer_size(o, lib_tls));
-    return ossr__session_heap(nw) + nw * block + (parts ? ossr__flow_heap() : 0);
+    return ossr__session_heap(nw) + nw * OSSR__ROUND16(f.tls_size + f.buffer_size) + (parts ? ossr__flow_heap() : 0);
 }
 OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
     ossr__close_conn(w);
     if (w->block) {
-        memset(w->block, 0, (size_t)(w->io - w->block) + w->ctx->buffer_size);  /* TLS keys, signing scratch */
+        memset(w->block, 0, (size_t)(w->io - w->block) + w->ctx->f.buffer_size);  /* TLS keys, signing scratch */
         ossr__heap_put(&w->ctx->heap, w->block, w->block_size);
     }
     w->block = w->head = NULL;
@@ -6782,11 +6781,11 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     }
     if (job == OSSR__JOB_UPLOAD) {
         s->st.size = c->fid.size;
-        multipart = ossr__is_multipart(o, c->fid.size);
+        multipart = ossr__is_multipart(&c->f, c->fid.size);
         if (!multipart && c->fid.size > OSSR__MAX_PART)
             return ossr__setup_fail(c, OSSR_E_LIMITS, "%s has %llu bytes, above the 5 GiB PutObject limit; lower "
                                     "the multipart threshold", o->file_path, (unsigned long long)c->fid.size);
-        s->nw = multipart ? ossr__worker_count(o) : 1;
+        s->nw = multipart ? c->f.lanes : 1;
         c->mp = multipart ? OSSR__MP_PREPARE : OSSR__MP_PUT;
     }
     s->ws = (ossr__worker *)ossr__heap_get(&c->heap, ossr__session_heap(s->nw) - OSSR__ROUND16(sizeof *s));
@@ -6850,7 +6849,7 @@ OSSR__PRIVATE int64_t ossr__session_next(const ossr_session *s) {
 OSSR__PRIVATE void ossr__lane_deadline(ossr__worker *w, int64_t now) {
     ossr__ctx *c = w->ctx;
     if (w->op == OSSR__OP_NONE || w->op_deadline) return;
-    w->op_deadline = now + (w->op == OSSR__OP_CONNECT ? c->connect_timeout_ms : c->io_timeout_ms);
+    w->op_deadline = now + (w->op == OSSR__OP_CONNECT ? c->f.connect_timeout_ms : c->f.io_timeout_ms);
     if (w->op == OSSR__OP_READ && w->rx_deadline && w->rx_deadline < w->op_deadline) w->op_deadline = w->rx_deadline;
 }
 /* Advances the lanes' requests and the flow as far as they go without waiting:
@@ -7032,7 +7031,7 @@ OSSR__PRIVATE void ossr__session_publish(ossr_session *s) {
                   : w->op == OSSR__OP_WRITE ? OSSR_LANE_WRITE : w->op == OSSR__OP_READ ? OSSR_LANE_READ : OSSR_LANE_IDLE;
         l->host = s->c.conn_host;
         l->port = s->c.conn_port;
-        l->tls_name = s->c.tls == OSSR__TLS_HOOK ? s->c.tls_name : NULL;
+        l->tls_name = s->c.f.tls == OSSR__TLS_HOOK ? s->c.tls_name : NULL;
         l->out = w->op == OSSR__OP_WRITE ? w->op_p : NULL;
         l->out_len = w->op == OSSR__OP_WRITE ? w->op_n : 0;
         l->in = w->op == OSSR__OP_READ ? w->op_p : NULL;
