@@ -1481,7 +1481,85 @@ OSSR__PRIVATE const char *ossr__gai_str(int e) {
     return "no such host";
 #endif
 }
+
+/* The system's sockets as the default transport hook: a connection is its socket plus
+   one (so that none is NULL); a failure leaves the system's error in errno; user is the
+   call's options (for their cancel flag). */
+#define OSSR__SOCK(conn) ((ossr__socket)((uintptr_t)(conn) - 1))
+static ossr_result ossr__sys_connect(const char *host, uint16_t port, int timeout_ms, void **conn, void *user) {
+    ossr__socket fd = OSSR__BAD_SOCKET;
+    int e = 0;
+    ossr_result r = ossr__sock_connect(host, port, timeout_ms, timeout_ms, (const ossr_options *)user, &fd, &e);
+    if (r == OSSR_OK) *conn = (void *)((uintptr_t)fd + 1);
+    errno = e;
+    return r;
+}
+static long ossr__sys_send(void *conn, const void *buf, size_t len, int timeout_ms, void *user) {
+    int e = 0;
+    long k = ossr__sock_io(OSSR__SOCK(conn), 1, (char *)(uintptr_t)buf, len, timeout_ms, (const ossr_options *)user, &e);
+    errno = e;
+    return k;
+}
+static long ossr__sys_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *user) {
+    int e = 0;
+    long k = ossr__sock_io(OSSR__SOCK(conn), 0, (char *)buf, cap, timeout_ms, (const ossr_options *)user, &e);
+    errno = e;
+    return k;
+}
+static void ossr__sys_close(void *conn, void *user) {
+    ossr__socket s = OSSR__SOCK(conn);
+    (void)user;
+    ossr__sock_close(&s);
+}
 #endif /* OSSR__HAVE_NET */
+/* The transport a call uses: the options' hook, else the system's sockets (user: the
+   options). 0 when there is none (OSSR_NO_SOCKETS without a hook). */
+OSSR__PRIVATE int ossr__transport(const ossr_options *o, ossr_transport *t) {
+    memset(t, 0, sizeof *t);
+    if (o->transport) { *t = *o->transport; return 1; }
+#if OSSR__HAVE_NET
+    t->connect = ossr__sys_connect;
+    t->send = ossr__sys_send;
+    t->recv = ossr__sys_recv;
+    t->close = ossr__sys_close;
+    t->user = (void *)(uintptr_t)o;
+    return 1;
+#else
+    return 0;
+#endif
+}
+/* Waits at most tmo ms until one of n system connections (from ossr__transport) can be
+   written (out[i] nonzero) or read; ready[i] says which can. The count ready, 0 when
+   none, or -1 (also without sockets). */
+OSSR__PRIVATE int ossr__sys_poll(void *const *conns, const int *out, int n, int tmo, int *ready) {
+#if OSSR__HAVE_NET && OSSR__OS == 1
+    struct pollfd pfd[64];
+    int i, rc;
+    if (n > 64) n = 64;
+    for (i = 0; i < n; i++) {
+        pfd[i].fd = OSSR__SOCK(conns[i]);
+        pfd[i].events = (short)(out[i] ? POLLOUT : POLLIN);
+        pfd[i].revents = 0;
+    }
+    rc = poll(pfd, (nfds_t)n, tmo);
+    for (i = 0; i < n; i++) ready[i] = rc > 0 && pfd[i].revents != 0;
+    return rc;
+#elif OSSR__HAVE_NET
+    fd_set rd, wr;
+    struct timeval tv;
+    int i, rc;
+    FD_ZERO(&rd); FD_ZERO(&wr);
+    for (i = 0; i < n; i++) FD_SET(OSSR__SOCK(conns[i]), out[i] ? &wr : &rd);
+    tv.tv_sec = tmo / 1000;
+    tv.tv_usec = (tmo % 1000) * 1000;
+    rc = select(0, &rd, &wr, NULL, &tv);
+    for (i = 0; i < n; i++) ready[i] = rc > 0 && FD_ISSET(OSSR__SOCK(conns[i]), out[i] ? &wr : &rd);
+    return rc;
+#else
+    (void)conns; (void)out; (void)n; (void)tmo; (void)ready;
+    return -1;
+#endif
+}
 
 /* Threads: a mutex and run-N-workers-and-join over pthreads or Win32; with
    OSSR_NO_THREADS one worker runs inline and the mutex is a no-op. */
@@ -3279,6 +3357,7 @@ typedef struct ossr__ctx {
     int path_style;
     int sign_version;
     ossr__conf f;                /* the options with their defaults */
+    ossr_transport tp;           /* the options' transport hook, or the system's sockets */
     /* the source file: the file_io hook's handle, else a system file */
     void *file;
     int file_open;
@@ -3451,10 +3530,7 @@ struct ossr__worker {
     size_t block_size;
     int linked;                  /* a connection is open */
     int fd_used;                 /* the connection has carried a request */
-    void *conn;                  /* the transport hook's handle */
-#if OSSR__HAVE_NET
-    ossr__socket fd;             /* the system transport's socket */
-#endif
+    void *conn;                  /* the transport's handle of the connection */
     char *head;                  /* == io (OSSR__HEAD_CAP used): signing scratch, then the request head */
     char *io;                    /* buffer_size: head out, plain-TCP body out, reply in */
     size_t io_pos, io_len;       /* unconsumed response bytes in io */
@@ -3698,47 +3774,32 @@ OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
     ossr__nap(c, wait_ms);
 }
 
-/* The connection under TLS: the transport hook when set, else the system's sockets. */
+/* The system's error after a transport call failed: errno for the system's sockets,
+   none for a hook. */
+OSSR__PRIVATE int ossr__link_errno(const ossr__ctx *c) { return c->o->transport ? 0 : errno; }
+/* The connection under TLS, through the call's transport (ossr__transport). */
 OSSR__PRIVATE ossr_result ossr__link_open(ossr__worker *w, int *e) {
     ossr__ctx *c = w->ctx;
-    const ossr_transport *t = c->o->transport;
+    const ossr_transport *t = &c->tp;
     ossr_result r;
     if (c->f.tls == OSSR__TLS_HOOK)
         r = t->connect_tls(c->conn_host, c->conn_port, c->tls_name, c->f.connect_timeout_ms, &w->conn, t->user);
-    else if (t) r = t->connect(c->conn_host, c->conn_port, c->f.connect_timeout_ms, &w->conn, t->user);
-#if OSSR__HAVE_NET
-    else r = ossr__sock_connect(c->conn_host, c->conn_port, c->f.connect_timeout_ms, c->f.io_timeout_ms, c->o, &w->fd, e);
-#else
-    else r = OSSR_E_CONNECT;
-#endif
+    else r = t->connect(c->conn_host, c->conn_port, c->f.connect_timeout_ms, &w->conn, t->user);
+    *e = r == OSSR_OK ? 0 : ossr__link_errno(c);
     if (r == OSSR_OK) w->linked = 1;
     else if (r != OSSR_E_RESOLVE && r != OSSR_E_TIMEOUT && r != OSSR_E_CANCELLED &&
              !(c->f.tls == OSSR__TLS_HOOK && (r == OSSR_E_CERT || r == OSSR_E_TLS_HANDSHAKE || r == OSSR_E_TLS)))
         r = OSSR_E_CONNECT;   /* and a hook's stray value */
-    (void)e;
     return r;
 }
-/* One send: bytes sent (> 0) or a negative result. */
+/* One send: bytes sent (> 0) or a negative result. Anything but a count, a timeout or a
+   cancel is a failed send (a hook's -1 too). */
 OSSR__PRIVATE long ossr__link_write(ossr__worker *w, const char *p, size_t n, int *e) {
-    const ossr_transport *t = w->ctx->o->transport;
-    if (t) {   /* anything but a count or a timeout is a failed send (a hook's -1 too) */
-        long k = t->send(w->conn, p, n, w->ctx->f.io_timeout_ms, t->user);
-        return k > 0 && (size_t)k <= n ? k : k == OSSR_E_TIMEOUT ? k : (long)OSSR_E_SEND;
-    }
-#if OSSR__HAVE_NET
-    return ossr__sock_io(w->fd, 1, (char *)(uintptr_t)p, n, w->ctx->f.io_timeout_ms, w->ctx->o, e);
-#else
-    (void)e;
-    return OSSR_E_SEND;
-#endif
-}
-OSSR__PRIVATE ossr_result ossr__link_send(ossr__worker *w, const char *p, size_t n, int *e) {
-    while (n > 0) {
-        long k = ossr__link_write(w, p, n, e);
-        if (k < 0) return (ossr_result)k;
-        p += k; n -= (size_t)k;
-    }
-    return OSSR_OK;
+    const ossr_transport *t = &w->ctx->tp;
+    long k = t->send(w->conn, p, n, w->ctx->f.io_timeout_ms, t->user);
+    if (k > 0 && (size_t)k <= n) return k;
+    *e = ossr__link_errno(w->ctx);
+    return k == OSSR_E_TIMEOUT || k == OSSR_E_CANCELLED ? k : (long)OSSR_E_SEND;
 }
 /* The reply's pace, checked at every receive: its head must be whole within the I/O
    timeout of the request's end, and its body must average low_speed_limit bytes a
@@ -3766,34 +3827,25 @@ OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
 }
 /* Bytes received (> 0), 0 at the end of the stream, or a negative result. */
 OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e) {
-    const ossr_transport *t = w->ctx->o->transport;
+    const ossr_transport *t = &w->ctx->tp;
     int tmo = w->ctx->f.io_timeout_ms;
     long k;
     if (w->rx_deadline) {   /* a head due sooner than the I/O timeout waits only until then */
         int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
         if (left < tmo) tmo = left < 1 ? 1 : (int)left;
     }
-    if (t) {   /* a hook blocks without looking at opts.cancel: look before */
-        if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;
-        k = t->recv(w->conn, p, cap, tmo, t->user);
-        if (!(k >= 0 && (size_t)k <= cap) && k != OSSR_E_TIMEOUT) k = OSSR_E_RECV;
-    } else {
-#if OSSR__HAVE_NET
-        k = ossr__sock_io(w->fd, 0, p, cap, tmo, w->ctx->o, e);
-#else
-        k = OSSR_E_RECV;
-#endif
+    if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;   /* a hook blocks without looking */
+    k = t->recv(w->conn, p, cap, tmo, t->user);
+    if (k < 0 || (size_t)k > cap) {
+        *e = ossr__link_errno(w->ctx);
+        if (k != OSSR_E_TIMEOUT && k != OSSR_E_CANCELLED) k = OSSR_E_RECV;
     }
-    (void)e;
     if (k > 0 && !ossr__pace_ok(w, (size_t)k)) return OSSR_E_TIMEOUT;
     return k;
 }
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
     if (w->ext) { if (w->linked) w->closing = 1; }   /* the session's caller closes it */
-    else if (w->linked && w->ctx->o->transport) w->ctx->o->transport->close(w->conn, w->ctx->o->transport->user);
-#if OSSR__HAVE_NET
-    else if (w->linked) ossr__sock_close(&w->fd);
-#endif
+    else if (w->linked) w->ctx->tp.close(w->conn, w->ctx->tp.user);
     w->linked = 0;
     w->conn = NULL;
     w->fd_used = 0;
@@ -5203,7 +5255,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the file hook needs open, identity, read_at and close");
     if (o->store && (!o->store->load || !o->store->save || !o->store->remove))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the checkpoint store hook needs load, save and remove");
-    if (!OSSR__HAVE_NET && !o->transport)
+    if (!ossr__transport(o, &c->tp))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no sockets (OSSR_NO_SOCKETS): set opts.transport");
     if (!OSSR__HAVE_FS && (!o->file_io || !o->store))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no file system (OSSR_NO_STDIO): set "
@@ -5324,9 +5376,6 @@ OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
     size_t tls = c->f.tls_size;
     memset(w, 0, sizeof *w);
     w->ctx = c;
-#if OSSR__HAVE_NET
-    w->fd = OSSR__BAD_SOCKET;
-#endif
     w->block_size = tls + c->f.buffer_size;
     if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
     w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
@@ -6793,12 +6842,7 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     s->lanes = (ossr_lane *)(void *)((char *)s->ws + OSSR__ROUND16(sizeof(ossr__worker) * (size_t)s->nw));
     memset(s->ws, 0, sizeof(ossr__worker) * (size_t)s->nw);
     memset(s->lanes, 0, sizeof(ossr_lane) * (size_t)s->nw);
-    for (i = 0; i < s->nw; i++) {
-#if OSSR__HAVE_NET
-        s->ws[i].fd = OSSR__BAD_SOCKET;   /* freed safely if an init fails */
-#endif
-        s->ws[i].ext = s->ext;
-    }
+    for (i = 0; i < s->nw; i++) s->ws[i].ext = s->ext;
     for (i = 0; i < s->nw; i++)
         if (ossr__worker_init(&s->ws[i], c) != OSSR_OK) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for worker buffers");
     c->scratch = (unsigned char *)s->ws[0].io;
@@ -6884,20 +6928,13 @@ OSSR__PRIVATE int ossr__session_run(ossr_session *s, int64_t now) {
     }
     return OSSR__WAIT;
 }
-#if OSSR__HAVE_NET
 /* The lanes' I/O over the system's sockets, every lane from this one thread: a connect
    is made as it blocks (with its timeout); sends and receives wait together in one
-   poll() (select() on Win32) of at most 100 ms, so that a cancel is seen. */
+   ossr__sys_poll of at most 100 ms, so that a cancel is seen. */
 OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
-    int idx[64], n = 0, i, k, tmo = 100, rc;
+    void *conns[64];
+    int idx[64], out[64], ready[64], n = 0, i, k, tmo = 100;
     int64_t next = ossr__session_next(s);
-#if OSSR__OS == 1
-    struct pollfd pfd[64];
-#else
-    fd_set rd, wr;
-    struct timeval tv;
-    FD_ZERO(&rd); FD_ZERO(&wr);
-#endif
     for (i = 0; i < s->nw; i++) {
         ossr__worker *w = &s->ws[i];
         if (w->op == OSSR__OP_CONNECT) {
@@ -6907,39 +6944,22 @@ OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
             return;
         }
         if (w->op == OSSR__OP_NONE || n == 64) continue;
-#if OSSR__OS == 1
-        pfd[n].fd = w->fd;
-        pfd[n].events = (short)(w->op == OSSR__OP_WRITE ? POLLOUT : POLLIN);
-        pfd[n].revents = 0;
-#else
-        FD_SET(w->fd, w->op == OSSR__OP_WRITE ? &wr : &rd);
-#endif
+        conns[n] = w->conn;
+        out[n] = w->op == OSSR__OP_WRITE;
         idx[n++] = i;
     }
     if (next >= 0) tmo = next <= now ? 0 : next - now < 100 ? (int)(next - now) : 100;
     if (n == 0) { if (tmo > 0) ossr__sleep_ms(s->c.o, tmo); return; }
-#if OSSR__OS == 1
-    rc = poll(pfd, (nfds_t)n, tmo);
-#else
-    tv.tv_sec = 0;
-    tv.tv_usec = tmo * 1000;
-    rc = select(0, &rd, &wr, NULL, &tv);
-#endif
-    if (rc <= 0) return;
+    if (ossr__sys_poll(conns, out, n, tmo, ready) <= 0) return;
     for (k = 0; k < n; k++) {
         ossr__worker *w = &s->ws[idx[k]];
         int e = 0;
         long r;
-#if OSSR__OS == 1
-        if (!pfd[k].revents) continue;
-#else
-        if (!FD_ISSET(w->fd, w->op == OSSR__OP_WRITE ? &wr : &rd)) continue;
-#endif
-        r = w->op == OSSR__OP_WRITE ? ossr__link_write(w, w->op_p, w->op_n, &e) : ossr__link_recv(w, w->op_p, w->op_n, &e);
+        if (!ready[k]) continue;
+        r = out[k] ? ossr__link_write(w, w->op_p, w->op_n, &e) : ossr__link_recv(w, w->op_p, w->op_n, &e);
         ossr__lane_done(w, r, e);
     }
 }
-#endif
 /* The lanes' I/O through the transport hook, whose calls block: one op a lane in turn
    (without threads, its connections take turns). */
 OSSR__PRIVATE void ossr__hook_io(ossr_session *s, int64_t now) {
@@ -6961,10 +6981,8 @@ OSSR__PRIVATE ossr_result ossr__session_drive(ossr_session *s) {
     for (;;) {
         int64_t now = ossr__now_ms(c->o);
         if (ossr__session_run(s, now) == OSSR__READY) return c->mp_result;
-#if OSSR__HAVE_NET
-        if (!c->o->transport) { ossr__poll_io(s, now); continue; }
-#endif
-        ossr__hook_io(s, now);
+        if (c->o->transport) ossr__hook_io(s, now);   /* its calls block */
+        else ossr__poll_io(s, now);
     }
 }
 /* A call refused before anything was taken: OSSR_E_INVALID_ARG, why in the status. */
