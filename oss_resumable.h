@@ -1274,7 +1274,70 @@ OSSR__PRIVATE int ossr__mkdirs(const char *dir) {
     }
     return 0;
 }
+
+/* The system's files as the default file source: a handle is the file's plus one (so
+   that none is NULL); a failure leaves the system's error in errno. */
+#define OSSR__FH(file) ((ossr__fh)((uintptr_t)(file) - 1))
+static int ossr__sys_open(const char *path, void **file, void *user) {
+    ossr__fh fh = ossr__file_open(path, 0);
+    (void)user;
+    if (fh == OSSR__BAD_FH) return -1;
+    *file = (void *)((uintptr_t)fh + 1);
+    return 0;
+}
+static int ossr__sys_identity(void *file, uint64_t *size, int64_t *mtime_sec, uint32_t *mtime_nsec, void *user) {
+    ossr__file_id id;
+    (void)user;
+    if (ossr__file_identity(OSSR__FH(file), &id) != 0) return -1;
+    *size = id.size;
+    *mtime_sec = id.mtime_sec;
+    *mtime_nsec = id.mtime_nsec;
+    return 0;
+}
+static int ossr__sys_read_at(void *file, void *buf, size_t len, uint64_t off, void *user) {
+    (void)user;
+    return ossr__file_read_at(OSSR__FH(file), buf, len, off);
+}
+static void ossr__sys_fclose(void *file, void *user) {
+    (void)user;
+    ossr__file_close(OSSR__FH(file));
+}
 #endif /* OSSR__HAVE_FS */
+/* The file source a call uses: the options' hook, else the system's files. 0 when there
+   is none (OSSR_NO_STDIO without a hook). */
+OSSR__PRIVATE int ossr__file_source(const ossr_options *o, ossr_file_io *f) {
+    memset(f, 0, sizeof *f);
+    if (o->file_io) { *f = *o->file_io; return 1; }
+#if OSSR__HAVE_FS
+    f->open = ossr__sys_open;
+    f->identity = ossr__sys_identity;
+    f->read_at = ossr__sys_read_at;
+    f->close = ossr__sys_fclose;
+    return 1;
+#else
+    return 0;
+#endif
+}
+/* The absolute path of a system file, into out: what names its checkpoint. */
+OSSR__PRIVATE int ossr__sys_path(const char *path, char *out, size_t cap) {
+#if OSSR__HAVE_FS
+    return ossr__abs_path(path, out, cap);
+#else
+    (void)path; (void)out; (void)cap;
+    errno = EINVAL;
+    return -1;
+#endif
+}
+/* an bytes at off into a, then the next bn into b, from a system file: one system call
+   where the system has preadv. */
+OSSR__PRIVATE int ossr__sys_read2(void *file, char *a, size_t an, char *b, size_t bn, uint64_t off) {
+#if OSSR__HAVE_FS
+    return ossr__file_read2_at(OSSR__FH(file), a, an, b, bn, off);
+#else
+    (void)file; (void)a; (void)an; (void)b; (void)bn; (void)off;
+    return -1;
+#endif
+}
 
 #if OSSR__HAVE_NET
 #ifndef SOCK_CLOEXEC
@@ -3358,13 +3421,10 @@ typedef struct ossr__ctx {
     int sign_version;
     ossr__conf f;                /* the options with their defaults */
     ossr_transport tp;           /* the options' transport hook, or the system's sockets */
-    /* the source file: the file_io hook's handle, else a system file */
-    void *file;
+    ossr_file_io fio;            /* the options' file source, or the system's files */
+    void *file;                  /* the source file: fio's handle */
     int file_open;
     int verify_all;              /* no change stamp to trust: every listed part is compared with the file */
-#if OSSR__HAVE_FS
-    ossr__fh fd;
-#endif
     ossr__file_id fid;           /* size and modification time when the upload started */
     char abs_path[OSSR_PATH_MAX];
     /* shared upload state, under lock */
@@ -4190,68 +4250,44 @@ OSSR__PRIVATE void ossr__parse_error_body(ossr__worker *w) {
     ossr_xml_text(x, n, "ServerTime", w->err.server_time, sizeof w->err.server_time);
 }
 
-/* The source file, through the file_io hook when set. On failure errno says why (for
-   the system's files; EIO for a hook). */
+/* The source file, through the call's file source (ossr__file_source). On failure errno
+   says why (for the system's files; EIO for a hook). */
 OSSR__PRIVATE int ossr__src_open(ossr__ctx *c) {
-    const ossr_file_io *f = c->o->file_io;
-    if (f) {
-        if (f->open(c->o->file_path, &c->file, f->user) != 0) { errno = EIO; return -1; }
-        c->file_open = 1;
-        if (f->identity(c->file, &c->fid.size, &c->fid.mtime_sec, &c->fid.mtime_nsec, f->user) != 0) {
-            errno = EIO;
-            return -1;
-        }
-        if (strlen(c->o->file_path) >= sizeof c->abs_path) { errno = ENAMETOOLONG; return -1; }
-        strcpy(c->abs_path, c->o->file_path);   /* the hook's names are taken as they are */
-        return 0;
-    }
-#if OSSR__HAVE_FS
-    c->fd = ossr__file_open(c->o->file_path, 0);
-    if (c->fd == OSSR__BAD_FH) return -1;
+    const ossr_file_io *f = &c->fio;
+    int hook = c->o->file_io != NULL;
+    if (f->open(c->o->file_path, &c->file, f->user) != 0) { if (hook) errno = EIO; return -1; }
     c->file_open = 1;
-    if (ossr__file_identity(c->fd, &c->fid) != 0) return -1;
-    return ossr__abs_path(c->o->file_path, c->abs_path, sizeof c->abs_path);
-#else
-    return -1;
-#endif
+    if (f->identity(c->file, &c->fid.size, &c->fid.mtime_sec, &c->fid.mtime_nsec, f->user) != 0) {
+        if (hook) errno = EIO;
+        return -1;
+    }
+    if (!hook) return ossr__sys_path(c->o->file_path, c->abs_path, sizeof c->abs_path);
+    if (strlen(c->o->file_path) >= sizeof c->abs_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(c->abs_path, c->o->file_path);   /* the hook's names are taken as they are */
+    return 0;
 }
 /* Whether the file still has the size and modification time it had at the start. */
 OSSR__PRIVATE int ossr__file_unchanged(ossr__ctx *c) {
-    const ossr_file_io *f = c->o->file_io;
     ossr__file_id now;
     memset(&now, 0, sizeof now);
-    if (f) {
-        if (f->identity(c->file, &now.size, &now.mtime_sec, &now.mtime_nsec, f->user) != 0) return 0;
-    }
-#if OSSR__HAVE_FS
-    else if (ossr__file_identity(c->fd, &now) != 0) return 0;
-#endif
+    if (c->fio.identity(c->file, &now.size, &now.mtime_sec, &now.mtime_nsec, c->fio.user) != 0) return 0;
     return now.size == c->fid.size && now.mtime_sec == c->fid.mtime_sec && now.mtime_nsec == c->fid.mtime_nsec;
 }
+/* Exactly len bytes at off; -1 with errno (EIO from a hook) when they cannot be read. */
 OSSR__PRIVATE int ossr__src_read(ossr__ctx *c, void *buf, size_t len, uint64_t off) {
-    const ossr_file_io *f = c->o->file_io;
-    if (f) return f->read_at(c->file, buf, len, off, f->user) == 0 ? 0 : (errno = EIO, -1);
-#if OSSR__HAVE_FS
-    return ossr__file_read_at(c->fd, buf, len, off);
-#else
+    if (c->fio.read_at(c->file, buf, len, off, c->fio.user) == 0) return 0;
+    if (c->o->file_io) errno = EIO;
     return -1;
-#endif
 }
 /* an bytes into a, then bn into b (one system call where it can be). */
 OSSR__PRIVATE int ossr__src_read2(ossr__ctx *c, char *a, size_t an, char *b, size_t bn, uint64_t off) {
-#if OSSR__HAVE_FS
-    if (!c->o->file_io) return ossr__file_read2_at(c->fd, a, an, b, bn, off);
-#endif
+    if (!c->o->file_io) return ossr__sys_read2(c->file, a, an, b, bn, off);
     return ossr__src_read(c, a, an, off) != 0 ? -1 : ossr__src_read(c, b, bn, off + an);
 }
 OSSR__PRIVATE void ossr__src_close(ossr__ctx *c) {
-    const ossr_file_io *f = c->o->file_io;
     if (!c->file_open) return;
     c->file_open = 0;
-    if (f) f->close(c->file, f->user);
-#if OSSR__HAVE_FS
-    else ossr__file_close(c->fd);
-#endif
+    c->fio.close(c->file, c->fio.user);
 }
 
 /* CRC-64 and/or MD5 (either may be NULL) of len file bytes at off, read through io. */
@@ -5234,7 +5270,6 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     c->o = o;
     c->st = st;
 #if OSSR__HAVE_FS
-    c->fd = OSSR__BAD_FH;
     c->ckpt_fd = OSSR__BAD_FH;
     c->lock_fd = OSSR__BAD_FH;
     c->dl_fd = OSSR__BAD_FH;
@@ -5257,7 +5292,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the checkpoint store hook needs load, save and remove");
     if (!ossr__transport(o, &c->tp))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no sockets (OSSR_NO_SOCKETS): set opts.transport");
-    if (!OSSR__HAVE_FS && (!o->file_io || !o->store))
+    if (!ossr__file_source(o, &c->fio) || (!OSSR__HAVE_FS && !o->store))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no file system (OSSR_NO_STDIO): set "
                                 "opts.file_io and opts.store");
     if (!OSSR__OS && (!o->clock || !o->ticks || !o->sleep))

@@ -2528,7 +2528,6 @@ static void test_checkpoint_loader(void) {
     c.o = &o;
     c.st = &st;
     c.scratch = ckpt_scratch;
-    c.fd = -1;
     c.ckpt_fd = -1;
     strcpy(c.endpoint_norm, "http://127.0.0.1:9000");
     strcpy(c.abs_path, "/data/object.bin");
