@@ -6780,27 +6780,6 @@ OSSR__PRIVATE void ossr__part_worker(void *arg) {
     }
 }
 #endif
-/* The multipart upload, its lanes' I/O carried out as it blocks: while the parts go
-   out, each lane on a thread of its own where there are threads. */
-OSSR__PRIVATE ossr_result ossr__multipart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
-    c->mp = OSSR__MP_PREPARE;
-    for (;;) {
-        int64_t now = ossr__now_ms(c->o);
-        int i;
-        if (ossr__mp_step(c, ws, nw_max, now) == OSSR__READY) return c->mp_result;
-#ifndef OSSR_NO_THREADS
-        if (c->mp == OSSR__MP_PARTS && c->nw > 1) {
-            int failed = ossr__run_workers(ossr__part_worker, ws, sizeof *ws, c->nw);
-            if (failed) ossr__log(c, OSSR_LOG_WARN, "%d worker threads could not start", failed);
-            continue;
-        }
-#endif
-        if (c->wake_ms) { ossr__nap(c, c->wake_ms - now); continue; }
-        for (i = 0; i < nw_max; i++)
-            if (ossr__rq_active(&ws[i])) ossr__lane_run(&ws[i]);
-    }
-}
-
 /* Lets go of what a call on a file and its checkpoint holds: the record, its lock, the
    file; then what ossr__setup made. */
 OSSR__PRIVATE void ossr__finish(ossr__ctx *c) {
@@ -7010,12 +6989,16 @@ OSSR__PRIVATE void ossr__hook_io(ossr_session *s, int64_t now) {
    threads, else every lane from this thread. */
 OSSR__PRIVATE ossr_result ossr__session_drive(ossr_session *s) {
     ossr__ctx *c = &s->c;
-#ifndef OSSR_NO_THREADS
-    if (s->nw > 1) return ossr__multipart(c, s->ws, s->nw);
-#endif
     for (;;) {
         int64_t now = ossr__now_ms(c->o);
         if (ossr__session_run(s, now) == OSSR__READY) return c->mp_result;
+#ifndef OSSR_NO_THREADS
+        if (c->mp == OSSR__MP_PARTS && c->nw > 1) {   /* the parts: a thread a lane, until none is left */
+            int failed = ossr__run_workers(ossr__part_worker, s->ws, sizeof *s->ws, c->nw);
+            if (failed) ossr__log(c, OSSR_LOG_WARN, "%d worker threads could not start", failed);
+            continue;
+        }
+#endif
         if (c->o->transport) ossr__hook_io(s, now);   /* its calls block */
         else ossr__poll_io(s, now);
     }
