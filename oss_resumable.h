@@ -6974,9 +6974,10 @@ OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
         ossr__lane_done(w, r, e);
     }
 }
-/* The lanes' I/O through the transport hook, whose calls block: one op a lane in turn
-   (without threads, its connections take turns). */
-OSSR__PRIVATE void ossr__hook_io(ossr_session *s, int64_t now) {
+/* The lanes' I/O as it blocks, one op a lane in turn: for the transport hook, whose
+   calls block (without threads its connections take turns), and for a single
+   connection, which has nothing to wait for together. */
+OSSR__PRIVATE void ossr__block_io(ossr_session *s, int64_t now) {
     int i, any = 0;
     for (i = 0; i < s->nw; i++)
         if (s->ws[i].op != OSSR__OP_NONE) { ossr__lane_io(&s->ws[i]); any = 1; }
@@ -6999,7 +7000,7 @@ OSSR__PRIVATE ossr_result ossr__session_drive(ossr_session *s) {
             continue;
         }
 #endif
-        if (c->o->transport) ossr__hook_io(s, now);   /* its calls block */
+        if (c->o->transport || s->nw == 1) ossr__block_io(s, now);
         else ossr__poll_io(s, now);
     }
 }
