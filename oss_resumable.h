@@ -3731,6 +3731,15 @@ OSSR__PRIVATE void ossr__req_user_headers(ossr__req *q, const ossr_options *o, c
     }
 }
 
+/* Marks a failure of the call itself (no request involved) in its status; returns r. */
+OSSR__PRIVATE ossr_result ossr__setup_fail(ossr__ctx *c, ossr_result r, const char *fmt, ...) {
+    va_list ap;
+    c->st->result = r;
+    va_start(ap, fmt);
+    ossr__vfmt(c->st->detail, sizeof c->st->detail, fmt, ap);
+    va_end(ap);
+    return r;
+}
 /* Marks a worker failure with detail; returns r. */
 OSSR__PRIVATE ossr_result ossr__fail(ossr__worker *w, ossr_result r, int os_error, const char *fmt, ...) {
     va_list ap;
@@ -5103,418 +5112,6 @@ OSSR__DEF int ossr_checkpoint_decode_part(const unsigned char in[OSSR_CKPT_SLOT]
     return 1;
 }
 
-/* >>upload: setup, PutObject, multipart, resume -------------------------------------- */
-OSSR__PRIVATE int ossr__valid_utf8(const unsigned char *s) {
-    while (*s) {
-        unsigned c = *s, n, i;
-        uint32_t cp;
-        if (c < 0x80) { s++; continue; }
-        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-        else return 0;
-        for (i = 1; i <= n; i++) {
-            if ((s[i] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        s += n + 1;
-    }
-    return 1;
-}
-/* Content-Type from the key's extension, as oss2 guesses it; NULL when unknown. */
-OSSR__PRIVATE const char *ossr__guess_type(const char *key) {
-    static const char *const map[] = {
-        "txt", "text/plain", "log", "text/plain", "csv", "text/csv", "html", "text/html",
-        "htm", "text/html", "css", "text/css", "js", "application/javascript",
-        "json", "application/json", "xml", "application/xml", "md", "text/markdown",
-        "jpg", "image/jpeg", "jpeg", "image/jpeg", "png", "image/png", "gif", "image/gif",
-        "webp", "image/webp", "svg", "image/svg+xml", "ico", "image/x-icon", "bmp", "image/bmp",
-        "tif", "image/tiff", "tiff", "image/tiff", "pdf", "application/pdf",
-        "zip", "application/zip", "gz", "application/gzip", "tgz", "application/gzip",
-        "bz2", "application/x-bzip2", "xz", "application/x-xz", "7z", "application/x-7z-compressed",
-        "tar", "application/x-tar", "bin", "application/octet-stream", "exe", "application/octet-stream",
-        "iso", "application/octet-stream", "img", "application/octet-stream",
-        "mp3", "audio/mpeg", "wav", "audio/x-wav", "ogg", "audio/ogg", "flac", "audio/flac",
-        "mp4", "video/mp4", "mov", "video/quicktime", "avi", "video/x-msvideo", "mkv", "video/x-matroska",
-        "webm", "video/webm", "wasm", "application/wasm", "doc", "application/msword",
-        "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls", "application/vnd.ms-excel",
-        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL};
-    const char *dot = strrchr(key, '.'), *slash = strrchr(key, '/');
-    int i;
-    if (!dot || (slash && slash > dot) || !dot[1]) return NULL;
-    for (i = 0; map[i]; i += 2)
-        if (ossr__ieq(dot + 1, map[i])) return map[i + 1];
-    return NULL;
-}
-
-OSSR__PRIVATE ossr_result ossr__setup_fail(ossr__ctx *c, ossr_result r, const char *fmt, ...) {
-    va_list ap;
-    c->st->result = r;
-    va_start(ap, fmt);
-    ossr__vfmt(c->st->detail, sizeof c->st->detail, fmt, ap);
-    va_end(ap);
-    return r;
-}
-/* Undoes a successful ossr__setup. */
-OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
-    ossr__mutex_destroy(&c->lock);
-    ossr__mutex_destroy(&c->log_lock);
-    ossr__mutex_destroy(&c->creds_lock);
-    ossr__mutex_destroy(&c->progress_lock);
-#ifdef OSSR__HAVE_TLS
-    ossr__anchors_free(&c->anchors, &c->heap);
-    memset(&c->session, 0, sizeof c->session);
-#endif
-    if (c->st) c->st->heap_peak = c->heap.peak;
-}
-#ifdef OSSR__HAVE_TLS
-/* TLS for an https:// endpoint: the name to verify, entropy, and the trust anchors
-   (compiled in, a CA file, $SSL_CERT_FILE or the system bundle), all settled before
-   any byte is sent. */
-OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
-    const ossr_options *o = c->o;
-    const char *path, *env;
-    ossr_result r;
-    if (!o->entropy && !br_prng_seeder_system(NULL))
-        return ossr__setup_fail(c, OSSR_E_NO_ENTROPY, "BearSSL has no entropy source on this system; "
-                                "set ossr_options.entropy");
-    if (o->insecure) {
-        ossr__log(c, OSSR_LOG_WARN, "insecure: the server's certificate is NOT checked; anyone on the "
-                  "network path can read and change this transfer");
-        return OSSR_OK;
-    }
-    if (o->trust_anchors && o->trust_anchor_count) {
-        c->ta = (const br_x509_trust_anchor *)o->trust_anchors;
-        c->ta_count = o->trust_anchor_count;
-        return OSSR_OK;
-    }
-#if OSSR__HAVE_FS && !defined(OSSR_NO_MALLOC)
-    env = getenv("SSL_CERT_FILE");
-    path = o->ca_file && *o->ca_file ? o->ca_file : env && *env ? env : ossr__system_ca_file();
-    if (!path)
-        return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: no system CA bundle was found; give a CA "
-                                "file (ca_file, --ca-file) or set SSL_CERT_FILE");
-    r = ossr__anchors_load(&c->anchors, &c->heap, path, c->st->detail, sizeof c->st->detail);
-    if (r != OSSR_OK) {
-        c->st->result = r;
-        if (r == OSSR_E_NOMEM) ossr__say(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
-        return r;
-    }
-    c->ta = c->anchors.ta;
-    c->ta_count = c->anchors.n;
-    return OSSR_OK;
-#else
-    (void)path; (void)env; (void)r;
-    return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: this build reads no CA file (OSSR_NO_STDIO or "
-                            "OSSR_NO_MALLOC); compile them in (opts.trust_anchors)");
-#endif
-}
-#endif
-/* Bytes of TLS state per worker: the engine contexts and BearSSL's record buffer. */
-OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
-#ifdef OSSR__HAVE_TLS
-    return ((sizeof(ossr__tls) + 15) & ~(size_t)15) +
-           (o->tls_small_buffer ? BR_SSL_BUFSIZE_MONO : BR_SSL_BUFSIZE_BIDI);
-#else
-    (void)o;
-    return 0;
-#endif
-}
-/* Resolves every default the options leave to the library (see ossr__conf). */
-OSSR__PRIVATE void ossr__resolve(const ossr_options *o, int https, ossr__conf *f) {
-    size_t n;
-    memset(f, 0, sizeof *f);
-    if (https && o->transport && o->transport->connect_tls) f->tls = OSSR__TLS_HOOK;
-#ifdef OSSR__HAVE_TLS
-    else if (https) f->tls = OSSR__TLS_LIB;
-#endif
-    f->lanes = o->sequential ? 1   /* OSS refuses a part below one it already has */
-             : o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
-    f->threshold = o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD;
-    /* over the library's TLS, file bytes go straight into the record buffer: io only holds
-       request heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
-    n = o->buffer_size ? o->buffer_size : f->tls == OSSR__TLS_LIB ? OSSR__TLS_IO
-      : f->lanes <= 2 ? OSSR__PLAIN_IO * 2 : f->lanes <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
-    f->buffer_size = n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
-    f->tls_size = f->tls == OSSR__TLS_LIB ? ossr__tls_size(o) : 0;
-    f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
-    f->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
-    f->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
-    f->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : f->io_timeout_ms;
-    f->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
-    f->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
-    f->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
-    if (f->retry_cap_ms < f->retry_base_ms) f->retry_cap_ms = f->retry_base_ms;
-}
-/* Whether a file of this size goes up in parts (at or above the threshold). */
-OSSR__PRIVATE int ossr__is_multipart(const ossr__conf *f, uint64_t file_size) {
-    return file_size > 0 && file_size >= f->threshold;
-}
-/* What a call needs of the options beyond the connection: the object key, the local file. */
-#define OSSR__NEED_KEY  1u
-#define OSSR__NEED_FILE 2u
-OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, const ossr_options *o, ossr_status *st,
-                                      unsigned need) {
-    ossr__sb b;
-    size_t i;
-    int addressing;
-    ossr_result r;
-    ossr__heap keep;
-    if (heap) keep = *heap;   /* heap may be c's own */
-    else ossr__heap_init(&keep, o, NULL, 0);
-    memset(c, 0, sizeof *c);
-    c->o = o;
-    c->st = st;
-#if OSSR__HAVE_FS
-    c->ckpt_fd = OSSR__BAD_FH;
-    c->lock_fd = OSSR__BAD_FH;
-    c->dl_fd = OSSR__BAD_FH;
-#endif
-    c->heap = keep;
-    if (!o->alloc != !o->free)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
-#ifdef OSSR_NO_MALLOC
-    if (!o->workspace)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no allocator (OSSR_NO_MALLOC): give "
-                                "opts.workspace of ossr_workspace_size() bytes");
-#endif
-    if (o->transport && ((!o->transport->connect && !o->transport->connect_tls) || !o->transport->send ||
-                         !o->transport->recv || !o->transport->close))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect (or connect_tls), send, "
-                                "recv and close");
-    if (o->file_io && (!o->file_io->open || !o->file_io->identity || !o->file_io->read_at || !o->file_io->close))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the file hook needs open, identity, read_at and close");
-    if (o->store && (!o->store->load || !o->store->save || !o->store->remove))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the checkpoint store hook needs load, save and remove");
-    if (!ossr__transport(o, &c->tp))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no sockets (OSSR_NO_SOCKETS): set opts.transport");
-    if (!ossr__file_source(o, &c->fio) || (!OSSR__HAVE_FS && !o->store))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no file system (OSSR_NO_STDIO): set "
-                                "opts.file_io and opts.store");
-    if (!OSSR__OS && (!o->clock || !o->ticks || !o->sleep))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no operating system layer: set opts.clock, "
-                                "opts.ticks and opts.sleep");
-    r = ossr_parse_endpoint(o->endpoint, &c->ep);
-    if (r != OSSR_OK)
-        return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
-    ossr__resolve(o, c->ep.https, &c->f);
-    if (c->ep.https && !c->f.tls)
-        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
-                                "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
-    if (!c->ep.https && o->transport && !o->transport->connect)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook has connect_tls but no connect, and the "
-                                "endpoint is http://");
-    if (!ossr__valid_bucket(o->bucket))
-        return ossr__setup_fail(c, OSSR_E_BAD_BUCKET, "bucket '%s' is not a valid name (3-63 of a-z 0-9 -, "
-                                "no leading or trailing -)", o->bucket ? o->bucket : "");
-    if ((need & OSSR__NEED_KEY) && (!ossr__valid_key(o->key) || !ossr__valid_utf8((const unsigned char *)o->key)))
-        return ossr__setup_fail(c, OSSR_E_BAD_KEY, "object key must be 1-1023 bytes of UTF-8 and not start "
-                                "with / or \\");
-    if (!o->credentials && (!o->access_key_id || !*o->access_key_id || !o->access_key_secret || !*o->access_key_secret))
-        return ossr__setup_fail(c, OSSR_E_NO_CREDENTIALS, "set the access key id and secret "
-                                "(OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET)");
-    if ((need & OSSR__NEED_FILE) && (!o->file_path || !*o->file_path))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "no local file given");
-    c->sign_version = o->sign_version ? o->sign_version : (o->region && *o->region ? 4 : 1);
-    if (c->sign_version != 1 && c->sign_version != 4)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "sign version must be 1 or 4");
-    if (c->sign_version == 4 && (!o->region || !*o->region))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "V4 signing needs a region (e.g. cn-hangzhou)");
-    if (o->region)
-        for (i = 0; o->region[i]; i++)
-            if (!((o->region[i] >= 'a' && o->region[i] <= 'z') || (o->region[i] >= '0' && o->region[i] <= '9') ||
-                  o->region[i] == '-'))
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "region '%s' is not a region id such as "
-                                        "cn-hangzhou", o->region);
-    if (o->header_count > 40)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "at most 40 user headers (%u given)", (unsigned)o->header_count);
-    for (i = 0; i < o->header_count; i++) {
-        static const char *const reserved[] = { "Host", "Content-Length", "Authorization", "Date", "x-oss-date",
-                                                "Transfer-Encoding", "Connection", "x-oss-security-token" };
-        const char *n = o->headers[i].name, *v = o->headers[i].value;
-        size_t k;
-        if (!n || !*n || !v) return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header %u has no name or value", (unsigned)i);
-        for (k = 0; n[k]; k++)
-            if (!ossr__is_tchar((unsigned char)n[k]))
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header name '%s' is not a valid HTTP token", n);
-        for (k = 0; v[k]; k++)
-            if ((unsigned char)v[k] < 0x20 && v[k] != '\t')
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
-        for (k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
-            if (ossr__ieq(n, reserved[k]))
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
-    }
-    if (o->security_token)
-        for (i = 0; o->security_token[i]; i++)
-            if ((unsigned char)o->security_token[i] < 0x20)
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "security token has a control character");
-
-    /* addressing: where to connect, and what Host says */
-    addressing = o->addressing;
-    if (addressing == OSSR_ADDR_AUTO)
-        addressing = (c->ep.host_is_ip || (c->ep.host.len == 9 && ossr__slice_ieq(c->ep.host, "localhost")))
-                     ? OSSR_ADDR_PATH : OSSR_ADDR_VIRTUAL;
-    if (addressing < OSSR_ADDR_AUTO || addressing > OSSR_ADDR_CNAME)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "unknown addressing style %d", addressing);
-    if (addressing == OSSR_ADDR_VIRTUAL && c->ep.host_is_ipv6)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "virtual-hosted addressing needs a host name, not an IP literal");
-    c->path_style = addressing == OSSR_ADDR_PATH;
-    ossr__sb_init(&b, c->host_header, sizeof c->host_header);
-    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
-    if (c->ep.host_is_ipv6) ossr__sb_putc(&b, '[');
-    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
-    if (c->ep.host_is_ipv6) ossr__sb_putc(&b, ']');
-    if (c->ep.explicit_port) ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
-    ossr__sb_init(&b, c->endpoint_norm, sizeof c->endpoint_norm);
-    ossr__sb_puts(&b, c->ep.https ? "https://" : "http://");
-    for (i = 0; i < c->ep.host.len; i++) ossr__sb_putc(&b, (char)ossr__lower((unsigned char)c->ep.host.ptr[i]));
-    ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
-    c->conn_port = c->ep.port;
-    if (o->connect_to && *o->connect_to) {
-        ossr_endpoint ct;
-        char tmp[300];
-        ossr__say(tmp, sizeof tmp, "http://%s", o->connect_to);
-        if (ossr_parse_endpoint(tmp, &ct) != OSSR_OK || ct.host.len >= sizeof c->conn_host)
-            return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "connect-to '%s' is not host[:port]", o->connect_to);
-        ossr__copy(c->conn_host, sizeof c->conn_host, ct.host.ptr, ct.host.len);
-        if (ct.explicit_port) c->conn_port = ct.port;
-    } else {
-        ossr__sb_init(&b, c->conn_host, sizeof c->conn_host);
-        if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
-        ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
-    }
-    ossr__sb_init(&b, c->tls_name, sizeof c->tls_name);   /* the certificate's name: the URL's host */
-    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
-    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
-
-    ossr__mutex_init(&c->lock);
-    ossr__mutex_init(&c->log_lock);
-    ossr__mutex_init(&c->creds_lock);
-    ossr__mutex_init(&c->progress_lock);
-#ifdef OSSR__HAVE_TLS
-    if (c->f.tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
-        ossr__teardown(c);
-        return r;
-    }
-#endif
-    return OSSR_OK;
-}
-
-/* One allocation per worker: [TLS state][io]. io serves each request in turn as the
-   signing scratch and request head, the plain-TCP body window, then the reply (a reply
-   body kept in memory is moved to its front). */
-OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
-    size_t tls = c->f.tls_size;
-    memset(w, 0, sizeof *w);
-    w->ctx = c;
-    w->block_size = tls + c->f.buffer_size;
-    if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
-    w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
-    if (!w->block) return OSSR_E_NOMEM;
-    w->head = w->body = w->io = w->block + tls;
-#ifdef OSSR__HAVE_TLS
-    if (tls) {
-        w->tls = (ossr__tls *)(void *)w->block;
-        memset(w->tls, 0, sizeof *w->tls);
-        w->tls->buf = (unsigned char *)w->block + ((sizeof(ossr__tls) + 15) & ~(size_t)15);
-        w->tls->buf_len = tls - ((sizeof(ossr__tls) + 15) & ~(size_t)15);
-    }
-#endif
-    return OSSR_OK;
-}
-OSSR__PRIVATE size_t ossr__flow_heap(void);
-OSSR__PRIVATE size_t ossr__session_heap(size_t lanes);
-OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
-    ossr_endpoint ep;
-    ossr__conf f;
-    uint64_t part_size;
-    uint32_t parts = 0;
-    size_t nw = 1;
-    if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
-    ossr__resolve(o, ep.https, &f);
-    if (ossr__is_multipart(&f, file_size)) {
-        if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
-        nw = (size_t)f.lanes;
-    }
-    return ossr__session_heap(nw) + nw * OSSR__ROUND16(f.tls_size + f.buffer_size) + (parts ? ossr__flow_heap() : 0);
-}
-OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
-    ossr__close_conn(w);
-    if (w->block) {
-        memset(w->block, 0, (size_t)(w->io - w->block) + w->ctx->f.buffer_size);  /* TLS keys, signing scratch */
-        ossr__heap_put(&w->ctx->heap, w->block, w->block_size);
-    }
-    w->block = w->head = NULL;
-}
-
-/* Records the first hard error of an upload in the caller's status. */
-OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_result r) {
-    ossr_status *st = c->st;
-    if (c->first_error != OSSR_OK) return;
-    c->first_error = r;
-    st->result = r;
-    st->http_status = w->err.http_status;
-    st->os_error = w->err.os_error;
-    st->tls_error = w->err.tls_error;
-    st->part_number = w->err.part_number;
-    memcpy(st->code, w->err.code, sizeof st->code);
-    memcpy(st->message, w->err.message, sizeof st->message);
-    memcpy(st->request_id, w->err.request_id, sizeof st->request_id);
-    memcpy(st->host_id, w->err.host_id, sizeof st->host_id);
-    memcpy(st->ec, w->err.ec, sizeof st->ec);
-    memcpy(st->server_time, w->err.server_time, sizeof st->server_time);
-    if (r == OSSR_E_CANCELLED) ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
-    else memcpy(st->detail, w->err.detail, sizeof st->detail);
-}
-OSSR__PRIVATE int ossr__is_code(const ossr__worker *w, ossr_result r, const char *code) {
-    return r == OSSR_E_SERVER && strcmp(w->err.code, code) == 0;
-}
-
-static const char *const ossr__hdr_part[] = {"x-oss-traffic-limit", "x-oss-request-payer", NULL};
-static const char *const ossr__hdr_complete[] = {"x-oss-forbid-overwrite", "x-oss-object-acl",
-    "x-oss-callback", "x-oss-callback-var", "x-oss-request-payer", NULL};
-static const char *const ossr__hdr_payer[] = {"x-oss-request-payer", NULL};
-
-/* Initiate and PutObject carry every user header, plus a guessed Content-Type. */
-OSSR__PRIVATE void ossr__object_headers(ossr__ctx *c, ossr__req *q) {
-    const char *ct;
-    ossr__req_user_headers(q, c->o, NULL);
-    if (!ossr__find_header(c->o->headers, c->o->header_count, "Content-Type") &&
-        (ct = ossr__guess_type(c->o->key)) != NULL)
-        ossr__req_header(q, "Content-Type", ct);
-}
-
-/* PutObject: the whole file in one request. */
-OSSR__PRIVATE void ossr__req_put(ossr__ctx *c, ossr__worker *w) {
-    ossr__req *q = &w->req;
-    ossr__req_init(q, "PUT", "PutObject");
-    ossr__object_headers(c, q);
-    q->body_kind = c->fid.size ? OSSR__BODY_FILE : OSSR__BODY_NONE;
-    q->body_len = c->fid.size;
-    q->progress = 1;
-    q->check_crc = 1;
-    q->want_md5 = c->o->content_md5;
-    c->progress_total = c->fid.size;
-}
-/* PutObject's result: the file must not have changed while it went out. */
-OSSR__PRIVATE ossr_result ossr__put_result(ossr__ctx *c, ossr__worker *w, ossr_result r) {
-    if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
-    if (!ossr__file_unchanged(c)) {
-        c->st->result = OSSR_E_FILE_CHANGED;
-        ossr__say(c->st->detail, sizeof c->st->detail, "%s changed while it was being uploaded; the object "
-                 "may hold a mix of old and new bytes: upload it again", c->o->file_path);
-        return OSSR_E_FILE_CHANGED;
-    }
-    c->st->crc64 = w->req.body_crc;
-    c->st->crc64_verified = w->has_crc;   /* compared by the exchange (check_crc) */
-    ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
-    return OSSR_OK;
-}
-
 /* ---- checkpoint store ---- */
 /* The default store keeps each record in a file of the checkpoint directory, replaced
    through a temporary file and a rename (so a crash leaves the old record or the new,
@@ -5914,6 +5511,410 @@ OSSR__PRIVATE void ossr__ckpt_sync(ossr__ctx *c) {
     if (c->o->store) ossr__lock(&c->lock);
     ossr__store_save(c, 0, NULL, 0, OSSR_STORE_SYNC);
     if (c->o->store) ossr__unlock(&c->lock);
+}
+
+/* >>upload: setup, PutObject, multipart, resume -------------------------------------- */
+OSSR__PRIVATE int ossr__valid_utf8(const unsigned char *s) {
+    while (*s) {
+        unsigned c = *s, n, i;
+        uint32_t cp;
+        if (c < 0x80) { s++; continue; }
+        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+        else return 0;
+        for (i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+/* Content-Type from the key's extension, as oss2 guesses it; NULL when unknown. */
+OSSR__PRIVATE const char *ossr__guess_type(const char *key) {
+    static const char *const map[] = {
+        "txt", "text/plain", "log", "text/plain", "csv", "text/csv", "html", "text/html",
+        "htm", "text/html", "css", "text/css", "js", "application/javascript",
+        "json", "application/json", "xml", "application/xml", "md", "text/markdown",
+        "jpg", "image/jpeg", "jpeg", "image/jpeg", "png", "image/png", "gif", "image/gif",
+        "webp", "image/webp", "svg", "image/svg+xml", "ico", "image/x-icon", "bmp", "image/bmp",
+        "tif", "image/tiff", "tiff", "image/tiff", "pdf", "application/pdf",
+        "zip", "application/zip", "gz", "application/gzip", "tgz", "application/gzip",
+        "bz2", "application/x-bzip2", "xz", "application/x-xz", "7z", "application/x-7z-compressed",
+        "tar", "application/x-tar", "bin", "application/octet-stream", "exe", "application/octet-stream",
+        "iso", "application/octet-stream", "img", "application/octet-stream",
+        "mp3", "audio/mpeg", "wav", "audio/x-wav", "ogg", "audio/ogg", "flac", "audio/flac",
+        "mp4", "video/mp4", "mov", "video/quicktime", "avi", "video/x-msvideo", "mkv", "video/x-matroska",
+        "webm", "video/webm", "wasm", "application/wasm", "doc", "application/msword",
+        "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls", "application/vnd.ms-excel",
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL};
+    const char *dot = strrchr(key, '.'), *slash = strrchr(key, '/');
+    int i;
+    if (!dot || (slash && slash > dot) || !dot[1]) return NULL;
+    for (i = 0; map[i]; i += 2)
+        if (ossr__ieq(dot + 1, map[i])) return map[i + 1];
+    return NULL;
+}
+
+/* Undoes a successful ossr__setup. */
+OSSR__PRIVATE void ossr__teardown(ossr__ctx *c) {
+    ossr__mutex_destroy(&c->lock);
+    ossr__mutex_destroy(&c->log_lock);
+    ossr__mutex_destroy(&c->creds_lock);
+    ossr__mutex_destroy(&c->progress_lock);
+#ifdef OSSR__HAVE_TLS
+    ossr__anchors_free(&c->anchors, &c->heap);
+    memset(&c->session, 0, sizeof c->session);
+#endif
+    if (c->st) c->st->heap_peak = c->heap.peak;
+}
+#ifdef OSSR__HAVE_TLS
+/* TLS for an https:// endpoint: the name to verify, entropy, and the trust anchors
+   (compiled in, a CA file, $SSL_CERT_FILE or the system bundle), all settled before
+   any byte is sent. */
+OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
+    const ossr_options *o = c->o;
+    const char *path, *env;
+    ossr_result r;
+    if (!o->entropy && !br_prng_seeder_system(NULL))
+        return ossr__setup_fail(c, OSSR_E_NO_ENTROPY, "BearSSL has no entropy source on this system; "
+                                "set ossr_options.entropy");
+    if (o->insecure) {
+        ossr__log(c, OSSR_LOG_WARN, "insecure: the server's certificate is NOT checked; anyone on the "
+                  "network path can read and change this transfer");
+        return OSSR_OK;
+    }
+    if (o->trust_anchors && o->trust_anchor_count) {
+        c->ta = (const br_x509_trust_anchor *)o->trust_anchors;
+        c->ta_count = o->trust_anchor_count;
+        return OSSR_OK;
+    }
+#if OSSR__HAVE_FS && !defined(OSSR_NO_MALLOC)
+    env = getenv("SSL_CERT_FILE");
+    path = o->ca_file && *o->ca_file ? o->ca_file : env && *env ? env : ossr__system_ca_file();
+    if (!path)
+        return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: no system CA bundle was found; give a CA "
+                                "file (ca_file, --ca-file) or set SSL_CERT_FILE");
+    r = ossr__anchors_load(&c->anchors, &c->heap, path, c->st->detail, sizeof c->st->detail);
+    if (r != OSSR_OK) {
+        c->st->result = r;
+        if (r == OSSR_E_NOMEM) ossr__say(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
+        return r;
+    }
+    c->ta = c->anchors.ta;
+    c->ta_count = c->anchors.n;
+    return OSSR_OK;
+#else
+    (void)path; (void)env; (void)r;
+    return ossr__setup_fail(c, OSSR_E_CERT, "no trust anchors: this build reads no CA file (OSSR_NO_STDIO or "
+                            "OSSR_NO_MALLOC); compile them in (opts.trust_anchors)");
+#endif
+}
+#endif
+/* Bytes of TLS state per worker: the engine contexts and BearSSL's record buffer. */
+OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
+#ifdef OSSR__HAVE_TLS
+    return ((sizeof(ossr__tls) + 15) & ~(size_t)15) +
+           (o->tls_small_buffer ? BR_SSL_BUFSIZE_MONO : BR_SSL_BUFSIZE_BIDI);
+#else
+    (void)o;
+    return 0;
+#endif
+}
+/* Resolves every default the options leave to the library (see ossr__conf). */
+OSSR__PRIVATE void ossr__resolve(const ossr_options *o, int https, ossr__conf *f) {
+    size_t n;
+    memset(f, 0, sizeof *f);
+    if (https && o->transport && o->transport->connect_tls) f->tls = OSSR__TLS_HOOK;
+#ifdef OSSR__HAVE_TLS
+    else if (https) f->tls = OSSR__TLS_LIB;
+#endif
+    f->lanes = o->sequential ? 1   /* OSS refuses a part below one it already has */
+             : o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
+    f->threshold = o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD;
+    /* over the library's TLS, file bytes go straight into the record buffer: io only holds
+       request heads and replies (OSSR__TLS_IO); over plain TCP it is also the send chunk */
+    n = o->buffer_size ? o->buffer_size : f->tls == OSSR__TLS_LIB ? OSSR__TLS_IO
+      : f->lanes <= 2 ? OSSR__PLAIN_IO * 2 : f->lanes <= 4 ? OSSR__PLAIN_IO : OSSR__PLAIN_IO / 2;
+    f->buffer_size = n < OSSR__HEAD_CAP ? OSSR__HEAD_CAP : n > (16u << 20) ? 16u << 20 : n;
+    f->tls_size = f->tls == OSSR__TLS_LIB ? ossr__tls_size(o) : 0;
+    f->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 60000;
+    f->io_timeout_ms = o->io_timeout_ms > 0 ? o->io_timeout_ms : 60000;
+    f->low_speed_limit = o->low_speed_limit ? o->low_speed_limit : 256;
+    f->low_speed_ms = o->low_speed_time_ms > 0 ? o->low_speed_time_ms : f->io_timeout_ms;
+    f->max_attempts = o->max_attempts > 0 ? o->max_attempts : 3;
+    f->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 200;
+    f->retry_cap_ms = o->retry_cap_ms > 0 ? o->retry_cap_ms : 20000;
+    if (f->retry_cap_ms < f->retry_base_ms) f->retry_cap_ms = f->retry_base_ms;
+}
+/* Whether a file of this size goes up in parts (at or above the threshold). */
+OSSR__PRIVATE int ossr__is_multipart(const ossr__conf *f, uint64_t file_size) {
+    return file_size > 0 && file_size >= f->threshold;
+}
+/* What a call needs of the options beyond the connection: the object key, the local file. */
+#define OSSR__NEED_KEY  1u
+#define OSSR__NEED_FILE 2u
+OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, const ossr_options *o, ossr_status *st,
+                                      unsigned need) {
+    ossr__sb b;
+    size_t i;
+    int addressing;
+    ossr_result r;
+    ossr__heap keep;
+    if (heap) keep = *heap;   /* heap may be c's own */
+    else ossr__heap_init(&keep, o, NULL, 0);
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    c->st = st;
+#if OSSR__HAVE_FS
+    c->ckpt_fd = OSSR__BAD_FH;
+    c->lock_fd = OSSR__BAD_FH;
+    c->dl_fd = OSSR__BAD_FH;
+#endif
+    c->heap = keep;
+    if (!o->alloc != !o->free)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
+#ifdef OSSR_NO_MALLOC
+    if (!o->workspace)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no allocator (OSSR_NO_MALLOC): give "
+                                "opts.workspace of ossr_workspace_size() bytes");
+#endif
+    if (o->transport && ((!o->transport->connect && !o->transport->connect_tls) || !o->transport->send ||
+                         !o->transport->recv || !o->transport->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect (or connect_tls), send, "
+                                "recv and close");
+    if (o->file_io && (!o->file_io->open || !o->file_io->identity || !o->file_io->read_at || !o->file_io->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the file hook needs open, identity, read_at and close");
+    if (o->store && (!o->store->load || !o->store->save || !o->store->remove))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the checkpoint store hook needs load, save and remove");
+    if (!ossr__transport(o, &c->tp))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no sockets (OSSR_NO_SOCKETS): set opts.transport");
+    if (!ossr__file_source(o, &c->fio) || (!OSSR__HAVE_FS && !o->store))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no file system (OSSR_NO_STDIO): set "
+                                "opts.file_io and opts.store");
+    if (!OSSR__OS && (!o->clock || !o->ticks || !o->sleep))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no operating system layer: set opts.clock, "
+                                "opts.ticks and opts.sleep");
+    r = ossr_parse_endpoint(o->endpoint, &c->ep);
+    if (r != OSSR_OK)
+        return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
+    ossr__resolve(o, c->ep.https, &c->f);
+    if (c->ep.https && !c->f.tls)
+        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
+                                "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
+    if (!c->ep.https && o->transport && !o->transport->connect)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook has connect_tls but no connect, and the "
+                                "endpoint is http://");
+    if (!ossr__valid_bucket(o->bucket))
+        return ossr__setup_fail(c, OSSR_E_BAD_BUCKET, "bucket '%s' is not a valid name (3-63 of a-z 0-9 -, "
+                                "no leading or trailing -)", o->bucket ? o->bucket : "");
+    if ((need & OSSR__NEED_KEY) && (!ossr__valid_key(o->key) || !ossr__valid_utf8((const unsigned char *)o->key)))
+        return ossr__setup_fail(c, OSSR_E_BAD_KEY, "object key must be 1-1023 bytes of UTF-8 and not start "
+                                "with / or \\");
+    if (!o->credentials && (!o->access_key_id || !*o->access_key_id || !o->access_key_secret || !*o->access_key_secret))
+        return ossr__setup_fail(c, OSSR_E_NO_CREDENTIALS, "set the access key id and secret "
+                                "(OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET)");
+    if ((need & OSSR__NEED_FILE) && (!o->file_path || !*o->file_path))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "no local file given");
+    c->sign_version = o->sign_version ? o->sign_version : (o->region && *o->region ? 4 : 1);
+    if (c->sign_version != 1 && c->sign_version != 4)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "sign version must be 1 or 4");
+    if (c->sign_version == 4 && (!o->region || !*o->region))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "V4 signing needs a region (e.g. cn-hangzhou)");
+    if (o->region)
+        for (i = 0; o->region[i]; i++)
+            if (!((o->region[i] >= 'a' && o->region[i] <= 'z') || (o->region[i] >= '0' && o->region[i] <= '9') ||
+                  o->region[i] == '-'))
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "region '%s' is not a region id such as "
+                                        "cn-hangzhou", o->region);
+    if (o->header_count > 40)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "at most 40 user headers (%u given)", (unsigned)o->header_count);
+    for (i = 0; i < o->header_count; i++) {
+        static const char *const reserved[] = { "Host", "Content-Length", "Authorization", "Date", "x-oss-date",
+                                                "Transfer-Encoding", "Connection", "x-oss-security-token" };
+        const char *n = o->headers[i].name, *v = o->headers[i].value;
+        size_t k;
+        if (!n || !*n || !v) return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header %u has no name or value", (unsigned)i);
+        for (k = 0; n[k]; k++)
+            if (!ossr__is_tchar((unsigned char)n[k]))
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header name '%s' is not a valid HTTP token", n);
+        for (k = 0; v[k]; k++)
+            if ((unsigned char)v[k] < 0x20 && v[k] != '\t')
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
+        for (k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
+            if (ossr__ieq(n, reserved[k]))
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
+    }
+    if (o->security_token)
+        for (i = 0; o->security_token[i]; i++)
+            if ((unsigned char)o->security_token[i] < 0x20)
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "security token has a control character");
+
+    /* addressing: where to connect, and what Host says */
+    addressing = o->addressing;
+    if (addressing == OSSR_ADDR_AUTO)
+        addressing = (c->ep.host_is_ip || (c->ep.host.len == 9 && ossr__slice_ieq(c->ep.host, "localhost")))
+                     ? OSSR_ADDR_PATH : OSSR_ADDR_VIRTUAL;
+    if (addressing < OSSR_ADDR_AUTO || addressing > OSSR_ADDR_CNAME)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "unknown addressing style %d", addressing);
+    if (addressing == OSSR_ADDR_VIRTUAL && c->ep.host_is_ipv6)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "virtual-hosted addressing needs a host name, not an IP literal");
+    c->path_style = addressing == OSSR_ADDR_PATH;
+    ossr__sb_init(&b, c->host_header, sizeof c->host_header);
+    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
+    if (c->ep.host_is_ipv6) ossr__sb_putc(&b, '[');
+    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
+    if (c->ep.host_is_ipv6) ossr__sb_putc(&b, ']');
+    if (c->ep.explicit_port) ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
+    ossr__sb_init(&b, c->endpoint_norm, sizeof c->endpoint_norm);
+    ossr__sb_puts(&b, c->ep.https ? "https://" : "http://");
+    for (i = 0; i < c->ep.host.len; i++) ossr__sb_putc(&b, (char)ossr__lower((unsigned char)c->ep.host.ptr[i]));
+    ossr__sb_printf(&b, ":%u", (unsigned)c->ep.port);
+    c->conn_port = c->ep.port;
+    if (o->connect_to && *o->connect_to) {
+        ossr_endpoint ct;
+        char tmp[300];
+        ossr__say(tmp, sizeof tmp, "http://%s", o->connect_to);
+        if (ossr_parse_endpoint(tmp, &ct) != OSSR_OK || ct.host.len >= sizeof c->conn_host)
+            return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "connect-to '%s' is not host[:port]", o->connect_to);
+        ossr__copy(c->conn_host, sizeof c->conn_host, ct.host.ptr, ct.host.len);
+        if (ct.explicit_port) c->conn_port = ct.port;
+    } else {
+        ossr__sb_init(&b, c->conn_host, sizeof c->conn_host);
+        if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
+        ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
+    }
+    ossr__sb_init(&b, c->tls_name, sizeof c->tls_name);   /* the certificate's name: the URL's host */
+    if (addressing == OSSR_ADDR_VIRTUAL) { ossr__sb_puts(&b, o->bucket); ossr__sb_putc(&b, '.'); }
+    ossr__sb_put(&b, c->ep.host.ptr, c->ep.host.len);
+
+    ossr__mutex_init(&c->lock);
+    ossr__mutex_init(&c->log_lock);
+    ossr__mutex_init(&c->creds_lock);
+    ossr__mutex_init(&c->progress_lock);
+#ifdef OSSR__HAVE_TLS
+    if (c->f.tls == OSSR__TLS_LIB && (r = ossr__tls_setup(c)) != OSSR_OK) {
+        ossr__teardown(c);
+        return r;
+    }
+#endif
+    return OSSR_OK;
+}
+
+/* One allocation per worker: [TLS state][io]. io serves each request in turn as the
+   signing scratch and request head, the plain-TCP body window, then the reply (a reply
+   body kept in memory is moved to its front). */
+OSSR__PRIVATE ossr_result ossr__worker_init(ossr__worker *w, ossr__ctx *c) {
+    size_t tls = c->f.tls_size;
+    memset(w, 0, sizeof *w);
+    w->ctx = c;
+    w->block_size = tls + c->f.buffer_size;
+    if (c->st) { c->st->heap_per_worker = sizeof *w + w->block_size; c->st->workers++; }
+    w->block = (char *)ossr__heap_get(&c->heap, w->block_size);
+    if (!w->block) return OSSR_E_NOMEM;
+    w->head = w->body = w->io = w->block + tls;
+#ifdef OSSR__HAVE_TLS
+    if (tls) {
+        w->tls = (ossr__tls *)(void *)w->block;
+        memset(w->tls, 0, sizeof *w->tls);
+        w->tls->buf = (unsigned char *)w->block + ((sizeof(ossr__tls) + 15) & ~(size_t)15);
+        w->tls->buf_len = tls - ((sizeof(ossr__tls) + 15) & ~(size_t)15);
+    }
+#endif
+    return OSSR_OK;
+}
+OSSR__PRIVATE size_t ossr__flow_heap(void);
+OSSR__PRIVATE size_t ossr__session_heap(size_t lanes);
+OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) {
+    ossr_endpoint ep;
+    ossr__conf f;
+    uint64_t part_size;
+    uint32_t parts = 0;
+    size_t nw = 1;
+    if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
+    ossr__resolve(o, ep.https, &f);
+    if (ossr__is_multipart(&f, file_size)) {
+        if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
+        nw = (size_t)f.lanes;
+    }
+    return ossr__session_heap(nw) + nw * OSSR__ROUND16(f.tls_size + f.buffer_size) + (parts ? ossr__flow_heap() : 0);
+}
+OSSR__PRIVATE void ossr__worker_free(ossr__worker *w) {
+    ossr__close_conn(w);
+    if (w->block) {
+        memset(w->block, 0, (size_t)(w->io - w->block) + w->ctx->f.buffer_size);  /* TLS keys, signing scratch */
+        ossr__heap_put(&w->ctx->heap, w->block, w->block_size);
+    }
+    w->block = w->head = NULL;
+}
+
+/* Records the first hard error of an upload in the caller's status. */
+OSSR__PRIVATE void ossr__set_error(ossr__ctx *c, const ossr__worker *w, ossr_result r) {
+    ossr_status *st = c->st;
+    if (c->first_error != OSSR_OK) return;
+    c->first_error = r;
+    st->result = r;
+    st->http_status = w->err.http_status;
+    st->os_error = w->err.os_error;
+    st->tls_error = w->err.tls_error;
+    st->part_number = w->err.part_number;
+    memcpy(st->code, w->err.code, sizeof st->code);
+    memcpy(st->message, w->err.message, sizeof st->message);
+    memcpy(st->request_id, w->err.request_id, sizeof st->request_id);
+    memcpy(st->host_id, w->err.host_id, sizeof st->host_id);
+    memcpy(st->ec, w->err.ec, sizeof st->ec);
+    memcpy(st->server_time, w->err.server_time, sizeof st->server_time);
+    if (r == OSSR_E_CANCELLED) ossr__say(st->detail, sizeof st->detail, "cancelled; the checkpoint is kept and the next call resumes");
+    else memcpy(st->detail, w->err.detail, sizeof st->detail);
+}
+OSSR__PRIVATE int ossr__is_code(const ossr__worker *w, ossr_result r, const char *code) {
+    return r == OSSR_E_SERVER && strcmp(w->err.code, code) == 0;
+}
+
+static const char *const ossr__hdr_part[] = {"x-oss-traffic-limit", "x-oss-request-payer", NULL};
+static const char *const ossr__hdr_complete[] = {"x-oss-forbid-overwrite", "x-oss-object-acl",
+    "x-oss-callback", "x-oss-callback-var", "x-oss-request-payer", NULL};
+static const char *const ossr__hdr_payer[] = {"x-oss-request-payer", NULL};
+
+/* Initiate and PutObject carry every user header, plus a guessed Content-Type. */
+OSSR__PRIVATE void ossr__object_headers(ossr__ctx *c, ossr__req *q) {
+    const char *ct;
+    ossr__req_user_headers(q, c->o, NULL);
+    if (!ossr__find_header(c->o->headers, c->o->header_count, "Content-Type") &&
+        (ct = ossr__guess_type(c->o->key)) != NULL)
+        ossr__req_header(q, "Content-Type", ct);
+}
+
+/* PutObject: the whole file in one request. */
+OSSR__PRIVATE void ossr__req_put(ossr__ctx *c, ossr__worker *w) {
+    ossr__req *q = &w->req;
+    ossr__req_init(q, "PUT", "PutObject");
+    ossr__object_headers(c, q);
+    q->body_kind = c->fid.size ? OSSR__BODY_FILE : OSSR__BODY_NONE;
+    q->body_len = c->fid.size;
+    q->progress = 1;
+    q->check_crc = 1;
+    q->want_md5 = c->o->content_md5;
+    c->progress_total = c->fid.size;
+}
+/* PutObject's result: the file must not have changed while it went out. */
+OSSR__PRIVATE ossr_result ossr__put_result(ossr__ctx *c, ossr__worker *w, ossr_result r) {
+    if (r != OSSR_OK) { ossr__set_error(c, w, r); return r; }
+    if (!ossr__file_unchanged(c)) {
+        c->st->result = OSSR_E_FILE_CHANGED;
+        ossr__say(c->st->detail, sizeof c->st->detail, "%s changed while it was being uploaded; the object "
+                 "may hold a mix of old and new bytes: upload it again", c->o->file_path);
+        return OSSR_E_FILE_CHANGED;
+    }
+    c->st->crc64 = w->req.body_crc;
+    c->st->crc64_verified = w->has_crc;   /* compared by the exchange (check_crc) */
+    ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
+    return OSSR_OK;
 }
 
 /* ---- multipart calls: each builds its request in the lane's w->req, and a second
