@@ -1302,21 +1302,18 @@ static void ossr__sys_fclose(void *file, void *user) {
     (void)user;
     ossr__file_close(OSSR__FH(file));
 }
+static const ossr_file_io ossr__sys_files = { ossr__sys_open, ossr__sys_identity, ossr__sys_read_at, ossr__sys_fclose,
+                                              NULL };
 #endif /* OSSR__HAVE_FS */
 /* The file source a call uses: the options' hook, else the system's files. 0 when there
    is none (OSSR_NO_STDIO without a hook). */
 OSSR__PRIVATE int ossr__file_source(const ossr_options *o, ossr_file_io *f) {
-    memset(f, 0, sizeof *f);
-    if (o->file_io) { *f = *o->file_io; return 1; }
 #if OSSR__HAVE_FS
-    f->open = ossr__sys_open;
-    f->identity = ossr__sys_identity;
-    f->read_at = ossr__sys_read_at;
-    f->close = ossr__sys_fclose;
-    return 1;
+    *f = o->file_io ? *o->file_io : ossr__sys_files;
 #else
-    return 0;
+    if (o->file_io) *f = *o->file_io;
 #endif
+    return o->file_io || OSSR__HAVE_FS;
 }
 /* The absolute path of a system file, into out: what names its checkpoint. */
 OSSR__PRIVATE int ossr__sys_path(const char *path, char *out, size_t cap) {
@@ -1574,22 +1571,19 @@ static void ossr__sys_close(void *conn, void *user) {
     (void)user;
     ossr__sock_close(&s);
 }
+static const ossr_transport ossr__sys_sockets = { ossr__sys_connect, ossr__sys_send, ossr__sys_recv, ossr__sys_close,
+                                                   NULL, NULL };
 #endif /* OSSR__HAVE_NET */
 /* The transport a call uses: the options' hook, else the system's sockets (user: the
    options). 0 when there is none (OSSR_NO_SOCKETS without a hook). */
 OSSR__PRIVATE int ossr__transport(const ossr_options *o, ossr_transport *t) {
-    memset(t, 0, sizeof *t);
-    if (o->transport) { *t = *o->transport; return 1; }
 #if OSSR__HAVE_NET
-    t->connect = ossr__sys_connect;
-    t->send = ossr__sys_send;
-    t->recv = ossr__sys_recv;
-    t->close = ossr__sys_close;
-    t->user = (void *)(uintptr_t)o;
-    return 1;
+    *t = o->transport ? *o->transport : ossr__sys_sockets;
+    if (!o->transport) t->user = (void *)(uintptr_t)o;
 #else
-    return 0;
+    if (o->transport) *t = *o->transport;
 #endif
+    return o->transport || OSSR__HAVE_NET;
 }
 /* Waits at most tmo ms until one of n system connections (from ossr__transport) can be
    written (out[i] nonzero) or read; ready[i] says which can. The count ready, 0 when
