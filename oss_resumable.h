@@ -1592,6 +1592,7 @@ OSSR__PRIVATE int ossr__sys_poll(void *const *conns, const int *out, int n, int 
 #if OSSR__HAVE_NET && OSSR__OS == 1
     struct pollfd pfd[64];
     int i, rc;
+    if (n < 1) return 0;
     if (n > 64) n = 64;
     for (i = 0; i < n; i++) {
         pfd[i].fd = OSSR__SOCK(conns[i]);
@@ -6851,9 +6852,10 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     s->lanes = (ossr_lane *)(void *)((char *)s->ws + OSSR__ROUND16(sizeof(ossr__worker) * (size_t)s->nw));
     memset(s->ws, 0, sizeof(ossr__worker) * (size_t)s->nw);
     memset(s->lanes, 0, sizeof(ossr_lane) * (size_t)s->nw);
-    for (i = 0; i < s->nw; i++) s->ws[i].ext = s->ext;
-    for (i = 0; i < s->nw; i++)
+    for (i = 0; i < s->nw; i++) {
         if (ossr__worker_init(&s->ws[i], c) != OSSR_OK) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for worker buffers");
+        s->ws[i].ext = s->ext;   /* after the init, which clears the worker */
+    }
     c->scratch = (unsigned char *)s->ws[0].io;
     return OSSR_OK;
 }
