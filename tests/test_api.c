@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -238,6 +239,50 @@ static long link_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *u
     return (long)recv((int)(intptr_t)conn, buf, cap, 0);
 }
 static void link_close(void *conn, void *user) { (void)user; close((int)(intptr_t)conn); }
+
+/* Cancels the session in cancel_target once 2 MiB are out: with three connections that
+   each send their next part only after the last one's reply, at least five parts are on
+   the server by then. */
+static ossr_session *cancel_target;
+static int cancel_at_2mib(uint64_t done, uint64_t total, void *user) {
+    (void)total; (void)user;
+    if (done >= 2 * 1024 * 1024 && cancel_target) ossr_session_cancel(cancel_target);
+    return 0;
+}
+/* Drives a session with blocking sockets, one want at a time, until it ends. Returns the
+   session's result; *closes counts the CLOSE wants. */
+static ossr_result drive_session(ossr_session *s, int *closes) {
+    int fds[8], i;
+    ossr_result r;
+    for (i = 0; i < 8; i++) fds[i] = -1;
+    for (;;) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if ((r = ossr_session_step(s, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)) != OSSR_PENDING) break;
+        ossr_lane *lanes;
+        int n = ossr_session_lanes(s, &lanes);
+        for (i = 0; i < n && i < 8; i++) {
+            ossr_lane *l = &lanes[i];
+            long k;
+            if (l->want == OSSR_LANE_IDLE) continue;
+            if (l->want == OSSR_LANE_CLOSE) { close(fds[i]); fds[i] = -1; (*closes)++; ossr_lane_closed(s, l); continue; }
+            if (l->want == OSSR_LANE_CONNECT) {
+                if (link_open(l->host, l->port, (void **)&l->conn) != OSSR_OK) { ossr_lane_failed(s, l, OSSR_E_CONNECT, 0); continue; }
+                fds[i] = (int)(intptr_t)l->conn;
+                ossr_lane_opened(s, l, l->conn);
+            } else if (l->want == OSSR_LANE_WRITE) {
+                k = (long)send(fds[i], l->out, l->out_len, MSG_NOSIGNAL);
+                if (k > 0) ossr_lane_wrote(s, l, (size_t)k); else ossr_lane_failed(s, l, OSSR_E_SEND, errno);
+            } else {
+                k = (long)recv(fds[i], l->in, l->in_cap, 0);
+                if (k >= 0) ossr_lane_read(s, l, (size_t)k); else ossr_lane_failed(s, l, OSSR_E_RECV, errno);
+            }
+        }
+    }
+    for (i = 0; i < 8; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    return r;
+}
 
 int main(int argc, char **argv) {
     ossr_options o;
@@ -701,6 +746,47 @@ int main(int argc, char **argv) {
         r = ossr_upload(&o7, &st);
         CHECK(r == OSSR_E_INVALID_ARG && strstr(st.detail, "connect_tls"), "http:// with only connect_tls: %s",
               ossr_status_format(&st, line, sizeof line));
+    }
+
+    /* a session driven by its caller: cancelled half-way (its checkpoint kept, every
+       connection it opened closed), finished, then resumed by ossr_upload */
+    {
+        ossr_options o8 = o;
+        ossr_session *sess = NULL;
+        size_t need;
+        void *mem;
+        int closes = 0;
+        o8.key = "api/session.bin";
+        o8.file_path = src;                /* 3 MiB + 5: 13 parts of 256 KiB */
+        o8.multipart_threshold = 1024 * 1024;
+        o8.part_size = 256 * 1024;
+        o8.buffer_size = 32 * 1024;
+        o8.progress = cancel_at_2mib;
+        o8.num_threads = 3;
+        need = ossr_session_size(&o8, 3 * 1024 * 1024 + 5);
+        mem = malloc(need);
+        r = mem ? ossr_session_init(&sess, &o8, mem, need) : OSSR_E_NOMEM;
+        CHECK(r == OSSR_OK && sess != NULL, "session init: %d", r);
+        cancel_target = sess;
+        if (sess) {
+            r = drive_session(sess, &closes);
+            CHECK(r == OSSR_E_CANCELLED, "a cancelled session: %d", r);
+            r = ossr_session_finish(sess, &st);
+            CHECK(r == OSSR_E_CANCELLED && st.upload_id[0] && st.workers == 3 && closes > 0,
+                  "finish: %s; %d connections closed", ossr_status_format(&st, line, sizeof line), closes);
+            CHECK(ossr_session_lanes(sess, NULL) == 0, "lanes after the end");
+        }
+        free(mem);
+        cancel_target = NULL;
+        r = ossr_upload(&o8, &st);
+        CHECK(r == OSSR_OK && st.resumed && st.parts_reused > 0, "resume after a cancelled session: reused %u, %s",
+              st.parts_reused, ossr_status_format(&st, line, sizeof line));
+        {   /* a block too small for the session itself: refused, nothing set */
+            static char small[64];
+            sess = (ossr_session *)(void *)small;
+            CHECK(ossr_session_init(&sess, &o8, small, sizeof small) == OSSR_E_NOMEM && sess == NULL,
+                  "a 64-byte block was taken");
+        }
     }
 
     return CHECK_REPORT("api");
