@@ -495,7 +495,8 @@ enum {
                               (https:// in a build without the library's TLS) */
     OSSR_LANE_WRITE,       /* send out[0..out_len) (part of it is fine): ossr_lane_wrote */
     OSSR_LANE_READ,        /* receive into in[0..in_cap): ossr_lane_read (0: the peer closed) */
-    OSSR_LANE_CLOSE        /* close the connection: ossr_lane_closed */
+    OSSR_LANE_CLOSE        /* close the connection: ossr_lane_closed; also after a CONNECT that
+                              failed or timed out (close whatever it started, if anything) */
 };
 typedef struct ossr_lane {
     int want;                  /* OSSR_LANE_* */
@@ -513,7 +514,8 @@ typedef struct ossr_lane {
 OSSR_API size_t ossr_session_size(const ossr_options *opts, uint64_t file_size);
 /* Sets up an upload of opts->file_path in mem (opts and its strings must outlive the
    session). On a failure *session may still be set: ossr_session_finish gives the
-   status. */
+   status. Over https:// with the library's TLS the trust anchors must be compiled in
+   (opts.trust_anchors) or insecure set: a CA file does not fit a block sized ahead. */
 OSSR_API ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size);
 /* Does what can be done without waiting: OSSR_PENDING while the upload goes on, else
    its result (call ossr_session_finish). now_ms: any monotonic clock in milliseconds. */
@@ -3428,6 +3430,8 @@ typedef struct ossr__ctx {
     ossr__mutex creds_lock;      /* credentials callbacks one at a time (never inside lock) */
     ossr__mutex progress_lock;   /* progress callbacks one at a time (never inside lock) */
     char log_line[768];          /* under log_lock */
+    int ext;                     /* a session driven by its caller: its clock is ext_now */
+    int64_t ext_now;             /* the now_ms of the caller's last step */
     unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
     /* a download */
 #if OSSR__HAVE_FS
@@ -3639,6 +3643,9 @@ struct ossr__worker {
     int rq_attempt, rq_refreshed, rq_was_used;
     unsigned rq_seed;
     int64_t rq_wake;             /* the back-off ends then */
+    char *pace_win;              /* a body window the bandwidth cap holds back ... */
+    size_t pace_n;               /* ... of pace_n bytes ... */
+    int64_t pace_at;             /* ... until then */
     ossr__req req;               /* the request it sends for the flow */
     char num[128];               /* its part number or upload id */
     int busy;                    /* a part is on its way (part_idx) */
@@ -3662,6 +3669,12 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     va_end(ap);
     c->o->log(level, c->log_line, c->o->log_user);
     ossr__unlock(&c->log_lock);
+}
+/* The engine's clock, in ms: a session driven by its caller runs on the caller's clock
+   (the now_ms of its last step), so that every deadline and wake time it hands out is in
+   that clock; otherwise the monotonic clock (ossr__now_ms). */
+OSSR__PRIVATE int64_t ossr__clock(const ossr__ctx *c) {
+    return c->ext ? c->ext_now : ossr__now_ms(c->o);
 }
 /* Counts n bytes of progress (negative: taken back) and tells the progress callback,
    one call at a time (progress_lock) but never under the engine's lock; a nonzero
@@ -3819,15 +3832,16 @@ OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
     if (due) ossr__log(c, OSSR_LOG_INFO, "credentials refreshed (key id %s)", w->creds.access_key_id);
     return OSSR_OK;
 }
-/* Client-side bandwidth cap: a token bucket shared by all workers, refilled at
-   max_bytes_per_second and holding at most a quarter second's worth. Sleeps (in slices
-   that notice a stop) until n more bytes may go. */
-OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
+/* Client-side bandwidth cap: a token bucket shared by all lanes, refilled at
+   max_bytes_per_second and holding at most a quarter second's worth. Takes n bytes'
+   worth and says when they may go (ms; 0: now): the lane waits till then, without
+   blocking anyone. */
+OSSR__PRIVATE int64_t ossr__throttle(ossr__ctx *c, size_t n) {
     double rate = (double)c->o->max_bytes_per_second, cap = rate / 4;
     int64_t now, wait_ms;
-    if (rate <= 0) return;
+    if (rate <= 0) return 0;
     ossr__lock(&c->lock);
-    now = ossr__now_ms(c->o);
+    now = ossr__clock(c);
     if (c->bw_last_ms == 0) { c->bw_last_ms = now; c->bw_tokens = cap; }
     c->bw_tokens += (double)(now - c->bw_last_ms) * rate / 1000.0;
     if (c->bw_tokens > cap) c->bw_tokens = cap;
@@ -3835,7 +3849,7 @@ OSSR__PRIVATE void ossr__throttle(ossr__ctx *c, size_t n) {
     c->bw_tokens -= (double)n;
     wait_ms = c->bw_tokens < 0 ? (int64_t)(-c->bw_tokens * 1000.0 / rate) : 0;
     ossr__unlock(&c->lock);
-    ossr__nap(c, wait_ms);
+    return wait_ms > 0 ? now + wait_ms : 0;
 }
 
 /* The system's error after a transport call failed: errno for the system's sockets,
@@ -3873,7 +3887,7 @@ OSSR__PRIVATE int ossr__pace_ok(ossr__worker *w, size_t n) {
     ossr__ctx *c = w->ctx;
     int64_t now;
     if (!w->rx_deadline && !w->win_start) return 1;
-    now = ossr__now_ms(c->o);
+    now = ossr__clock(c);
     if (w->rx_deadline && now > w->rx_deadline) {
         w->slow = "the reply head did not arrive within the I/O timeout (the server sends it too slowly)";
         return 0;
@@ -3895,7 +3909,7 @@ OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e)
     int tmo = w->ctx->f.io_timeout_ms;
     long k;
     if (w->rx_deadline) {   /* a head due sooner than the I/O timeout waits only until then */
-        int64_t left = w->rx_deadline - ossr__now_ms(w->ctx->o);
+        int64_t left = w->rx_deadline - ossr__clock(w->ctx);
         if (left < tmo) tmo = left < 1 ? 1 : (int)left;
     }
     if (ossr__cancel_requested(w->ctx->o)) return OSSR_E_CANCELLED;   /* a hook blocks without looking */
@@ -4070,7 +4084,12 @@ OSSR__PRIVATE void ossr__lane_done(ossr__worker *w, long k, int e) {
     int op = w->op;
     w->op = OSSR__OP_NONE;
     w->op_deadline = 0;
-    if (k < 0) { w->io_fail = (ossr_result)k; w->io_fail_e = e; return; }
+    if (k < 0) {
+        w->io_fail = (ossr_result)k;
+        w->io_fail_e = e;
+        if (op == OSSR__OP_CONNECT && w->ext) w->closing = 1;   /* whatever the caller started */
+        return;
+    }
     if (op == OSSR__OP_CONNECT) { w->linked = 1; w->fd_used = 0; w->eof = 0; }
     else if (op == OSSR__OP_WRITE) {
 #ifdef OSSR__HAVE_TLS
@@ -4336,7 +4355,7 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
 
     w->sent_anything = w->got_anything = 0;
     w->sent = 0;
-    w->win_n = w->ahead_pos = w->ahead_len = 0;
+    w->win_n = w->ahead_pos = w->ahead_len = w->pace_n = 0;
     w->keep_alive = 0;
     w->send_fail = OSSR_OK;
     w->io_fail = OSSR_OK;
@@ -4442,7 +4461,7 @@ OSSR__PRIVATE int ossr__xchg_no_reply(ossr__worker *w, ossr__req *q, ossr_result
 /* The reply is due now: its head within the I/O timeout. */
 OSSR__PRIVATE void ossr__xchg_await_reply(ossr__worker *w) {
     w->io_pos = w->io_len = 0;
-    w->rx_deadline = ossr__now_ms(w->ctx->o) + w->ctx->f.io_timeout_ms;
+    w->rx_deadline = ossr__clock(w->ctx) + w->ctx->f.io_timeout_ms;
     w->slow = NULL;
     w->xs = OSSR__X_HEAD_IN;
 }
@@ -4513,11 +4532,12 @@ OSSR__PRIVATE int ossr__xchg_connect_error(ossr__worker *w, ossr__req *q, ossr_r
         ossr__fail(w, r, 0, "the transport could not connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port,
                    ossr_result_str(r));
 #if OSSR__HAVE_NET
-    else if (r == OSSR_E_RESOLVE)
+    else if (r == OSSR_E_RESOLVE && !c->ext)
         ossr__fail(w, r, 0, "cannot resolve %s: %s", c->conn_host, ossr__gai_str(e));
 #endif
     else
-        ossr__fail(w, r, e, "cannot connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port, strerror(e));
+        ossr__fail(w, r, e, "cannot connect to %s port %u: %s", c->conn_host, (unsigned)c->conn_port,
+                   ossr__io_words(e, r));
     return ossr__xchg_end(w, q, r);
 }
 #ifdef OSSR__HAVE_TLS
@@ -4579,6 +4599,16 @@ OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *w
     q->body_crc = ossr_crc64(q->body_crc, win, n);
     return OSSR_OK;
 }
+/* Hands the n body bytes in the window to the connection: over TLS the record takes
+   them, over plain TCP they are written next. */
+OSSR__PRIVATE void ossr__body_commit(ossr__worker *w, char *win, size_t n) {
+#ifdef OSSR__HAVE_TLS
+    if (w->tls) br_ssl_engine_sendapp_ack(&w->tls->sc.eng, n);
+    else
+#endif
+    { w->out = win; w->out_len = n; }
+    w->win_n = n;
+}
 /* The body going out, a window at a time: over TLS the window is the engine's record
    buffer itself, so file bytes are read straight into the record that encrypts them;
    over plain TCP it is io, written whole before the next is read. OSSR__READY when all
@@ -4602,6 +4632,12 @@ OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
         if (ossr__stopped(c, &cancelled))
             return ossr__xchg_end(w, q, ossr__fail(w, cancelled ? OSSR_E_CANCELLED : OSSR_E_SEND, 0, "stopped: %s",
                                                    cancelled ? "cancelled" : "another part failed"));
+        if (w->pace_n) {   /* a window the bandwidth cap holds back */
+            if (ossr__clock(c) < w->pace_at) return OSSR__WAIT;
+            ossr__body_commit(w, w->pace_win, w->pace_n);
+            w->pace_n = 0;
+            continue;
+        }
 #ifdef OSSR__HAVE_TLS
         if (w->tls) {
             if ((k = ossr__tls_pump(w, BR_SSL_SENDAPP)) != OSSR__READY)
@@ -4612,13 +4648,12 @@ OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
         n = (size_t)(q->body_len - w->sent < cap ? q->body_len - w->sent : cap);
         if (w->ahead_len && n > w->ahead_len) n = w->ahead_len;
         if ((r = ossr__body_fill(w, q, win, n)) != OSSR_OK) return ossr__xchg_end(w, q, r);
-        ossr__throttle(c, n);
-#ifdef OSSR__HAVE_TLS
-        if (w->tls) br_ssl_engine_sendapp_ack(&w->tls->sc.eng, n);
-        else
-#endif
-        { w->out = win; w->out_len = n; }
-        w->win_n = n;
+        if ((w->pace_at = ossr__throttle(c, n)) != 0) {
+            w->pace_win = win;
+            w->pace_n = n;
+            continue;
+        }
+        ossr__body_commit(w, win, n);
     }
 }
 
@@ -4656,7 +4691,7 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
     }
     w->io_pos += headlen;
     w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
-    w->win_start = ossr__now_ms(c->o);
+    w->win_start = ossr__clock(c);
     w->win_bytes = 0;
     w->to_mem = q->sink == OSSR__SINK_MEM || resp->status < 200 || resp->status >= 300;
     w->bmode = OSSR__B_NONE;
@@ -4950,6 +4985,11 @@ OSSR__PRIVATE int ossr__rq_step(ossr__worker *w, int64_t now) {
         ossr__rq_after(w, w->x_result, now);
     }
 }
+/* When a lane that waits for no I/O is due again: the end of its back-off, or of the
+   bandwidth cap's hold on its next window; -1 when it is not waiting on time. */
+OSSR__PRIVATE int64_t ossr__lane_wake(const ossr__worker *w) {
+    return w->rq_state == OSSR__RQ_BACKOFF ? w->rq_wake : w->pace_n ? w->pace_at : -1;
+}
 /* Runs the lane's request to its end, its I/O carried out as it blocks (the blocking
    driver). */
 OSSR__PRIVATE void ossr__lane_run(ossr__worker *w) {
@@ -4957,7 +4997,7 @@ OSSR__PRIVATE void ossr__lane_run(ossr__worker *w) {
         int64_t now = ossr__now_ms(w->ctx->o);
         if (ossr__rq_step(w, now) == OSSR__READY) return;
         if (w->op != OSSR__OP_NONE) ossr__lane_io(w);
-        else ossr__nap(w->ctx, w->rq_wake - now);
+        else ossr__nap(w->ctx, ossr__lane_wake(w) - now);
     }
 }
 /* Sends a request and reads its reply, retried as above, on the worker's connection. */
@@ -5494,7 +5534,7 @@ OSSR__PRIVATE int ossr__ckpt_write_slot(ossr__ctx *c, uint32_t number, uint64_t 
 /* Under the lock: 1 when the part slots written since the last sync should be synced
    now (ossr__ckpt_sync, after unlocking). */
 OSSR__PRIVATE int ossr__ckpt_sync_due(ossr__ctx *c) {
-    int64_t now = ossr__now_ms(c->o);
+    int64_t now = ossr__clock(c);
     if (!c->ckpt_ok || !c->ckpt_dirty || now - c->ckpt_sync_ms < 1000) return 0;
     c->ckpt_sync_ms = now;
     c->ckpt_dirty = 0;
@@ -5589,6 +5629,9 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
         c->ta_count = o->trust_anchor_count;
         return OSSR_OK;
     }
+    if (c->ext)   /* a CA file's size is unknown to ossr_session_size: no room for it in the block */
+        return ossr__setup_fail(c, OSSR_E_CERT, "a session's memory has no room for a CA file: compile the trust "
+                                "anchors in (opts.trust_anchors), or let the connections carry TLS");
 #if OSSR__HAVE_FS && !defined(OSSR_NO_MALLOC)
     env = getenv("SSL_CERT_FILE");
     path = o->ca_file && *o->ca_file ? o->ca_file : env && *env ? env : ossr__system_ca_file();
@@ -5621,14 +5664,17 @@ OSSR__PRIVATE size_t ossr__tls_size(const ossr_options *o) {
     return 0;
 #endif
 }
-/* Resolves every default the options leave to the library (see ossr__conf). */
-OSSR__PRIVATE void ossr__resolve(const ossr_options *o, int https, ossr__conf *f) {
+/* Resolves every default the options leave to the library (see ossr__conf); ext: for a
+   session its caller drives, whose connections carry TLS themselves where the library
+   has none. */
+OSSR__PRIVATE void ossr__resolve(const ossr_options *o, int https, int ext, ossr__conf *f) {
     size_t n;
     memset(f, 0, sizeof *f);
     if (https && o->transport && o->transport->connect_tls) f->tls = OSSR__TLS_HOOK;
 #ifdef OSSR__HAVE_TLS
     else if (https) f->tls = OSSR__TLS_LIB;
 #endif
+    else if (https && ext) f->tls = OSSR__TLS_HOOK;
     f->lanes = o->sequential ? 1   /* OSS refuses a part below one it already has */
              : o->num_threads < 1 ? 1 : o->num_threads > 64 ? 64 : o->num_threads;
     f->threshold = o->multipart_threshold ? o->multipart_threshold : OSSR__DEFAULT_THRESHOLD;
@@ -5654,6 +5700,7 @@ OSSR__PRIVATE int ossr__is_multipart(const ossr__conf *f, uint64_t file_size) {
 /* What a call needs of the options beyond the connection: the object key, the local file. */
 #define OSSR__NEED_KEY  1u
 #define OSSR__NEED_FILE 2u
+#define OSSR__NEED_EXT  4u   /* a session driven by its caller (its connections may carry TLS themselves) */
 OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, const ossr_options *o, ossr_status *st,
                                       unsigned need) {
     ossr__sb b;
@@ -5666,6 +5713,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     memset(c, 0, sizeof *c);
     c->o = o;
     c->st = st;
+    c->ext = (need & OSSR__NEED_EXT) != 0;
 #if OSSR__HAVE_FS
     c->ckpt_fd = OSSR__BAD_FH;
     c->lock_fd = OSSR__BAD_FH;
@@ -5698,7 +5746,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     r = ossr_parse_endpoint(o->endpoint, &c->ep);
     if (r != OSSR_OK)
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
-    ossr__resolve(o, c->ep.https, &c->f);
+    ossr__resolve(o, c->ep.https, c->ext, &c->f);
     if (c->ep.https && !c->f.tls)
         return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
                                 "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
@@ -5832,7 +5880,7 @@ OSSR__DEF size_t ossr_workspace_size(const ossr_options *o, uint64_t file_size) 
     uint32_t parts = 0;
     size_t nw = 1;
     if (!o || ossr_parse_endpoint(o->endpoint, &ep) != OSSR_OK) return 0;
-    ossr__resolve(o, ep.https, &f);
+    ossr__resolve(o, ep.https, 0, &f);
     if (ossr__is_multipart(&f, file_size)) {
         if (ossr_plan_parts(file_size, o->part_size, &part_size, &parts, NULL, 0) != OSSR_OK) return 0;
         nw = (size_t)f.lanes;
@@ -6894,7 +6942,7 @@ OSSR__PRIVATE int64_t ossr__session_next(const ossr_session *s) {
     int i;
     for (i = 0; i < s->nw; i++) {
         const ossr__worker *w = &s->ws[i];
-        int64_t u = w->op != OSSR__OP_NONE ? w->op_deadline : w->rq_state == OSSR__RQ_BACKOFF ? w->rq_wake : -1;
+        int64_t u = w->op != OSSR__OP_NONE ? w->op_deadline : ossr__lane_wake(w);
         if (u > 0 && (t < 0 || u < t)) t = u;
     }
     return t;
@@ -6928,13 +6976,15 @@ OSSR__PRIVATE int ossr__session_run(ossr_session *s, int64_t now) {
         for (i = 0; i < s->nw; i++) {
             ossr__worker *w = &s->ws[i];
             if (!ossr__rq_active(w) || w->op != OSSR__OP_NONE) continue;
-            if (w->rq_state == OSSR__RQ_BACKOFF && now < w->rq_wake && !cancel) continue;
+            if (ossr__lane_wake(w) > now && !cancel) continue;   /* a back-off, the bandwidth cap */
             if (ossr__rq_step(w, now) == OSSR__READY) moved = 1;
             ossr__lane_deadline(w, now);
         }
         if (ossr__mp_step(c, s->ws, s->nw, now) == OSSR__READY) return OSSR__READY;
         for (i = 0; i < s->nw; i++)   /* requests the flow just started */
-            if (ossr__rq_active(&s->ws[i]) && s->ws[i].op == OSSR__OP_NONE && s->ws[i].rq_state == OSSR__RQ_RUN) moved = 1;
+            if (ossr__rq_active(&s->ws[i]) && s->ws[i].op == OSSR__OP_NONE && s->ws[i].rq_state == OSSR__RQ_RUN &&
+                !s->ws[i].pace_n)
+                moved = 1;
         if (!moved && mp == c->mp) break;
     }
     return OSSR__WAIT;
@@ -7018,7 +7068,8 @@ OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options 
     memset(s, 0, sizeof *s);
     s->c.heap = *h;
     s->ext = ext;
-    *r = ossr__session_setup(s, o, job, need);
+    s->c.ext = ext;   /* kept by the setup, like the heap */
+    *r = ossr__session_setup(s, o, job, need | (ext ? OSSR__NEED_EXT : 0u));
     return s;
 }
 /* Ends the session with r and gives its own memory back: the status says how it went. */
@@ -7084,6 +7135,7 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
     int i;
     if (!s) return OSSR_E_INVALID_ARG;
     if (s->ended) return s->st.result;
+    s->c.ext_now = now_ms;
     if (!ossr__session_closing(s) && !s->flowed && ossr__session_run(s, now_ms) == OSSR__READY) {
         s->flowed = 1;   /* the upload is over: the connections are closed, then the session ends */
         for (i = 0; i < s->nw; i++) ossr__close_conn(&s->ws[i]);
@@ -7134,7 +7186,7 @@ OSSR__DEF void ossr_lane_failed(ossr_session *s, ossr_lane *l, ossr_result r, in
 }
 OSSR__DEF void ossr_lane_closed(ossr_session *s, ossr_lane *l) {
     ossr__worker *w = ossr__session_lane(s, l);
-    if (!w) return;
+    if (!w || !w->closing) return;
     w->closing = 0;
     w->conn = NULL;
     l->conn = NULL;
@@ -7149,7 +7201,10 @@ OSSR__DEF void ossr_session_cancel(ossr_session *s) {
 OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) {
     ossr_result r;
     if (!s) return OSSR_E_INVALID_ARG;
-    if (!s->ended) {   /* given up before its end: what is on the server stays, as after a cancel */
+    if (!s->ended && s->flowed) {   /* over, only its connections left to close */
+        s->ended = 1;
+        ossr__session_end(s, s->c.mp_result, NULL);
+    } else if (!s->ended) {   /* given up before its end: what is on the server stays, as after a cancel */
         s->ended = 1;
         ossr__session_end(s, OSSR_E_CANCELLED, NULL);
         ossr__say(s->st.detail, sizeof s->st.detail, "the session was finished before its end; the checkpoint is "

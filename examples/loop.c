@@ -59,7 +59,7 @@ static void lane_ready(ossr_session *s, ossr_lane *l, int fd) {
     switch (l->want) {
     case OSSR_LANE_CONNECT:
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) ossr_lane_failed(s, l, OSSR_E_CONNECT, err);
+        if (err) ossr_lane_failed(s, l, OSSR_E_CONNECT, err);   /* a CLOSE of it comes next */
         else ossr_lane_opened(s, l, NULL);
         break;
     case OSSR_LANE_WRITE:
@@ -112,7 +112,12 @@ int main(int argc, char **argv) {
         for (i = 0; i < n && i < LANES; i++) {
             ossr_lane *l = &lanes[i];
             int err = 0;
-            if (l->want == OSSR_LANE_CLOSE) { close(fds[i]); fds[i] = -1; ossr_lane_closed(s, l); continue; }
+            if (l->want == OSSR_LANE_CLOSE) {   /* also after a connect that failed or timed out */
+                if (fds[i] >= 0) close(fds[i]);
+                fds[i] = -1;
+                ossr_lane_closed(s, l);
+                continue;
+            }
             if (l->want == OSSR_LANE_CONNECT && l->tls_name) {   /* TLS the session cannot do itself: none here */
                 ossr_lane_failed(s, l, OSSR_E_TLS_HANDSHAKE, 0);
                 continue;

@@ -138,6 +138,7 @@ static int change_file_midway(uint64_t done, uint64_t total, void *user) {
 #ifndef OSSR_NO_THREADS
 #include <pthread.h>
 #include <unistd.h>
+#include <poll.h>
 typedef struct canceller { volatile int flag; volatile int finished; uint64_t at; } canceller;
 static uint64_t seen_progress;
 static int track_progress(uint64_t done, uint64_t total, void *user) {
@@ -249,23 +250,40 @@ static int cancel_at_2mib(uint64_t done, uint64_t total, void *user) {
     if (done >= 2 * 1024 * 1024 && cancel_target) ossr_session_cancel(cancel_target);
     return 0;
 }
-/* Drives a session with blocking sockets, one want at a time, until it ends. Returns the
-   session's result; *closes counts the CLOSE wants. */
-static ossr_result drive_session(ossr_session *s, int *closes) {
+/* Drives a session with sockets, one want at a time, until it ends: a read only once
+   poll() says data is there (as an event loop does), the clock offset by clock_offset
+   ms (a caller's clock need not be the system's). stop_at_close: stop at the first
+   CLOSE want (the upload is over then, in a run without failures) and leave the rest
+   to ossr_session_finish. Returns the last step's result; *closes counts CLOSE wants. */
+static int deadlines_past;   /* wants whose deadline lay before the step that made them */
+static ossr_result drive_session(ossr_session *s, int64_t clock_offset, int stop_at_close, int *closes) {
     int fds[8], i;
     ossr_result r;
     for (i = 0; i < 8; i++) fds[i] = -1;
     for (;;) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        if ((r = ossr_session_step(s, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)) != OSSR_PENDING) break;
         ossr_lane *lanes;
-        int n = ossr_session_lanes(s, &lanes);
+        int n;
+        int64_t now;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = clock_offset + (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        r = ossr_session_step(s, now);
+        if (r != OSSR_PENDING) break;
+        n = ossr_session_lanes(s, &lanes);
         for (i = 0; i < n && i < 8; i++) {
             ossr_lane *l = &lanes[i];
+            struct pollfd pfd;
             long k;
             if (l->want == OSSR_LANE_IDLE) continue;
-            if (l->want == OSSR_LANE_CLOSE) { close(fds[i]); fds[i] = -1; (*closes)++; ossr_lane_closed(s, l); continue; }
+            if (l->want != OSSR_LANE_CLOSE && l->deadline_ms < now) deadlines_past++;
+            if (l->want == OSSR_LANE_CLOSE) {
+                if (stop_at_close) break;
+                if (fds[i] >= 0) close(fds[i]);
+                fds[i] = -1;
+                (*closes)++;
+                ossr_lane_closed(s, l);
+                continue;
+            }
             if (l->want == OSSR_LANE_CONNECT) {
                 if (link_open(l->host, l->port, (void **)&l->conn) != OSSR_OK) { ossr_lane_failed(s, l, OSSR_E_CONNECT, 0); continue; }
                 fds[i] = (int)(intptr_t)l->conn;
@@ -274,10 +292,13 @@ static ossr_result drive_session(ossr_session *s, int *closes) {
                 k = (long)send(fds[i], l->out, l->out_len, MSG_NOSIGNAL);
                 if (k > 0) ossr_lane_wrote(s, l, (size_t)k); else ossr_lane_failed(s, l, OSSR_E_SEND, errno);
             } else {
+                pfd.fd = fds[i]; pfd.events = POLLIN; pfd.revents = 0;
+                if (poll(&pfd, 1, 0) != 1) continue;   /* not yet: step again */
                 k = (long)recv(fds[i], l->in, l->in_cap, 0);
                 if (k >= 0) ossr_lane_read(s, l, (size_t)k); else ossr_lane_failed(s, l, OSSR_E_RECV, errno);
             }
         }
+        if (i < n && stop_at_close) break;
     }
     for (i = 0; i < 8; i++)
         if (fds[i] >= 0) close(fds[i]);
@@ -769,7 +790,7 @@ int main(int argc, char **argv) {
         CHECK(r == OSSR_OK && sess != NULL, "session init: %d", r);
         cancel_target = sess;
         if (sess) {
-            r = drive_session(sess, &closes);
+            r = drive_session(sess, 0, 0, &closes);
             CHECK(r == OSSR_E_CANCELLED, "a cancelled session: %d", r);
             r = ossr_session_finish(sess, &st);
             CHECK(r == OSSR_E_CANCELLED && st.upload_id[0] && st.workers == 3 && closes > 0,
@@ -787,6 +808,65 @@ int main(int argc, char **argv) {
             CHECK(ossr_session_init(&sess, &o8, small, sizeof small) == OSSR_E_NOMEM && sess == NULL,
                   "a 64-byte block was taken");
         }
+    }
+
+    /* sessions: a caller's clock far from the system's (every deadline in its clock); a
+       finish once the upload is over with connections left to close (success, not a
+       cancel); a connect that failed is followed by a CLOSE; https:// in a session */
+    {
+        ossr_options o9 = o;
+        ossr_session *sess = NULL;
+        ossr_lane *lanes;
+        size_t need;
+        void *mem;
+        int closes = 0;
+        o9.key = "api/session-clock.bin";
+        o9.file_path = src;
+        o9.multipart_threshold = 1024 * 1024;
+        o9.part_size = 256 * 1024;
+        o9.buffer_size = 32 * 1024;
+        o9.progress = NULL;
+        o9.num_threads = 2;
+        need = ossr_session_size(&o9, 3 * 1024 * 1024 + 5);
+        mem = malloc(need);
+        r = mem ? ossr_session_init(&sess, &o9, mem, need) : OSSR_E_NOMEM;
+        if (r == OSSR_OK) r = drive_session(sess, 1000000000000ll, 1, &closes);
+        CHECK(r == OSSR_PENDING && deadlines_past == 0, "a session on a clock 10^12 ms ahead: %d, %d deadlines in "
+              "the past", r, deadlines_past);
+        r = sess ? ossr_session_finish(sess, &st) : r;
+        CHECK(r == OSSR_OK && st.crc64_verified && st.parts_total == 13, "finished with connections open: %s",
+              ossr_status_format(&st, line, sizeof line));
+        o9.key = "api/session-refused.bin";
+        o9.endpoint = "http://127.0.0.1:1";   /* nothing listens */
+        r = ossr_session_init(&sess, &o9, mem, need);
+        if (r == OSSR_OK && ossr_session_step(sess, 0) == OSSR_PENDING && ossr_session_lanes(sess, &lanes) >= 1 &&
+            lanes[0].want == OSSR_LANE_CONNECT) {
+            ossr_lane_failed(sess, &lanes[0], OSSR_E_CONNECT, ECONNREFUSED);
+            ossr_session_step(sess, 1);
+            CHECK(lanes[0].want == OSSR_LANE_CLOSE, "after a failed connect: want %d", lanes[0].want);
+        } else CHECK(0, "no CONNECT: %d", r);
+        ossr_session_finish(sess, &st);
+        {   /* https:// in a session: the library's TLS wants compiled-in anchors; without
+               it, the caller's connection carries TLS (CONNECT names the certificate) */
+            char https[256];
+            const char *port = strrchr(argv[1], ':');
+            snprintf(https, sizeof https, "https://127.0.0.1%s", port ? port : "");
+            o9.endpoint = https;
+            o9.ca_file = NULL;
+            r = ossr_session_init(&sess, &o9, mem, need);
+#ifdef OSSR_NO_TLS
+            CHECK(r == OSSR_OK && ossr_session_step(sess, 0) == OSSR_PENDING && ossr_session_lanes(sess, &lanes) >= 1 &&
+                  lanes[0].want == OSSR_LANE_CONNECT && lanes[0].tls_name && !strcmp(lanes[0].tls_name, "127.0.0.1"),
+                  "https:// session without the library's TLS: %d", r);
+#else
+            CHECK(r == OSSR_E_CERT, "https:// session with a CA file: %d", r);
+#endif
+            ossr_session_finish(sess, &st);
+#ifndef OSSR_NO_TLS
+            CHECK(strstr(st.detail, "trust_anchors") != NULL, "the reason: %s", st.detail);
+#endif
+        }
+        free(mem);
     }
 
     return CHECK_REPORT("api");
