@@ -269,6 +269,11 @@ def driver_main(name, fns, start_server, make_env, timed=False, notes=()):
     return report(name, passed, failed, t0 if timed else None, notes)
 
 
+def held_at_barrier(log):
+    """The logged requests a barrier fault holds now."""
+    return [e for e in log if e.get("barrier") and e["barrier"]["released"] is None]
+
+
 def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):
     """Starts `ossup ARGS` in the background while the server slows every part by 0.1 s,
     SIGKILLs it at a random moment inside the upload (about 52 parts / threads x 0.1 s),
