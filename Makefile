@@ -174,12 +174,14 @@ fuzz-replay:
 fuzz:
 	tests/fuzz/run.sh fuzz $(B) $(FUZZ_RUNS)
 
-# The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest).
+# The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest;
+# a shorter one of the build without threads, whose four connections share one thread).
 faults: $(B)/gcc/ossup
 	$(PYTHON) tests/test_faults.py $(B)/gcc/ossup
 
-crash: $(B)/gcc/ossup
+crash: $(B)/gcc/ossup $(B)/minimal/ossup
 	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup
+	$(PYTHON) tests/test_crash.py $(B)/minimal/ossup --runs 1 --kills 3
 
 crashtest: $(B)/gcc/ossup
 	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup --runs 20 --kills 8 --seconds 600
