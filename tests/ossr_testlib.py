@@ -1,8 +1,8 @@
 """Shared harness of the end-to-end test drivers (tests/test_e2e.py, tests/test_tls.py,
-tests/test_faults.py, tests/test_ossup.py): the test server (tests/oss_server.py) on a
-free loopback port and its /_ossr/ control API, the per-run environment with its test
-files, the helpers that read the server's log, the case registry with the loop that
-runs the cases, and a driver's main(). Standard library only.
+tests/test_faults.py, tests/test_ossup.py, tests/test_loop.py): the test server
+(tests/oss_server.py) on a free loopback port and its /_ossr/ control API, the per-run
+environment with its test files, the helpers that read the server's log, the case
+registry with the loop that runs the cases, and a driver's main(). Standard library only.
 """
 import hashlib
 import json
