@@ -6,10 +6,10 @@ server (tests/oss_server.py) on a free loopback port.
 
 loop uploads a file with a session of four connections driven from one thread's poll()
 loop, in 1 MiB parts. The cases upload 9 MiB (9 parts): whole, with four parts held in
-the server at once; cut by a part that keeps failing, then run again; SIGKILLed while its
-four connections wait on a part each, then run again. Each checks what reached the server
-(through its /_ossr/ control API), loop's last line and that the stored object's MD5
-equals the file's. OSSR_LOOP_CASES=name,name runs only those cases. The last line is
+the server at once; with a part whose connection is reset once; cut by a part that keeps
+failing, then run again; SIGKILLed while its four connections wait on a part each, then
+run again. Each checks what reached the server (through its /_ossr/ control API), loop's
+last line and that the stored object's MD5 equals the file's. OSSR_LOOP_CASES=name,name runs only those cases. The last line is
 "loop: N passed, M failed"; the exit status is non-zero when anything failed.
 """
 import os
@@ -102,6 +102,23 @@ def four_parts_at_once(env):
     check(parts_sent(log) == list(range(1, PARTS + 1)), f"parts {parts_sent(log)}")
     check(len(ops(log, "InitiateMultipartUpload")) == 1, "expected one Initiate")
     uploaded(env, path, "loop/whole", out, PARTS, 0)
+
+
+@case
+def retries_a_reset_part(env):
+    """The connection carrying part 5 is reset once, 64 KiB into its body: the session
+    asks loop to close that connection and open another, sends part 5 again on it, and
+    the upload succeeds, part 5 tried twice and every other part sent once."""
+    path = env.file("reset", PARTS * MIB, seed=4)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=5, action="reset", after_bytes=64 * KIB)
+    rc, out, err = env.run("loop/reset", path)
+    tries = [e["status"] for e in ops(env.server.log(), "UploadPart") if e["part_number"] == 5]
+    check(rc == 0, f"loop exited {rc} after one reset of part 5 (its tries reached the server with "
+                   f"statuses {tries}): {err.strip()}")
+    check(tries == [0, 200], f"part 5: statuses {tries}, not a reset then 200")
+    check(parts_sent(env.server.log()) == list(range(1, PARTS + 1)), f"parts {parts_sent(env.server.log())}")
+    uploaded(env, path, "loop/reset", out, PARTS, 0)
 
 
 @case
