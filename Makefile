@@ -25,7 +25,7 @@ DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime t
 
 .PHONY: all test demo clean deps unit e2e tls tls-mbedtls mbedtls-if-present sanitize memcheck memcheck-mbedtls cpp
 .PHONY: faults crash crashtest fuzz fuzz-replay
-.PHONY: bench size matrix matrix-fast hooks
+.PHONY: bench size matrix matrix-fast hooks loop
 
 all: $(B)/ossup mbedtls-if-present
 
@@ -126,6 +126,15 @@ hooks: $(HOOKS_EX) $(HOOKS_TEST)
 	$(B)/hooks/test_hooks-min
 	$(B)/hooks/test_hooks-ws
 
+# The event-loop example: a session of four connections driven by one thread's poll()
+# loop (no threads), against the test server: uploads, four parts at once, resumes.
+$(B)/loop/loop: examples/loop.c oss_resumable.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(OPT) -DOSSR_NO_THREADS examples/loop.c -o $@ -lbearssl
+
+loop: $(B)/loop/loop
+	$(PYTHON) tests/test_loop.py $(B)/loop/loop
+
 # Everything make test uses (node and npm are optional: without them the ali-oss check
 # is skipped).
 deps:
@@ -174,12 +183,14 @@ fuzz-replay:
 fuzz:
 	tests/fuzz/run.sh fuzz $(B) $(FUZZ_RUNS)
 
-# The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest).
+# The fault matrix, and kill-and-resume loops (a short one here, a long one in crashtest;
+# a shorter one of the build without threads, whose four connections share one thread).
 faults: $(B)/gcc/ossup
 	$(PYTHON) tests/test_faults.py $(B)/gcc/ossup
 
-crash: $(B)/gcc/ossup
+crash: $(B)/gcc/ossup $(B)/minimal/ossup
 	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup
+	$(PYTHON) tests/test_crash.py $(B)/minimal/ossup --runs 1 --kills 3
 
 crashtest: $(B)/gcc/ossup
 	$(PYTHON) tests/test_crash.py $(B)/gcc/ossup --runs 20 --kills 8 --seconds 600
@@ -220,7 +231,7 @@ memcheck-mbedtls: $(B)/ossup-mbedtls
 	$(MEMCHECK_PUT) --ca-file {other}; test $$? = 1
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e tls faults crash sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e loop tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	$(PYTHON) tests/test_setup.py
 	@echo "make test: all passed"

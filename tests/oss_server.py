@@ -74,7 +74,13 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
     GET  /_ossr/log            list of handled OSS requests, arrival order:
                                {op, method, bucket, key, query, part_number,
                                 upload_id, status, code, bytes_received,
-                                sign_version, host, headers, fault, tls}
+                                sign_version, host, headers, fault, tls,
+                                in_flight}
+                               in_flight: how many OSS requests (not /_ossr/
+                               calls) the server was handling when this one
+                               arrived, itself included (a request counts
+                               until its reply is sent or its connection
+                               dropped, held by a stall or a barrier too)
                                tls: whether the request came over TLS; TLS
                                requests add tls_resumed (session reused),
                                tls_version, tls_cipher (OpenSSL's name) and
@@ -83,7 +89,7 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                no reply; fault: the action that fired;
                                garble: its kind, for a garble fault)
     POST /_ossr/reset          clear the log, all faults and the TLS counters
-                               (data is kept)
+                               (data is kept); requests held at a barrier go on
     POST /_ossr/fault          add a fault, body {"op": name|"*", "part": n?,
                                "action": ..., "count": 1, "skip": 0, ...};
                                returns {"id": n}.  Actions:
@@ -167,6 +173,21 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               adds an <Extra> of decoys of the
                                               root's own fields first in the root
                                               (Initiate, Complete, errors)
+                                 barrier      hold the request, before it is
+                                              handled (its body unread), until
+                                              "n" (default 2) requests matching
+                                              this fault wait at once, or until
+                                              "seconds" (default 30) have passed
+                                              since the first of them came; then
+                                              release them all, to be handled
+                                              normally (each match uses up one of
+                                              "count"; the next ones form a new
+                                              group).  /_ossr/reset and
+                                              clear-faults release held requests
+                                              at once.  Log: barrier: {group: how
+                                              many were released together,
+                                              released: "full", "timeout" or
+                                              "reset"; both null while held}
                                  garble       handle normally (a part is
                                               stored, an upload completed),
                                               then send a broken reply of
@@ -547,7 +568,7 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
 
 
 FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_crc", "no_such_upload", "drop_reply", "chunked", "pad",
-                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile")
+                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile", "barrier")
 # Actions that shape the reply: they apply to error replies too.
 SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
@@ -928,6 +949,8 @@ class ControlState:
         self.tls = {"handshakes": 0, "resumed": 0, "failed": 0}
         self.busy = 0                               # OSS requests being handled now
         self.idle = threading.Condition(self.lock)  # notified when busy drops
+        self.groups = {}                            # barrier rule id -> its group now forming
+        self.barrier = threading.Condition(self.lock)  # notified when a group is released
 
     def count_tls(self, name):
         with self.lock:
@@ -950,6 +973,8 @@ class ControlState:
             raise ValueError("close_delimited cut is a fraction from 0 to 1")
         if action == "pad" and spec.get("where", "end") not in ("end", "parts"):
             raise ValueError("pad where is end or parts")
+        if action == "barrier" and (int(spec.get("n", 2)) < 1 or float(spec.get("seconds", 30)) <= 0):
+            raise ValueError("barrier n must be 1 or more and seconds positive")
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
@@ -983,6 +1008,44 @@ class ControlState:
                 rule["fired"] += 1
                 return dict(rule)
         return None
+
+    def barrier_wait(self, rule, entry):
+        """Holds a request that matched the barrier rule until rule["n"] (default 2)
+        requests matching it wait at once, or until rule["seconds"] (default 30) have
+        passed since the first of them came, then releases them all. Sets the log
+        entry's barrier field (under the lock, as the log is read under it): both null
+        while held, then {"group": how many were released together, "released": "full",
+        "timeout", or "reset" (the faults were cleared meanwhile)}."""
+        n = int(rule.get("n", 2))
+        with self.lock:
+            entry["barrier"] = {"group": None, "released": None}
+            group = self.groups.get(rule["id"])
+            if group is None:
+                group = {"waiting": 0, "released": None,
+                         "deadline": time.monotonic() + float(rule.get("seconds", 30))}
+                self.groups[rule["id"]] = group
+            group["waiting"] += 1
+            if group["waiting"] >= n:
+                self._release(rule["id"], "full")
+            while group["released"] is None:
+                left = group["deadline"] - time.monotonic()
+                if left <= 0:
+                    self._release(rule["id"], "timeout")
+                else:
+                    self.barrier.wait(left)
+            entry["barrier"] = {"group": group["waiting"], "released": group["released"]}
+
+    def _release(self, rule_id, how):
+        """Releases the group forming at a barrier rule (called with the lock held)."""
+        group = self.groups.pop(rule_id, None)
+        if group is not None:
+            group["released"] = how
+            self.barrier.notify_all()
+
+    def release_all(self):
+        """Releases every request held at a barrier (called with the lock held)."""
+        for rule_id in list(self.groups):
+            self._release(rule_id, "reset")
 
 
 # ---------------------------------------------------------------------------
@@ -1431,6 +1494,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         ctl = self.server.control
         with ctl.lock:
             ctl.busy += 1
+            self.in_flight = ctl.busy       # this one included
         try:
             self.dispatch_oss(raw_path, raw_query)
         finally:
@@ -1687,7 +1751,8 @@ class OSSHandler(BaseHTTPRequestHandler):
                  "query": {}, "part_number": None, "upload_id": None, "status": None,
                  "code": None, "bytes_received": 0, "sign_version": None, "host": host,
                  "headers": _lower_headers(self.headers.items()), "fault": None,
-                 "request_id": self.request_id, "time": time.time(), "tls": self.server.tls}
+                 "request_id": self.request_id, "time": time.time(), "tls": self.server.tls,
+                 "in_flight": self.in_flight}
         if self.server.tls:
             conn = self.connection
             entry.update(tls_resumed=bool(conn.session_reused), tls_version=conn.version(),
@@ -1759,6 +1824,8 @@ class OSSHandler(BaseHTTPRequestHandler):
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":
                     raise DropConnection(rst=False)
+            if action == "barrier":
+                self.server.control.barrier_wait(fault, entry)
         handler = getattr(self, "op_" + op)
         return handler(bucket, key, query), fault
 
@@ -2194,6 +2261,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                     ctl.log = []
                     ctl.faults = []
                     ctl.tls = dict.fromkeys(ctl.tls, 0)
+                    ctl.release_all()
                 result = {"ok": True}
             elif name == "idle" and m == "GET":
                 wait = min(float(query.get("timeout", "30")), 300.0)
@@ -2214,6 +2282,7 @@ class OSSHandler(BaseHTTPRequestHandler):
             elif name == "clear-faults" and m == "POST":
                 with ctl.lock:
                     ctl.faults = []
+                    ctl.release_all()
                 result = {"ok": True}
             elif name == "uploads" and m == "GET":
                 with store.lock:

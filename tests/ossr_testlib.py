@@ -1,8 +1,8 @@
 """Shared harness of the end-to-end test drivers (tests/test_e2e.py, tests/test_tls.py,
-tests/test_faults.py, tests/test_ossup.py): the test server (tests/oss_server.py) on a
-free loopback port and its /_ossr/ control API, the per-run environment with its test
-files, the helpers that read the server's log, the case registry with the loop that
-runs the cases, and a driver's main(). Standard library only.
+tests/test_faults.py, tests/test_ossup.py, tests/test_loop.py): the test server
+(tests/oss_server.py) on a free loopback port and its /_ossr/ control API, the per-run
+environment with its test files, the helpers that read the server's log, the case
+registry with the loop that runs the cases, and a driver's main(). Standard library only.
 """
 import hashlib
 import json
@@ -267,6 +267,66 @@ def driver_main(name, fns, start_server, make_env, timed=False, notes=()):
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     return report(name, passed, failed, t0 if timed else None, notes)
+
+
+def check_resumed(log, parts, stored, upload_id):
+    """The log of a run that resumed upload_id of parts parts while the server held the
+    parts stored: no new upload, a ListParts, each part the server lacked sent once and
+    no other, then the Complete of that upload."""
+    sent = parts_sent(log)
+    missing = set(range(1, parts + 1)) - set(stored)
+    check(not ops(log, "InitiateMultipartUpload"), "the resume started a new upload")
+    check(ops(log, "ListParts"), "the resume did not ask the server (ListParts)")
+    check(not set(sent) & set(stored), f"parts re-sent although the server had them: {sorted(set(sent) & set(stored))}")
+    check(set(sent) == missing, f"parts missing: {sorted(missing - set(sent))}")
+    check(len(sent) == len(missing), f"a part was sent twice: {sent}")
+    check([e["upload_id"] for e in ops(log, "CompleteMultipartUpload")] == [upload_id], "completed another upload")
+
+
+def held_at_barrier(log):
+    """The logged requests a barrier fault holds now."""
+    return [e for e in log if e.get("barrier") and e["barrier"]["released"] is None]
+
+
+def check_parts_at_once(log, n):
+    """n UploadParts of different parts met a barrier fault of n (set with count n) and
+    were released together when all n were in the server, which then had n or more OSS
+    requests in flight: the client sent n parts at once. (The barrier's default 30 s are
+    below the client's 60 s I/O timeout: a retry cannot fill it.)"""
+    parts = ops(log, "UploadPart")
+    held = [e for e in parts if e["fault"] == "barrier"]
+    check([e["barrier"] for e in held] == [{"group": n, "released": "full"}] * n,
+          f"the barrier did not see {n} parts at once: {[e['barrier'] for e in held]}")
+    check(len({e["part_number"] for e in held}) == n, f"the barrier held parts {[e['part_number'] for e in held]}")
+    most = max(e["in_flight"] for e in parts)
+    check(most >= n, f"at most {most} UploadParts were in the server at once, not {n}")
+
+
+def kill_when_held(env, args, passed, held):
+    """Starts `ARGS` (env.run) in the background while the server lets `passed` UploadParts
+    through and holds every later one at a barrier; SIGKILLs it once `held` parts wait
+    there (every connection busy with one) and checks that no more than that were sent;
+    then lets them go on and waits until the server is idle. Returns the open uploads."""
+    env.server.reset()
+    env.server.fault(op="UploadPart", action="barrier", n=1 << 20, seconds=600, skip=passed, count=1 << 30)
+    p = env.run(*args, background=True)
+    deadline = time.time() + 120         # only against a hang: the barrier holds for 600 s
+    while len(held_at_barrier(env.server.log())) < held:
+        if p.poll() is not None or time.time() > deadline:
+            p.kill()
+            _, err = p.communicate()
+            raise AssertionError(f"{held} parts were never held at once (exit {p.returncode}): {err.strip()}")
+        time.sleep(0.02)
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    log = env.server.log()
+    numbers = [e["part_number"] for e in ops(log, "UploadPart")]
+    check(len(held_at_barrier(log)) == held, f"{len(held_at_barrier(log))} parts in flight, not {held}")
+    check(len(numbers) == passed + held and len(set(numbers)) == len(numbers),
+          f"UploadParts sent: {numbers}, not {passed} + {held} different parts")
+    env.server.control("POST", "clear-faults")
+    env.server.wait_idle()
+    return env.server.uploads()
 
 
 def kill_midway(env, args, rnd, threads, lead=0.2, tries=5):

@@ -12,7 +12,8 @@
    prefix, delimiter, markers, encoding-type=url, what V1 and V4 sign), the
    XML time format (.000Z), the error cases and every fault-injection action
    (trickle keeps other connections served; slow_complete's views of the
-   upload and the key while it runs; pad up to megabytes).
+   upload and the key while it runs; pad up to megabytes; barrier's groups,
+   time-out and release by reset), and the log's in_flight.
 3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
    tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
    handshake counters, session-ID resumption, failed handshakes, and a TLS
@@ -45,7 +46,7 @@ import xml.etree.ElementTree as ET
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import oss_server  # noqa: E402  (the module under test)
-from ossr_testlib import stop_process  # noqa: E402
+from ossr_testlib import held_at_barrier, stop_process  # noqa: E402
 
 SERVER = os.path.join(HERE, "oss_server.py")
 AK, SK = "test-ak", "test-secret"
@@ -1547,6 +1548,110 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(len(gaps), 4)
         self.assertTrue(all(g >= (3 << 20) // 4 - 1 for g in gaps), gaps)
         self.assertEqual(self.ctl("POST", "fault", {"op": "ListParts", "action": "pad", "where": "x"})[0], 400)
+
+    # -- concurrency: in_flight and barrier ---------------------------------------
+    def in_background(self, fn, *args):
+        """Runs fn(*args) on a thread; returns the thread and a dict that gets its result."""
+        import threading
+        out = {}
+
+        def run():
+            out["result"] = fn(*args)
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t, out
+
+    def wait_held(self, n):
+        """Waits until n logged requests are held at a barrier; returns the log."""
+        deadline = time.time() + 30
+        while True:
+            log = self.log()
+            held = held_at_barrier(log)
+            if len(held) >= n or time.time() > deadline:
+                self.assertEqual(len(held), n, log)
+                return log
+            time.sleep(0.02)
+
+    def assertIdle(self):
+        st, res = self.ctl("GET", "idle?timeout=30")
+        self.assertTrue(res["idle"], res)
+
+    def test_log_in_flight(self):
+        """in_flight is 1 for requests one after another; with two requests held at a
+        barrier, one that arrives counts them and itself (3)."""
+        self.assertIdle()
+        c = self.client()
+        c.put("if.txt", b"x")
+        c.get("if.txt")
+        self.assertEqual([e["in_flight"] for e in self.log()], [1, 1])
+        self.ctl("POST", "reset")
+        self.fault(op="HeadObject", action="barrier", n=3, count=3, seconds=600)
+        first = self.in_background(self.client().request, "HEAD", "if.txt")
+        self.wait_held(1)
+        second = self.in_background(self.client().request, "HEAD", "if.txt")
+        self.wait_held(2)
+        self.assertEqual(c.put("if2.txt", b"y").status, 200)          # not held: another op
+        third = self.client().request("HEAD", "if.txt")
+        for t, out in (first, second):
+            t.join(60)
+            self.assertEqual(out["result"].status, 200)
+        self.assertEqual(third.status, 200)
+        log = self.log()
+        self.assertEqual([(e["op"], e["in_flight"]) for e in log][:3],
+                         [("HeadObject", 1), ("HeadObject", 2), ("PutObject", 3)])
+        self.assertIn(log[3]["in_flight"], (3, 4))      # the put may not have left yet
+        self.assertEqual([e["barrier"] for e in log if e["op"] == "HeadObject"],
+                         [{"group": 3, "released": "full"}] * 3)
+
+    def test_fault_barrier_groups_and_bodies(self):
+        """A barrier of n=2 with count 4: four UploadParts sent at once are released in
+        two groups of two, their bodies read after the wait and stored intact; a fifth
+        request no longer matches and passes at once."""
+        c = self.client()
+        key = "bar.bin"
+        uid = c.initiate(key)
+        self.fault(op="UploadPart", action="barrier", n=2, count=4, seconds=600)
+        blobs = {i: pattern(150000, i) for i in (1, 2, 3, 4)}
+        runs = [self.in_background(self.client().upload_part, key, uid, i, blobs[i]) for i in blobs]
+        for t, out in runs:
+            t.join(60)
+            self.assertEqual(out["result"].status, 200)
+        self.assertEqual(c.upload_part(key, uid, 5, b"last").status, 200)
+        log = [e for e in self.log() if e["op"] == "UploadPart"]
+        self.assertEqual([e["barrier"] for e in log[:4]], [{"group": 2, "released": "full"}] * 4)
+        self.assertEqual((log[4]["fault"], log[4].get("barrier")), (None, None))
+        self.assertEqual([e["bytes_received"] for e in sorted(log[:4], key=lambda e: e["part_number"])],
+                         [150000] * 4)
+        self.assertGreaterEqual(max(e["in_flight"] for e in log[:4]), 2)
+        parts = c.list_parts(key, uid).xml().findall("Part")
+        self.assertEqual([(p.find("PartNumber").text, p.find("HashCrc64ecma").text) for p in parts],
+                         [(str(i), str(crc(blobs[i]))) for i in blobs] + [("5", str(crc(b"last")))])
+        self.assertEqual(self.ctl("GET", "faults")[1][0]["fired"], 4)
+
+    def test_fault_barrier_timeout_clear_and_validation(self):
+        """A barrier that never fills releases its group after "seconds" ("timeout");
+        clear-faults and reset release held requests at once ("reset"), which are then
+        handled normally; n below 1 or seconds not positive are refused."""
+        c = self.client()
+        c.put("bt.txt", b"barrier")
+        self.fault(op="GetObject", action="barrier", n=5, seconds=0.3)
+        r = c.get("bt.txt")
+        self.assertEqual((r.status, r.body), (200, b"barrier"))
+        self.assertEqual(self.log()[-1]["barrier"], {"group": 1, "released": "timeout"})
+        for how in ("clear-faults", "reset"):
+            self.ctl("POST", "reset")
+            self.fault(op="GetObject", action="barrier", n=2, seconds=600)
+            t, out = self.in_background(self.client().get, "bt.txt")
+            self.wait_held(1)
+            self.ctl("POST", how)
+            t.join(60)
+            self.assertEqual((out["result"].status, out["result"].body), (200, b"barrier"))
+            if how == "clear-faults":
+                self.assertEqual(self.log()[-1]["barrier"], {"group": 1, "released": "reset"})
+        self.assertIdle()
+        for bad in ({"n": 0}, {"seconds": 0}, {"seconds": -1}):
+            spec = dict({"op": "GetObject", "action": "barrier"}, **bad)
+            self.assertEqual(self.ctl("POST", "fault", spec)[0], 400, bad)
 
 
 class TLSClient(Client):
