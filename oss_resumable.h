@@ -3547,7 +3547,7 @@ typedef struct ossr__req {
     ossr_header query[4];
     size_t nquery;
     int bucket_level;             /* the bucket itself (/?uploads), not the object */
-    ossr_header hdr[48];
+    ossr_header hdr[48 + 1];      /* and room for a Content-MD5 (ossr__xchg_begin) */
     size_t nhdr;
     int body_kind;
     uint64_t body_len;
@@ -3635,7 +3635,6 @@ struct ossr__worker {
     char send_detail[256];
     ossr_response resp;          /* the reply head */
     ossr_signature sig;          /* the request's signature, while its head is made */
-    ossr_header hdrs[48 + 1];    /* the request's headers and a Content-MD5 */
     /* the request it carries (ossr__rq_step) */
     ossr__req *q;
     int rq_state;                /* OSSR__RQ_* */
@@ -3647,7 +3646,7 @@ struct ossr__worker {
     size_t pace_n;               /* ... of pace_n bytes ... */
     int64_t pace_at;             /* ... until then */
     ossr__req req;               /* the request it sends for the flow */
-    char num[128];               /* its part number or upload id */
+    char num[24];                /* its part number */
     int busy;                    /* a part is on its way (part_idx) */
     uint32_t part_idx;
     int ext;                     /* the session's caller carries the I/O and owns the connection */
@@ -3722,7 +3721,7 @@ OSSR__PRIVATE void ossr__req_query(ossr__req *q, const char *name, const char *v
     q->nquery++;
 }
 OSSR__PRIVATE void ossr__req_header(ossr__req *q, const char *name, const char *value) {
-    if (q->nhdr < sizeof q->hdr / sizeof q->hdr[0]) {
+    if (q->nhdr < sizeof q->hdr / sizeof q->hdr[0] - 1) {
         q->hdr[q->nhdr].name = name;
         q->hdr[q->nhdr].value = value;
         q->nhdr++;
@@ -4347,9 +4346,9 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     const ossr_options *o = c->o;
     ossr_sign_input si;
     ossr_signature *sig = &w->sig;
-    ossr_header *hdrs = w->hdrs;
+    ossr_header *hdrs = q->hdr;   /* its last entry stays free for a Content-MD5 */
     ossr__sb b;
-    size_t nh = 0, i;
+    size_t nh = q->nhdr, i;
     char md5b64[32];
     ossr_result r;
 
@@ -4370,7 +4369,6 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     if (q->on_child && (r = (ossr_result)q->on_child(w, q->child_user, NULL, NULL)) != OSSR_OK) return r;
 
     /* Content-MD5 of the body needs a pass over it before sending */
-    for (i = 0; i < q->nhdr; i++) hdrs[nh++] = q->hdr[i];
     if (q->want_md5 && q->body_kind == OSSR__BODY_FILE) {
         if ((r = ossr__file_sums(c, w, q->file_off, q->body_len, NULL, q->md5)) != OSSR_OK) return r;
         ossr__sb_init(&b, md5b64, sizeof md5b64);
@@ -5987,12 +5985,11 @@ OSSR__PRIVATE ossr_result ossr__initiate_result(ossr__ctx *c, ossr__worker *w, o
     }
     return OSSR_OK;
 }
-/* AbortMultipartUpload of upload_id (copied: the request outlives the caller's buffer). */
+/* AbortMultipartUpload of upload_id (one of the context's: it outlives the request). */
 OSSR__PRIVATE void ossr__req_abort(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
     ossr__req *q = &w->req;
-    ossr__copy(w->num, sizeof w->num, upload_id, strlen(upload_id));
     ossr__req_init(q, "DELETE", "AbortMultipartUpload");
-    ossr__req_query(q, "uploadId", w->num);
+    ossr__req_query(q, "uploadId", upload_id);
     ossr__req_user_headers(q, c->o, ossr__hdr_payer);
 }
 OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
