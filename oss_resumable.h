@@ -54,7 +54,7 @@
 
    MEMORY (all through opts.alloc/opts.free when set; status.heap_peak reports it)
        The session (about 15 KiB on x86-64, half of it two paths), the lanes' state
-       (about 8.5 KiB a lane: a lane is a connection), one block per multipart upload
+       (about 7.7 KiB a lane: a lane is a connection), one block per multipart upload
        (6 KiB for any part count: the part bitmap, ListParts' and Complete's state; the
        parts' CRC-64s are folded as they finish and their ETags live in the checkpoint),
        and one block per lane: its io buffer (buffer_size: for http:// 256 KiB with 1-2
