@@ -255,6 +255,16 @@ static int cancel_at_2mib(uint64_t done, uint64_t total, void *user) {
    ms (a caller's clock need not be the system's). stop_at_close: stop at the first
    CLOSE want (the upload is over then, in a run without failures) and leave the rest
    to ossr_session_finish. Returns the last step's result; *closes counts CLOSE wants. */
+/* A session's options: the source file (3 MiB + 5: 13 parts of 256 KiB), lanes. */
+static void session_options(ossr_options *o, const char *key, const char *src, int lanes, ossr_progress_fn progress) {
+    o->key = key;
+    o->file_path = src;
+    o->multipart_threshold = 1024 * 1024;
+    o->part_size = 256 * 1024;
+    o->buffer_size = 32 * 1024;
+    o->progress = progress;
+    o->num_threads = lanes;
+}
 static int deadlines_past;   /* wants whose deadline lay before the step that made them */
 static ossr_result drive_session(ossr_session *s, int64_t clock_offset, int stop_at_close, int *closes) {
     int fds[8], i;
@@ -777,13 +787,7 @@ int main(int argc, char **argv) {
         size_t need;
         void *mem;
         int closes = 0;
-        o8.key = "api/session.bin";
-        o8.file_path = src;                /* 3 MiB + 5: 13 parts of 256 KiB */
-        o8.multipart_threshold = 1024 * 1024;
-        o8.part_size = 256 * 1024;
-        o8.buffer_size = 32 * 1024;
-        o8.progress = cancel_at_2mib;
-        o8.num_threads = 3;
+        session_options(&o8, "api/session.bin", src, 3, cancel_at_2mib);
         need = ossr_session_size(&o8, 3 * 1024 * 1024 + 5);
         mem = malloc(need);
         r = mem ? ossr_session_init(&sess, &o8, mem, need) : OSSR_E_NOMEM;
@@ -820,13 +824,7 @@ int main(int argc, char **argv) {
         size_t need;
         void *mem;
         int closes = 0;
-        o9.key = "api/session-clock.bin";
-        o9.file_path = src;
-        o9.multipart_threshold = 1024 * 1024;
-        o9.part_size = 256 * 1024;
-        o9.buffer_size = 32 * 1024;
-        o9.progress = NULL;
-        o9.num_threads = 2;
+        session_options(&o9, "api/session-clock.bin", src, 2, NULL);
         need = ossr_session_size(&o9, 3 * 1024 * 1024 + 5);
         mem = malloc(need);
         r = mem ? ossr_session_init(&sess, &o9, mem, need) : OSSR_E_NOMEM;
