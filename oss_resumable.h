@@ -3531,7 +3531,7 @@ typedef struct ossr__err {
     uint32_t part_number;
     char code[64], message[256], request_id[64], host_id[128], ec[32], server_time[40], detail[256];
 } ossr__err;
-enum { OSSR__BODY_NONE = 0, OSSR__BODY_MEM, OSSR__BODY_FILE, OSSR__BODY_GEN };
+enum { OSSR__BODY_NONE = 0, OSSR__BODY_FILE, OSSR__BODY_GEN };
 enum { OSSR__SINK_MEM = 0, OSSR__SINK_FILE };
 /* A body generator fills buf with the next bytes and returns how many; restart rewinds. */
 typedef size_t (*ossr__gen_fn)(void *user, char *buf, size_t cap, int restart);
@@ -3551,7 +3551,6 @@ typedef struct ossr__req {
     size_t nhdr;
     int body_kind;
     uint64_t body_len;
-    const char *mem;
     uint64_t file_off;
     ossr__gen_fn gen;
     void *gen_user;
@@ -4572,8 +4571,7 @@ OSSR__PRIVATE int ossr__xchg_io_error(ossr__worker *w, ossr__req *q) {
 }
 
 /* Fills the window with the next body bytes: read from the file (over TLS, with the
-   bytes after them read ahead into io in the same call), copied from memory, or
-   generated. */
+   bytes after them read ahead into io in the same call), or generated. */
 OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *win, size_t n) {
     ossr__ctx *c = w->ctx;
     if (q->body_kind == OSSR__BODY_FILE && w->ahead_len) {   /* read with the last record */
@@ -4589,8 +4587,6 @@ OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *w
         if (ossr__src_read2(c, win, n, w->io, more, q->file_off + w->sent) != 0)
             return ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed (the file shrank or "
                               "is unreadable)", c->o->file_path, (unsigned long long)(q->file_off + w->sent));
-    } else if (q->body_kind == OSSR__BODY_MEM) {
-        memcpy(win, q->mem + w->sent, n);
     } else if (q->gen(q->gen_user, win, n, 0) != n) {
         return ossr__fail(w, OSSR_E_INVALID_ARG, 0, "request body generator came up short");
     }
@@ -6007,10 +6003,6 @@ OSSR__PRIVATE ossr_result ossr__abort(ossr__ctx *c, ossr__worker *w, const char 
 OSSR__PRIVATE void ossr__req_head(ossr__ctx *c, ossr__worker *w) {
     ossr__req_init(&w->req, "HEAD", "HeadObject");
     ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
-}
-OSSR__PRIVATE ossr_result ossr__head(ossr__ctx *c, ossr__worker *w) {
-    ossr__req_head(c, w);
-    return ossr__http(w, &w->req);
 }
 /* The HEAD of the object, for a Complete that may have happened: 1 when the object has
    exactly the file's size and the expected CRC-64, 0 when it is absent or different, -1
