@@ -1526,7 +1526,8 @@ class OSSHandler(BaseHTTPRequestHandler):
             action = fault["action"] if fault else None
             if action == "poison_etag" and resp.status == 200 and resp.headers.get("ETag"):
                 resp.headers["ETag"] = poisoned_etag(resp.headers["ETag"])
-                self.log_entry["etag_sent"] = resp.headers["ETag"]
+                with self.server.control.lock:   # a /_ossr/log read may be copying the entry
+                    self.log_entry["etag_sent"] = resp.headers["ETag"]
             if action == "xml_hostile" and isinstance(resp.body, bytes) and resp.body.lstrip().startswith(b"<"):
                 resp.body = hostile_xml(resp.body, bool(fault.get("empty_crc")), bool(fault.get("root")))
             if action == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
@@ -2147,7 +2148,8 @@ class OSSHandler(BaseHTTPRequestHandler):
                  "until": time.monotonic() + float(slow.get("seconds", 3))}
         with self.server.store.lock:
             self.server.store.completing[uid] = state
-        self.log_entry["completing"] = state["visible"]
+        with self.server.control.lock:   # a /_ossr/log read may be copying the entry
+            self.log_entry["completing"] = state["visible"]
         try:
             return self._complete(bucket, key, query, uid, body, up, state)
         finally:
