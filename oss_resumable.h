@@ -5713,14 +5713,7 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
     c->lock_fd = OSSR__BAD_FH;
     c->dl_fd = OSSR__BAD_FH;
 #endif
-    c->heap = keep;
-    if (!o->alloc != !o->free)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "alloc and free are set together, or neither");
-#ifdef OSSR_NO_MALLOC
-    if (!o->workspace)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "this build has no allocator (OSSR_NO_MALLOC): give "
-                                "opts.workspace of ossr_workspace_size() bytes");
-#endif
+    c->heap = keep;   /* its allocator settings were checked where it was made (ossr__call_open) */
     if (o->transport && ((!o->transport->connect && !o->transport->connect_tls) || !o->transport->send ||
                          !o->transport->recv || !o->transport->close))
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook needs connect (or connect_tls), send, "

@@ -149,6 +149,22 @@ int main(void) {
     if (object_matches(o.key, SMALL_SIZE) != 0 || nothing_held("after upload 3")) return 1;
     if (flash_live()) return failed("PutObject left a checkpoint", &st);
 
+    /* 5. A session in a block of its own needs neither an allocator nor opts.workspace,
+       in every build (OSSR_NO_MALLOC included); finished before it began, it is a cancel. */
+    {
+        static union { long double ld; void *p; unsigned char b[POOL_SIZE]; } block;
+        ossr_options so = o;
+        ossr_session *sess = NULL;
+        so.workspace = NULL;
+        so.workspace_size = 0;
+        so.alloc = NULL;
+        so.free = NULL;
+        r = ossr_session_init(&sess, &so, block.b, sizeof block.b);
+        if (sess) ossr_session_finish(sess, &st);
+        if (r != OSSR_OK) return failed("a session in a block of its own was refused", &st);
+        if (st.result != OSSR_E_CANCELLED) return failed("a session finished before it began is not a cancel", &st);
+    }
+
     printf("test_hooks: %lu requests over %lu connections; pool %u blocks taken and returned; flash %u writes, "
            "%u syncs, %u removes; file %u reads; fake clock %ld ms\n", served->requests, served->connects,
            pool.allocs, flash.writes, flash.syncs, flash.removes, file_stats.reads, (long)clock_ms);
