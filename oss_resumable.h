@@ -3679,12 +3679,18 @@ OSSR__PRIVATE int64_t ossr__clock(const ossr__ctx *c) {
    answer cancels the upload. */
 OSSR__PRIVATE void ossr__progress(ossr__ctx *c, int64_t n) {
     uint64_t done;
+    if (!c->o->progress) {   /* nobody to tell: the count alone, once a window */
+        ossr__lock(&c->lock);
+        c->progress_done += (uint64_t)n;
+        ossr__unlock(&c->lock);
+        return;
+    }
     ossr__lock(&c->progress_lock);
     ossr__lock(&c->lock);
     c->progress_done += (uint64_t)n;
     done = c->progress_done;
     ossr__unlock(&c->lock);
-    if (n > 0 && c->o->progress && c->o->progress(done, c->progress_total, c->o->progress_user)) {
+    if (n > 0 && c->o->progress(done, c->progress_total, c->o->progress_user)) {
         ossr__lock(&c->lock);
         c->stop = c->cancelled = 1;
         ossr__unlock(&c->lock);
