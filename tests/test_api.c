@@ -265,6 +265,16 @@ static void session_options(ossr_options *o, const char *key, const char *src, i
     o->progress = progress;
     o->num_threads = lanes;
 }
+/* A session of those options in a block of ossr_session_size() bytes (*mem, freed by the
+   caller); the result of ossr_session_init. */
+static ossr_result session_new(ossr_options *o, const char *key, const char *src, int lanes,
+                               ossr_progress_fn progress, ossr_session **sess, void **mem) {
+    size_t need;
+    session_options(o, key, src, lanes, progress);
+    need = ossr_session_size(o, 3 * 1024 * 1024 + 5);
+    *mem = malloc(need);
+    return *mem ? ossr_session_init(sess, o, *mem, need) : OSSR_E_NOMEM;
+}
 static int deadlines_past;   /* wants whose deadline lay before the step that made them */
 static ossr_result drive_session(ossr_session *s, int64_t clock_offset, int stop_at_close, int *closes) {
     int fds[8], i;
@@ -784,13 +794,9 @@ int main(int argc, char **argv) {
     {
         ossr_options o8 = o;
         ossr_session *sess = NULL;
-        size_t need;
         void *mem;
         int closes = 0;
-        session_options(&o8, "api/session.bin", src, 3, cancel_at_2mib);
-        need = ossr_session_size(&o8, 3 * 1024 * 1024 + 5);
-        mem = malloc(need);
-        r = mem ? ossr_session_init(&sess, &o8, mem, need) : OSSR_E_NOMEM;
+        r = session_new(&o8, "api/session.bin", src, 3, cancel_at_2mib, &sess, &mem);
         CHECK(r == OSSR_OK && sess != NULL, "session init: %d", r);
         cancel_target = sess;
         if (sess) {
@@ -824,10 +830,8 @@ int main(int argc, char **argv) {
         size_t need;
         void *mem;
         int closes = 0;
-        session_options(&o9, "api/session-clock.bin", src, 2, NULL);
-        need = ossr_session_size(&o9, 3 * 1024 * 1024 + 5);
-        mem = malloc(need);
-        r = mem ? ossr_session_init(&sess, &o9, mem, need) : OSSR_E_NOMEM;
+        r = session_new(&o9, "api/session-clock.bin", src, 2, NULL, &sess, &mem);
+        need = ossr_session_size(&o9, 3 * 1024 * 1024 + 5);   /* the block's size, for the sessions below */
         if (r == OSSR_OK) r = drive_session(sess, 1000000000000ll, 1, &closes);
         CHECK(r == OSSR_PENDING && deadlines_past == 0, "a session on a clock 10^12 ms ahead: %d, %d deadlines in "
               "the past", r, deadlines_past);
