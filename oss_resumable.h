@@ -3648,7 +3648,6 @@ struct ossr__worker {
     char num[24];                /* its part number */
     int busy;                    /* a part is on its way (part_idx) */
     uint32_t part_idx;
-    int ext;                     /* the session's caller carries the I/O and owns the connection */
     int closing;                 /* ext: the caller is to close the connection */
     int64_t op_deadline;         /* the op gives up then (0: not set yet) */
     int bmode;                   /* OSSR__B_*: how the reply body ends */
@@ -3926,7 +3925,7 @@ OSSR__PRIVATE long ossr__link_recv(ossr__worker *w, char *p, size_t cap, int *e)
     return k;
 }
 OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
-    if (w->ext) { if (w->linked) w->closing = 1; }   /* the session's caller closes it */
+    if (w->ctx->ext) { if (w->linked) w->closing = 1; }   /* the session's caller closes it */
     else if (w->linked) w->ctx->tp.close(w->conn, w->ctx->tp.user);
     w->linked = 0;
     w->conn = NULL;
@@ -4091,7 +4090,7 @@ OSSR__PRIVATE void ossr__lane_done(ossr__worker *w, long k, int e) {
     if (k < 0) {
         w->io_fail = (ossr_result)k;
         w->io_fail_e = e;
-        if (op == OSSR__OP_CONNECT && w->ext) w->closing = 1;   /* whatever the caller started */
+        if (op == OSSR__OP_CONNECT && w->ctx->ext) w->closing = 1;   /* whatever the caller started */
         return;
     }
     if (op == OSSR__OP_CONNECT) { w->linked = 1; w->fd_used = 0; w->eof = 0; }
@@ -6841,7 +6840,6 @@ struct ossr_session {
     ossr__worker *ws;            /* the lanes' state, one connection each */
     ossr_lane *lanes;            /* what each lane wants of its driver (ossr_session_lanes) */
     int nw;                      /* lanes */
-    int ext;                     /* the caller carries the I/O (the ossr_session_* calls) */
     int job;                     /* OSSR__JOB_* */
     int ready;                   /* setup succeeded: the context holds what must be let go */
     int flowed;                  /* the upload is over (its connections may still be open) */
@@ -6888,10 +6886,8 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     s->lanes = (ossr_lane *)(void *)((char *)s->ws + OSSR__ROUND16(sizeof(ossr__worker) * (size_t)s->nw));
     memset(s->ws, 0, sizeof(ossr__worker) * (size_t)s->nw);
     memset(s->lanes, 0, sizeof(ossr_lane) * (size_t)s->nw);
-    for (i = 0; i < s->nw; i++) {
+    for (i = 0; i < s->nw; i++)
         if (ossr__worker_init(&s->ws[i], c) != OSSR_OK) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for worker buffers");
-        s->ws[i].ext = s->ext;   /* after the init, which clears the worker */
-    }
     c->scratch = (unsigned char *)s->ws[0].io;
     return OSSR_OK;
 }
@@ -7055,8 +7051,6 @@ OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options 
     if (!s) return NULL;
     memset(s, 0, sizeof *s);
     s->c.heap = *h;
-    s->ext = ext;
-    s->c.ext = ext;   /* kept by the setup, like the heap */
     *r = ossr__session_setup(s, o, job, need | (ext ? OSSR__NEED_EXT : 0u));
     return s;
 }
