@@ -743,6 +743,9 @@ static void ossr__heap_put(ossr__heap *h, void *p, size_t n) {
 #  include <assert.h>
 #  define OSSR_ASSERT(c) assert(c)
 #endif
+/* OSSR__NOINLINE marks the small helpers that gcc's -Os would copy into each of their
+   many callers (measured in `make size`), and the functions whose frame must not join a
+   caller's stack. */
 #if defined(__GNUC__) || defined(__clang__)
 #  define OSSR__PRIVATE static __attribute__((unused))
 #  define OSSR__NOINLINE __attribute__((noinline))
@@ -1718,7 +1721,7 @@ typedef struct ossr__sb {
 OSSR__PRIVATE int ossr__hexval(char c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
-OSSR__PRIVATE void ossr__sb_init(ossr__sb *b, char *p, size_t cap) {
+OSSR__PRIVATE OSSR__NOINLINE void ossr__sb_init(ossr__sb *b, char *p, size_t cap) {
     b->p = p; b->len = 0; b->cap = cap; b->overflow = 0;
     if (cap) p[0] = 0;
 }
@@ -1741,58 +1744,50 @@ OSSR__PRIVATE void ossr__sb_u64(ossr__sb *b, uint64_t v) {
     ossr__sb_put(b, t + i, (size_t)(24 - i));
 }
 /* printf for the library's own messages, without stdio (OSSR_NO_STDIO builds have
-   none): %s %c %d %u %x %X and %%, with the flags 0 and -, a width, a precision (.N or
-   .*) and the lengths l and ll. Writes what fits into out (NUL-terminated when cap > 0)
-   and returns the whole length. */
+   none): %s %c %d %u %x %X and %%, the lengths l and ll, and for numbers a width (padded
+   with zeros: %02d) and a precision (.N digits at least; %.0u of 0 is nothing). Writes
+   what fits into out (NUL-terminated when cap > 0) and returns the whole length. */
 OSSR__PRIVATE size_t ossr__vfmt(char *out, size_t cap, const char *f, va_list ap) {
-    size_t n = 0;
+    size_t n = 0, len, i;
     for (; *f; f++) {
         char num[24];
-        const char *s = num;
-        size_t len = 0, i = sizeof num;
-        int zero = 0, left = 0, width = 0, prec = -1, lng = 0, neg = 0;
-        if (*f != '%') { if (n + 1 < cap) out[n] = *f; n++; continue; }
-        for (f++; *f == '0' || *f == '-'; f++) { if (*f == '0') zero = 1; else left = 1; }
-        if (*f == '*') { width = va_arg(ap, int); f++; }
-        else while (*f >= '0' && *f <= '9') width = width * 10 + (*f++ - '0');
-        if (*f == '.') {
-            prec = 0;
-            if (*++f == '*') { prec = va_arg(ap, int); f++; }
-            else while (*f >= '0' && *f <= '9') prec = prec * 10 + (*f++ - '0');
-        }
-        while (*f == 'l') { lng++; f++; }
-        if (*f == 's') {
-            s = va_arg(ap, const char *);
-            if (!s) s = "(null)";
-            while ((prec < 0 || len < (size_t)prec) && s[len]) len++;
-        } else if (*f == 'c') {
-            num[0] = (char)va_arg(ap, int);
-            len = 1;
-        } else if (*f == 'd' || *f == 'u' || *f == 'x' || *f == 'X') {
-            const char *dig = *f == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
-            unsigned base = *f == 'x' || *f == 'X' ? 16u : 10u;
-            unsigned long long v;
-            if (*f == 'd') {
-                long long sv = lng >= 2 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
-                neg = sv < 0;
-                v = neg ? 0ull - (unsigned long long)sv : (unsigned long long)sv;
-            } else {
-                v = lng >= 2 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
-            }
-            for (; v || (i == sizeof num && prec != 0); v /= base) num[--i] = dig[v % base];
-            while (prec > 0 && sizeof num - i < (size_t)prec) num[--i] = '0';
-            while (zero && !left && sizeof num - i + (size_t)neg < (size_t)width && i > 1) num[--i] = '0';
-            if (neg) num[--i] = '-';
-            s = num + i;
-            len = sizeof num - i;
-        } else {
+        const char *s = f;
+        int width = 0, prec = -1, lng = 0, neg = 0;
+        len = 1;
+        if (*f == '%') {
+            while (*++f >= '0' && *f <= '9') width = width * 10 + (*f - '0');
+            if (*f == '.') for (prec = 0; *++f >= '0' && *f <= '9';) prec = prec * 10 + (*f - '0');
+            for (; *f == 'l'; f++) lng++;
             if (!*f) break;
             s = f;            /* %% and anything unknown: the character itself */
-            len = 1;
+            if (*f == 's') {
+                s = va_arg(ap, const char *);
+                if (!s) s = "(null)";
+                len = strlen(s);
+            } else if (*f == 'c') {
+                num[0] = (char)va_arg(ap, int);
+                s = num;
+            } else if (*f == 'd' || *f == 'u' || *f == 'x' || *f == 'X') {
+                const char *dig = *f == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
+                unsigned base = *f == 'x' || *f == 'X' ? 16u : 10u;
+                unsigned long long v;
+                if (*f == 'd') {
+                    long long sv = lng >= 2 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
+                    neg = sv < 0;
+                    v = neg ? 0ull - (unsigned long long)sv : (unsigned long long)sv;
+                } else {
+                    v = lng >= 2 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+                }
+                i = sizeof num;
+                for (; v || (i == sizeof num && prec != 0); v /= base) num[--i] = dig[v % base];
+                if (prec < width - neg) prec = width - neg;
+                while (prec > 0 && sizeof num - i < (size_t)prec && i > 1) num[--i] = '0';
+                if (neg) num[--i] = '-';
+                s = num + i;
+                len = sizeof num - i;
+            }
         }
-        for (; !left && width > 0 && (size_t)width > len; width--) { if (n + 1 < cap) out[n] = ' '; n++; }
         for (i = 0; i < len; i++, n++) if (n + 1 < cap) out[n] = s[i];
-        for (; left && width > 0 && (size_t)width > len; width--) { if (n + 1 < cap) out[n] = ' '; n++; }
     }
     if (cap) out[n < cap ? n : cap - 1] = 0;
     return n;
@@ -1873,6 +1868,12 @@ OSSR__PRIVATE int ossr__istarts(const char *s, const char *prefix) {
     return 1;
 }
 /* Copies a slice into a C string buffer, truncating; always NUL-terminates (cap > 0). */
+/* Whether s is one of the words of list, each NUL-terminated, the list ended by an empty one. */
+OSSR__PRIVATE int ossr__one_of(const char *s, const char *list) {
+    for (; *list; list += strlen(list) + 1)
+        if (!strcmp(s, list)) return 1;
+    return 0;
+}
 OSSR__PRIVATE void ossr__copy(char *dst, size_t cap, const char *src, size_t n) {
     if (cap == 0) return;
     if (n >= cap) n = cap - 1;
@@ -1947,24 +1948,28 @@ OSSR__PRIVATE int ossr__skip(const char **p, const char *end, char c) {
     return 1;
 }
 OSSR__PRIVATE int ossr__parse_date(const char *s, size_t n, int64_t *out) {
-    const char *p = s, *end = s + n;
-    int y, mo = 0, d, h, mi, sec;
-    if (n >= 19 && s[4] == '-' && s[10] == 'T') {
-        if (!ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &mo) ||
-            !ossr__skip(&p, end, '-') || !ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, 'T')) return -1;
-    } else {
+    static const char fields[] = "YmdHMS";   /* the letters of a pattern: year, month ... second */
+    const char *p = s, *end = s + n, *f, *k;
+    int v[6] = {0, 0, 0, 0, 0, 0};           /* y mo d h mi sec */
+    if (n >= 19 && s[4] == '-' && s[10] == 'T') f = "Y-m-dTH:M:S";
+    else {
         while (p < end && *p != ',') p++;
         if (!ossr__skip(&p, end, ',')) return -1;
         while (p < end && *p == ' ') p++;
-        if (!ossr__num(&p, end, 2, &d) || !ossr__skip(&p, end, ' ') || end - p < 4) return -1;
-        mo = ossr__month(p);
-        p += 3;
-        if (!ossr__skip(&p, end, ' ') || !ossr__num(&p, end, 4, &y) || !ossr__skip(&p, end, ' ')) return -1;
+        f = "d b Y H:M:S";                   /* b: an English month abbreviation */
     }
-    if (!ossr__num(&p, end, 2, &h) || !ossr__skip(&p, end, ':') || !ossr__num(&p, end, 2, &mi) ||
-        !ossr__skip(&p, end, ':') || !ossr__num(&p, end, 2, &sec)) return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 || y > 9999) return -1;
-    *out = ossr__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    for (; *f; f++) {
+        if (*f == 'b') {
+            if (end - p < 4) return -1;
+            v[1] = ossr__month(p);
+            p += 3;
+        } else if ((k = strchr(fields, *f)) != NULL) {
+            if (!ossr__num(&p, end, *f == 'Y' ? 4 : 2, &v[k - fields])) return -1;
+        } else if (!ossr__skip(&p, end, *f)) return -1;
+    }
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60 || v[0] < 1970 ||
+        v[0] > 9999) return -1;
+    *out = ossr__days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
     return 0;
 }
 /* "Tue, 03 Dec 2024 08:15:30 GMT" */
@@ -1998,7 +2003,7 @@ OSSR__PRIVATE uint32_t ossr__le32(const unsigned char *p) {
 OSSR__PRIVATE uint64_t ossr__le64(const unsigned char *p) {
     return (uint64_t)ossr__le32(p) | ((uint64_t)ossr__le32(p + 4) << 32);
 }
-OSSR__PRIVATE void ossr__put_be32(unsigned char *p, uint32_t v) {
+OSSR__PRIVATE OSSR__NOINLINE void ossr__put_be32(unsigned char *p, uint32_t v) {
     p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
     p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
 }
@@ -2153,7 +2158,7 @@ OSSR__PRIVATE size_t ossr__hash_final(ossr__hash *c, unsigned char *out) {
     }
     return n * 4;
 }
-OSSR__PRIVATE size_t ossr__hash_once(int kind, const void *data, size_t len, unsigned char *out) {
+OSSR__PRIVATE OSSR__NOINLINE size_t ossr__hash_once(int kind, const void *data, size_t len, unsigned char *out) {
     ossr__hash c;
     ossr__hash_init(&c, kind);
     ossr__hash_update(&c, data, len);
@@ -3724,7 +3729,7 @@ OSSR__PRIVATE void ossr__req_query(ossr__req *q, const char *name, const char *v
     q->query[q->nquery].value = value;
     q->nquery++;
 }
-OSSR__PRIVATE void ossr__req_header(ossr__req *q, const char *name, const char *value) {
+OSSR__PRIVATE OSSR__NOINLINE void ossr__req_header(ossr__req *q, const char *name, const char *value) {
     if (q->nhdr < sizeof q->hdr / sizeof q->hdr[0] - 1) {
         q->hdr[q->nhdr].name = name;
         q->hdr[q->nhdr].value = value;
@@ -3839,7 +3844,7 @@ OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
    max_bytes_per_second and holding at most a quarter second's worth. Takes n bytes'
    worth and says when they may go (ms; 0: now): the lane waits till then, without
    blocking anyone. */
-OSSR__PRIVATE int64_t ossr__throttle(ossr__ctx *c, size_t n) {
+OSSR__PRIVATE OSSR__NOINLINE int64_t ossr__throttle(ossr__ctx *c, size_t n) {
     double rate = (double)c->o->max_bytes_per_second, cap = rate / 4;
     int64_t now, wait_ms;
     if (rate <= 0) return 0;
@@ -4461,7 +4466,7 @@ OSSR__PRIVATE int ossr__xchg_no_reply(ossr__worker *w, ossr__req *q, ossr_result
     return ossr__xchg_end(w, q, r);
 }
 /* The reply is due now: its head within the I/O timeout. */
-OSSR__PRIVATE void ossr__xchg_await_reply(ossr__worker *w) {
+OSSR__PRIVATE OSSR__NOINLINE void ossr__xchg_await_reply(ossr__worker *w) {
     w->io_pos = w->io_len = 0;
     w->rx_deadline = ossr__clock(w->ctx) + w->ctx->f.io_timeout_ms;
     w->slow = NULL;
@@ -4941,8 +4946,7 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
         return;
     }
     if (c->o->credentials && !w->rq_refreshed && r == OSSR_E_SERVER &&
-        (!strcmp(w->err.code, "SecurityTokenExpired") || !strcmp(w->err.code, "InvalidSecurityToken") ||
-         !strcmp(w->err.code, "InvalidAccessKeyId") || !strcmp(w->err.code, "ExpiredToken"))) {
+        ossr__one_of(w->err.code, "SecurityTokenExpired\0InvalidSecurityToken\0InvalidAccessKeyId\0ExpiredToken\0")) {
         ossr__lock(&c->lock);     /* one refresh for all workers that saw the same credentials */
         if (c->creds_gen == w->creds_gen) c->creds_stale = 1;
         ossr__unlock(&c->lock);
@@ -4986,7 +4990,7 @@ OSSR__PRIVATE int ossr__rq_step(ossr__worker *w, int64_t now) {
 }
 /* When a lane that waits for no I/O is due again: the end of its back-off, or of the
    bandwidth cap's hold on its next window; -1 when it is not waiting on time. */
-OSSR__PRIVATE int64_t ossr__lane_wake(const ossr__worker *w) {
+OSSR__PRIVATE OSSR__NOINLINE int64_t ossr__lane_wake(const ossr__worker *w) {
     return w->rq_state == OSSR__RQ_BACKOFF ? w->rq_wake : w->pace_n ? w->pace_at : -1;
 }
 /* Runs the lane's request to its end, its I/O carried out as it blocks (the blocking
@@ -5344,7 +5348,7 @@ OSSR__PRIVATE void ossr__ckpt_unlock(ossr__ctx *c) {
     }
 #endif
 }
-OSSR__PRIVATE uint64_t ossr__part_len(const ossr__ctx *c, uint32_t idx) {
+OSSR__PRIVATE OSSR__NOINLINE uint64_t ossr__part_len(const ossr__ctx *c, uint32_t idx) {
     uint64_t off = (uint64_t)idx * c->part_size;
     return c->fid.size - off < c->part_size ? c->fid.size - off : c->part_size;
 }
@@ -5986,7 +5990,7 @@ OSSR__PRIVATE void ossr__req_abort(ossr__ctx *c, ossr__worker *w, const char *up
     ossr__req_query(q, "uploadId", upload_id);
     ossr__req_user_headers(q, c->o, ossr__hdr_payer);
 }
-OSSR__PRIVATE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
+OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__abort_call(ossr__ctx *c, ossr__worker *w, const char *upload_id) {
     ossr__req_abort(c, w, upload_id);
     return ossr__http(w, &w->req);
 }
@@ -6310,7 +6314,7 @@ OSSR__PRIVATE ossr_result ossr__complete_result(ossr__ctx *c, ossr__worker *w) {
     }
     return OSSR_OK;
 }
-OSSR__PRIVATE void ossr__clear_error(ossr_status *st) {
+OSSR__PRIVATE OSSR__NOINLINE void ossr__clear_error(ossr_status *st) {
     st->result = OSSR_OK;
     st->http_status = st->os_error = st->tls_error = 0;
     st->part_number = 0;
@@ -6371,14 +6375,14 @@ enum {
     OSSR__MP_DONE
 };
 /* Lane 0 sends the request built in its w->req; state then takes the result (c->mp_r). */
-OSSR__PRIVATE int ossr__mp_call(ossr__ctx *c, ossr__worker *w, int then) {
+OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_call(ossr__ctx *c, ossr__worker *w, int then) {
     ossr__rq_start(w, &w->req);
     c->mp = OSSR__MP_CALL;
     c->mp_then = then;
     return OSSR__WAIT;
 }
 /* The upload ends with r. */
-OSSR__PRIVATE int ossr__mp_end(ossr__ctx *c, ossr_result r) {
+OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_end(ossr__ctx *c, ossr_result r) {
     c->mp = OSSR__MP_DONE;
     c->mp_result = r;
     return OSSR__READY;
@@ -6626,7 +6630,7 @@ OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
 /* Advances the multipart flow as far as it goes without waiting: OSSR__WAIT (for the
    lanes' requests, or with none until c->wake_ms), or OSSR__READY when it has ended
    (c->mp_result). */
-OSSR__PRIVATE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, int nw_max, int64_t now) {
+OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, int nw_max, int64_t now) {
     ossr__worker *w = &ws[0];
     for (;;) {
         int k = OSSR__READY, more;
@@ -7439,12 +7443,15 @@ OSSR__DEF void ossr_cancel(volatile int *flag) {
 #endif
 }
 OSSR__DEF const char *ossr_result_str(ossr_result r) {
-    switch (r) {
-#define OSSR__STR_ITEM(name, value, text) case name: return text;
-        OSSR_RESULT_LIST(OSSR__STR_ITEM)
+#define OSSR__VAL_ITEM(name, value, text) value,
+#define OSSR__STR_ITEM(name, value, text) text,
+    static const signed char vals[] = { OSSR_RESULT_LIST(OSSR__VAL_ITEM) };
+    static const char *const strs[] = { OSSR_RESULT_LIST(OSSR__STR_ITEM) "unknown result" };
+#undef OSSR__VAL_ITEM
 #undef OSSR__STR_ITEM
-    default: return "unknown result";
-    }
+    size_t i;
+    for (i = 0; i < sizeof vals && vals[i] != r; i++) {}
+    return strs[i];
 }
 OSSR__DEF int ossr_result_is_retryable(ossr_result r, int http_status, const char *code) {
     switch (r) {
@@ -7453,8 +7460,7 @@ OSSR__DEF int ossr_result_is_retryable(ossr_result r, int http_status, const cha
         return 1;
     case OSSR_E_SERVER:
         if (http_status >= 500 || http_status == 408 || http_status == 429) return 1;
-        return code && (!strcmp(code, "RequestTimeTooSkewed") || !strcmp(code, "RequestTimeout") ||
-                        !strcmp(code, "InternalError") || !strcmp(code, "ServiceUnavailable"));
+        return code && ossr__one_of(code, "RequestTimeTooSkewed\0RequestTimeout\0InternalError\0ServiceUnavailable\0");
     default:
         return 0;
     }
