@@ -56,6 +56,18 @@ are ISO 8601 to the second with a literal ".000Z"; ETags are quoted upper-case
 MD5 hex; CompleteMultipartUpload checks that part numbers ascend (400
 InvalidPartOrder) and that each listed ETag is the stored one (400 InvalidPart).
 
+GetObject: one byte range (Range: bytes=A-B, bytes=A-, bytes=-N) is 206 with
+Content-Range; ETag and x-oss-hash-crc64ecma stay those of the whole object.  An
+unparsable, inverted or multiple range is ignored (200, the whole object).  As OSS
+does, a range that does not lie within the object is ignored too (200, the whole
+object, no Content-Range: a start or an end at or past the size, a suffix longer
+than the object), unless the request sends "x-oss-range-behavior: standard": then
+an end past the object is cut to its last byte and a suffix longer than the object
+is all of it (206), and a start at or past the size is 416 InvalidRange (with
+Content-Range: bytes */SIZE), as are bytes=-0 and any range of an empty object.
+If-Match (GetObject and HeadObject): 412 PreconditionFailed unless it holds the
+object's ETag as OSS sends it, quoted (alone or in a comma-separated list), or "*".
+
 ListMultipartUploads: GET /?uploads at bucket level (path style /BUCKET/?uploads,
 or virtual-hosted), signed like every call (V1: "uploads" is a sub-resource,
 prefix and markers are not; V4: every query parameter).  Uploads come sorted by
@@ -647,6 +659,7 @@ class OSSError(Exception):
         "ServiceUnavailable": "0000-00000002", "InvalidBucketName": "0015-00000101",
         "NotImplemented": "0000-00000003", "PartNotSequential": "0042-00000205",
         "MethodNotAllowed": "0000-00000004", "IncompleteBody": "0016-00000006",
+        "PreconditionFailed": "0017-00001001",
     }
 
     def __init__(self, status, code, message, extra=None, headers=None):
@@ -1901,42 +1914,75 @@ class OSSHandler(BaseHTTPRequestHandler):
             raise OSSError(404, "NoSuchKey", "The specified key does not exist.", [("Key", key)])
         return meta
 
+    def check_if_match(self, meta):
+        """If-Match: 412 PreconditionFailed unless the header names the object's ETag
+        (quoted, as OSS sends it; a comma-separated list may hold it) or is "*"."""
+        given = self.headers.get("If-Match")
+        if given is None:
+            return
+        tags = [t.strip() for t in given.split(",")]
+        if "*" not in tags and meta["etag"] not in tags:
+            raise OSSError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
+
+    @staticmethod
+    def object_range(header, size, standard):
+        """(start, end) of a Range header value for an object of size bytes, or None for
+        the whole object (200, no Content-Range).  One range only, "bytes=" only; an
+        unparsable or inverted range is ignored.  As OSS: without standard (OSS's legacy
+        behavior) a range that does not lie within the object (start or end at or past
+        size, a suffix longer than the object or of 0 bytes) is ignored too; with
+        standard ("x-oss-range-behavior: standard") an end past the object is cut to
+        size - 1, a suffix longer than the object is the whole object, and a start at or
+        past size, a suffix of 0 bytes or any range of an empty object is 416 InvalidRange."""
+        spec = header[6:] if header.lower().startswith("bytes=") else None
+        if spec is None or "," in spec or spec.count("-") != 1:
+            return None
+        a, b = (x.strip() for x in spec.split("-"))
+        unsatisfiable = OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
+                                 headers={"Content-Range": "bytes */%d" % size})
+        try:
+            if a == "":
+                n = int(b)
+                if 0 < n <= size:
+                    return size - n, size - 1
+                if not standard:
+                    return None
+                if n <= 0 or size == 0:
+                    raise unsatisfiable
+                return 0, size - 1
+            s = int(a)
+            e = int(b) if b else None
+        except ValueError:
+            return None                 # unparsable Range: ignored, as OSS does
+        if e is not None and e < s:
+            return None                 # an inverted range is ignored: whole object
+        if s < size and (e is None or e < size):
+            return s, size - 1 if e is None else e
+        if not standard:
+            return None
+        if s >= size:
+            raise unsatisfiable
+        return s, size - 1
+
     def op_HeadObject(self, bucket, key, query):
         meta = self.get_meta_or_404(bucket, key)
+        self.check_if_match(meta)
         resp = Response(200, self.object_headers(meta))
         resp.headers["Content-Length"] = str(meta["size"])
         return resp
 
     def op_GetObject(self, bucket, key, query):
         meta = self.get_meta_or_404(bucket, key)
+        self.check_if_match(meta)
         size = meta["size"]
         headers = self.object_headers(meta)
-        rng = (self.headers.get("Range") or "").strip()
-        start, end = 0, size - 1
-        status = 200
-        spec = rng[6:] if rng.lower().startswith("bytes=") else None
-        if spec is not None and "," not in spec and spec.count("-") == 1:
-            a, b = (s.strip() for s in spec.split("-"))
-            try:
-                if a == "":
-                    n = int(b)
-                    if n <= 0 or size == 0:
-                        raise OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
-                                       headers={"Content-Range": "bytes */%d" % size})
-                    start, end, status = max(0, size - n), size - 1, 206
-                else:
-                    s = int(a)
-                    e = int(b) if b else size - 1
-                    if s >= size:
-                        raise OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
-                                       headers={"Content-Range": "bytes */%d" % size})
-                    if e >= s:         # an inverted range is ignored: whole object
-                        start, end, status = s, min(e, size - 1), 206
-            except ValueError:
-                pass                   # unparsable Range: ignored, as OSS does
-        if status == 206:
-            headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
-        length = end - start + 1 if size else 0
+        standard = (self.headers.get("x-oss-range-behavior") or "").strip().lower() == "standard"
+        rng = self.object_range((self.headers.get("Range") or "").strip(), size, standard)
+        if rng is None:
+            start, length, status = 0, size, 200
+        else:
+            start, length, status = rng[0], rng[1] - rng[0] + 1, 206
+            headers["Content-Range"] = "bytes %d-%d/%d" % (rng[0], rng[1], size)
         return Response(status, headers, file_path=meta["path"], start=start, length=length)
 
     def op_DeleteObject(self, bucket, key, query):

@@ -10,10 +10,12 @@
    both signature versions, STS tokens, path / virtual-hosted / CNAME
    addressing, ListMultipartUploads (order, paging one upload at a time,
    prefix, delimiter, markers, encoding-type=url, what V1 and V4 sign), the
-   XML time format (.000Z), the error cases and every fault-injection action
-   (trickle keeps other connections served; slow_complete's views of the
-   upload and the key while it runs; pad up to megabytes; barrier's groups,
-   time-out and release by reset), and the log's in_flight.
+   XML time format (.000Z), GetObject's ranges with and without
+   x-oss-range-behavior: standard, If-Match, the error cases and every
+   fault-injection action (trickle keeps other connections served;
+   slow_complete's views of the upload and the key while it runs; pad up to
+   megabytes; barrier's groups, time-out and release by reset), and the log's
+   in_flight.
 3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
    tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
    handshake counters, session-ID resumption, failed handshakes, and a TLS
@@ -525,25 +527,90 @@ class LiveServer(unittest.TestCase):
         conn.close()
 
     def test_ranges(self):
+        """Range as OSS answers it: a range within the object is 206 either way; one
+        that does not lie within it is ignored (200, the whole object) unless
+        x-oss-range-behavior is standard, when an end past the object is cut and a
+        start past it is 416."""
         c = self.client()
         body = bytes(range(256)) * 4
         c.put("range.bin", body)
-        cases = [("bytes=0-9", 206, body[0:10], "bytes 0-9/1024"),
-                 ("bytes=1000-", 206, body[1000:], "bytes 1000-1023/1024"),
-                 ("bytes=-24", 206, body[-24:], "bytes 1000-1023/1024"),
-                 ("bytes=1000-5000", 206, body[1000:], "bytes 1000-1023/1024"),
-                 ("bytes=-5000", 206, body, "bytes 0-1023/1024"),
-                 ("bytes=abc", 200, body, None)]
-        for rng, status, expect, crange in cases:
-            with self.subTest(rng):
-                r = c.get("range.bin", {"Range": rng})
-                self.assertEqual(r.status, status)
-                self.assertEqual(r.body, expect)
-                self.assertEqual(r.headers.get("content-range"), crange)
-                self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))   # whole-object CRC
-        r = c.get("range.bin", {"Range": "bytes=1024-"})
+        whole, bad = (200, body, None), (416, None, None)
+        cases = [("bytes=0-9", (206, body[0:10], "bytes 0-9/1024"), None),
+                 ("bytes=1000-", (206, body[1000:], "bytes 1000-1023/1024"), None),
+                 ("bytes=-24", (206, body[-24:], "bytes 1000-1023/1024"), None),
+                 ("bytes=0-1023", (206, body, "bytes 0-1023/1024"), None),
+                 ("bytes=-1024", (206, body, "bytes 0-1023/1024"), None),
+                 ("bytes=1023-1023", (206, body[1023:], "bytes 1023-1023/1024"), None),
+                 ("bytes=1000-5000", whole, (206, body[1000:], "bytes 1000-1023/1024")),
+                 ("bytes=0-1024", whole, (206, body, "bytes 0-1023/1024")),
+                 ("bytes=-5000", whole, (206, body, "bytes 0-1023/1024")),
+                 ("bytes=1024-", whole, bad),
+                 ("bytes=1024-2000", whole, bad),
+                 ("bytes=5000-", whole, bad),
+                 ("bytes=-0", whole, bad),
+                 ("bytes=abc", whole, whole),
+                 ("bytes=10-5", whole, whole),
+                 ("bytes=0-9,20-29", whole, whole),
+                 ("byte=0-9", whole, whole)]
+        for rng, legacy, standard in cases:
+            for behavior, (status, expect, crange) in ((None, legacy), ("standard", standard or legacy)):
+                with self.subTest(rng=rng, behavior=behavior):
+                    headers = {"Range": rng}
+                    if behavior:
+                        headers["x-oss-range-behavior"] = behavior
+                    r = c.get("range.bin", headers)
+                    if status == 416:
+                        self.assertError(r, 416, "InvalidRange")
+                        self.assertEqual(r.headers.get("content-range"), "bytes */1024")
+                        continue
+                    self.assertEqual(r.status, status)
+                    self.assertEqual(r.body, expect)
+                    self.assertEqual(r.headers.get("content-range"), crange)
+                    self.assertEqual(r.headers["content-length"], str(len(expect)))
+                    self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))   # whole-object CRC
+                    self.assertEqual(r.headers["etag"], '"%s"' % hashlib.md5(body).hexdigest().upper())
+        # The header's value is not case-sensitive; any other value is the legacy behavior.
+        r = c.get("range.bin", {"Range": "bytes=1024-", "x-oss-range-behavior": "Standard"})
         self.assertError(r, 416, "InvalidRange")
-        self.assertEqual(r.headers.get("content-range"), "bytes */1024")
+        r = c.get("range.bin", {"Range": "bytes=1024-", "x-oss-range-behavior": "legacy"})
+        self.assertEqual((r.status, r.body), (200, body))
+        # An empty object: every range is ignored, or 416 with standard.
+        c.put("empty.bin", b"")
+        for rng in ("bytes=0-", "bytes=0-0", "bytes=-1"):
+            with self.subTest(empty=rng):
+                r = c.get("empty.bin", {"Range": rng})
+                self.assertEqual((r.status, r.body, r.headers.get("content-range")), (200, b"", None))
+                r = c.get("empty.bin", {"Range": rng, "x-oss-range-behavior": "standard"})
+                self.assertError(r, 416, "InvalidRange")
+                self.assertEqual(r.headers.get("content-range"), "bytes */0")
+        self.assertEqual([e["status"] for e in self.log()][-2:], [200, 416])
+
+    def test_if_match(self):
+        """If-Match on GetObject and HeadObject: the quoted ETag (alone, in a list, or
+        "*") passes; any other value is 412 PreconditionFailed, ahead of the range."""
+        c = self.client()
+        body = pattern(3000, 11)
+        etag = c.put("im.bin", body).headers["etag"]
+        bare = etag.strip('"')
+        for value in (etag, " %s " % etag, '"0123", %s' % etag, "*"):
+            with self.subTest(match=value):
+                r = c.get("im.bin", {"If-Match": value, "Range": "bytes=100-199"})
+                self.assertEqual((r.status, r.body), (206, body[100:200]))
+                self.assertEqual(c.request("HEAD", "im.bin", headers={"If-Match": value}).status, 200)
+        for value in ('"%s"' % ("0" * 32), bare, etag.lower(), '"%s' % bare, ""):
+            with self.subTest(mismatch=value):
+                r = c.get("im.bin", {"If-Match": value, "Range": "bytes=5000-",
+                                     "x-oss-range-behavior": "standard"})
+                self.assertError(r, 412, "PreconditionFailed")
+                self.assertEqual(r.xml().find("EC").text, "0017-00001001")
+                self.assertIsNotNone(c.conn)                            # keep-alive goes on
+                h = c.request("HEAD", "im.bin", headers={"If-Match": value})
+                self.assertEqual((h.status, h.body), (412, b""))
+                self.assertIn(b"PreconditionFailed", base64.b64decode(h.headers["x-oss-err"]))
+        self.assertError(c.get("im-missing.bin", {"If-Match": etag}), 404, "NoSuchKey")
+        # The object replaced: the old ETag no longer holds.
+        c.put("im.bin", body + b"!")
+        self.assertError(c.get("im.bin", {"If-Match": etag}), 412, "PreconditionFailed")
 
     def test_metadata_stored(self):
         c = self.client()
