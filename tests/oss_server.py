@@ -103,8 +103,15 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
     POST /_ossr/reset          clear the log, all faults and the TLS counters
                                (data is kept); requests held at a barrier go on
     POST /_ossr/fault          add a fault, body {"op": name|"*", "part": n?,
-                               "action": ..., "count": 1, "skip": 0, ...};
-                               returns {"id": n}.  Actions:
+                               "key": K?, "range_start": n?, "action": ...,
+                               "count": 1, "skip": 0, ...}; returns {"id": n}.
+                               A rule matches requests of its op ("*": any);
+                               with "part" only an UploadPart of that number,
+                               with "key" only requests for that key, with
+                               "range_start" only a GetObject whose Range
+                               starts at that byte (bytes=n-...).  The first
+                               "skip" matches pass, the next "count" fire.
+                               Actions:
                                  reset        read "after_bytes" (default 0) body
                                               bytes, then abort the TCP
                                               connection (RST, no reply)
@@ -707,6 +714,16 @@ def xml_doc(root, children):
             % (root, render(children), root)).encode("utf-8")
 
 
+def range_start(header):
+    """The first byte a Range header value asks for ("bytes=N-..."), or None (no
+    Range, a suffix range, not bytes)."""
+    text = (header or "").strip()
+    if not text.lower().startswith("bytes="):
+        return None
+    first = text[6:].split(",")[0].split("-")[0].strip()
+    return int(first) if first.isdigit() else None
+
+
 def poisoned_etag(etag):
     """A different ETag of the same shape: the first hex digit changed."""
     inner = etag.strip('"')
@@ -991,12 +1008,18 @@ class ControlState:
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
+        if spec.get("key") is not None and not isinstance(spec["key"], str):
+            raise ValueError("key is a string")
         rule = dict(spec)
         rule["op"] = op
         rule["count"] = int(spec.get("count", 1))
         rule["skip"] = int(spec.get("skip", 0))
         if spec.get("part") is not None:
             rule["part"] = int(spec["part"])
+        if spec.get("range_start") is not None:
+            rule["range_start"] = int(spec["range_start"])
+            if rule["range_start"] < 0:
+                raise ValueError("range_start is 0 or more")
         rule["fired"] = 0
         with self.lock:
             rule["id"] = self.next_id
@@ -1004,8 +1027,10 @@ class ControlState:
             self.faults.append(rule)
         return rule["id"]
 
-    def match(self, op, part_number):
-        """The first live rule matching this request (consumes skip/count), or None."""
+    def match(self, op, part_number, key=None, range_start=None):
+        """The first live rule matching this request (consumes skip/count), or None.
+        A rule's "part" matches an UploadPart of that number, its "key" a request for
+        that key, its "range_start" a GetObject whose Range starts at that byte."""
         with self.lock:
             for rule in self.faults:
                 if rule["count"] <= 0:
@@ -1013,6 +1038,10 @@ class ControlState:
                 if rule["op"] != "*" and rule["op"] != op:
                     continue
                 if rule.get("part") is not None and (op != "UploadPart" or part_number != rule["part"]):
+                    continue
+                if rule.get("key") is not None and key != rule["key"]:
+                    continue
+                if rule.get("range_start") is not None and (op != "GetObject" or range_start != rule["range_start"]):
                     continue
                 if rule["skip"] > 0:
                     rule["skip"] -= 1
@@ -1804,7 +1833,8 @@ class OSSHandler(BaseHTTPRequestHandler):
         if needs_length and not self.has_body_framing():
             raise OSSError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
 
-        fault = self.server.control.match(op, entry["part_number"])
+        fault = self.server.control.match(op, entry["part_number"], key,
+                                          range_start(self.headers.get("Range")) if op == "GetObject" else None)
         self.current_fault = fault      # the reply's shape applies to error replies too
         if fault:
             entry["fault"] = fault["action"]

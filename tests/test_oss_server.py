@@ -1014,6 +1014,37 @@ class LiveServer(unittest.TestCase):
         faults = self.ctl("GET", "faults")[1]
         self.assertEqual([f["fired"] for f in faults], [2, 1])
 
+    def test_fault_match_key_and_range_start(self):
+        """A rule's "key" narrows it to one key (any op with "*"), "range_start" to the
+        GetObject whose Range starts at that byte; skip and count work as ever."""
+        c = self.client()
+        body = pattern(1000, 3)
+        c.put("mk-a.bin", body)
+        c.put("mk-b.bin", body)
+        self.fault(op="GetObject", key="mk-b.bin", action="status", status=503)
+        self.assertEqual(c.get("mk-a.bin").status, 200)
+        self.assertError(c.get("mk-b.bin"), 503, "ServiceUnavailable")
+        self.assertEqual(c.get("mk-b.bin").status, 200)                    # count was 1
+        self.fault(op="GetObject", range_start=500, action="status", status=503, skip=1, count=2)
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=0-499"}).status, 206)
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=500-999"}).status, 206)   # skipped
+        self.assertEqual(c.get("mk-b.bin").status, 200)                    # no Range
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=-500"}).status, 206)       # a suffix: no start
+        self.assertError(c.get("mk-a.bin", {"Range": "bytes=500-999"}), 503, "ServiceUnavailable")
+        self.assertError(c.get("mk-b.bin", {"Range": "bytes=500-"}), 503, "ServiceUnavailable")
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=500-"}).status, 206)       # exhausted
+        self.fault(op="*", key="mk-a.bin", action="status")
+        self.fault(op="UploadPart", range_start=0, action="status")        # never matches
+        uid = c.initiate("mk-c.bin")
+        self.assertEqual(c.upload_part("mk-c.bin", uid, 1, b"x" * 10).status, 200)
+        self.assertEqual(c.request("HEAD", "mk-a.bin").status, 500)
+        self.assertEqual(c.request("HEAD", "mk-b.bin").status, 200)
+        self.assertEqual([(f.get("key"), f.get("range_start"), f["fired"]) for f in self.ctl("GET", "faults")[1]],
+                         [("mk-b.bin", None, 1), (None, 500, 2), ("mk-a.bin", None, 1), (None, 0, 0)])
+        for bad in ({"key": 5}, {"range_start": -1}, {"range_start": "x"}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.ctl("POST", "fault", dict(bad, op="GetObject", action="status"))[0], 400)
+
     def test_fault_stall(self):
         c = self.client()
         c.put("st.txt", b"x")
