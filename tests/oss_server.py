@@ -114,7 +114,14 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                Actions:
                                  reset        read "after_bytes" (default 0) body
                                               bytes, then abort the TCP
-                                              connection (RST, no reply)
+                                              connection (RST, no reply).  With
+                                              "phase": "reply" (default
+                                              "request"): handle normally, send
+                                              the reply's head and "reply_bytes"
+                                              (default half, at most all) of its
+                                              body, then RST: for GetObject a
+                                              reset in the middle of a download.
+                                              Log: body_sent
                                  status       drain the body, reply "status"
                                               (default 500; 503 gives
                                               ServiceUnavailable; "code" overrides)
@@ -126,6 +133,20 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               if "then" is "close"
                                  bad_crc      handle normally, send a wrong
                                               x-oss-hash-crc64ecma
+                                 flip_bit     handle normally, then send the reply
+                                              with bit "bit" (0-7, default 0) of
+                                              body byte "offset" flipped (counted
+                                              from the first byte sent, a range's
+                                              start; default the middle, length
+                                              // 2; past the end: the last byte).
+                                              The head is unchanged (Content-Length,
+                                              Content-Range, ETag, the whole
+                                              object's x-oss-hash-crc64ecma) and
+                                              the connection stays open, as after
+                                              a corruption in transit.  Over TLS
+                                              the bit is flipped before encryption.
+                                              Log: flipped: {offset, bit}, null
+                                              for a reply without a body
                                  no_crc       handle normally, send no
                                               x-oss-hash-crc64ecma (a server or
                                               proxy that drops it)
@@ -220,16 +241,24 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                                    middle of a tag ("at": TAG
                                                    cuts inside </TAG>), with
                                                    a matching Content-Length
-                                   truncated_body  Content-Length larger than
-                                                   the bytes sent
+                                   truncated_body  the head as it is (its
+                                                   Content-Length, a 206's
+                                                   Content-Range), then only
+                                                   "bytes" (default half, at
+                                                   most all but one) of the
+                                                   body, then a clean close
+                                                   (FIN); a reply without a
+                                                   body gets a made-up XML
+                                                   one.  Log: body_sent
                                    conflicting_length  two different
                                                    Content-Length headers
                                               (a HEAD reply has no body, so
                                               bad_chunk, bad_xml and
                                               truncated_body change only
                                               its headers)
-                               chunked, garble, pad, trickle and xml_hostile
-                               shape error replies too.  Op names: PutObject,
+                               chunked, garble, pad, trickle, xml_hostile,
+                               flip_bit and reset with "phase": "reply" shape
+                               error replies too.  Op names: PutObject,
                                GetObject, HeadObject, DeleteObject,
                                InitiateMultipartUpload, UploadPart, ListParts,
                                CompleteMultipartUpload, AbortMultipartUpload,
@@ -275,6 +304,13 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape as _xml_escape
+
+try:                        # Linux: how many bytes written the peer has not acknowledged
+    import fcntl
+    import termios
+    _TIOCOUTQ = termios.TIOCOUTQ
+except (ImportError, AttributeError):
+    fcntl = _TIOCOUTQ = None
 
 # ---------------------------------------------------------------------------
 # >>crc64  CRC-64/XZ (the "crc64ecma" OSS reports): ECMA-182 polynomial,
@@ -587,11 +623,19 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
 
 
 FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_crc", "no_such_upload", "drop_reply", "chunked", "pad",
-                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile", "barrier")
-# Actions that shape the reply: they apply to error replies too.
-SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile")
+                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile", "barrier",
+                 "flip_bit")
+# Actions that shape the reply: they apply to error replies too (and so does a reset
+# with "phase": "reply", see shapes_reply).
+SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile", "flip_bit")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
                 "truncated_body", "conflicting_length")
+
+
+def shapes_reply(fault):
+    """Whether the fault acts on the reply, so that it applies to an error reply too."""
+    return bool(fault) and (fault["action"] in SHAPING_ACTIONS
+                            or (fault["action"] == "reset" and fault.get("phase") == "reply"))
 
 
 def iso_time(ts):
@@ -698,6 +742,8 @@ class Response:
         self.length = length
         self.code = None
         self.chunked = False      # send the body with Transfer-Encoding: chunked
+        self.cut = None           # send only this many bytes of the body (the head unchanged)
+        self.flip = None          # (offset, bit): flip that bit of that body byte on the way out
 
 
 def xml_doc(root, children):
@@ -1005,6 +1051,15 @@ class ControlState:
             raise ValueError("pad where is end or parts")
         if action == "barrier" and (int(spec.get("n", 2)) < 1 or float(spec.get("seconds", 30)) <= 0):
             raise ValueError("barrier n must be 1 or more and seconds positive")
+        if action == "reset":
+            if spec.get("phase", "request") not in ("request", "reply"):
+                raise ValueError("reset phase is request or reply")
+            if int(spec.get("after_bytes", 0)) < 0 or int(spec.get("reply_bytes", 0)) < 0:
+                raise ValueError("reset after_bytes and reply_bytes are 0 or more")
+        if action == "flip_bit" and (not 0 <= int(spec.get("bit", 0)) <= 7 or int(spec.get("offset", 0)) < 0):
+            raise ValueError("flip_bit bit is 0 to 7 and offset 0 or more")
+        if action == "garble" and spec["kind"] == "truncated_body" and int(spec.get("bytes", 0)) < 0:
+            raise ValueError("truncated_body bytes is 0 or more")
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
@@ -1300,20 +1355,44 @@ class OSSHandler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         write = self.write_chunk if resp.chunked else self.wfile.write
-        if resp.file_path is not None:
-            with open(resp.file_path, "rb") as f:
-                f.seek(resp.start)
-                left = resp.length
-                while left > 0:
-                    data = f.read(min(CHUNK, left))
-                    if not data:
-                        break
-                    write(data)
-                    left -= len(data)
-        elif resp.body:
-            write(resp.body)
+        pos = 0
+        for data in self.body_pieces(resp, length if resp.cut is None else min(length, resp.cut)):
+            if resp.flip is not None and pos <= resp.flip[0] < pos + len(data):
+                i = resp.flip[0] - pos
+                data = data[:i] + bytes([data[i] ^ (1 << resp.flip[1])]) + data[i + 1:]
+            write(data)
+            pos += len(data)
         if resp.chunked:        # last chunk, one trailer, the blank line
             self.wfile.write(b"0\r\nx-oss-trailer: end\r\n\r\n")
+
+    @staticmethod
+    def body_pieces(resp, limit):
+        """The first limit bytes of resp's body, in pieces (read from its file range
+        when it has one)."""
+        if resp.file_path is None:
+            if resp.body[:limit]:
+                yield resp.body[:limit]
+            return
+        with open(resp.file_path, "rb") as f:
+            f.seek(resp.start)
+            while limit > 0:
+                data = f.read(min(CHUNK, limit))
+                if not data:
+                    break
+                yield data
+                limit -= len(data)
+
+    def body_length(self, resp):
+        """How many body bytes resp carries (none for HEAD)."""
+        if self.command == "HEAD":
+            return 0
+        return resp.length if resp.file_path is not None else len(resp.body)
+
+    def note(self, **fields):
+        """Sets fields of this request's log entry (under the lock: a /_ossr/log read
+        may be copying the entry)."""
+        with self.server.control.lock:
+            self.log_entry.update(fields)
 
     def render_reply(self, resp):
         """The bytes send_reply would write for resp (head and body)."""
@@ -1385,7 +1464,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         body = body[:int(len(body) * float(fault.get("cut", 0.5)))]
         self.wfile.write(head + body)
         self.wfile.flush()
-        self.log_entry["body_sent"] = len(body)
+        self.note(body_sent=len(body))
 
     def write_chunk(self, data):
         """Sends data as several chunks of uneven sizes, some with a chunk extension."""
@@ -1454,8 +1533,9 @@ class OSSHandler(BaseHTTPRequestHandler):
         elif kind == "truncated_body":
             if not head_only:
                 payload = body or xml_doc("Result", [("Note", "a reply without a body, truncated")])
-                tail = payload[:len(payload) // 2]
-                length = str(len(payload) + 1024)
+                tail = payload[:min(int(fault.get("bytes", len(payload) // 2)), len(payload) - 1)]
+                length = str(len(payload))
+                self.note(body_sent=len(tail))
             fields.append(("Content-Length", length))
         elif kind == "conflicting_length":
             fields.append(("Content-Length", length))
@@ -1488,6 +1568,24 @@ class OSSHandler(BaseHTTPRequestHandler):
             resp.headers["Content-Length"] = "0"
         resp.code = err.code
         return resp
+
+    def wait_acknowledged(self, limit=10.0):
+        """Waits, up to limit seconds, until the peer has acknowledged every byte
+        written (or has gone: a socket error): an RST drops whatever is still queued,
+        so a reply cut by one must be all out first.  Where the kernel cannot tell
+        (not Linux), a short pause."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if _TIOCOUTQ is None:
+                    raise OSError("no TIOCOUTQ")
+                left = struct.unpack("i", fcntl.ioctl(self.connection.fileno(), _TIOCOUTQ, b"\0" * 4))[0]
+                if left <= 0 or self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    return
+            except (OSError, ValueError):
+                time.sleep(0.2)
+                return
+            time.sleep(0.002)
 
     def abort_connection(self, rst):
         """Close the socket without a reply; rst=True sends a TCP RST.  Over TLS
@@ -1556,7 +1654,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                 if self.has_body_framing() and not self.early_reply:
                     self.drain_body()
                 resp = self.error_response(err)
-                if self.current_fault and self.current_fault["action"] in SHAPING_ACTIONS:
+                if shapes_reply(self.current_fault):
                     fault = self.current_fault
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
@@ -1574,6 +1672,11 @@ class OSSHandler(BaseHTTPRequestHandler):
                 resp.body = hostile_xml(resp.body, bool(fault.get("empty_crc")), bool(fault.get("root")))
             if action == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
                 resp.body = padded_xml(resp.body, int(fault.get("bytes", 65536)), fault.get("where", "end"))
+            if action == "flip_bit":
+                n = self.body_length(resp)
+                if n:
+                    resp.flip = (min(int(fault.get("offset", n // 2)), n - 1), int(fault.get("bit", 0)))
+                self.note(flipped={"offset": resp.flip[0], "bit": resp.flip[1]} if resp.flip else None)
             if fault and fault["action"] == "stall" and fault.get("phase") == "after":
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":
@@ -1592,6 +1695,15 @@ class OSSHandler(BaseHTTPRequestHandler):
                 self._finish_log(resp.status, resp.code)
                 self.send_close_delimited(resp, fault)
                 raise DropConnection(rst=False)
+            if action == "reset" and fault.get("phase") == "reply":
+                self._finish_log(resp.status, resp.code)
+                n = self.body_length(resp)
+                resp.cut = min(n, int(fault.get("reply_bytes", n // 2)))
+                self.note(body_sent=resp.cut)
+                self.send_reply(resp)
+                self.wfile.flush()
+                self.wait_acknowledged()
+                raise DropConnection(rst=True)
             self._finish_log(resp.status, resp.code)
             self.send_reply(resp)
             if self.early_reply:
@@ -1842,7 +1954,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                 entry["garble"] = fault["kind"]
             self.log_message("fault %s fired on %s", fault["action"], op)
             action = fault["action"]
-            if action == "reset":
+            if action == "reset" and fault.get("phase", "request") == "request":
                 want = int(fault.get("after_bytes", 0))
                 while want > 0:
                     data = self.read_body(min(CHUNK, want))
