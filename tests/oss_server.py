@@ -56,6 +56,18 @@ are ISO 8601 to the second with a literal ".000Z"; ETags are quoted upper-case
 MD5 hex; CompleteMultipartUpload checks that part numbers ascend (400
 InvalidPartOrder) and that each listed ETag is the stored one (400 InvalidPart).
 
+GetObject: one byte range (Range: bytes=A-B, bytes=A-, bytes=-N) is 206 with
+Content-Range; ETag and x-oss-hash-crc64ecma stay those of the whole object.  An
+unparsable, inverted or multiple range is ignored (200, the whole object).  As OSS
+does, a range that does not lie within the object is ignored too (200, the whole
+object, no Content-Range: a start or an end at or past the size, a suffix longer
+than the object), unless the request sends "x-oss-range-behavior: standard": then
+an end past the object is cut to its last byte and a suffix longer than the object
+is all of it (206), and a start at or past the size is 416 InvalidRange (with
+Content-Range: bytes */SIZE), as are bytes=-0 and any range of an empty object.
+If-Match (GetObject and HeadObject): 412 PreconditionFailed unless it holds the
+object's ETag as OSS sends it, quoted (alone or in a comma-separated list), or "*".
+
 ListMultipartUploads: GET /?uploads at bucket level (path style /BUCKET/?uploads,
 or virtual-hosted), signed like every call (V1: "uploads" is a sub-resource,
 prefix and markers are not; V4: every query parameter).  Uploads come sorted by
@@ -91,11 +103,25 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
     POST /_ossr/reset          clear the log, all faults and the TLS counters
                                (data is kept); requests held at a barrier go on
     POST /_ossr/fault          add a fault, body {"op": name|"*", "part": n?,
-                               "action": ..., "count": 1, "skip": 0, ...};
-                               returns {"id": n}.  Actions:
+                               "key": K?, "range_start": n?, "action": ...,
+                               "count": 1, "skip": 0, ...}; returns {"id": n}.
+                               A rule matches requests of its op ("*": any);
+                               with "part" only an UploadPart of that number,
+                               with "key" only requests for that key, with
+                               "range_start" only a GetObject whose Range
+                               starts at that byte (bytes=n-...).  The first
+                               "skip" matches pass, the next "count" fire.
+                               Actions:
                                  reset        read "after_bytes" (default 0) body
                                               bytes, then abort the TCP
-                                              connection (RST, no reply)
+                                              connection (RST, no reply).  With
+                                              "phase": "reply" (default
+                                              "request"): handle normally, send
+                                              the reply's head and "reply_bytes"
+                                              (default half, at most all) of its
+                                              body, then RST: for GetObject a
+                                              reset in the middle of a download.
+                                              Log: body_sent
                                  status       drain the body, reply "status"
                                               (default 500; 503 gives
                                               ServiceUnavailable; "code" overrides)
@@ -107,6 +133,20 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               if "then" is "close"
                                  bad_crc      handle normally, send a wrong
                                               x-oss-hash-crc64ecma
+                                 flip_bit     handle normally, then send the reply
+                                              with bit "bit" (0-7, default 0) of
+                                              body byte "offset" flipped (counted
+                                              from the first byte sent, a range's
+                                              start; default the middle, length
+                                              // 2; past the end: the last byte).
+                                              The head is unchanged (Content-Length,
+                                              Content-Range, ETag, the whole
+                                              object's x-oss-hash-crc64ecma) and
+                                              the connection stays open, as after
+                                              a corruption in transit.  Over TLS
+                                              the bit is flipped before encryption.
+                                              Log: flipped: {offset, bit}, null
+                                              for a reply without a body
                                  no_crc       handle normally, send no
                                               x-oss-hash-crc64ecma (a server or
                                               proxy that drops it)
@@ -201,16 +241,24 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                                    middle of a tag ("at": TAG
                                                    cuts inside </TAG>), with
                                                    a matching Content-Length
-                                   truncated_body  Content-Length larger than
-                                                   the bytes sent
+                                   truncated_body  the head as it is (its
+                                                   Content-Length, a 206's
+                                                   Content-Range), then only
+                                                   "bytes" (default half, at
+                                                   most all but one) of the
+                                                   body, then a clean close
+                                                   (FIN); a reply without a
+                                                   body gets a made-up XML
+                                                   one.  Log: body_sent
                                    conflicting_length  two different
                                                    Content-Length headers
                                               (a HEAD reply has no body, so
                                               bad_chunk, bad_xml and
                                               truncated_body change only
                                               its headers)
-                               chunked, garble, pad, trickle and xml_hostile
-                               shape error replies too.  Op names: PutObject,
+                               chunked, garble, pad, trickle, xml_hostile,
+                               flip_bit and reset with "phase": "reply" shape
+                               error replies too.  Op names: PutObject,
                                GetObject, HeadObject, DeleteObject,
                                InitiateMultipartUpload, UploadPart, ListParts,
                                CompleteMultipartUpload, AbortMultipartUpload,
@@ -256,6 +304,13 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape as _xml_escape
+
+try:                        # Linux: how many bytes written the peer has not acknowledged
+    import fcntl
+    import termios
+    _TIOCOUTQ = termios.TIOCOUTQ
+except (ImportError, AttributeError):
+    fcntl = _TIOCOUTQ = None
 
 # ---------------------------------------------------------------------------
 # >>crc64  CRC-64/XZ (the "crc64ecma" OSS reports): ECMA-182 polynomial,
@@ -568,11 +623,19 @@ STORED_OSS_HEADERS = ("x-oss-object-acl", "x-oss-storage-class", "x-oss-tagging"
 
 
 FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_crc", "no_such_upload", "drop_reply", "chunked", "pad",
-                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile", "barrier")
-# Actions that shape the reply: they apply to error replies too.
-SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile")
+                 "garble", "trickle", "poison_etag", "slow_complete", "close_delimited", "xml_hostile", "barrier",
+                 "flip_bit")
+# Actions that shape the reply: they apply to error replies too (and so does a reset
+# with "phase": "reply", see shapes_reply).
+SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile", "flip_bit")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
                 "truncated_body", "conflicting_length")
+
+
+def shapes_reply(fault):
+    """Whether the fault acts on the reply, so that it applies to an error reply too."""
+    return bool(fault) and (fault["action"] in SHAPING_ACTIONS
+                            or (fault["action"] == "reset" and fault.get("phase") == "reply"))
 
 
 def iso_time(ts):
@@ -647,6 +710,7 @@ class OSSError(Exception):
         "ServiceUnavailable": "0000-00000002", "InvalidBucketName": "0015-00000101",
         "NotImplemented": "0000-00000003", "PartNotSequential": "0042-00000205",
         "MethodNotAllowed": "0000-00000004", "IncompleteBody": "0016-00000006",
+        "PreconditionFailed": "0017-00001001",
     }
 
     def __init__(self, status, code, message, extra=None, headers=None):
@@ -678,6 +742,8 @@ class Response:
         self.length = length
         self.code = None
         self.chunked = False      # send the body with Transfer-Encoding: chunked
+        self.cut = None           # send only this many bytes of the body (the head unchanged)
+        self.flip = None          # (offset, bit): flip that bit of that body byte on the way out
 
 
 def xml_doc(root, children):
@@ -692,6 +758,16 @@ def xml_doc(root, children):
         return "".join(out)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<%s>%s</%s>\n'
             % (root, render(children), root)).encode("utf-8")
+
+
+def range_start(header):
+    """The first byte a Range header value asks for ("bytes=N-..."), or None (no
+    Range, a suffix range, not bytes)."""
+    text = (header or "").strip()
+    if not text.lower().startswith("bytes="):
+        return None
+    first = text[6:].split(",")[0].split("-")[0].strip()
+    return int(first) if first.isdigit() else None
 
 
 def poisoned_etag(etag):
@@ -975,15 +1051,30 @@ class ControlState:
             raise ValueError("pad where is end or parts")
         if action == "barrier" and (int(spec.get("n", 2)) < 1 or float(spec.get("seconds", 30)) <= 0):
             raise ValueError("barrier n must be 1 or more and seconds positive")
+        if action == "reset":
+            if spec.get("phase", "request") not in ("request", "reply"):
+                raise ValueError("reset phase is request or reply")
+            if int(spec.get("after_bytes", 0)) < 0 or int(spec.get("reply_bytes", 0)) < 0:
+                raise ValueError("reset after_bytes and reply_bytes are 0 or more")
+        if action == "flip_bit" and (not 0 <= int(spec.get("bit", 0)) <= 7 or int(spec.get("offset", 0)) < 0):
+            raise ValueError("flip_bit bit is 0 to 7 and offset 0 or more")
+        if action == "garble" and spec["kind"] == "truncated_body" and int(spec.get("bytes", 0)) < 0:
+            raise ValueError("truncated_body bytes is 0 or more")
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
+        if spec.get("key") is not None and not isinstance(spec["key"], str):
+            raise ValueError("key is a string")
         rule = dict(spec)
         rule["op"] = op
         rule["count"] = int(spec.get("count", 1))
         rule["skip"] = int(spec.get("skip", 0))
         if spec.get("part") is not None:
             rule["part"] = int(spec["part"])
+        if spec.get("range_start") is not None:
+            rule["range_start"] = int(spec["range_start"])
+            if rule["range_start"] < 0:
+                raise ValueError("range_start is 0 or more")
         rule["fired"] = 0
         with self.lock:
             rule["id"] = self.next_id
@@ -991,8 +1082,10 @@ class ControlState:
             self.faults.append(rule)
         return rule["id"]
 
-    def match(self, op, part_number):
-        """The first live rule matching this request (consumes skip/count), or None."""
+    def match(self, op, part_number, key=None, range_start=None):
+        """The first live rule matching this request (consumes skip/count), or None.
+        A rule's "part" matches an UploadPart of that number, its "key" a request for
+        that key, its "range_start" a GetObject whose Range starts at that byte."""
         with self.lock:
             for rule in self.faults:
                 if rule["count"] <= 0:
@@ -1000,6 +1093,10 @@ class ControlState:
                 if rule["op"] != "*" and rule["op"] != op:
                     continue
                 if rule.get("part") is not None and (op != "UploadPart" or part_number != rule["part"]):
+                    continue
+                if rule.get("key") is not None and key != rule["key"]:
+                    continue
+                if rule.get("range_start") is not None and (op != "GetObject" or range_start != rule["range_start"]):
                     continue
                 if rule["skip"] > 0:
                     rule["skip"] -= 1
@@ -1258,20 +1355,44 @@ class OSSHandler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         write = self.write_chunk if resp.chunked else self.wfile.write
-        if resp.file_path is not None:
-            with open(resp.file_path, "rb") as f:
-                f.seek(resp.start)
-                left = resp.length
-                while left > 0:
-                    data = f.read(min(CHUNK, left))
-                    if not data:
-                        break
-                    write(data)
-                    left -= len(data)
-        elif resp.body:
-            write(resp.body)
+        pos = 0
+        for data in self.body_pieces(resp, length if resp.cut is None else min(length, resp.cut)):
+            if resp.flip is not None and pos <= resp.flip[0] < pos + len(data):
+                i = resp.flip[0] - pos
+                data = data[:i] + bytes([data[i] ^ (1 << resp.flip[1])]) + data[i + 1:]
+            write(data)
+            pos += len(data)
         if resp.chunked:        # last chunk, one trailer, the blank line
             self.wfile.write(b"0\r\nx-oss-trailer: end\r\n\r\n")
+
+    @staticmethod
+    def body_pieces(resp, limit):
+        """The first limit bytes of resp's body, in pieces (read from its file range
+        when it has one)."""
+        if resp.file_path is None:
+            if resp.body[:limit]:
+                yield resp.body[:limit]
+            return
+        with open(resp.file_path, "rb") as f:
+            f.seek(resp.start)
+            while limit > 0:
+                data = f.read(min(CHUNK, limit))
+                if not data:
+                    break
+                yield data
+                limit -= len(data)
+
+    def body_length(self, resp):
+        """How many body bytes resp carries (none for HEAD)."""
+        if self.command == "HEAD":
+            return 0
+        return resp.length if resp.file_path is not None else len(resp.body)
+
+    def note(self, **fields):
+        """Sets fields of this request's log entry (under the lock: a /_ossr/log read
+        may be copying the entry)."""
+        with self.server.control.lock:
+            self.log_entry.update(fields)
 
     def render_reply(self, resp):
         """The bytes send_reply would write for resp (head and body)."""
@@ -1343,7 +1464,7 @@ class OSSHandler(BaseHTTPRequestHandler):
         body = body[:int(len(body) * float(fault.get("cut", 0.5)))]
         self.wfile.write(head + body)
         self.wfile.flush()
-        self.log_entry["body_sent"] = len(body)
+        self.note(body_sent=len(body))
 
     def write_chunk(self, data):
         """Sends data as several chunks of uneven sizes, some with a chunk extension."""
@@ -1412,8 +1533,9 @@ class OSSHandler(BaseHTTPRequestHandler):
         elif kind == "truncated_body":
             if not head_only:
                 payload = body or xml_doc("Result", [("Note", "a reply without a body, truncated")])
-                tail = payload[:len(payload) // 2]
-                length = str(len(payload) + 1024)
+                tail = payload[:min(int(fault.get("bytes", len(payload) // 2)), len(payload) - 1)]
+                length = str(len(payload))
+                self.note(body_sent=len(tail))
             fields.append(("Content-Length", length))
         elif kind == "conflicting_length":
             fields.append(("Content-Length", length))
@@ -1446,6 +1568,24 @@ class OSSHandler(BaseHTTPRequestHandler):
             resp.headers["Content-Length"] = "0"
         resp.code = err.code
         return resp
+
+    def wait_acknowledged(self, limit=10.0):
+        """Waits, up to limit seconds, until the peer has acknowledged every byte
+        written (or has gone: a socket error): an RST drops whatever is still queued,
+        so a reply cut by one must be all out first.  Where the kernel cannot tell
+        (not Linux), a short pause."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if _TIOCOUTQ is None:
+                    raise OSError("no TIOCOUTQ")
+                left = struct.unpack("i", fcntl.ioctl(self.connection.fileno(), _TIOCOUTQ, b"\0" * 4))[0]
+                if left <= 0 or self.connection.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    return
+            except (OSError, ValueError):
+                time.sleep(0.2)
+                return
+            time.sleep(0.002)
 
     def abort_connection(self, rst):
         """Close the socket without a reply; rst=True sends a TCP RST.  Over TLS
@@ -1514,7 +1654,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                 if self.has_body_framing() and not self.early_reply:
                     self.drain_body()
                 resp = self.error_response(err)
-                if self.current_fault and self.current_fault["action"] in SHAPING_ACTIONS:
+                if shapes_reply(self.current_fault):
                     fault = self.current_fault
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
@@ -1532,6 +1672,11 @@ class OSSHandler(BaseHTTPRequestHandler):
                 resp.body = hostile_xml(resp.body, bool(fault.get("empty_crc")), bool(fault.get("root")))
             if action == "pad" and isinstance(resp.body, bytes) and b"</" in resp.body:
                 resp.body = padded_xml(resp.body, int(fault.get("bytes", 65536)), fault.get("where", "end"))
+            if action == "flip_bit":
+                n = self.body_length(resp)
+                if n:
+                    resp.flip = (min(int(fault.get("offset", n // 2)), n - 1), int(fault.get("bit", 0)))
+                self.note(flipped={"offset": resp.flip[0], "bit": resp.flip[1]} if resp.flip else None)
             if fault and fault["action"] == "stall" and fault.get("phase") == "after":
                 time.sleep(float(fault.get("seconds", 5)))
                 if fault.get("then") == "close":
@@ -1550,6 +1695,15 @@ class OSSHandler(BaseHTTPRequestHandler):
                 self._finish_log(resp.status, resp.code)
                 self.send_close_delimited(resp, fault)
                 raise DropConnection(rst=False)
+            if action == "reset" and fault.get("phase") == "reply":
+                self._finish_log(resp.status, resp.code)
+                n = self.body_length(resp)
+                resp.cut = min(n, int(fault.get("reply_bytes", n // 2)))
+                self.note(body_sent=resp.cut)
+                self.send_reply(resp)
+                self.wfile.flush()
+                self.wait_acknowledged()
+                raise DropConnection(rst=True)
             self._finish_log(resp.status, resp.code)
             self.send_reply(resp)
             if self.early_reply:
@@ -1791,7 +1945,8 @@ class OSSHandler(BaseHTTPRequestHandler):
         if needs_length and not self.has_body_framing():
             raise OSSError(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
 
-        fault = self.server.control.match(op, entry["part_number"])
+        fault = self.server.control.match(op, entry["part_number"], key,
+                                          range_start(self.headers.get("Range")) if op == "GetObject" else None)
         self.current_fault = fault      # the reply's shape applies to error replies too
         if fault:
             entry["fault"] = fault["action"]
@@ -1799,7 +1954,7 @@ class OSSHandler(BaseHTTPRequestHandler):
                 entry["garble"] = fault["kind"]
             self.log_message("fault %s fired on %s", fault["action"], op)
             action = fault["action"]
-            if action == "reset":
+            if action == "reset" and fault.get("phase", "request") == "request":
                 want = int(fault.get("after_bytes", 0))
                 while want > 0:
                     data = self.read_body(min(CHUNK, want))
@@ -1901,42 +2056,75 @@ class OSSHandler(BaseHTTPRequestHandler):
             raise OSSError(404, "NoSuchKey", "The specified key does not exist.", [("Key", key)])
         return meta
 
+    def check_if_match(self, meta):
+        """If-Match: 412 PreconditionFailed unless the header names the object's ETag
+        (quoted, as OSS sends it; a comma-separated list may hold it) or is "*"."""
+        given = self.headers.get("If-Match")
+        if given is None:
+            return
+        tags = [t.strip() for t in given.split(",")]
+        if "*" not in tags and meta["etag"] not in tags:
+            raise OSSError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
+
+    @staticmethod
+    def object_range(header, size, standard):
+        """(start, end) of a Range header value for an object of size bytes, or None for
+        the whole object (200, no Content-Range).  One range only, "bytes=" only; an
+        unparsable or inverted range is ignored.  As OSS: without standard (OSS's legacy
+        behavior) a range that does not lie within the object (start or end at or past
+        size, a suffix longer than the object or of 0 bytes) is ignored too; with
+        standard ("x-oss-range-behavior: standard") an end past the object is cut to
+        size - 1, a suffix longer than the object is the whole object, and a start at or
+        past size, a suffix of 0 bytes or any range of an empty object is 416 InvalidRange."""
+        spec = header[6:] if header.lower().startswith("bytes=") else None
+        if spec is None or "," in spec or spec.count("-") != 1:
+            return None
+        a, b = (x.strip() for x in spec.split("-"))
+        unsatisfiable = OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
+                                 headers={"Content-Range": "bytes */%d" % size})
+        try:
+            if a == "":
+                n = int(b)
+                if 0 < n <= size:
+                    return size - n, size - 1
+                if not standard:
+                    return None
+                if n <= 0 or size == 0:
+                    raise unsatisfiable
+                return 0, size - 1
+            s = int(a)
+            e = int(b) if b else None
+        except ValueError:
+            return None                 # unparsable Range: ignored, as OSS does
+        if e is not None and e < s:
+            return None                 # an inverted range is ignored: whole object
+        if s < size and (e is None or e < size):
+            return s, size - 1 if e is None else e
+        if not standard:
+            return None
+        if s >= size:
+            raise unsatisfiable
+        return s, size - 1
+
     def op_HeadObject(self, bucket, key, query):
         meta = self.get_meta_or_404(bucket, key)
+        self.check_if_match(meta)
         resp = Response(200, self.object_headers(meta))
         resp.headers["Content-Length"] = str(meta["size"])
         return resp
 
     def op_GetObject(self, bucket, key, query):
         meta = self.get_meta_or_404(bucket, key)
+        self.check_if_match(meta)
         size = meta["size"]
         headers = self.object_headers(meta)
-        rng = (self.headers.get("Range") or "").strip()
-        start, end = 0, size - 1
-        status = 200
-        spec = rng[6:] if rng.lower().startswith("bytes=") else None
-        if spec is not None and "," not in spec and spec.count("-") == 1:
-            a, b = (s.strip() for s in spec.split("-"))
-            try:
-                if a == "":
-                    n = int(b)
-                    if n <= 0 or size == 0:
-                        raise OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
-                                       headers={"Content-Range": "bytes */%d" % size})
-                    start, end, status = max(0, size - n), size - 1, 206
-                else:
-                    s = int(a)
-                    e = int(b) if b else size - 1
-                    if s >= size:
-                        raise OSSError(416, "InvalidRange", "The requested range cannot be satisfied.",
-                                       headers={"Content-Range": "bytes */%d" % size})
-                    if e >= s:         # an inverted range is ignored: whole object
-                        start, end, status = s, min(e, size - 1), 206
-            except ValueError:
-                pass                   # unparsable Range: ignored, as OSS does
-        if status == 206:
-            headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
-        length = end - start + 1 if size else 0
+        standard = (self.headers.get("x-oss-range-behavior") or "").strip().lower() == "standard"
+        rng = self.object_range((self.headers.get("Range") or "").strip(), size, standard)
+        if rng is None:
+            start, length, status = 0, size, 200
+        else:
+            start, length, status = rng[0], rng[1] - rng[0] + 1, 206
+            headers["Content-Range"] = "bytes %d-%d/%d" % (rng[0], rng[1], size)
         return Response(status, headers, file_path=meta["path"], start=start, length=length)
 
     def op_DeleteObject(self, bucket, key, query):

@@ -10,10 +10,12 @@
    both signature versions, STS tokens, path / virtual-hosted / CNAME
    addressing, ListMultipartUploads (order, paging one upload at a time,
    prefix, delimiter, markers, encoding-type=url, what V1 and V4 sign), the
-   XML time format (.000Z), the error cases and every fault-injection action
-   (trickle keeps other connections served; slow_complete's views of the
-   upload and the key while it runs; pad up to megabytes; barrier's groups,
-   time-out and release by reset), and the log's in_flight.
+   XML time format (.000Z), GetObject's ranges with and without
+   x-oss-range-behavior: standard, If-Match, the error cases and every
+   fault-injection action (trickle keeps other connections served;
+   slow_complete's views of the upload and the key while it runs; pad up to
+   megabytes; barrier's groups, time-out and release by reset), and the log's
+   in_flight.
 3. The TLS listener (--tls-cert/--tls-key) with throw-away certificates from
    tests/make_certs.sh: signed calls over HTTPS, the log's tls fields, the
    handshake counters, session-ID resumption, failed handshakes, and a TLS
@@ -525,25 +527,90 @@ class LiveServer(unittest.TestCase):
         conn.close()
 
     def test_ranges(self):
+        """Range as OSS answers it: a range within the object is 206 either way; one
+        that does not lie within it is ignored (200, the whole object) unless
+        x-oss-range-behavior is standard, when an end past the object is cut and a
+        start past it is 416."""
         c = self.client()
         body = bytes(range(256)) * 4
         c.put("range.bin", body)
-        cases = [("bytes=0-9", 206, body[0:10], "bytes 0-9/1024"),
-                 ("bytes=1000-", 206, body[1000:], "bytes 1000-1023/1024"),
-                 ("bytes=-24", 206, body[-24:], "bytes 1000-1023/1024"),
-                 ("bytes=1000-5000", 206, body[1000:], "bytes 1000-1023/1024"),
-                 ("bytes=-5000", 206, body, "bytes 0-1023/1024"),
-                 ("bytes=abc", 200, body, None)]
-        for rng, status, expect, crange in cases:
-            with self.subTest(rng):
-                r = c.get("range.bin", {"Range": rng})
-                self.assertEqual(r.status, status)
-                self.assertEqual(r.body, expect)
-                self.assertEqual(r.headers.get("content-range"), crange)
-                self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))   # whole-object CRC
-        r = c.get("range.bin", {"Range": "bytes=1024-"})
+        whole, bad = (200, body, None), (416, None, None)
+        cases = [("bytes=0-9", (206, body[0:10], "bytes 0-9/1024"), None),
+                 ("bytes=1000-", (206, body[1000:], "bytes 1000-1023/1024"), None),
+                 ("bytes=-24", (206, body[-24:], "bytes 1000-1023/1024"), None),
+                 ("bytes=0-1023", (206, body, "bytes 0-1023/1024"), None),
+                 ("bytes=-1024", (206, body, "bytes 0-1023/1024"), None),
+                 ("bytes=1023-1023", (206, body[1023:], "bytes 1023-1023/1024"), None),
+                 ("bytes=1000-5000", whole, (206, body[1000:], "bytes 1000-1023/1024")),
+                 ("bytes=0-1024", whole, (206, body, "bytes 0-1023/1024")),
+                 ("bytes=-5000", whole, (206, body, "bytes 0-1023/1024")),
+                 ("bytes=1024-", whole, bad),
+                 ("bytes=1024-2000", whole, bad),
+                 ("bytes=5000-", whole, bad),
+                 ("bytes=-0", whole, bad),
+                 ("bytes=abc", whole, whole),
+                 ("bytes=10-5", whole, whole),
+                 ("bytes=0-9,20-29", whole, whole),
+                 ("byte=0-9", whole, whole)]
+        for rng, legacy, standard in cases:
+            for behavior, (status, expect, crange) in ((None, legacy), ("standard", standard or legacy)):
+                with self.subTest(rng=rng, behavior=behavior):
+                    headers = {"Range": rng}
+                    if behavior:
+                        headers["x-oss-range-behavior"] = behavior
+                    r = c.get("range.bin", headers)
+                    if status == 416:
+                        self.assertError(r, 416, "InvalidRange")
+                        self.assertEqual(r.headers.get("content-range"), "bytes */1024")
+                        continue
+                    self.assertEqual(r.status, status)
+                    self.assertEqual(r.body, expect)
+                    self.assertEqual(r.headers.get("content-range"), crange)
+                    self.assertEqual(r.headers["content-length"], str(len(expect)))
+                    self.assertEqual(r.headers["x-oss-hash-crc64ecma"], str(crc(body)))   # whole-object CRC
+                    self.assertEqual(r.headers["etag"], '"%s"' % hashlib.md5(body).hexdigest().upper())
+        # The header's value is not case-sensitive; any other value is the legacy behavior.
+        r = c.get("range.bin", {"Range": "bytes=1024-", "x-oss-range-behavior": "Standard"})
         self.assertError(r, 416, "InvalidRange")
-        self.assertEqual(r.headers.get("content-range"), "bytes */1024")
+        r = c.get("range.bin", {"Range": "bytes=1024-", "x-oss-range-behavior": "legacy"})
+        self.assertEqual((r.status, r.body), (200, body))
+        # An empty object: every range is ignored, or 416 with standard.
+        c.put("empty.bin", b"")
+        for rng in ("bytes=0-", "bytes=0-0", "bytes=-1"):
+            with self.subTest(empty=rng):
+                r = c.get("empty.bin", {"Range": rng})
+                self.assertEqual((r.status, r.body, r.headers.get("content-range")), (200, b"", None))
+                r = c.get("empty.bin", {"Range": rng, "x-oss-range-behavior": "standard"})
+                self.assertError(r, 416, "InvalidRange")
+                self.assertEqual(r.headers.get("content-range"), "bytes */0")
+        self.assertEqual([e["status"] for e in self.log()][-2:], [200, 416])
+
+    def test_if_match(self):
+        """If-Match on GetObject and HeadObject: the quoted ETag (alone, in a list, or
+        "*") passes; any other value is 412 PreconditionFailed, ahead of the range."""
+        c = self.client()
+        body = pattern(3000, 11)
+        etag = c.put("im.bin", body).headers["etag"]
+        bare = etag.strip('"')
+        for value in (etag, " %s " % etag, '"0123", %s' % etag, "*"):
+            with self.subTest(match=value):
+                r = c.get("im.bin", {"If-Match": value, "Range": "bytes=100-199"})
+                self.assertEqual((r.status, r.body), (206, body[100:200]))
+                self.assertEqual(c.request("HEAD", "im.bin", headers={"If-Match": value}).status, 200)
+        for value in ('"%s"' % ("0" * 32), bare, etag.lower(), '"%s' % bare, ""):
+            with self.subTest(mismatch=value):
+                r = c.get("im.bin", {"If-Match": value, "Range": "bytes=5000-",
+                                     "x-oss-range-behavior": "standard"})
+                self.assertError(r, 412, "PreconditionFailed")
+                self.assertEqual(r.xml().find("EC").text, "0017-00001001")
+                self.assertIsNotNone(c.conn)                            # keep-alive goes on
+                h = c.request("HEAD", "im.bin", headers={"If-Match": value})
+                self.assertEqual((h.status, h.body), (412, b""))
+                self.assertIn(b"PreconditionFailed", base64.b64decode(h.headers["x-oss-err"]))
+        self.assertError(c.get("im-missing.bin", {"If-Match": etag}), 404, "NoSuchKey")
+        # The object replaced: the old ETag no longer holds.
+        c.put("im.bin", body + b"!")
+        self.assertError(c.get("im.bin", {"If-Match": etag}), 412, "PreconditionFailed")
 
     def test_metadata_stored(self):
         c = self.client()
@@ -947,6 +1014,37 @@ class LiveServer(unittest.TestCase):
         faults = self.ctl("GET", "faults")[1]
         self.assertEqual([f["fired"] for f in faults], [2, 1])
 
+    def test_fault_match_key_and_range_start(self):
+        """A rule's "key" narrows it to one key (any op with "*"), "range_start" to the
+        GetObject whose Range starts at that byte; skip and count work as ever."""
+        c = self.client()
+        body = pattern(1000, 3)
+        c.put("mk-a.bin", body)
+        c.put("mk-b.bin", body)
+        self.fault(op="GetObject", key="mk-b.bin", action="status", status=503)
+        self.assertEqual(c.get("mk-a.bin").status, 200)
+        self.assertError(c.get("mk-b.bin"), 503, "ServiceUnavailable")
+        self.assertEqual(c.get("mk-b.bin").status, 200)                    # count was 1
+        self.fault(op="GetObject", range_start=500, action="status", status=503, skip=1, count=2)
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=0-499"}).status, 206)
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=500-999"}).status, 206)   # skipped
+        self.assertEqual(c.get("mk-b.bin").status, 200)                    # no Range
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=-500"}).status, 206)       # a suffix: no start
+        self.assertError(c.get("mk-a.bin", {"Range": "bytes=500-999"}), 503, "ServiceUnavailable")
+        self.assertError(c.get("mk-b.bin", {"Range": "bytes=500-"}), 503, "ServiceUnavailable")
+        self.assertEqual(c.get("mk-b.bin", {"Range": "bytes=500-"}).status, 206)       # exhausted
+        self.fault(op="*", key="mk-a.bin", action="status")
+        self.fault(op="UploadPart", range_start=0, action="status")        # never matches
+        uid = c.initiate("mk-c.bin")
+        self.assertEqual(c.upload_part("mk-c.bin", uid, 1, b"x" * 10).status, 200)
+        self.assertEqual(c.request("HEAD", "mk-a.bin").status, 500)
+        self.assertEqual(c.request("HEAD", "mk-b.bin").status, 200)
+        self.assertEqual([(f.get("key"), f.get("range_start"), f["fired"]) for f in self.ctl("GET", "faults")[1]],
+                         [("mk-b.bin", None, 1), (None, 500, 2), ("mk-a.bin", None, 1), (None, 0, 0)])
+        for bad in ({"key": 5}, {"range_start": -1}, {"range_start": "x"}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.ctl("POST", "fault", dict(bad, op="GetObject", action="status"))[0], 400)
+
     def test_fault_stall(self):
         c = self.client()
         c.put("st.txt", b"x")
@@ -998,16 +1096,21 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(entry["status"], 200)
 
     # -- garble: broken replies, read from a raw socket -------------------------
-    def send_signed(self, c, method, key, query=None, body=b""):
-        """A fresh socket on which one request, signed by client c, has been sent;
-        the caller reads the reply and closes the socket."""
+    def send_signed(self, c, method, key, query=None, body=b"", headers=None, rcvbuf=None):
+        """A fresh socket on which one request, signed by client c, has been sent
+        (with headers besides the signature's; with a receive buffer of rcvbuf bytes,
+        set before connecting); the caller reads the reply and closes the socket."""
         query = dict(query or {})
-        headers = {}
+        headers = dict(headers or {})
         host, url = c.target(key, query, c.bucket)
         c.sign(method, key, query, headers, c.bucket)
         lines = ["%s %s HTTP/1.1" % (method, url), "Host: " + host, "Content-Length: %d" % len(body)]
         lines += ["%s: %s" % kv for kv in headers.items()]
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", self.port))
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         return s
 
@@ -1020,10 +1123,24 @@ class LiveServer(unittest.TestCase):
                 return data
             data += got
 
-    def raw(self, c, method, key, query=None, body=b""):
+    @staticmethod
+    def read_to_end(s):
+        """All that s receives until the server closes, and how it closed: "eof"
+        (FIN) or "reset" (RST)."""
+        data = b""
+        while True:
+            try:
+                got = s.recv(65536)
+            except ConnectionResetError:
+                return data, "reset"
+            if not got:
+                return data, "eof"
+            data += got
+
+    def raw(self, c, method, key, query=None, body=b"", headers=None):
         """Sends one signed request on a fresh socket and reads until the server
         closes: (head bytes, body bytes after the blank line)."""
-        s = self.send_signed(c, method, key, query, body)
+        s = self.send_signed(c, method, key, query, body, headers)
         try:
             data = self.read_to_close(s)
         finally:
@@ -1129,6 +1246,146 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble"})[0], 400)
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble",
                                                     "kind": "nonsense"})[0], 400)
+
+    # -- faults of a ranged download ----------------------------------------------
+    def get_raw(self, c, key, rng=None, end="eof"):
+        """A GET of key (with Range rng) on a fresh socket, read until the server
+        closes, which it must do as end says ("eof" or "reset"): (status line, header
+        fields as {lower-case name: value}, body bytes)."""
+        s = self.send_signed(c, "GET", key, headers={"Range": rng} if rng else None)
+        try:
+            data, how = self.read_to_end(s)
+        finally:
+            s.close()
+        self.assertEqual(how, end, data[:200])
+        head, sep, body = data.partition(b"\r\n\r\n")
+        self.assertEqual(sep, b"\r\n\r\n", data[:200])
+        fields = {n.decode().lower(): v.decode() for n, v in self.head_fields(head)}
+        return head.split(b"\r\n", 1)[0].decode(), fields, body
+
+    def test_fault_reset_mid_reply(self):
+        """reset with "phase": "reply": the whole head, then reply_bytes of the body
+        (default half), then an RST; the head promises the whole range."""
+        c = self.client()
+        obj = pattern(300000, 9)
+        c.put("rr.bin", obj)
+        self.fault(op="GetObject", action="reset", phase="reply", reply_bytes=12345, range_start=1000)
+        status, fields, body = self.get_raw(c, "rr.bin", "bytes=1000-100999", end="reset")
+        self.assertEqual(status, "HTTP/1.1 206 Partial Content")
+        self.assertEqual((fields["content-length"], fields["content-range"]), ("100000", "bytes 1000-100999/300000"))
+        self.assertEqual(fields["x-oss-hash-crc64ecma"], str(crc(obj)))
+        self.assertNotIn("connection", fields)                      # nothing announced
+        self.assertEqual(body, obj[1000:1000 + 12345])
+        e = self.log()[-1]
+        self.assertEqual((e["fault"], e["status"], e["body_sent"]), ("reset", 206, 12345))
+        # The default: half of the body; a whole-object GET.
+        self.fault(op="GetObject", action="reset", phase="reply")
+        status, fields, body = self.get_raw(c, "rr.bin", end="reset")
+        self.assertEqual((status, fields["content-length"]), ("HTTP/1.1 200 OK", "300000"))
+        self.assertEqual(body, obj[:150000])
+        # More than the body: all of it, then the RST all the same; 0: the head alone.
+        for n, rng, expect in ((10 ** 9, "bytes=0-99", obj[:100]), (0, "bytes=0-99", b"")):
+            self.fault(op="GetObject", action="reset", phase="reply", reply_bytes=n)
+            status, fields, body = self.get_raw(c, "rr.bin", rng, end="reset")
+            self.assertEqual((status, fields["content-length"], body), ("HTTP/1.1 206 Partial Content", "100", expect))
+        self.assertEqual(c.get("rr.bin", {"Range": "bytes=0-99"}).body, obj[:100])       # count was 1
+        # Any call is handled first (the part is stored: its head, with no body, then
+        # the RST); an error reply is cut too.
+        uid = c.initiate("rr-part.bin")
+        self.fault(op="UploadPart", action="reset", phase="reply")
+        s = self.send_signed(c, "PUT", "rr-part.bin", {"partNumber": "1", "uploadId": uid}, b"p" * 5000)
+        try:
+            data, how = self.read_to_end(s)
+        finally:
+            s.close()
+        self.assertEqual(how, "reset")
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"\r\n\r\n"), data)
+        self.assertEqual(self.ctl("GET", "uploads")[1][uid]["parts"], [1])
+        self.fault(op="GetObject", action="reset", phase="reply", reply_bytes=20)
+        status, fields, body = self.get_raw(c, "rr-missing.bin", end="reset")
+        self.assertEqual((status, len(body)), ("HTTP/1.1 404 Not Found", 20))
+        self.assertTrue(int(fields["content-length"]) > 20 and body.startswith(b"<?xml"))
+        # A client gone before it read the reply does not hold the request up.
+        self.fault(op="GetObject", action="reset", phase="reply", reply_bytes=290000)
+        s = self.send_signed(c, "GET", "rr.bin", rcvbuf=4096)
+        self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200 OK"))
+        s.close()                               # with unread data: an RST to the server
+        t0 = time.monotonic()
+        self.assertEqual(self.ctl("GET", "idle?timeout=20")[1], {"idle": True, "busy": 0})
+        self.assertLess(time.monotonic() - t0, 5)
+        for bad in ({"phase": "later"}, {"phase": "reply", "reply_bytes": -1}, {"after_bytes": -1}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.ctl("POST", "fault", dict(bad, op="GetObject", action="reset"))[0], 400)
+
+    def test_fault_flip_bit(self):
+        """flip_bit: exactly one bit of the body differs, at the chosen offset (counted
+        from the range's start) or the middle; the head is the true one and the
+        connection goes on."""
+        c = self.client()
+        obj = pattern(200000, 21)
+        c.put("fb.bin", obj)
+        etag = '"%s"' % hashlib.md5(obj).hexdigest().upper()
+
+        def flipped_bits(got, want):
+            return [(i, bin(a ^ b).count("1"), a ^ b) for i, (a, b) in enumerate(zip(got, want)) if a != b]
+
+        self.fault(op="GetObject", action="flip_bit", range_start=5000, offset=777, bit=3)
+        r = c.get("fb.bin", {"Range": "bytes=5000-69999"})
+        self.assertEqual((r.status, r.headers["content-length"], r.headers["content-range"]),
+                         (206, "65000", "bytes 5000-69999/200000"))
+        self.assertEqual((r.headers["x-oss-hash-crc64ecma"], r.headers["etag"]), (str(crc(obj)), etag))
+        self.assertEqual(len(r.body), 65000)
+        self.assertEqual(flipped_bits(r.body, obj[5000:70000]), [(777, 1, 1 << 3)])
+        self.assertEqual(self.log()[-1]["flipped"], {"offset": 777, "bit": 3})
+        self.assertIsNotNone(c.conn)                                            # kept alive
+        conn = c.conn
+        self.assertEqual(c.get("fb.bin", {"Range": "bytes=5000-69999"}).body, obj[5000:70000])   # count was 1
+        self.assertIs(c.conn, conn)
+        # The default: bit 0 of the middle byte; a whole-object GET.
+        self.fault(op="GetObject", action="flip_bit")
+        r = c.get("fb.bin")
+        self.assertEqual((r.status, r.headers["content-length"]), (200, "200000"))
+        self.assertEqual(flipped_bits(r.body, obj), [(100000, 1, 1)])
+        # An offset past the end: the last byte.
+        self.fault(op="GetObject", action="flip_bit", offset=10 ** 9, bit=7)
+        r = c.get("fb.bin", {"Range": "bytes=-100"})
+        self.assertEqual(flipped_bits(r.body, obj[-100:]), [(99, 1, 0x80)])
+        # No body (HEAD): nothing to flip, the reply as it is.
+        self.fault(op="HeadObject", action="flip_bit")
+        h = c.request("HEAD", "fb.bin")
+        self.assertEqual((h.status, h.headers["content-length"], h.body), (200, "200000", b""))
+        self.assertIsNone(self.log()[-1]["flipped"])
+        for bad in ({"bit": 8}, {"bit": -1}, {"offset": -1}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.ctl("POST", "fault", dict(bad, op="GetObject", action="flip_bit"))[0], 400)
+
+    def test_fault_garble_truncated_ranged_get(self):
+        """truncated_body on a ranged GET: the head promises the range (206,
+        Content-Length, Content-Range), fewer bytes come, then a clean close (FIN)."""
+        c = self.client()
+        obj = pattern(100000, 33)
+        c.put("tb.bin", obj)
+        self.garble(op="GetObject", kind="truncated_body", bytes=1234, range_start=20000)
+        status, fields, body = self.get_raw(c, "tb.bin", "bytes=20000-49999", end="eof")
+        self.assertEqual(status, "HTTP/1.1 206 Partial Content")
+        self.assertEqual((fields["content-length"], fields["content-range"]), ("30000", "bytes 20000-49999/100000"))
+        self.assertEqual((fields["x-oss-hash-crc64ecma"], fields["connection"]), (str(crc(obj)), "close"))
+        self.assertEqual(body, obj[20000:21234])
+        e = self.log()[-1]
+        self.assertEqual((e["garble"], e["status"], e["body_sent"]), ("truncated_body", 206, 1234))
+        # The default: half; a whole-object GET; bytes past the body: all but one.
+        for spec, rng, length, expect in (({}, "bytes=0-9999", "10000", obj[:5000]),
+                                          ({}, None, "100000", obj[:50000]),
+                                          ({"bytes": 10 ** 9}, "bytes=-100", "100", obj[-100:-1]),
+                                          ({"bytes": 0}, "bytes=0-99", "100", b"")):
+            with self.subTest(spec=spec, rng=rng):
+                self.garble(op="GetObject", kind="truncated_body", **spec)
+                status, fields, body = self.get_raw(c, "tb.bin", rng, end="eof")
+                self.assertEqual((fields["content-length"], body), (length, expect))
+                self.assertEqual("content-range" in fields, rng is not None)
+        self.assertEqual(c.get("tb.bin", {"Range": "bytes=0-9999"}).body, obj[:10000])   # count was 1
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble",
+                                                    "kind": "truncated_body", "bytes": -1})[0], 400)
 
     def test_fault_validation_and_reset(self):
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "explode"})[0], 400)
@@ -1786,6 +2043,50 @@ class TLSListener(unittest.TestCase):
         log = self.log()
         self.assertTrue(all(e["tls"] and e["tls_version"] == "TLSv1.2" for e in log))
         self.assertEqual([e["fault"] for e in log if e["fault"]], ["status"])
+
+    def test_ranged_get_faults_over_tls(self):
+        """A ranged GET reset in the middle (every byte written arrives before the
+        RST), cut short (then a clean close: close_notify, EOF) and with a bit flipped,
+        over TLS.  Python's ssl tells an RST only as an EOF without close_notify
+        (SSLEOFError, or ConnectionResetError): "abrupt"."""
+        c = self.client()
+        obj = pattern(400000, 17)
+        self.assertEqual(c.put("tls/range.bin", obj).status, 200)
+
+        def raw_get(rng):
+            headers = {"Range": rng}
+            host, url = c.target("tls/range.bin", {}, c.bucket)
+            c.sign("GET", "tls/range.bin", {}, headers, c.bucket)
+            raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=30)
+            with self.context().wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False) as s:
+                s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n" % (url, host)
+                           + "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n").encode())
+                data = b""
+                while True:
+                    try:
+                        got = s.recv(65536)
+                    except (ConnectionResetError, ssl.SSLEOFError):
+                        return data.partition(b"\r\n\r\n"), "abrupt"
+                    if not got:
+                        return data.partition(b"\r\n\r\n"), "close_notify"
+                    data += got
+
+        control(self.port, "POST", "fault", {"op": "GetObject", "action": "reset", "phase": "reply",
+                                             "reply_bytes": 150001})
+        (head, _, body), how = raw_get("bytes=1000-300999")
+        self.assertEqual((how, len(body)), ("abrupt", 150001))
+        self.assertTrue(head.startswith(b"HTTP/1.1 206 ") and b"Content-Length: 300000" in head, head)
+        self.assertEqual(body, obj[1000:151001])
+        control(self.port, "POST", "fault", {"op": "GetObject", "action": "garble", "kind": "truncated_body"})
+        (head, _, body), how = raw_get("bytes=1000-300999")
+        self.assertEqual((how, body), ("close_notify", obj[1000:151000]))
+        self.assertIn(b"Content-Range: bytes 1000-300999/400000", head)
+        control(self.port, "POST", "fault", {"op": "GetObject", "action": "flip_bit", "offset": 5, "bit": 6})
+        r = c.get("tls/range.bin", {"Range": "bytes=1000-1999"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual([i for i in range(1000) if r.body[i] != obj[1000 + i]], [5])
+        self.assertEqual(r.body[5] ^ obj[1005], 1 << 6)
+        self.assertEqual([e["fault"] for e in self.log() if e["fault"]], ["reset", "garble", "flip_bit"])
 
     def test_session_id_resumption_tls12(self):
         ctx = self.context(tls12=True, tickets=False)
