@@ -652,12 +652,17 @@ typedef struct ossr_checkpoint {
     uint64_t part_size;
     uint32_t part_count;
     uint32_t flags;             /* OSSR_CKPT_FLAG_* */
-    uint64_t head_crc, tail_crc; /* content fingerprint (OSSR_CKPT_FLAG_CONTENT), else 0 */
+    uint64_t head_crc, tail_crc; /* content fingerprint (OSSR_CKPT_FLAG_CONTENT); a download's
+                                    head_crc: the object's CRC-64 (OSSR_CKPT_FLAG_OBJECT_CRC); else 0 */
     ossr_slice endpoint, bucket, key, path, upload_id; /* into the decoded buffer */
     uint64_t slots_offset;      /* decoded: where part 1's slot starts (version 2 keeps a second
                                    copy of the upload id between the fixed part and the slots) */
 } ossr_checkpoint;
 #define OSSR_CKPT_FLAG_CONTENT 1u  /* the file is identified by size and content, not mtime */
+#define OSSR_CKPT_FLAG_DOWNLOAD 2u /* a download's record: file_size and mtime_sec are the object's
+                                      (Last-Modified), upload_id holds its ETag, path the
+                                      temporary file's; the slots are ranges, without ETags */
+#define OSSR_CKPT_FLAG_OBJECT_CRC 4u /* a download's: the server gave the object's CRC-64 */
 typedef struct ossr_checkpoint_part {
     uint32_t number;            /* 1..10000; OSSR_CKPT_COMPLETING marks a sent Complete */
     uint64_t size;
@@ -949,18 +954,19 @@ enum { OSSR__PATH_NONE = 0, OSSR__PATH_FILE = 1, OSSR__PATH_DIR = 2, OSSR__PATH_
 
 #if OSSR__OS == 1
 /* mode 0: an existing file for reading; else a new file (never an existing one or a
-   link) for writing, with these permission bits (under the umask). */
+   link) for writing and reading, with these permission bits (under the umask). */
 OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
     int fd;
     do {
-        fd = mode ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)
+        fd = mode ? open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)
                   : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO without a writer must not hang */
     } while (fd < 0 && errno == EINTR);
     return (ossr__fh)fd;
 }
-/* An existing file for writing at offsets (the checkpoint); links are not followed. */
+/* An existing file for writing and reading at offsets (the checkpoint, a download's
+   temporary file); links are not followed. */
 OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) {
-    return (ossr__fh)open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    return (ossr__fh)open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 }
 OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
     struct stat st;
@@ -1081,9 +1087,12 @@ OSSR__PRIVATE ossr__fh ossr__file_open2(const char *path, DWORD access, DWORD di
     return (ossr__fh)h;
 }
 OSSR__PRIVATE ossr__fh ossr__file_open(const char *path, int mode) {
-    return mode ? ossr__file_open2(path, GENERIC_WRITE, CREATE_NEW) : ossr__file_open2(path, GENERIC_READ, OPEN_EXISTING);
+    return mode ? ossr__file_open2(path, GENERIC_READ | GENERIC_WRITE, CREATE_NEW)
+                : ossr__file_open2(path, GENERIC_READ, OPEN_EXISTING);
 }
-OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) { return ossr__file_open2(path, GENERIC_WRITE, OPEN_EXISTING); }
+OSSR__PRIVATE ossr__fh ossr__file_open_rw(const char *path) {
+    return ossr__file_open2(path, GENERIC_READ | GENERIC_WRITE, OPEN_EXISTING);
+}
 OSSR__PRIVATE int ossr__file_identity(ossr__fh fh, ossr__file_id *id) {
     BY_HANDLE_FILE_INFORMATION fi;
     uint64_t t;
@@ -3440,11 +3449,18 @@ typedef struct ossr__ctx {
     unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
     /* a download */
 #if OSSR__HAVE_FS
-    ossr__fh dl_fd;              /* the temporary file (its path in ckpt_path) */
+    ossr__fh dl_fd;              /* the temporary file (at dl_path) */
+    char dl_path[OSSR_PATH_MAX + 16];
 #endif
     uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
+    int dl;                      /* a download in ranges, with a checkpoint */
+    int dl_tmp;                  /* the temporary file: 0 left by an earlier call, 1 made by this one,
+                                    2 written by one GET (a failure removes it unless 0 or recorded) */
+    int dl_restarts;             /* times it started over (the object changed, a bad CRC-64) */
+    int64_t dl_mtime;            /* the object's Last-Modified */
+    char dl_etag[80];            /* the object's ETag: every range must come from it (If-Match) */
     uint64_t progress_done;
     uint64_t progress_total;
     int stop;                    /* a hard error or a cancel: start no new part (under lock) */
@@ -3572,6 +3588,8 @@ typedef struct ossr__req {
 #endif
     uint64_t out_crc;             /* CRC-64 of the bytes written to out_fd */
     uint64_t out_len;
+    uint64_t out_off;             /* where the body goes in out_fd */
+    uint64_t range_len;           /* a ranged GET of range_len bytes at out_off (0: none) */
     uint32_t part_number;
     /* results */
     uint64_t body_crc;            /* CRC-64 of the request body sent */
@@ -3607,6 +3625,9 @@ struct ossr__worker {
     uint64_t content_length;
     int has_length;
     char etag[80];
+    int has_range;               /* Content-Range: bytes range_first-range_last/range_total */
+    uint64_t range_first, range_last, range_total;
+    int64_t mtime;               /* Last-Modified (unix seconds; 0: not given) */
     ossr__err err;               /* detail of this worker's last failure */
     uint64_t bytes_sent;
     uint32_t parts_uploaded;
@@ -3651,6 +3672,7 @@ struct ossr__worker {
     int64_t pace_at;             /* ... until then */
     ossr__req req;               /* the request it sends for the flow */
     char num[24];                /* its part number */
+    char range[48];              /* its Range header: "bytes=first-last" */
     int busy;                    /* a part is on its way (part_idx) */
     uint32_t part_idx;
     int closing;                 /* ext: the caller is to close the connection */
@@ -4257,12 +4279,16 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         return OSSR_OK;
     }
 #if OSSR__HAVE_FS
-    if (ossr__file_write_all(q->out_fd, p, n, q->out_len) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->o->file_path,
+    if (q->range_len && q->out_len + n > q->range_len)   /* more than the range: never past its end */
+        return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes of its range",
+                          q->what, (unsigned long long)q->range_len);
+    if (ossr__file_write_all(q->out_fd, p, n, q->out_off + q->out_len) != 0)
+        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->dl_path,
                           strerror(errno));
 #endif
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
+    if (q->progress) ossr__progress(w->ctx, (int64_t)n);
     return OSSR_OK;
 }
 /* Fills err.code/message/... from an OSS error body. */
@@ -4367,7 +4393,7 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     w->keep_alive = 0;
     w->send_fail = OSSR_OK;
     w->io_fail = OSSR_OK;
-    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0;
+    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0; w->has_range = 0; w->mtime = 0;
     w->body_len = 0; w->body_truncated = 0; w->body[0] = 0;
     memset(&w->err, 0, sizeof w->err);
     w->err.part_number = q->part_number;
@@ -4449,7 +4475,7 @@ OSSR__PRIVATE int ossr__xchg_end(ossr__worker *w, ossr__req *q, ossr_result r) {
     w->x_result = r;
     w->rx_deadline = w->win_start = 0;
     if (r == OSSR_OK) return OSSR__READY;
-    if (q->progress && w->sent) ossr__progress(c, -(int64_t)w->sent);
+    if (q->progress && w->sent + q->out_len) ossr__progress(c, -(int64_t)(w->sent + q->out_len));
     if ((w->err.result != OSSR_E_SERVER && w->err.result != OSSR_E_CRC) || !w->keep_alive) ossr__close_conn(w);
     return OSSR__READY;
 }
@@ -4663,6 +4689,20 @@ OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
 
 /* Takes the reply head's fields (status, connection, request id, date, ETag, CRC-64,
    length) and chooses how its body ends. */
+/* Reads "bytes FIRST-LAST/TOTAL" into w (has_range); 0, or -1 when it is not that. */
+OSSR__PRIVATE int ossr__content_range(ossr_slice v, ossr__worker *w) {
+    const char *p = v.ptr, *end = v.ptr + v.len, *a, *b;
+    if (v.len < 6 || memcmp(p, "bytes ", 6) != 0) return -1;
+    p += 6;
+    a = (const char *)memchr(p, '-', (size_t)(end - p));
+    b = a ? (const char *)memchr(a, '/', (size_t)(end - a)) : NULL;
+    if (!b || ossr__parse_u64(p, (size_t)(a - p), &w->range_first) != 0 ||
+        ossr__parse_u64(a + 1, (size_t)(b - a - 1), &w->range_last) != 0 ||
+        ossr__parse_u64(b + 1, (size_t)(end - b - 1), &w->range_total) != 0 || w->range_last < w->range_first)
+        return -1;
+    w->has_range = 1;
+    return 0;
+}
 OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t headlen) {
     ossr__ctx *c = w->ctx;
     const ossr_response *resp = &w->resp;
@@ -4683,6 +4723,9 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
             return ossr__fail(w, OSSR_E_BAD_REPLY, 0, "bad x-oss-hash-crc64ecma in the reply to %s", q->what);
         w->has_crc = 1;
     }
+    if (ossr_response_header(resp, "Last-Modified", &v) && ossr__parse_date(v.ptr, v.len, &w->mtime) != 0) w->mtime = 0;
+    if (resp->status == 206 && ossr_response_header(resp, "Content-Range", &v) && ossr__content_range(v, w) != 0)
+        return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Range in the reply to %s", q->what);
     if (ossr_response_header(resp, "Content-Length", &v)) {
         size_t k;
         for (k = 0; k < resp->header_count; k++)   /* two different lengths: refuse */
@@ -4810,6 +4853,25 @@ OSSR__PRIVATE int ossr__body_in(ossr__worker *w, ossr__req *q) {
 }
 /* The verdict on a whole reply: the connection kept or dropped, an error reply read, the
    CRC-64 the server stored compared with the one sent. */
+/* A range's reply: of the object planned (its ETag), exactly the bytes asked for, all
+   of them. A short or long one is a failed receive (retried); another object's is
+   OSSR_E_FILE_CHANGED (the download starts over). */
+OSSR__PRIVATE ossr_result ossr__range_verdict(ossr__worker *w, ossr__req *q) {
+    ossr__ctx *c = w->ctx;
+    if (w->etag[0] && strcmp(w->etag, c->dl_etag) != 0)
+        return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
+                          c->dl_etag);
+    if (w->status != 206 || !w->has_range || w->range_first != q->out_off ||
+        w->range_last != q->out_off + q->range_len - 1 || w->range_total != c->fid.size)
+        return ossr__fail(w, OSSR_E_PROTOCOL, 0, "%s: the reply is not bytes %llu-%llu of the object's %llu "
+                          "(HTTP %d)", q->what, (unsigned long long)q->out_off,
+                          (unsigned long long)(q->out_off + q->range_len - 1), (unsigned long long)c->fid.size,
+                          w->status);
+    if (q->out_len != q->range_len)
+        return ossr__fail(w, OSSR_E_RECV, 0, "%s: the reply carried %llu of the range's %llu bytes", q->what,
+                          (unsigned long long)q->out_len, (unsigned long long)q->range_len);
+    return OSSR_OK;
+}
 OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     w->win_start = 0;
@@ -4833,6 +4895,7 @@ OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
         return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was "
                                                "sent", q->what, (unsigned long long)w->crc,
                                                (unsigned long long)q->body_crc));
+    if (q->range_len) return ossr__xchg_end(w, q, ossr__range_verdict(w, q));
     return ossr__xchg_end(w, q, OSSR_OK);
 }
 /* Advances the exchange as far as it goes without waiting: OSSR__WAIT with w->op set
@@ -5017,7 +5080,8 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       12  4  length of the fixed part, this CRC included
       16  8  file size          24  8  mtime seconds (signed)
       32  4  mtime nanoseconds   36  4  part count
-      40  8  part size          48  4  flags (1: identified by content, not mtime)
+      40  8  part size          48  4  flags (1: identified by content, not mtime; 2: a download's record, see
+             below; 4: with 2, the object's CRC-64 is at 52)
       52  8  CRC-64 of the file's first window   60  8  CRC-64 of its last window
              (both 0 unless flag 1; see ossr__fingerprint)
       68     five strings, each a 2-byte length and its bytes: endpoint, bucket, key,
@@ -5039,6 +5103,10 @@ OSSR__PRIVATE ossr_result ossr__http(ossr__worker *w, ossr__req *q) {
       76  4  reserved (0)       80  8  CRC-64 of bytes 0..79
    A slot torn by a crash, or a hole never written, fails its CRC and is ignored; the
    fixed part is never rewritten.
+   A download's record (flag 2, version 1: no upload to abort) names the object it is
+   fetching: its size at 16, Last-Modified at 24 (0 when not given), its ETag as the fifth
+   string, its CRC-64 at 52 (flag 4); the path is the temporary file's. Its slots are the
+   ranges written to that file, each with the CRC-64 of its bytes (no ETag).
    The record holds no secret: the key id, secret and token are never written. */
 static const unsigned char ossr__ckpt_magic[8] = {'O', 'S', 'S', 'R', 'C', 'K', 'P', 'T'};
 #define OSSR__IDBLOCK 152u       /* the upload id block of version 2 */
@@ -5113,8 +5181,11 @@ OSSR__DEF long ossr_checkpoint_decode(const unsigned char *buf, size_t len, ossr
         c->part_size == 0 || c->part_size > OSSR__MAX_PART || c->file_size == 0 ||
         (c->file_size + c->part_size - 1) / c->part_size != c->part_count ||
         c->upload_id.len == 0 || c->upload_id.len >= 128 || c->bucket.len == 0 || c->key.len == 0 ||
-        c->path.len == 0 || (c->flags & ~OSSR_CKPT_FLAG_CONTENT) != 0 ||
-        (!(c->flags & OSSR_CKPT_FLAG_CONTENT) && (c->head_crc || c->tail_crc)))
+        c->path.len == 0 || (c->flags & ~7u) != 0 ||
+        ((c->flags & OSSR_CKPT_FLAG_CONTENT) && (c->flags & OSSR_CKPT_FLAG_DOWNLOAD)) ||
+        ((c->flags & OSSR_CKPT_FLAG_OBJECT_CRC) && !(c->flags & OSSR_CKPT_FLAG_DOWNLOAD)) ||
+        (!(c->flags & (OSSR_CKPT_FLAG_CONTENT | OSSR_CKPT_FLAG_OBJECT_CRC)) && c->head_crc) ||
+        (!(c->flags & OSSR_CKPT_FLAG_CONTENT) && c->tail_crc))
         return OSSR_E_CORRUPT;
     return (long)total;
 }
@@ -5253,7 +5324,9 @@ OSSR__PRIVATE const char *ossr__kind_words(int kind) {
            ? "a symbolic link" : "a FIFO, socket or device";
 }
 #endif
-/* Names the record after SHA-256(endpoint, bucket, key, path); the default store also
+/* Names the record after SHA-256(endpoint, bucket, key, path), and for a download a
+   word more (its path is the temporary file's, but a file of that name could be
+   uploaded to the same key); the default store also
    makes its directory, and refuses (before any request) a directory that is something
    else, or a record path taken by anything but a file or a link (a directory or a FIFO
    there would fail every run after Initiate, or hang it). */
@@ -5266,6 +5339,7 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     ossr__hash_update(&h, c->o->bucket, strlen(c->o->bucket) + 1);
     ossr__hash_update(&h, c->o->key, strlen(c->o->key) + 1);
     ossr__hash_update(&h, c->abs_path, strlen(c->abs_path) + 1);
+    if (c->dl) ossr__hash_update(&h, "download", 8);
     ossr__hash_final(&h, d);
     ossr__sb_init(&b, c->ckpt_name, sizeof c->ckpt_name);
     ossr__sb_hex(&b, d, 20);
@@ -5329,8 +5403,9 @@ OSSR__PRIVATE ossr_result ossr__ckpt_lock(ossr__ctx *c) {
 #endif
 busy:
     c->st->result = OSSR_E_BUSY;
-    ossr__say(c->st->detail, sizeof c->st->detail, holder ? "another upload of %s to oss://%s/%s is running (pid %ld)"
-              : "another upload of %s to oss://%s/%s is running", c->o->file_path, c->o->bucket, c->o->key, holder);
+    ossr__say(c->st->detail, sizeof c->st->detail, holder ? "another %s of %s %s oss://%s/%s is running (pid %ld)"
+              : "another %s of %s %s oss://%s/%s is running", c->dl ? "download" : "upload", c->o->file_path,
+              c->dl ? "from" : "to", c->o->bucket, c->o->key, holder);
     return OSSR_E_BUSY;
 }
 /* Lets the record go (the default store removes its lock file). */
@@ -5439,13 +5514,25 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
         k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
-        k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len)) {
+        k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len) ||
+        !(k.flags & OSSR_CKPT_FLAG_DOWNLOAD) != !c->dl) {
         /* not written under this name: copied or planted, so its upload is not ours to
            abort (unless our own id block survived in it) */
         old_id[0] = 0;
         ossr__idblock_find(c, buf, (size_t)n, old_id);
         ossr__say(reason, rcap, "it was written for another endpoint, bucket, key or file");
         return OSSR__CKPT_DAMAGED;
+    } else if (c->dl) {
+        if (k.upload_id.len != strlen(c->dl_etag) ||
+            memcmp(k.upload_id.ptr, c->dl_etag, k.upload_id.len) || k.file_size != c->fid.size ||
+            k.mtime_sec != c->dl_mtime || !(k.flags & OSSR_CKPT_FLAG_OBJECT_CRC) != !c->dl_has_crc ||
+            (c->dl_has_crc && k.head_crc != c->dl_crc))
+            ossr__say(reason, rcap, "the object changed on the server since (ETag %.*s then, %s now)",
+                      (int)k.upload_id.len, k.upload_id.ptr, c->dl_etag);
+        else if (k.part_size != c->part_size || k.part_count != c->part_count)
+            ossr__say(reason, rcap, "the part size changed (%llu then, %llu now)",
+                      (unsigned long long)k.part_size, (unsigned long long)c->part_size);
+        else reason[0] = 0;
     } else if (k.file_size != c->fid.size)
         ossr__say(reason, rcap, "the file's size changed since");
     else if ((k.flags & OSSR_CKPT_FLAG_CONTENT) != (c->o->resume_by_content ? OSSR_CKPT_FLAG_CONTENT : 0u))
@@ -5459,9 +5546,10 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
                  (unsigned long long)k.part_size, (unsigned long long)c->part_size);
     else reason[0] = 0;
     if (reason[0]) return OSSR__CKPT_STALE;
-    memcpy(c->upload_id, old_id, 128);
     c->ckpt_head = k.slots_offset;
     c->ckpt_ok = 1;
+    if (c->dl) return OSSR__CKPT_MATCH;
+    memcpy(c->upload_id, old_id, 128);
     {
         unsigned char sb[OSSR_CKPT_SLOT];
         ossr_checkpoint_part p;
@@ -5478,13 +5566,16 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     ossr_checkpoint k;
     size_t n;
     memset(&k, 0, sizeof k);
-    k.version = 2;
+    k.version = c->dl ? 1 : 2;
     k.file_size = c->fid.size;
-    k.mtime_sec = c->fid.mtime_sec;
-    k.mtime_nsec = c->fid.mtime_nsec;
+    k.mtime_sec = c->dl ? c->dl_mtime : c->fid.mtime_sec;
+    k.mtime_nsec = c->dl ? 0 : c->fid.mtime_nsec;
     k.part_size = c->part_size;
     k.part_count = c->part_count;
-    if (c->o->resume_by_content) {
+    if (c->dl) {
+        k.flags = OSSR_CKPT_FLAG_DOWNLOAD | (c->dl_has_crc ? OSSR_CKPT_FLAG_OBJECT_CRC : 0u);
+        k.head_crc = c->dl_has_crc ? c->dl_crc : 0;
+    } else if (c->o->resume_by_content) {
         k.flags = OSSR_CKPT_FLAG_CONTENT;
         k.head_crc = c->head_crc;
         k.tail_crc = c->tail_crc;
@@ -5493,11 +5584,13 @@ OSSR__PRIVATE OSSR__NOINLINE ossr_result ossr__ckpt_create(ossr__ctx *c) {
     k.bucket.ptr = c->o->bucket; k.bucket.len = strlen(c->o->bucket);
     k.key.ptr = c->o->key; k.key.len = strlen(c->o->key);
     k.path.ptr = c->abs_path; k.path.len = strlen(c->abs_path);
-    k.upload_id.ptr = c->upload_id; k.upload_id.len = strlen(c->upload_id);
+    k.upload_id.ptr = c->dl ? c->dl_etag : c->upload_id; k.upload_id.len = strlen(k.upload_id.ptr);
     n = ossr_checkpoint_encode(&k, buf, OSSR_CKPT_HEAD_MAX);
     if (!n) return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "checkpoint record too large (path or key too long)");
-    ossr__idblock_encode(c, buf + n);
-    n += OSSR__IDBLOCK;
+    if (!c->dl) {
+        ossr__idblock_encode(c, buf + n);
+        n += OSSR__IDBLOCK;
+    }
     c->st->checkpoint_bytes += n;
     c->st->checkpoint_writes++;
     if (ossr__store_save(c, 0, buf, n, OSSR_STORE_NEW | OSSR_STORE_SYNC) != 0) {
@@ -6180,6 +6273,28 @@ OSSR__PRIVATE void ossr__req_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
     q->want_md5 = c->o->content_md5;
     q->part_number = idx + 1;
 }
+/* GetObject of range idx into its place in the temporary file: only from the object
+   planned (If-Match its ETag), and with OSS's standard range behaviour (a range past
+   the end is an error, never the whole object). */
+OSSR__PRIVATE void ossr__req_range(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
+    ossr__req *q = &w->req;
+    uint64_t off = (uint64_t)idx * c->part_size, len = ossr__part_len(c, idx);
+    ossr__say(w->range, sizeof w->range, "bytes=%llu-%llu", (unsigned long long)off,
+              (unsigned long long)(off + len - 1));
+    ossr__req_init(q, "GET", "GetObject");
+    ossr__req_header(q, "Range", w->range);
+    ossr__req_header(q, "x-oss-range-behavior", "standard");
+    ossr__req_header(q, "If-Match", c->dl_etag);
+    ossr__req_user_headers(q, c->o, ossr__hdr_payer);
+    q->sink = OSSR__SINK_FILE;
+#if OSSR__HAVE_FS
+    q->out_fd = c->dl_fd;
+#endif
+    q->out_off = off;
+    q->range_len = len;
+    q->progress = 1;
+    q->part_number = idx + 1;
+}
 /* Under the lock: takes the lane's finished part (its slot written, the part marked
    done, or the upload stopped on its failure), then gives it the next pending part in
    ascending order. 1 when the lane has a part to send (ossr__part_start, outside the
@@ -6188,14 +6303,15 @@ OSSR__PRIVATE int ossr__part_lane(ossr__ctx *c, ossr__worker *w, int *sync) {
     if (w->busy) {
         uint32_t idx = w->part_idx;
         ossr_result r = w->rq_result;
+        uint64_t crc = c->dl ? w->req.out_crc : w->req.body_crc;   /* a range's bytes, or a part's */
         w->busy = 0;
-        if (r == OSSR_OK && (!w->etag[0] || strlen(w->etag) > 47))
+        if (r == OSSR_OK && !c->dl && (!w->etag[0] || strlen(w->etag) > 47))
             r = ossr__fail(w, OSSR_E_BAD_REPLY, 0, "UploadPart reply for part %u has no usable ETag (1-47 bytes)", idx + 1);
-        if (r == OSSR_OK && ossr__ckpt_write_slot(c, idx + 1, ossr__part_len(c, idx), w->req.body_crc, w->etag, 0) != 0)
+        if (r == OSSR_OK && ossr__ckpt_write_slot(c, idx + 1, ossr__part_len(c, idx), crc, c->dl ? NULL : w->etag, 0) != 0)
             r = ossr__fail(w, OSSR_E_CHECKPOINT, errno, "cannot record part %u in the checkpoint %s: %s", idx + 1,
                            c->ckpt_path, strerror(errno));
         if (r == OSSR_OK) {
-            ossr__mark_done(c, idx, w->req.body_crc);
+            ossr__mark_done(c, idx, crc);
             w->parts_uploaded++;
             if (ossr__ckpt_sync_due(c)) *sync = 1;
         } else {
@@ -6217,7 +6333,8 @@ OSSR__PRIVATE int ossr__rq_active(const ossr__worker *w) {
 }
 /* The lane starts sending the part it was given. */
 OSSR__PRIVATE void ossr__part_start(ossr__ctx *c, ossr__worker *w) {
-    ossr__req_part(c, w, w->part_idx);
+    if (c->dl) ossr__req_range(c, w, w->part_idx);
+    else ossr__req_part(c, w, w->part_idx);
     ossr__rq_start(w, &w->req);
 }
 /* The Complete body, produced piece by piece into the send buffer (never held whole):
@@ -6367,7 +6484,10 @@ enum {
     OSSR__MP_COMPLETE_VERDICT,
     OSSR__MP_PUT,              /* a file below the threshold: one PutObject */
     OSSR__MP_PUT_DONE,
-    OSSR__MP_GET,              /* a download: GetObject into the temporary file */
+    OSSR__MP_GET,              /* a download: the object's HEAD */
+    OSSR__MP_DL_HEADED,        /* one GET, or ranges */
+    OSSR__MP_DL_RESTART,       /* ranges: the record says which are in the temporary file */
+    OSSR__MP_GET_ONE,          /* below the threshold: one GetObject into the temporary file */
     OSSR__MP_GOT,
     OSSR__MP_GOT_HEAD,         /* a reply without a length: HeadObject tells it */
     OSSR__MP_GOT_CHECK,
@@ -6398,26 +6518,33 @@ OSSR__PRIVATE int ossr__mp_fail(ossr__ctx *c, ossr__worker *w, ossr_result r) {
     ossr__set_error(c, w, r);
     return ossr__mp_end(c, r);
 }
-/* The first states: the plan, the part bitmap, the checkpoint's path and lock, and for
-   resume_by_content the file's fingerprint. */
-OSSR__PRIVATE int ossr__mp_prepare(ossr__ctx *c, ossr__worker *w) {
+/* The plan (parts, or a download's ranges), the part bitmap, the checkpoint's path and
+   lock: what a multipart upload and a download in ranges share. The bitmap, path and
+   lock stay for a download that starts over. */
+OSSR__PRIVATE ossr_result ossr__mp_plan(ossr__ctx *c) {
     ossr_status *st = c->st;
     ossr_result r = ossr_plan_parts(c->fid.size, c->o->part_size, &c->part_size, &c->part_count, st->detail,
                                     sizeof st->detail);
-    if (r != OSSR_OK) { st->result = r; return ossr__mp_end(c, r); }
+    if (r != OSSR_OK) { st->result = r; return r; }
     st->multipart = 1;
     st->parts_total = c->part_count;
+    if (c->done) return OSSR_OK;
+    c->done = (unsigned char *)ossr__heap_get(&c->heap, ossr__flow_heap());   /* one block: bitmap, listing, Complete */
+    if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
+    c->list = (ossr__listing *)(void *)(c->done + OSSR__ROUND16(OSSR__DONE_BYTES));
+    c->gen = (ossr__complete_gen *)(void *)((char *)c->list + OSSR__ROUND16(sizeof(ossr__listing)));
+    r = ossr__ckpt_path(c);
+    return r == OSSR_OK ? ossr__ckpt_lock(c) : r;
+}
+/* The first states: the plan, bitmap, checkpoint path and lock, and for
+   resume_by_content the file's fingerprint. */
+OSSR__PRIVATE int ossr__mp_prepare(ossr__ctx *c, ossr__worker *w) {
+    ossr_result r = ossr__mp_plan(c);
+    if (r != OSSR_OK) return ossr__mp_end(c, r);
     /* Without a modification time that changes with the content, a part on the server
        is only as good as a fresh comparison with the file: a fingerprint of the first
        and last MiB misses a change in between. */
     c->verify_all = c->o->resume_by_content || (c->fid.mtime_sec == 0 && c->fid.mtime_nsec == 0);
-    c->done = (unsigned char *)ossr__heap_get(&c->heap, ossr__flow_heap());   /* one block: bitmap, listing, Complete */
-    if (!c->done) return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap"));
-    c->list = (ossr__listing *)(void *)(c->done + OSSR__ROUND16(OSSR__DONE_BYTES));
-    c->gen = (ossr__complete_gen *)(void *)((char *)c->list + OSSR__ROUND16(sizeof(ossr__listing)));
-    r = ossr__ckpt_path(c);
-    if (r == OSSR_OK) r = ossr__ckpt_lock(c);
-    if (r != OSSR_OK) return ossr__mp_end(c, r);
     if (c->o->resume_by_content && (r = ossr__fingerprint(c, w)) != OSSR_OK) return ossr__mp_fail(c, w, r);
     c->mp = OSSR__MP_RESTART;
     return OSSR__READY;
@@ -6521,12 +6648,14 @@ OSSR__PRIVATE int ossr__mp_parts(ossr__ctx *c, ossr__worker *ws) {
     c->mp = OSSR__MP_PARTS_DONE;
     return OSSR__READY;
 }
+OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max);
 /* The parts are out (or the upload stopped): send Complete, unless something failed. */
 OSSR__PRIVATE int ossr__mp_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     ossr_result r;
     int i;
+    if (c->dl) return ossr__dl_parts_done(c, ws, nw_max);
     st->parts_uploaded = 0;
     for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
     if (c->first_error != OSSR_OK) {
@@ -6624,6 +6753,135 @@ OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
     c->st->size = c->dl_len;
     c->st->crc64 = c->dl_sum;
     ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
+    return ossr__mp_end(c, OSSR_OK);
+}
+/* ---- a download in ranges: oss2's resumable_download, and its checkpoint ----
+   The object's HEAD names what is fetched (ETag, size, Last-Modified, CRC-64). Below the
+   threshold one GET; else ranges of the planned size on every lane, each written to the
+   temporary file at its place and recorded with its CRC-64 in its slot. The object is
+   whole when the ranges' CRC-64s, folded, are the server's; then it is renamed over
+   the target. */
+OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
+    ossr_result r = c->mp_r;
+    if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
+    if (!w->has_length)
+        return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_BAD_REPLY, 0, "HeadObject did not say how long the object "
+                                               "is"));
+    c->fid.size = w->content_length;
+    c->dl_has_crc = w->has_crc;
+    c->dl_crc = w->crc;
+    c->dl_mtime = w->mtime;
+    ossr__copy(c->dl_etag, sizeof c->dl_etag, w->etag, strlen(w->etag));
+    c->dl = ossr__is_multipart(&c->f, c->fid.size) && w->etag[0];   /* no ETag: nothing to hold the ranges to */
+    if (!c->dl) {
+        c->mp = OSSR__MP_GET_ONE;
+        return OSSR__READY;
+    }
+    if ((r = ossr__mp_plan(c)) != OSSR_OK) return ossr__mp_end(c, r);
+    c->mp = OSSR__MP_DL_RESTART;
+    return OSSR__READY;
+}
+/* The ranges the record holds, read back from the temporary file: each one whose bytes
+   still have its CRC-64 is done (a power cut can keep a slot and lose its bytes). */
+OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
+#if OSSR__HAVE_FS
+    ossr__slots *sl = &c->list->slots;
+    uint32_t idx;
+    sl->first = sl->n = 0;
+    for (idx = 0; idx < c->part_count; idx++) {
+        ossr_checkpoint_part p;
+        uint64_t crc = 0, off = (uint64_t)idx * c->part_size, left = ossr__part_len(c, idx);
+        if (!ossr__slot_get(c, sl, idx, &p)) continue;
+        while (left) {
+            long got = ossr__file_pread(c->dl_fd, w->io, left < c->f.buffer_size ? (size_t)left : c->f.buffer_size, off);
+            if (got <= 0) break;
+            crc = ossr_crc64(crc, w->io, (size_t)got);
+            off += (uint64_t)got;
+            left -= (uint64_t)got;
+        }
+        if (left || crc != p.crc64) {
+            ossr__log(c, OSSR_LOG_WARN, "range %u in %s does not hold what its record says: fetching it again",
+                      idx + 1, c->dl_path);
+            continue;
+        }
+        ossr__mark_done(c, idx, crc);
+        c->st->parts_reused++;
+    }
+#else
+    (void)c; (void)w;   /* downloads need a file system (for now) */
+#endif
+}
+/* From the start (again): the record resumes, or the temporary file and the record
+   start over. */
+OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    ossr__worker *w = &ws[0];
+    ossr_result r;
+    int i, ck;
+    for (i = 0; i < nw_max; i++) ws[i].parts_uploaded = 0;
+    memset(c->done, 0, OSSR__DONE_BYTES);
+    c->crc_acc = 0;
+    c->next_part = 0;
+    c->stop = 0;
+    c->first_error = OSSR_OK;
+    c->st->parts_reused = 0;
+    ck = ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+    if (ck == OSSR__CKPT_MATCH) {
+        ossr__dl_reuse(c, w);
+        c->st->resumed = 1;
+        ossr__log(c, OSSR_LOG_INFO, "resuming the download of oss://%s/%s from %s: %u of %u ranges in place",
+                  c->o->bucket, c->o->key, c->ckpt_path, c->st->parts_reused, c->part_count);
+    } else {
+        if (ck != OSSR__CKPT_NONE)
+            ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; starting the download over", c->ckpt_path, c->reason);
+        ossr__ckpt_remove(c);
+#if OSSR__HAVE_FS
+        if (ossr__file_truncate(c->dl_fd, 0) != 0)
+            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->dl_path,
+                                                   strerror(errno)));
+#endif
+        if ((r = ossr__ckpt_create(c)) != OSSR_OK) return ossr__mp_end(c, r);
+        ossr__log(c, OSSR_LOG_INFO, "downloading oss://%s/%s: %u ranges of %llu bytes", c->o->bucket, c->o->key,
+                  c->part_count, (unsigned long long)c->part_size);
+    }
+    c->mp = OSSR__MP_START_PARTS;
+    return OSSR__READY;
+}
+/* The ranges are in, or the download stopped. The object changed on the server, or the
+   folded CRC-64 is not the server's (a bit flipped on the way): the download starts
+   over, twice at most, never stitching two versions together. */
+OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    ossr__worker *w = &ws[0];
+    ossr_status *st = c->st;
+    int i, changed;
+    st->parts_uploaded = 0;
+    for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
+    changed = c->first_error == OSSR_E_FILE_CHANGED ||
+              (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "PreconditionFailed"));
+    if (c->first_error != OSSR_OK && !(changed && !c->cancelled)) return ossr__mp_end(c, c->first_error);
+    if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
+    if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc)) {
+        ossr__ckpt_remove(c);
+        if (!changed && c->dl_restarts >= 2)
+            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "the downloaded bytes have CRC-64 %llu, the "
+                                                   "object %llu, after fetching them three times; nothing was kept",
+                                                   (unsigned long long)c->crc_acc, (unsigned long long)c->dl_crc));
+        if (changed && c->dl_restarts >= 2) return ossr__mp_end(c, c->first_error);
+        c->dl_restarts++;
+        if (changed)
+            ossr__log(c, OSSR_LOG_WARN, "oss://%s/%s changed on the server during the download; starting over",
+                      c->o->bucket, c->o->key);
+        else
+            ossr__log(c, OSSR_LOG_WARN, "the downloaded bytes have CRC-64 %llu, the object %llu; fetching them again",
+                      (unsigned long long)c->crc_acc, (unsigned long long)c->dl_crc);
+        ossr__clear_error(st);
+        st->resumed = 0;
+        c->mp = OSSR__MP_GET;
+        return OSSR__READY;
+    }
+    st->crc64_verified = c->dl_has_crc;
+    st->size = c->dl_len = c->fid.size;
+    st->crc64 = c->dl_sum = c->crc_acc;
+    ossr__copy(st->etag, sizeof st->etag, c->dl_etag, strlen(c->dl_etag));
     return ossr__mp_end(c, OSSR_OK);
 }
 #define OSSR__COMPLETE_WAIT_MS 15000
@@ -6774,6 +7032,18 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             break;
         case OSSR__MP_PUT_DONE: return ossr__mp_end(c, ossr__put_result(c, w, c->mp_r));
         case OSSR__MP_GET:
+            ossr__req_head(c, w);
+            k = ossr__mp_call(c, w, OSSR__MP_DL_HEADED);
+            break;
+        case OSSR__MP_DL_HEADED: k = ossr__dl_headed(c, w); break;
+        case OSSR__MP_DL_RESTART: k = ossr__dl_restart(c, ws, nw_max); break;
+        case OSSR__MP_GET_ONE:
+            c->dl_tmp = 2;
+#if OSSR__HAVE_FS
+            if (ossr__file_truncate(c->dl_fd, 0) != 0)
+                return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->dl_path,
+                                                       strerror(errno)));
+#endif
             ossr__req_init(&w->req, "GET", "GetObject");
             ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
             w->req.sink = OSSR__SINK_FILE;
@@ -6867,7 +7137,7 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     r = ossr__setup(c, &c->heap, o, &s->st, need);
     if (r != OSSR_OK) return r;
     s->ready = 1;
-    s->nw = 1;
+    s->nw = job == OSSR__JOB_DOWNLOAD ? c->f.lanes : 1;   /* a download learns its size later */
     s->job = job;
     c->mp = job == OSSR__JOB_DOWNLOAD ? OSSR__MP_GET : OSSR__MP_DONE;
     if (job == OSSR__JOB_UPLOAD && ossr__src_open(c) != 0) {
@@ -7238,9 +7508,10 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
 }
 
 #if OSSR__HAVE_FS
-/* The target is checked and its temporary file made ("<path>.ossr-tmp", in the context's
-   checkpoint path, which a download does not use): it is renamed over the target only
-   when the download is whole and its CRC-64 matches. */
+/* The target is checked and its temporary file opened ("<path>.ossr-tmp": what an
+   earlier run left there is kept for its checkpoint to judge; anything but a file there
+   is replaced): it is renamed over the target only when the download is whole and its
+   CRC-64 matches. Its absolute path names the checkpoint. */
 OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
     ossr__ctx *c = &s->c;
     const char *path = c->o->file_path;
@@ -7248,14 +7519,18 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
     if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
                                 ossr__kind_words(kind));
-    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->ckpt_path)
+    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->dl_path)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
-    ossr__say(c->ckpt_path, sizeof c->ckpt_path, "%s.ossr-tmp", path);
-    ossr__file_remove(c->ckpt_path);
-    c->dl_fd = ossr__file_open(c->ckpt_path, 0644);
+    ossr__say(c->dl_path, sizeof c->dl_path, "%s.ossr-tmp", path);
+    if (ossr__path_kind(c->dl_path) == OSSR__PATH_FILE) c->dl_fd = ossr__file_open_rw(c->dl_path);
     if (c->dl_fd == OSSR__BAD_FH) {
+        ossr__file_remove(c->dl_path);
+        c->dl_fd = ossr__file_open(c->dl_path, 0644);
+        c->dl_tmp = 1;
+    }
+    if (c->dl_fd == OSSR__BAD_FH || ossr__sys_path(c->dl_path, c->abs_path, sizeof c->abs_path) != 0) {
         s->st.os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s: %s", c->ckpt_path, strerror(errno));
+        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s: %s", c->dl_path, strerror(errno));
     }
     return OSSR_OK;
 }
@@ -7265,17 +7540,19 @@ OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
     ossr__worker *w = &s->ws[0];
     if (c->dl_fd == OSSR__BAD_FH) return r;
     if (r == OSSR_OK && (ossr__file_truncate(c->dl_fd, c->dl_len) != 0 || ossr__file_sync(c->dl_fd) != 0)) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->ckpt_path, strerror(errno));
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->dl_path, strerror(errno));
         ossr__set_error(c, w, r);
     }
     ossr__file_close(c->dl_fd);
     c->dl_fd = OSSR__BAD_FH;
-    if (r == OSSR_OK && ossr__file_rename(c->ckpt_path, c->o->file_path) != 0) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->ckpt_path, c->o->file_path,
+    if (r == OSSR_OK && ossr__file_rename(c->dl_path, c->o->file_path) != 0) {
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->dl_path, c->o->file_path,
                        strerror(errno));
         ossr__set_error(c, w, r);
     }
-    if (r != OSSR_OK) ossr__file_remove(c->ckpt_path);
+    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the rename: a crash between costs a fetch, never a file */
+    if (r != OSSR_OK && (c->dl ? !c->ckpt_ok : c->dl_tmp != 0))   /* a checkpoint keeps its ranges */
+        ossr__file_remove(c->dl_path);
     return r;
 }
 #endif

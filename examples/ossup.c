@@ -2,7 +2,7 @@
 
    This example is the library's command-line face: "ossup put" is a resumable upload
    (run it again after a failure, a crash or Ctrl-C and it resumes), "ossup get" a
-   download, "ossup uploads" lists unfinished uploads and "ossup abort" abandons one.
+   download that resumes the same way, "ossup uploads" lists unfinished uploads and "ossup abort" abandons one.
 
        ossup put FILE oss://BUCKET/KEY      FILE becomes KEY
        ossup put FILE oss://BUCKET/DIR/     ... DIR/<FILE's name> (oss://BUCKET: <FILE's name>)
@@ -96,7 +96,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: ossup put FILE oss://BUCKET/KEY [options]    upload FILE (resumable)\n"
         "       ossup put FILE oss://BUCKET/DIR/ [options]   ... as DIR/<FILE's name>\n"
-        "       ossup get oss://BUCKET/KEY FILE [options]    download to FILE, or into the\n"
+        "       ossup get oss://BUCKET/KEY FILE [options]    download to FILE (resumable), or into the\n"
         "                                                    directory FILE as <KEY's last part>\n"
         "       ossup uploads oss://BUCKET[/PREFIX]          list incomplete uploads (key, upload id,\n"
         "                                                    start, the local checkpoint naming it)\n"
@@ -112,13 +112,14 @@ static void usage(FILE *f) {
         "  --virtual-host         address the bucket in the host name even for IPs/localhost\n"
         "  --cname                the endpoint is a custom domain bound to the bucket\n"
         "  --connect-to HOST:PORT connect there instead of the endpoint's address\n"
-        "  --threads N            parallel part uploads (default 1)\n"
+        "  --threads N            parallel parts (uploads) or ranges (downloads) (default 1)\n"
         "  --part-size SIZE       preferred part size (default 10M; K, M, G suffixes); raised,\n"
         "                         with a message, to OSS's 100 KiB and 10,000-part limits\n"
         "  --buffer-size SIZE     per-connection buffer (default for http:// 256K with 1-2\n"
         "                         threads, 128K with 3-4, 64K above; 16K for https://,\n"
         "                         where file bytes go straight into TLS records)\n"
-        "  --threshold SIZE       files this large or larger go multipart (default 10M)\n"
+        "  --threshold SIZE       files (objects) this large or larger go in parts (ranges)\n"
+        "                         (default 10M)\n"
         "  --max-speed SIZE       upload at most SIZE bytes per second (all threads together)\n"
         "  --checkpoint-dir DIR   where resume records live (default ~/.oss-resumable)\n"
         "  --header 'Name: value' extra header (Content-Type, x-oss-meta-*, x-oss-object-acl, ...)\n"
@@ -723,7 +724,8 @@ static int cmd_get(ossr_options *o, args *a) {
     end_bar(&a->bar);
     if (stats) print_stats(&st);
     if (r != OSSR_OK && interrupted) {
-        fputs("ossup: interrupted; nothing was kept: run the same command again to download\n", stderr);
+        fputs(st.multipart ? "ossup: interrupted; the ranges downloaded are kept: run the same command again to "
+              "resume\n" : "ossup: interrupted; nothing was kept: run the same command again to download\n", stderr);
         return EXIT_INTERRUPTED;
     }
     if (r != OSSR_OK) return say_failure(&st, file);
