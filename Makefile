@@ -25,7 +25,7 @@ DEPS_TEST  = cc gcc clang asan g++ $(PYTHON) bearssl openssl valgrind faketime t
 
 .PHONY: all test demo clean deps unit e2e tls tls-mbedtls mbedtls-if-present sanitize memcheck memcheck-mbedtls cpp
 .PHONY: faults crash crashtest fuzz fuzz-replay
-.PHONY: bench size matrix matrix-fast hooks loop
+.PHONY: bench size matrix matrix-fast hooks loop get
 
 all: $(B)/ossup mbedtls-if-present
 
@@ -164,6 +164,13 @@ e2e: $(B)/gcc/ossup $(B)/clang/ossup $(B)/gcc/test_api $(B)/clang/test_api \
 	$(PYTHON) tests/test_ossup.py $(B)/gcc/ossup
 	$(PYTHON) tests/test_ossup.py $(B)/minimal/ossup
 
+# Resumable downloads: ranges on four connections, a reset, a short body, a flipped
+# bit, SIGKILLs, an object replaced between runs and during one; the build without
+# threads too (its four connections share one thread).
+get: $(B)/gcc/ossup $(B)/minimal/ossup
+	$(PYTHON) tests/test_get.py $(B)/gcc/ossup
+	$(PYTHON) tests/test_get.py $(B)/minimal/ossup
+
 tls: $(B)/gcc/ossup $(B)/gcc/test_anchors
 	OSSR_TEST_ANCHORS=$(B)/gcc/test_anchors $(PYTHON) tests/test_tls.py $(B)/gcc/ossup
 	@if $(DEPS) --check mbedtls; then $(MAKE) --no-print-directory tls-mbedtls; \
@@ -208,6 +215,8 @@ sanitize: $(B)/asan/ossup $(B)/asan/test_api $(B)/asan/test_anchors
 	  OSSR_FAULTS_NO_FAKETIME=1 $(PYTHON) tests/test_faults.py $(B)/asan/ossup
 	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
 	  $(PYTHON) tests/test_ossup.py $(B)/asan/ossup
+	ASAN_OPTIONS=log_path=$(SANLOG) UBSAN_OPTIONS=log_path=$(SANLOG):print_stacktrace=1 \
+	  $(PYTHON) tests/test_get.py $(B)/asan/ossup
 	@if ls $(SANLOG).* >/dev/null 2>&1; then cat $(SANLOG).*; echo "sanitize: reports above"; exit 1; \
 	else echo "sanitize: no reports"; fi
 
@@ -231,7 +240,7 @@ memcheck-mbedtls: $(B)/ossup-mbedtls
 	$(MEMCHECK_PUT) --ca-file {other}; test $$? = 1
 
 test: deps
-	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e loop tls faults crash sanitize memcheck
+	$(MAKE) --no-print-directory unit cpp hooks matrix-fast fuzz-replay e2e get loop tls faults crash sanitize memcheck
 	bash tests/ali_oss_check.sh
 	$(PYTHON) tests/test_setup.py
 	@echo "make test: all passed"

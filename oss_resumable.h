@@ -5527,8 +5527,8 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
             memcmp(k.upload_id.ptr, c->dl_etag, k.upload_id.len) || k.file_size != c->fid.size ||
             k.mtime_sec != c->dl_mtime || !(k.flags & OSSR_CKPT_FLAG_OBJECT_CRC) != !c->dl_has_crc ||
             (c->dl_has_crc && k.head_crc != c->dl_crc))
-            ossr__say(reason, rcap, "the object changed on the server since (ETag %.*s then, %s now)",
-                      (int)k.upload_id.len, k.upload_id.ptr, c->dl_etag);
+            ossr__say(reason, rcap, "the object changed on the server since (ETag %s then, %s now)", old_id,
+                      c->dl_etag);
         else if (k.part_size != c->part_size || k.part_count != c->part_count)
             ossr__say(reason, rcap, "the part size changed (%llu then, %llu now)",
                       (unsigned long long)k.part_size, (unsigned long long)c->part_size);

@@ -2106,6 +2106,35 @@ static void test_checkpoint(void) {
         CHECK_I(ossr_checkpoint_decode(b2, n2, &d), OSSR_E_CORRUPT);
     }
 
+    set_ctx("checkpoint flags: a download's record, and combinations that are none");
+    {
+        static const struct { uint32_t flags; uint64_t head, tail; int ok; } fl[] = {
+            {OSSR_CKPT_FLAG_DOWNLOAD, 0, 0, 1},
+            {OSSR_CKPT_FLAG_DOWNLOAD | OSSR_CKPT_FLAG_OBJECT_CRC, 12345, 0, 1},
+            {OSSR_CKPT_FLAG_DOWNLOAD | OSSR_CKPT_FLAG_OBJECT_CRC, 0, 0, 1},      /* a CRC-64 may be 0 */
+            {OSSR_CKPT_FLAG_CONTENT, 1, 2, 1},
+            {OSSR_CKPT_FLAG_DOWNLOAD, 12345, 0, 0},                             /* a CRC-64 without its flag */
+            {OSSR_CKPT_FLAG_DOWNLOAD | OSSR_CKPT_FLAG_OBJECT_CRC, 12345, 1, 0}, /* a tail fingerprint */
+            {OSSR_CKPT_FLAG_OBJECT_CRC, 12345, 0, 0},                           /* not a download's */
+            {OSSR_CKPT_FLAG_CONTENT | OSSR_CKPT_FLAG_DOWNLOAD, 1, 2, 0},
+            {8, 0, 0, 0},
+        };
+        size_t i;
+        for (i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+            ossr_checkpoint e = c;
+            unsigned char b2[1024];
+            size_t n2;
+            e.version = 1;
+            e.flags = fl[i].flags;
+            e.head_crc = fl[i].head;
+            e.tail_crc = fl[i].tail;
+            n2 = ossr_checkpoint_encode(&e, b2, sizeof b2);
+            CHECK(n2 > 0);
+            CHECK_I(ossr_checkpoint_decode(b2, n2, &d), fl[i].ok ? (long)n2 : OSSR_E_CORRUPT);
+            if (fl[i].ok) CHECK(d.flags == fl[i].flags && d.head_crc == fl[i].head && d.tail_crc == fl[i].tail);
+        }
+    }
+
     set_ctx("checkpoint encode with a small buffer");
     bad = 0;
     for (k = 0; k < n; k++) {

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Resumable downloads: `ossup get` (built from oss_resumable.h) against the test server
+(tests/oss_server.py) on a free loopback port.
+
+    python3 tests/test_get.py build/gcc/ossup
+
+An object at or above the threshold comes in ranges (GetObject with Range, If-Match and
+x-oss-range-behavior: standard) over several connections, written to FILE.ossr-tmp and
+recorded in a checkpoint; FILE appears, by rename, only when the whole object is there
+and its CRC-64 is the server's. The cases cut a range's reply (reset, short body), flip
+a bit in transit, SIGKILL ossup at random points and run it again, replace the object
+between runs and during a run, and damage the temporary file between runs. Each checks
+the file byte for byte against the object, and what reached the server (its /_ossr/
+log). OSSR_GET_CASES=name,name runs only those cases. The last line is
+"get: N passed, M failed"; the exit status is non-zero when anything failed.
+"""
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ossr_testlib import (AK, KIB, SK, BaseEnv, Cases, Server, check, clean_environ, driver_main,  # noqa: E402
+                          md5_file, ops, selected)
+
+BUCKET = "bkt-get"
+MIB = 1024 * KIB
+SIZE = 9 * MIB + 123            # ten ranges of 1 MiB, the last one of 123 bytes
+RANGES = 10
+OPTS = ("--threads", "4", "--part-size", "1M", "--threshold", "1M")
+
+
+def start_server(workdir):
+    """The test server, --quiet."""
+    return Server(workdir, cname=None, quiet=True)
+
+
+class Env(BaseEnv):
+    bucket = BUCKET
+
+    def run(self, *args, background=False):
+        env = clean_environ()
+        env.update(OSS_ACCESS_KEY_ID=AK, OSS_ACCESS_KEY_SECRET=SK, OSS_ENDPOINT=self.server.base)
+        return self.exec_ossup(args, env, more=("--checkpoint-dir", self.ckpt), background=background)
+
+    def put(self, key, size, seed):
+        """Stores size bytes (seed's) as key; returns the local copy's path."""
+        path = self.file(f"src-{key}-{seed}", size, seed)
+        rc, _, err = self.run("put", path, f"oss://{BUCKET}/{key}")
+        check(rc == 0, f"ossup put exited {rc}: {err.strip()}")
+        return path
+
+    def get(self, key, dest, *extra, background=False):
+        return self.run("get", f"oss://{BUCKET}/{key}", dest, *OPTS, *extra, background=background)
+
+    def checkpoints(self):
+        return [f for f in os.listdir(self.ckpt) if f.endswith(".ossr")] if os.path.isdir(self.ckpt) else []
+
+
+def ranges_got(log):
+    """The Range header of each GetObject the server answered with 206, in order."""
+    return [e["headers"].get("range") for e in ops(log, "GetObject") if e["status"] == 206]
+
+
+def same_file(dest, src):
+    check(os.path.exists(dest), f"{dest} is missing")
+    check(md5_file(dest) == md5_file(src), f"{dest} differs from the object")
+
+
+def downloaded(env, dest, src, out, err):
+    """ossup said so, FILE is the object byte for byte, and nothing is left behind."""
+    check("downloaded" in out and "matches the server's" in out, f"unexpected output: {out!r} {err!r}")
+    same_file(dest, src)
+    check(not os.path.exists(dest + ".ossr-tmp"), "the temporary file was left behind")
+    check(env.checkpoints() == [], f"checkpoint left behind: {env.checkpoints()}")
+
+
+def fresh(env, name):
+    """A destination path in a directory of its own, and a reset server."""
+    d = os.path.join(env.workdir, name)
+    os.makedirs(d, exist_ok=True)
+    env.server.reset()
+    return os.path.join(d, "file")
+
+
+CASES = Cases()
+case = CASES.case
+
+
+@case
+def small_object_one_get(env):
+    """Below the threshold: a HEAD and one GET without a Range, and no checkpoint."""
+    src = env.put("small", 300 * KIB, 1)
+    dest = fresh(env, "small")
+    rc, out, err = env.get("small", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    gets = ops(env.server.log(), "GetObject")
+    check(len(gets) == 1 and "range" not in gets[0]["headers"], f"GETs: {[g['headers'].get('range') for g in gets]}")
+
+
+@case
+def ranges_four_at_once(env):
+    """Ten ranges over four connections, four of them in the server at once; each
+    range fetched once, with If-Match and the standard range behaviour."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "four")
+    env.server.fault(op="GetObject", action="barrier", n=4, count=4)
+    rc, out, err = env.get("obj", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    log = env.server.log()
+    got = ranges_got(log)
+    want = [f"bytes={i * MIB}-{min(SIZE, (i + 1) * MIB) - 1}" for i in range(RANGES)]
+    check(sorted(got) == sorted(want), f"ranges fetched: {got}")
+    gets = ops(log, "GetObject")
+    etag = env.server.object(BUCKET, "obj")["etag"]
+    check(all(g["headers"].get("if-match") == etag for g in gets), "a range went without If-Match")
+    check(all(g["headers"].get("x-oss-range-behavior") == "standard" for g in gets),
+          "a range went without x-oss-range-behavior: standard")
+    held = [g for g in gets if g["fault"] == "barrier"]
+    check([g["barrier"] for g in held] == [{"group": 4, "released": "full"}] * 4,
+          f"four ranges were not in the server at once: {[g['barrier'] for g in held]}")
+
+
+def one_fault(env, name, **fault):
+    """A download of obj with fault on the range at 3 MiB, once: the file is whole."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, name)
+    env.server.fault(op="GetObject", range_start=3 * MIB, count=1, **fault)
+    rc, out, err = env.get("obj", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    return env.server.log()
+
+
+@case
+def reset_mid_body(env):
+    """The connection reset half-way through a range's body: that range is fetched
+    again, no other."""
+    log = one_fault(env, "reset", action="reset", phase="reply", reply_bytes=300 * KIB)
+    got = ranges_got(log)
+    check(len(got) == RANGES + 1 and got.count(f"bytes={3 * MIB}-{4 * MIB - 1}") == 2, f"ranges fetched: {got}")
+
+
+@case
+def short_body(env):
+    """A reply that ends cleanly before its Content-Range's end: a retry, never a
+    short file."""
+    log = one_fault(env, "short", action="garble", kind="truncated_body", bytes=1000)
+    got = ranges_got(log)
+    check(len(got) == RANGES + 1 and got.count(f"bytes={3 * MIB}-{4 * MIB - 1}") == 2, f"ranges fetched: {got}")
+
+
+@case
+def bit_flipped_in_transit(env):
+    """One bit flipped on the way, headers intact: the folded CRC-64 is not the
+    server's, so every range is fetched again, and the file is right."""
+    log = one_fault(env, "flip", action="flip_bit", offset=777, bit=3)
+    got = ranges_got(log)
+    check(len(got) == 2 * RANGES, f"{len(got)} ranges fetched, not every range twice")
+
+
+def kill_midway(env, key, dest, rnd):
+    """Starts the download with every range slowed by 0.2 s and SIGKILLs it at a random
+    moment in it; waits until the server is idle. Returns the ranges it got."""
+    for _ in range(5):
+        env.server.reset()
+        env.server.fault(op="GetObject", action="stall", seconds=0.2, count=100000)
+        p = env.get(key, dest, background=True)
+        time.sleep(0.15 + rnd.random() * 0.45)   # about three rounds of four ranges
+        if p.poll() is None:
+            break
+        p.communicate()
+    else:
+        raise AssertionError("the download always finished before it could be killed")
+    p.kill()
+    p.communicate()
+    env.server.control("POST", "clear-faults")
+    env.server.wait_idle()
+    return ranges_got(env.server.log())
+
+
+@case
+def kill_and_resume(env):
+    """SIGKILLed at random points with four connections, then run again: the file is the
+    object byte for byte, absent until the end, and only ranges in flight at the kill
+    are fetched twice."""
+    src = env.put("obj", SIZE, 2)
+    rnd = random.Random(int(os.environ.get("OSSR_GET_SEED", "0")) or None)
+    for n in range(3):
+        dest = fresh(env, f"kill{n}")
+        first = kill_midway(env, "obj", dest, rnd)
+        check(not os.path.exists(dest), "the file appeared before the download was whole")
+        check(os.path.exists(dest + ".ossr-tmp") and env.checkpoints(), "no temporary file or checkpoint to resume")
+        env.server.reset()
+        rc, out, err = env.get("obj", dest)
+        check(rc == 0, f"the resumed ossup get exited {rc}: {err.strip()}")
+        downloaded(env, dest, src, out, err)
+        second = ranges_got(env.server.log())
+        twice = set(first) & set(second)
+        check(len(second) + len(first) - len(twice) >= RANGES and len(set(first) | set(second)) == RANGES,
+              f"ranges: {first} then {second}")
+        check(len(twice) <= 4, f"{len(twice)} ranges fetched twice, more than the four in flight: {sorted(twice)}")
+
+
+@case
+def object_replaced_between_runs(env):
+    """The object replaced after a cut: the next run starts over (and says why), and
+    the file is the new object, never a mix."""
+    env.put("swap", SIZE, 3)
+    dest = fresh(env, "swap")
+    kill_midway(env, "swap", dest, random.Random(5))
+    new = env.put("swap", SIZE, 4)
+    env.server.reset()
+    rc, out, err = env.get("swap", dest, "--verbose")
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, new, out, err)
+    check("changed on the server" in err, f"the restart was not said: {err!r}")
+    check(len(ranges_got(env.server.log())) == RANGES, "the new object's ranges were not all fetched")
+
+
+@case
+def object_replaced_during_run(env):
+    """The object replaced while ranges are on their way: If-Match refuses the rest
+    (412), the download starts over, and the file is the new object."""
+    env.put("during", SIZE, 6)
+    dest = fresh(env, "during")
+    env.server.fault(op="GetObject", action="barrier", n=1 << 20, seconds=600, skip=2, count=1 << 30)
+    p = env.get("during", dest, "--verbose", background=True)
+    deadline = time.time() + 60
+    while not [e for e in env.server.log() if e.get("barrier") and e["barrier"]["released"] is None]:
+        check(p.poll() is None and time.time() < deadline, "no range was held")
+        time.sleep(0.02)
+    new = env.put("during", SIZE, 7)
+    env.server.control("POST", "clear-faults")
+    out, err = p.communicate(timeout=120)
+    check(p.returncode == 0, f"ossup get exited {p.returncode}: {err.strip()}")
+    downloaded(env, dest, new, out, err)
+    check(any(e["status"] == 412 for e in ops(env.server.log(), "GetObject")), "no range was refused with 412")
+    check("changed on the server" in err, f"the restart was not said: {err!r}")
+
+
+@case
+def damaged_temporary_file(env):
+    """A byte of a recorded range changed in FILE.ossr-tmp between runs: the resume
+    reads the recorded ranges back, fetches that one again, and the file is right."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "damaged")
+    first = kill_midway(env, "obj", dest, random.Random(9))
+    check(first, "no range arrived before the kill")
+    start = int(first[0].split("=")[1].split("-")[0])
+    with open(dest + ".ossr-tmp", "r+b") as f:
+        f.seek(start + 10)
+        b = f.read(1)
+        f.seek(start + 10)
+        f.write(bytes([b[0] ^ 0xFF]))
+    env.server.reset()
+    rc, out, err = env.get("obj", dest, "--verbose")
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    check(first[0] in ranges_got(env.server.log()), f"the damaged range {first[0]} was not fetched again")
+
+
+def main():
+    return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
