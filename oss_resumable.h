@@ -427,9 +427,17 @@ typedef struct ossr_status {
    the same endpoint, bucket, key, file and part size; removes it on success. */
 OSSR_API ossr_result ossr_upload(const ossr_options *opts, ossr_status *status);
 
-/* Download opts->bucket/opts->key into opts->file_path (written to "<path>.ossr-tmp" and
-   renamed when complete and its CRC-64 matches). status may be NULL. */
+/* Download opts->bucket/opts->key into opts->file_path, written to "<path>.ossr-tmp" and
+   renamed over the path only when the whole object is there and its CRC-64 is the
+   server's. status may be NULL. An object of multipart_threshold bytes or more comes in
+   ranges of part_size over num_threads connections, each range recorded in a checkpoint
+   as it lands: a later call for the same object and path resumes (an object changed on
+   the server since starts over). */
 OSSR_API ossr_result ossr_download(const ossr_options *opts, ossr_status *status);
+/* Drops what an interrupted download of opts->bucket/opts->key into opts->file_path left
+   to resume: its checkpoint and "<path>.ossr-tmp". OSSR_OK also when there was none
+   (status.checkpoint_path is "" then); OSSR_E_BUSY while that download runs. */
+OSSR_API ossr_result ossr_abort_download(const ossr_options *opts, ossr_status *status);
 
 /* Incomplete multipart uploads (ListMultipartUploads): each is billed for its parts
    until it is completed or aborted. */
@@ -3449,8 +3457,7 @@ typedef struct ossr__ctx {
     unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
     /* a download */
 #if OSSR__HAVE_FS
-    ossr__fh dl_fd;              /* the temporary file (at dl_path) */
-    char dl_path[OSSR_PATH_MAX + 16];
+    ossr__fh dl_fd;              /* the temporary file (its absolute path in abs_path) */
 #endif
     uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
@@ -4283,7 +4290,7 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes of its range",
                           q->what, (unsigned long long)q->range_len);
     if (ossr__file_write_all(q->out_fd, p, n, q->out_off + q->out_len) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->dl_path,
+        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->abs_path,
                           strerror(errno));
 #endif
     q->out_crc = ossr_crc64(q->out_crc, p, n);
@@ -6801,7 +6808,7 @@ OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
         }
         if (left || crc != p.crc64) {
             ossr__log(c, OSSR_LOG_WARN, "range %u in %s does not hold what its record says: fetching it again",
-                      idx + 1, c->dl_path);
+                      idx + 1, c->abs_path);
             continue;
         }
         ossr__mark_done(c, idx, crc);
@@ -6836,7 +6843,7 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
         ossr__ckpt_remove(c);
 #if OSSR__HAVE_FS
         if (ossr__file_truncate(c->dl_fd, 0) != 0)
-            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->dl_path,
+            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->abs_path,
                                                    strerror(errno)));
 #endif
         if ((r = ossr__ckpt_create(c)) != OSSR_OK) return ossr__mp_end(c, r);
@@ -7041,12 +7048,14 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             c->dl_tmp = 2;
 #if OSSR__HAVE_FS
             if (ossr__file_truncate(c->dl_fd, 0) != 0)
-                return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->dl_path,
+                return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->abs_path,
                                                        strerror(errno)));
 #endif
             ossr__req_init(&w->req, "GET", "GetObject");
             ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
             w->req.sink = OSSR__SINK_FILE;
+            w->req.progress = 1;
+            c->progress_total = c->fid.size;
 #if OSSR__HAVE_FS
             w->req.out_fd = c->dl_fd;
 #endif
@@ -7511,7 +7520,7 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
 /* The target is checked and its temporary file opened ("<path>.ossr-tmp": what an
    earlier run left there is kept for its checkpoint to judge; anything but a file there
    is replaced): it is renamed over the target only when the download is whole and its
-   CRC-64 matches. Its absolute path names the checkpoint. */
+   CRC-64 matches. Its absolute path (abs_path) names the checkpoint. */
 OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
     ossr__ctx *c = &s->c;
     const char *path = c->o->file_path;
@@ -7519,18 +7528,18 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
     if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
                                 ossr__kind_words(kind));
-    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->dl_path)
+    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
-    ossr__say(c->dl_path, sizeof c->dl_path, "%s.ossr-tmp", path);
-    if (ossr__path_kind(c->dl_path) == OSSR__PATH_FILE) c->dl_fd = ossr__file_open_rw(c->dl_path);
+    ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
+    if (ossr__path_kind(c->abs_path) == OSSR__PATH_FILE) c->dl_fd = ossr__file_open_rw(c->abs_path);
     if (c->dl_fd == OSSR__BAD_FH) {
-        ossr__file_remove(c->dl_path);
-        c->dl_fd = ossr__file_open(c->dl_path, 0644);
+        ossr__file_remove(c->abs_path);
+        c->dl_fd = ossr__file_open(c->abs_path, 0644);
         c->dl_tmp = 1;
     }
-    if (c->dl_fd == OSSR__BAD_FH || ossr__sys_path(c->dl_path, c->abs_path, sizeof c->abs_path) != 0) {
+    if (c->dl_fd == OSSR__BAD_FH || ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
         s->st.os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s: %s", c->dl_path, strerror(errno));
+        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s.ossr-tmp: %s", path, strerror(errno));
     }
     return OSSR_OK;
 }
@@ -7540,19 +7549,19 @@ OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
     ossr__worker *w = &s->ws[0];
     if (c->dl_fd == OSSR__BAD_FH) return r;
     if (r == OSSR_OK && (ossr__file_truncate(c->dl_fd, c->dl_len) != 0 || ossr__file_sync(c->dl_fd) != 0)) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->dl_path, strerror(errno));
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->abs_path, strerror(errno));
         ossr__set_error(c, w, r);
     }
     ossr__file_close(c->dl_fd);
     c->dl_fd = OSSR__BAD_FH;
-    if (r == OSSR_OK && ossr__file_rename(c->dl_path, c->o->file_path) != 0) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->dl_path, c->o->file_path,
+    if (r == OSSR_OK && ossr__file_rename(c->abs_path, c->o->file_path) != 0) {
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->abs_path, c->o->file_path,
                        strerror(errno));
         ossr__set_error(c, w, r);
     }
     if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the rename: a crash between costs a fetch, never a file */
     if (r != OSSR_OK && (c->dl ? !c->ckpt_ok : c->dl_tmp != 0))   /* a checkpoint keeps its ranges */
-        ossr__file_remove(c->dl_path);
+        ossr__file_remove(c->abs_path);
     return r;
 }
 #endif
@@ -7569,6 +7578,41 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
         r = ossr__setup_fail(&s->c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
                              "system (OSSR_NO_STDIO)");
 #endif
+    return ossr__session_free(s, r, status);
+}
+
+/* The download's checkpoint (named as ossr_download names it) and its temporary file
+   go, unless that download runs. */
+OSSR__PRIVATE ossr_result ossr__download_drop(ossr_session *s) {
+#if OSSR__HAVE_FS
+    ossr__ctx *c = &s->c;
+    ossr_result r;
+    c->dl = 1;
+    if (strlen(c->o->file_path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "%s: the path is too long", c->o->file_path);
+    ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", c->o->file_path);
+    if (ossr__path_kind(c->abs_path) != OSSR__PATH_FILE || ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
+        ossr__say(s->st.detail, sizeof s->st.detail, "no download of oss://%s/%s into %s to drop", c->o->bucket,
+                  c->o->key, c->o->file_path);
+        return OSSR_OK;
+    }
+    if ((r = ossr__ckpt_path(c)) != OSSR_OK || (r = ossr__ckpt_lock(c)) != OSSR_OK) return r;
+    ossr__ckpt_remove(c);
+    if (ossr__file_remove(c->abs_path) != 0) {
+        s->st.os_error = errno;
+        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot remove %s: %s", c->abs_path, strerror(errno));
+    }
+    return OSSR_OK;
+#else
+    return ossr__setup_fail(&s->c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
+                            "system (OSSR_NO_STDIO)");
+#endif
+}
+OSSR__DEF ossr_result ossr_abort_download(const ossr_options *o, ossr_status *status) {
+    ossr_result r;
+    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_CALL, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
+    if (!s) return r;
+    if (r == OSSR_OK) r = ossr__download_drop(s);
     return ossr__session_free(s, r, status);
 }
 

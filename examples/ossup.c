@@ -8,7 +8,8 @@
        ossup put FILE oss://BUCKET/DIR/     ... DIR/<FILE's name> (oss://BUCKET: <FILE's name>)
        ossup get oss://BUCKET/KEY FILE      KEY becomes FILE (a directory: FILE/<KEY's last part>)
        ossup uploads oss://BUCKET[/PREFIX]  key, upload id, start, and a local checkpoint naming it
-       ossup abort FILE oss://BUCKET/KEY    abort the upload FILE's checkpoint would resume
+       ossup abort FILE oss://BUCKET/KEY    abort the upload FILE's checkpoint would resume, and
+                                            drop an interrupted download of KEY to FILE
        ossup abort oss://BUCKET/KEY --upload-id ID
 
    Options (anywhere after the command; "ossup --help" lists them all): --endpoint URL,
@@ -101,7 +102,8 @@ static void usage(FILE *f) {
         "       ossup uploads oss://BUCKET[/PREFIX]          list incomplete uploads (key, upload id,\n"
         "                                                    start, the local checkpoint naming it)\n"
         "       ossup abort FILE oss://BUCKET/KEY            abandon the upload FILE's checkpoint\n"
-        "                                                    would resume, and remove the checkpoint\n"
+        "                                                    would resume, and remove the checkpoint;\n"
+        "                                                    drop an interrupted download to FILE\n"
         "       ossup abort oss://BUCKET/KEY --upload-id ID  abandon that upload\n"
         "       ossup --help | --version\n"
         "options:\n"
@@ -323,7 +325,8 @@ static void read_record(const char *path, const ossr_options *o, const char *eid
     FILE *f = open_read(path);
     size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
     if (f) fclose(f);
-    if (ossr_checkpoint_decode(buf, n, &k) < 0 || !slice_is(k.endpoint, eid) || !slice_is(k.bucket, o->bucket) ||
+    if (ossr_checkpoint_decode(buf, n, &k) < 0 || (k.flags & OSSR_CKPT_FLAG_DOWNLOAD) ||   /* a download's: no upload */
+        !slice_is(k.endpoint, eid) || !slice_is(k.bucket, o->bucket) ||
         k.upload_id.len >= sizeof r->upload_id || k.path.len >= sizeof r->file || strlen(path) >= sizeof r->path)
         return;
     if (rs->n == rs->cap) {
@@ -816,15 +819,33 @@ static int upload_exists(const ossr_options *o, const char *upload_id) {
 
 /* ossup abort FILE oss://BUCKET/KEY: the upload FILE's checkpoint would resume;
    ossup abort oss://BUCKET/KEY --upload-id ID: that one (and a checkpoint naming it). */
+/* "ossup abort FILE oss://BUCKET/KEY" for an interrupted "ossup get" of KEY to FILE:
+   drops its checkpoint and FILE.ossr-tmp. -1 when there is no such download. */
+static int abort_download(ossr_options *o, const char *file, const char *key) {
+    uint64_t size;
+    const char *what = "", *dest = file_kind(file, &size, &what) == KIND_DIR && *key && !ends_with_separator(key)
+                                   ? concat(ends_with_separator(file) ? file : concat(file, "/"), last_part(key)) : file;
+    ossr_status st;
+    if (file_kind(concat(dest, ".ossr-tmp"), &size, &what) != KIND_FILE) return -1;
+    o->key = key;
+    o->file_path = dest;
+    if (ossr_abort_download(o, &st) != OSSR_OK) return say_failure(&st, NULL);
+    if (!quiet) printf("dropped the download of oss://%s/%s to %s: its checkpoint and %s.ossr-tmp are removed\n",
+                       o->bucket, key, dest, dest);
+    return 0;
+}
+
 static int cmd_abort(ossr_options *o, args *a) {
     const char *file = a->count == 2 ? a->operand[0] : NULL, *url = a->operand[a->count - 1], *key;
     uint64_t size;
     ossr_status st;
     ossr_result r;
     int rc, removed;
+    const char *what = "";
     if (!file == !a->upload_id)
         return fail_usage("abort takes FILE oss://BUCKET/KEY, or oss://BUCKET/KEY --upload-id ID", NULL);
     if (parse_oss_url(url, &o->bucket, &key)) return fail_usage("expected oss://BUCKET/KEY", url);
+    if (file && (rc = abort_download(o, file, key)) >= 0 && file_kind(file, &size, &what) != KIND_FILE) return rc;
     if (file && (rc = refuse_non_regular(file, &size)) != 0) return rc;
     if (file) key = put_key(key, file);   /* the key "ossup put" would have used */
     else if (!*key || ends_with_separator(key)) return fail_usage("--upload-id needs the object's whole key", url);

@@ -262,6 +262,41 @@ def damaged_temporary_file(env):
     check(first[0] in ranges_got(env.server.log()), f"the damaged range {first[0]} was not fetched again")
 
 
+@case
+def abort_drops_a_download(env):
+    """`ossup abort FILE oss://B/K` after a cut download: its checkpoint and
+    FILE.ossr-tmp go (and `ossup uploads` never took the record for an upload's); the
+    next get starts from nothing. Refused, with nothing removed, while it runs."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "abort")
+    kill_midway(env, "obj", dest, random.Random(11))
+    check(os.path.exists(dest + ".ossr-tmp") and env.checkpoints(), "nothing to drop after the kill")
+    rc, out, err = env.run("uploads", f"oss://{BUCKET}")
+    check(rc == 0 and "ossr-tmp" not in out, f"ossup uploads: {rc} {out!r} {err!r}")
+    env.server.reset()
+    env.server.fault(op="GetObject", action="barrier", n=1 << 20, seconds=600, count=1 << 30)
+    p = env.get("obj", dest, background=True)
+    deadline = time.time() + 60
+    while not [e for e in env.server.log() if e.get("barrier")]:
+        check(p.poll() is None and time.time() < deadline, "the download never sent a range")
+        time.sleep(0.02)
+    rc, out, err = env.run("abort", dest, f"oss://{BUCKET}/obj")
+    check(rc != 0 and "another download" in err, f"abort during the download: {rc} {out!r} {err!r}")
+    check(os.path.exists(dest + ".ossr-tmp") and env.checkpoints(), "abort removed a running download's files")
+    p.kill()
+    p.communicate()
+    env.server.control("POST", "clear-faults")
+    env.server.wait_idle()
+    rc, out, err = env.run("abort", dest, f"oss://{BUCKET}/obj")
+    check(rc == 0 and "dropped the download" in out, f"ossup abort: {rc} {out!r} {err!r}")
+    check(not os.path.exists(dest + ".ossr-tmp") and env.checkpoints() == [], "the download's files are still there")
+    env.server.reset()
+    rc, out, err = env.get("obj", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    check(len(ranges_got(env.server.log())) == RANGES, "the get after the abort did not fetch every range")
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 
