@@ -202,8 +202,8 @@ typedef void (*ossr_sleep_fn)(int ms, void *user);
 
 /* >>hooks: how the library reaches the world ---------------------------------------- */
 /* Each hook set is optional where the platform layer exists (NULL: the system's); with
-   OSSR_NO_SOCKETS the transport is required, with OSSR_NO_STDIO the file source and the
-   checkpoint store are. Every call gets the set's user pointer last. Zero-initialise a
+   OSSR_NO_SOCKETS the transport is required, with OSSR_NO_STDIO the file source (or
+   for a download the sink) and the checkpoint store are. Every call gets the set's user pointer last. Zero-initialise a
    hook set before filling it in: members added in later versions are optional, and NULL
    keeps their default. */
 
@@ -250,6 +250,30 @@ typedef struct ossr_file_io {
     void (*close)(void *file, void *user);
     void *user;
 } ossr_file_io;
+
+/* Download sink: where a download's bytes go (by default "<file_path>.ossr-tmp",
+   renamed over file_path when the object is whole; a flash partition for an
+   over-the-air update, a RAM buffer). */
+#define OSSR_SINK_KEEP   0  /* close: the download stopped; what was written stays for a resume */
+#define OSSR_SINK_COMMIT 1  /* close: the object is whole and its CRC-64 checked: make it durable
+                               and the target (rename it, mark the update bootable) */
+#define OSSR_SINK_DROP   2  /* close: what was written is worthless */
+typedef struct ossr_sink {
+    /* Open target name (opts.file_path, passed through unchanged) for an object of size
+       bytes; store a handle in *sink. fresh nonzero: a new download (what it holds may
+       go); 0: a resume, and what an earlier call wrote must stay. Return 0, or nonzero. */
+    int (*open)(const char *name, uint64_t size, int fresh, void **sink, void *user);
+    /* Write len bytes at offset off. Return 0, or nonzero. Without in_order, calls come
+       from several connections' threads at once, each at its own range. */
+    int (*write_at)(void *sink, const void *buf, size_t len, uint64_t off, void *user);
+    /* Read exactly len bytes at offset off back (a resume checks each recorded range
+       against its CRC-64). Return 0, or nonzero. */
+    int (*read_at)(void *sink, void *buf, size_t len, uint64_t off, void *user);
+    /* how: OSSR_SINK_*. Return 0, or nonzero (a failed COMMIT fails the download). */
+    int (*close)(void *sink, int how, void *user);
+    void *user;
+    int in_order;       /* nonzero: writes only at ascending offsets (one connection, ranges in order) */
+} ossr_sink;
 
 /* Checkpoint store: where the resume record lives (a file by default; a flash sector,
    NVS, EEPROM). A record is a header written once, then one 88-byte slot per part at
@@ -377,6 +401,7 @@ typedef struct ossr_options {
     const ossr_transport *transport;
     const ossr_file_io *file_io;
     const ossr_store *store;       /* replaces checkpoint_dir */
+    const ossr_sink *sink;         /* where a download goes, instead of file_path */
     /* OSSR_NO_MALLOC builds: one block of ossr_workspace_size() bytes (suitably aligned),
        which the call carves up and returns untouched; elsewhere it replaces alloc/free */
     void *workspace;
@@ -1013,12 +1038,26 @@ OSSR__PRIVATE int ossr__file_sync(ossr__fh fh) {
 OSSR__PRIVATE int ossr__file_truncate(ossr__fh fh, uint64_t size) { return ftruncate((int)fh, (off_t)size); }
 OSSR__PRIVATE int ossr__file_remove(const char *path) { return unlink(path); }
 OSSR__PRIVATE int ossr__file_rename(const char *from, const char *to) { return rename(from, to); }
-/* Absolute, normalised path of an existing file; 0 on success. */
+/* Absolute, normalised path of a file (out may be path): of one that does not exist
+   yet, its directory's and its name. 0 on success. */
 OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
     char tmp[PATH_MAX];
-    if (!realpath(path, tmp)) return -1;
-    if (strlen(tmp) >= cap) { errno = ENAMETOOLONG; return -1; }
-    strcpy(out, tmp);
+    const char *name = "";
+    if (!realpath(path, tmp)) {
+        const char *slash = strrchr(path, '/');
+        size_t dl = slash ? (size_t)(slash - path) : 0;
+        name = slash ? slash + 1 : path;
+        if (errno != ENOENT || !*name || dl >= cap) return -1;
+        if (slash) { memmove(out, path, dl); out[dl] = 0; }
+        if (!realpath(!slash ? "." : dl ? out : "/", tmp)) return -1;
+    }
+    if (strlen(tmp) + 1 + strlen(name) >= cap) { errno = ENAMETOOLONG; return -1; }
+    if (*name) {
+        size_t k = strlen(tmp);
+        memmove(out + k + (tmp[k - 1] != '/'), name, strlen(name) + 1);
+        if (tmp[k - 1] != '/') out[k] = '/';
+        memcpy(out, tmp, k);
+    } else strcpy(out, tmp);
     return 0;
 }
 OSSR__PRIVATE int ossr__mkdir(const char *dir) { return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0; }
@@ -1326,6 +1365,41 @@ static void ossr__sys_fclose(void *file, void *user) {
 }
 static const ossr_file_io ossr__sys_files = { ossr__sys_open, ossr__sys_identity, ossr__sys_read_at, ossr__sys_fclose,
                                               NULL };
+/* The system's files as the default download sink: a temporary file (tmp, absolute),
+   renamed over target when whole. Its user is the call's own ossr__tmpfile. */
+typedef struct ossr__tmpfile {
+    const char *tmp, *target;
+    const uint64_t *len;         /* the object's bytes: the file's length when whole */
+} ossr__tmpfile;
+static int ossr__sys_sink_open(const char *name, uint64_t size, int fresh, void **sink, void *user) {
+    const ossr__tmpfile *t = (const ossr__tmpfile *)user;
+    ossr__fh fh = OSSR__BAD_FH;
+    (void)name; (void)size;
+    if (ossr__path_kind(t->tmp) == OSSR__PATH_FILE) fh = ossr__file_open_rw(t->tmp);
+    if (fh == OSSR__BAD_FH) {   /* none yet, or not a file (a link planted there is not followed) */
+        ossr__file_remove(t->tmp);
+        fh = ossr__file_open(t->tmp, 0644);
+    }
+    if (fh == OSSR__BAD_FH) return -1;
+    if (fresh && ossr__file_truncate(fh, 0) != 0) { ossr__file_close(fh); return -1; }
+    *sink = (void *)((uintptr_t)fh + 1);
+    return 0;
+}
+static int ossr__sys_sink_write(void *sink, const void *buf, size_t len, uint64_t off, void *user) {
+    (void)user;
+    return ossr__file_write_all(OSSR__FH(sink), buf, len, off);
+}
+static int ossr__sys_sink_close(void *sink, int how, void *user) {
+    const ossr__tmpfile *t = (const ossr__tmpfile *)user;
+    ossr__fh fh = OSSR__FH(sink);
+    int r = how == OSSR_SINK_COMMIT && (ossr__file_truncate(fh, *t->len) != 0 || ossr__file_sync(fh) != 0);
+    ossr__file_close(fh);
+    if (how == OSSR_SINK_COMMIT && !r) r = ossr__file_rename(t->tmp, t->target) != 0;
+    if (how == OSSR_SINK_DROP) ossr__file_remove(t->tmp);
+    return r ? -1 : 0;
+}
+static const ossr_sink ossr__sys_sink = { ossr__sys_sink_open, ossr__sys_sink_write, ossr__sys_read_at,
+                                          ossr__sys_sink_close, NULL, 0 };
 #endif /* OSSR__HAVE_FS */
 /* The file source a call uses: the options' hook, else the system's files. 0 when there
    is none (OSSR_NO_STDIO without a hook). */
@@ -1336,6 +1410,19 @@ OSSR__PRIVATE int ossr__file_source(const ossr_options *o, ossr_file_io *f) {
     if (o->file_io) *f = *o->file_io;
 #endif
     return o->file_io || OSSR__HAVE_FS;
+}
+/* The download sink a call uses: the options' hook, else a temporary file beside the
+   target (t, the call's own, is its user). 0 when there is none (OSSR_NO_STDIO without
+   a hook). */
+OSSR__PRIVATE int ossr__download_sink(const ossr_options *o, void *t, ossr_sink *k) {
+#if OSSR__HAVE_FS
+    *k = ossr__sys_sink;
+    k->user = t;
+#else
+    (void)t;
+#endif
+    if (o->sink) *k = *o->sink;
+    return o->sink || OSSR__HAVE_FS;
 }
 /* The absolute path of a system file, into out: what names its checkpoint. */
 OSSR__PRIVATE int ossr__sys_path(const char *path, char *out, size_t cap) {
@@ -3456,15 +3543,16 @@ typedef struct ossr__ctx {
     int64_t ext_now;             /* the now_ms of the caller's last step */
     unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
     /* a download */
+    ossr_sink sink;              /* where it goes: the options' hook, or a temporary file */
 #if OSSR__HAVE_FS
-    ossr__fh dl_fd;              /* the temporary file (its absolute path in abs_path) */
+    ossr__tmpfile dlt;           /* that file (its absolute path in abs_path) */
 #endif
+    void *dl_h;                  /* the sink's handle, while dl_open */
+    int dl_open;
     uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
     int dl;                      /* a download in ranges, with a checkpoint */
-    int dl_tmp;                  /* the temporary file: 0 left by an earlier call, 1 made by this one,
-                                    2 written by one GET (a failure removes it unless 0 or recorded) */
     int dl_restarts;             /* times it started over (the object changed, a bad CRC-64) */
     int64_t dl_mtime;            /* the object's Last-Modified */
     char dl_etag[80];            /* the object's ETag: every range must come from it (If-Match) */
@@ -3590,12 +3678,9 @@ typedef struct ossr__req {
     ossr__child_fn on_child;
     void *child_user;
     int xml_state;                /* 0 before the root, 1 inside it, 2 after it, 3 taking no more */
-#if OSSR__HAVE_FS
-    ossr__fh out_fd;              /* SINK_FILE */
-#endif
-    uint64_t out_crc;             /* CRC-64 of the bytes written to out_fd */
+    uint64_t out_crc;             /* SINK_FILE: CRC-64 of the bytes given to the download's sink */
     uint64_t out_len;
-    uint64_t out_off;             /* where the body goes in out_fd */
+    uint64_t out_off;             /* where the body goes in the sink */
     uint64_t range_len;           /* a ranged GET of range_len bytes at out_off (0: none) */
     uint32_t part_number;
     /* results */
@@ -3748,9 +3833,6 @@ OSSR__PRIVATE void ossr__req_init(ossr__req *q, const char *method, const char *
     memset(q, 0, sizeof *q);
     q->method = method;
     q->what = what;
-#if OSSR__HAVE_FS
-    q->out_fd = OSSR__BAD_FH;
-#endif
 }
 OSSR__PRIVATE void ossr__req_query(ossr__req *q, const char *name, const char *value) {
     OSSR_ASSERT(q->nquery < 4);
@@ -4285,14 +4367,12 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         }
         return OSSR_OK;
     }
-#if OSSR__HAVE_FS
     if (q->range_len && q->out_len + n > q->range_len)   /* more than the range: never past its end */
         return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes of its range",
                           q->what, (unsigned long long)q->range_len);
-    if (ossr__file_write_all(q->out_fd, p, n, q->out_off + q->out_len) != 0)
+    if (w->ctx->sink.write_at(w->ctx->dl_h, p, n, q->out_off + q->out_len, w->ctx->sink.user) != 0)
         return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->abs_path,
-                          strerror(errno));
-#endif
+                          w->ctx->o->sink ? "the sink refused it" : strerror(errno));
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
     if (q->progress) ossr__progress(w->ctx, (int64_t)n);
@@ -5820,7 +5900,6 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
 #if OSSR__HAVE_FS
     c->ckpt_fd = OSSR__BAD_FH;
     c->lock_fd = OSSR__BAD_FH;
-    c->dl_fd = OSSR__BAD_FH;
 #endif
     c->heap = keep;   /* its allocator settings were checked where it was made (ossr__call_open) */
     if (o->transport && ((!o->transport->connect && !o->transport->connect_tls) || !o->transport->send ||
@@ -6294,9 +6373,6 @@ OSSR__PRIVATE void ossr__req_range(ossr__ctx *c, ossr__worker *w, uint32_t idx) 
     ossr__req_header(q, "If-Match", c->dl_etag);
     ossr__req_user_headers(q, c->o, ossr__hdr_payer);
     q->sink = OSSR__SINK_FILE;
-#if OSSR__HAVE_FS
-    q->out_fd = c->dl_fd;
-#endif
     q->out_off = off;
     q->range_len = len;
     q->progress = 1;
@@ -6768,6 +6844,17 @@ OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
    temporary file at its place and recorded with its CRC-64 in its slot. The object is
    whole when the ranges' CRC-64s, folded, are the server's; then it is renamed over
    the target. */
+/* Opens the sink for the object (fresh: what it holds may go), once more after a start
+   over. */
+OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh) {
+    if (c->dl_open) c->sink.close(c->dl_h, OSSR_SINK_KEEP, c->sink.user);
+    c->dl_open = 0;
+    if (c->sink.open(c->o->file_path, c->fid.size, fresh, &c->dl_h, c->sink.user) != 0)
+        return ossr__fail(w, OSSR_E_WRITE, errno, "cannot open %s for the download: %s", c->abs_path,
+                          c->o->sink ? "the sink refused it" : strerror(errno));
+    c->dl_open = 1;
+    return OSSR_OK;
+}
 OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = c->mp_r;
     if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
@@ -6791,7 +6878,6 @@ OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
 /* The ranges the record holds, read back from the temporary file: each one whose bytes
    still have its CRC-64 is done (a power cut can keep a slot and lose its bytes). */
 OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
-#if OSSR__HAVE_FS
     ossr__slots *sl = &c->list->slots;
     uint32_t idx;
     sl->first = sl->n = 0;
@@ -6800,11 +6886,11 @@ OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
         uint64_t crc = 0, off = (uint64_t)idx * c->part_size, left = ossr__part_len(c, idx);
         if (!ossr__slot_get(c, sl, idx, &p)) continue;
         while (left) {
-            long got = ossr__file_pread(c->dl_fd, w->io, left < c->f.buffer_size ? (size_t)left : c->f.buffer_size, off);
-            if (got <= 0) break;
-            crc = ossr_crc64(crc, w->io, (size_t)got);
-            off += (uint64_t)got;
-            left -= (uint64_t)got;
+            size_t n = left < c->f.buffer_size ? (size_t)left : c->f.buffer_size;
+            if (c->sink.read_at(c->dl_h, w->io, n, off, c->sink.user) != 0) break;
+            crc = ossr_crc64(crc, w->io, n);
+            off += n;
+            left -= n;
         }
         if (left || crc != p.crc64) {
             ossr__log(c, OSSR_LOG_WARN, "range %u in %s does not hold what its record says: fetching it again",
@@ -6814,9 +6900,6 @@ OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
         ossr__mark_done(c, idx, crc);
         c->st->parts_reused++;
     }
-#else
-    (void)c; (void)w;   /* downloads need a file system (for now) */
-#endif
 }
 /* From the start (again): the record resumes, or the temporary file and the record
    start over. */
@@ -6832,6 +6915,8 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->first_error = OSSR_OK;
     c->st->parts_reused = 0;
     ck = ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+    if (ck != OSSR__CKPT_MATCH) ossr__ckpt_remove(c);
+    if ((r = ossr__dl_open(c, w, ck != OSSR__CKPT_MATCH)) != OSSR_OK) return ossr__mp_fail(c, w, r);
     if (ck == OSSR__CKPT_MATCH) {
         ossr__dl_reuse(c, w);
         c->st->resumed = 1;
@@ -6840,12 +6925,6 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     } else {
         if (ck != OSSR__CKPT_NONE)
             ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; starting the download over", c->ckpt_path, c->reason);
-        ossr__ckpt_remove(c);
-#if OSSR__HAVE_FS
-        if (ossr__file_truncate(c->dl_fd, 0) != 0)
-            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->abs_path,
-                                                   strerror(errno)));
-#endif
         if ((r = ossr__ckpt_create(c)) != OSSR_OK) return ossr__mp_end(c, r);
         ossr__log(c, OSSR_LOG_INFO, "downloading oss://%s/%s: %u ranges of %llu bytes", c->o->bucket, c->o->key,
                   c->part_count, (unsigned long long)c->part_size);
@@ -7045,20 +7124,12 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
         case OSSR__MP_DL_HEADED: k = ossr__dl_headed(c, w); break;
         case OSSR__MP_DL_RESTART: k = ossr__dl_restart(c, ws, nw_max); break;
         case OSSR__MP_GET_ONE:
-            c->dl_tmp = 2;
-#if OSSR__HAVE_FS
-            if (ossr__file_truncate(c->dl_fd, 0) != 0)
-                return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_WRITE, errno, "cannot empty %s: %s", c->abs_path,
-                                                       strerror(errno)));
-#endif
+            if ((r = ossr__dl_open(c, w, 1)) != OSSR_OK) return ossr__mp_fail(c, w, r);
             ossr__req_init(&w->req, "GET", "GetObject");
             ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
             w->req.sink = OSSR__SINK_FILE;
             w->req.progress = 1;
             c->progress_total = c->fid.size;
-#if OSSR__HAVE_FS
-            w->req.out_fd = c->dl_fd;
-#endif
             k = ossr__mp_call(c, w, OSSR__MP_GOT);
             break;
         case OSSR__MP_GOT:
@@ -7146,7 +7217,7 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     r = ossr__setup(c, &c->heap, o, &s->st, need);
     if (r != OSSR_OK) return r;
     s->ready = 1;
-    s->nw = job == OSSR__JOB_DOWNLOAD ? c->f.lanes : 1;   /* a download learns its size later */
+    s->nw = job != OSSR__JOB_DOWNLOAD || (o->sink && o->sink->in_order) ? 1 : c->f.lanes;   /* a download learns its size later */
     s->job = job;
     c->mp = job == OSSR__JOB_DOWNLOAD ? OSSR__MP_GET : OSSR__MP_DONE;
     if (job == OSSR__JOB_UPLOAD && ossr__src_open(c) != 0) {
@@ -7516,97 +7587,96 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     return ossr__session_free(s, r, status);
 }
 
-#if OSSR__HAVE_FS
-/* The target is checked and its temporary file opened ("<path>.ossr-tmp": what an
-   earlier run left there is kept for its checkpoint to judge; anything but a file there
-   is replaced): it is renamed over the target only when the download is whole and its
-   CRC-64 matches. Its absolute path (abs_path) names the checkpoint. */
+/* Where the download goes, and what names its checkpoint (abs_path): with a sink hook,
+   file_path as given; else "<path>.ossr-tmp" beside the target, by its absolute path
+   (a target that is a directory or a device is refused before any request). */
 OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
     ossr__ctx *c = &s->c;
+    const ossr_sink *k = c->o->sink;
     const char *path = c->o->file_path;
-    int kind = ossr__path_kind(path);
-    if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
-        return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
-                                ossr__kind_words(kind));
+#if OSSR__HAVE_FS
+    void *t = &c->dlt;
+#else
+    void *t = NULL;
+#endif
     if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
-    ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
-    if (ossr__path_kind(c->abs_path) == OSSR__PATH_FILE) c->dl_fd = ossr__file_open_rw(c->abs_path);
-    if (c->dl_fd == OSSR__BAD_FH) {
-        ossr__file_remove(c->abs_path);
-        c->dl_fd = ossr__file_open(c->abs_path, 0644);
-        c->dl_tmp = 1;
+    if (k && (!k->open || !k->write_at || !k->read_at || !k->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the download sink hook needs open, write_at, read_at and close");
+    if (!ossr__download_sink(c->o, t, &c->sink))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
+                                "system (OSSR_NO_STDIO): set opts.sink");
+    if (k) {
+        strcpy(c->abs_path, path);
+        return OSSR_OK;
     }
-    if (c->dl_fd == OSSR__BAD_FH || ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
-        s->st.os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_WRITE, "cannot create %s.ossr-tmp: %s", path, strerror(errno));
+#if OSSR__HAVE_FS
+    {
+        int kind = ossr__path_kind(path);
+        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
+            return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
+                                    ossr__kind_words(kind));
+        ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
+        if (ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
+            s->st.os_error = errno;
+            return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
+        }
+        c->dlt.tmp = c->abs_path;
+        c->dlt.target = path;
+        c->dlt.len = &c->dl_len;
     }
+#endif
     return OSSR_OK;
 }
-/* A whole download goes to disk and over the target; anything else leaves no file. */
+/* A whole download is committed (the temporary file synced and renamed over the
+   target), then its checkpoint goes; otherwise what a checkpoint can resume is kept
+   and the rest dropped. */
 OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
     ossr__ctx *c = &s->c;
     ossr__worker *w = &s->ws[0];
-    if (c->dl_fd == OSSR__BAD_FH) return r;
-    if (r == OSSR_OK && (ossr__file_truncate(c->dl_fd, c->dl_len) != 0 || ossr__file_sync(c->dl_fd) != 0)) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "writing %s failed: %s", c->abs_path, strerror(errno));
+    int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
+    if (!c->dl_open) return r;
+    c->dl_open = 0;
+    if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
+                       c->o->sink ? "the sink refused it" : strerror(errno));
         ossr__set_error(c, w, r);
     }
-    ossr__file_close(c->dl_fd);
-    c->dl_fd = OSSR__BAD_FH;
-    if (r == OSSR_OK && ossr__file_rename(c->abs_path, c->o->file_path) != 0) {
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot rename %s to %s: %s", c->abs_path, c->o->file_path,
-                       strerror(errno));
-        ossr__set_error(c, w, r);
-    }
-    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the rename: a crash between costs a fetch, never a file */
-    if (r != OSSR_OK && (c->dl ? !c->ckpt_ok : c->dl_tmp != 0))   /* a checkpoint keeps its ranges */
-        ossr__file_remove(c->abs_path);
+    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
     return r;
 }
-#endif
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     ossr_result r;
     ossr_session *s = ossr__call_open(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
     if (!s) return r;
-#if OSSR__HAVE_FS
     if (r == OSSR_OK) r = ossr__download_begin(s);
     if (r == OSSR_OK) r = ossr__session_drive(s);
     r = ossr__download_end(s, r);
-#else
-    if (r == OSSR_OK)
-        r = ossr__setup_fail(&s->c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
-                             "system (OSSR_NO_STDIO)");
-#endif
     return ossr__session_free(s, r, status);
 }
-
-/* The download's checkpoint (named as ossr_download names it) and its temporary file
-   go, unless that download runs. */
+/* The download's checkpoint (named as ossr_download names it) goes, and the default
+   sink's temporary file, unless that download runs. */
 OSSR__PRIVATE ossr_result ossr__download_drop(ossr_session *s) {
-#if OSSR__HAVE_FS
     ossr__ctx *c = &s->c;
-    ossr_result r;
+    ossr_result r = ossr__download_begin(s);
     c->dl = 1;
-    if (strlen(c->o->file_path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "%s: the path is too long", c->o->file_path);
-    ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", c->o->file_path);
-    if (ossr__path_kind(c->abs_path) != OSSR__PATH_FILE || ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
-        ossr__say(s->st.detail, sizeof s->st.detail, "no download of oss://%s/%s into %s to drop", c->o->bucket,
+    if (r != OSSR_OK) return r;
+#if OSSR__HAVE_FS
+    if (!c->o->sink && ossr__path_kind(c->abs_path) != OSSR__PATH_FILE) {
+        ossr__say(s->st.detail, sizeof s->st.detail, "no download of oss://%s/%s to %s to drop", c->o->bucket,
                   c->o->key, c->o->file_path);
         return OSSR_OK;
     }
+#endif
     if ((r = ossr__ckpt_path(c)) != OSSR_OK || (r = ossr__ckpt_lock(c)) != OSSR_OK) return r;
     ossr__ckpt_remove(c);
-    if (ossr__file_remove(c->abs_path) != 0) {
+#if OSSR__HAVE_FS
+    if (!c->o->sink && ossr__file_remove(c->abs_path) != 0) {
         s->st.os_error = errno;
         return ossr__setup_fail(c, OSSR_E_WRITE, "cannot remove %s: %s", c->abs_path, strerror(errno));
     }
-    return OSSR_OK;
-#else
-    return ossr__setup_fail(&s->c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
-                            "system (OSSR_NO_STDIO)");
 #endif
+    return OSSR_OK;
 }
 OSSR__DEF ossr_result ossr_abort_download(const ossr_options *o, ossr_status *status) {
     ossr_result r;
