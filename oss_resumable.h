@@ -492,7 +492,9 @@ OSSR_API const char *ossr_checkpoint_dir(const ossr_options *opts, char *buf, si
 /* Heap bytes ossr_upload() takes at most for these options and a file of file_size
    bytes: exactly status.heap_peak, and the size of opts.workspace. It is the session,
    plus lanes x per_lane, plus a block for a multipart upload (README, "Memory"),
-   whatever the file's size and part count. */
+   whatever the file's size and part count. ossr_download() of an object of file_size
+   bytes takes the same when it comes in ranges (at or above multipart_threshold), and
+   less below: any size at or above the threshold covers every download. */
 OSSR_API size_t ossr_workspace_size(const ossr_options *opts, uint64_t file_size);
 
 /* Asks a running ossr_upload()/ossr_download() whose opts.cancel points at flag to stop.

@@ -685,6 +685,43 @@ int main(int argc, char **argv) {
             CHECK(ossr_upload(&o4, &st) == OSSR_E_NOMEM, "a workspace 16 bytes short was accepted");
             free(ws);
         }
+        /* a download in ranges takes what the upload of its size took: through the
+           allocator, exactly ossr_workspace_size() whatever the range count; one block of
+           that size is enough and 16 bytes less is not; below the threshold, less */
+        {
+            ossr_options o6 = o3;
+            heap_count hd, hd2;
+            char dl[1100];
+            size_t need;
+            unsigned char *ws;
+            memset(&hd, 0, sizeof hd); memset(&hd2, 0, sizeof hd2);
+            snprintf(dl, sizeof dl, "%s.dl", dst);
+            o6.key = "api/alloc.bin"; o6.file_path = dl; o6.alloc_user = &hd; o6.part_size = 1024 * 1024;
+            r = ossr_download(&o6, &st);
+            CHECK(r == OSSR_OK && st.multipart && st.parts_total == parts1 && same_files(src, dl),
+                  "download in ranges: %s", ossr_status_format(&st, line, sizeof line));
+            CHECK(hd.live == 0 && hd.bad_frees == 0 && hd.peak == st.heap_peak, "download: %zu bytes not returned, "
+                  "peak %zu, status %llu", hd.live, hd.peak, (unsigned long long)st.heap_peak);
+            need = ossr_workspace_size(&o6, st.size);
+            CHECK(hd.peak == need, "download peak %zu, ossr_workspace_size says %zu", hd.peak, need);
+            o6.alloc_user = &hd2; o6.part_size = 100 * 1024;
+            r = ossr_download(&o6, &st);
+            CHECK(r == OSSR_OK && st.parts_total > 3 * parts1 && hd2.peak == need, "download of %u ranges: peak %zu, "
+                  "%zu with %u", st.parts_total, hd2.peak, need, parts1);
+            ws = (unsigned char *)malloc(need);
+            o6.alloc = NULL; o6.free = NULL; o6.alloc_user = NULL; o6.workspace = ws; o6.workspace_size = need;
+            r = ossr_download(&o6, &st);
+            CHECK(r == OSSR_OK && st.heap_peak == need && same_files(src, dl), "download in a workspace of %zu bytes: %s",
+                  need, ossr_status_format(&st, line, sizeof line));
+            o6.workspace_size = need - 16;
+            CHECK(ossr_download(&o6, &st) == OSSR_E_NOMEM, "a download in a workspace 16 bytes short was accepted");
+            o6.workspace_size = need; o6.key = "api/workspace.bin"; o6.multipart_threshold = 1ull << 40;
+            r = ossr_download(&o6, &st);
+            CHECK(r == OSSR_OK && !st.multipart && st.heap_peak < need, "one GET: peak %llu of %zu: %s",
+                  (unsigned long long)st.heap_peak, need, ossr_status_format(&st, line, sizeof line));
+            free(ws);
+            remove(dl);
+        }
         o3.alloc_user = &hf; hf.fail_at = 2; o3.key = "api/alloc-fail.bin";
         r = ossr_upload(&o3, &st);
         CHECK(r == OSSR_E_NOMEM && hf.live == 0, "failed allocation: %d, %zu bytes left", r, hf.live);
