@@ -16,6 +16,7 @@ log). OSSR_GET_CASES=name,name runs only those cases. The last line is
 """
 import os
 import random
+import signal
 import sys
 import time
 
@@ -260,6 +261,36 @@ def damaged_temporary_file(env):
     check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
     downloaded(env, dest, src, out, err)
     check(first[0] in ranges_got(env.server.log()), f"the damaged range {first[0]} was not fetched again")
+
+
+@case
+def ctrl_c_then_resume(env):
+    """SIGINT mid-download: exit 130 with one line saying the ranges are kept and how to
+    resume, no FILE; the same command then resumes and fetches only the rest."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "ctrlc")
+    env.server.fault(op="GetObject", action="barrier", n=1 << 20, seconds=600, skip=4, count=1 << 30)
+    p = env.get("obj", dest, background=True)
+    deadline = time.time() + 60
+    while not [e for e in env.server.log() if e.get("barrier")]:
+        check(p.poll() is None and time.time() < deadline, "the download never reached the fifth range")
+        time.sleep(0.02)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 130, f"exit {p.returncode} after SIGINT: {err!r}")
+    lines = [line for line in err.splitlines() if "interrupted" in line]
+    check(len(lines) == 1 and "kept" in lines[0] and "resume" in lines[0], f"the interrupted line: {err!r}")
+    check(not os.path.exists(dest), "FILE appeared although the download was interrupted")
+    env.server.control("POST", "clear-faults")
+    env.server.wait_idle()
+    first = ranges_got(env.server.log())
+    env.server.reset()
+    rc, out, err = env.get("obj", dest)
+    check(rc == 0, f"the resumed ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    second = ranges_got(env.server.log())
+    check(len(first) >= 4 and not set(first[:4]) & set(second) and len(second) <= RANGES - 4,
+          f"ranges before the interrupt {first}, after {second}")
 
 
 @case

@@ -155,6 +155,15 @@ def upload_over_tls(env):
     rc, _, err = env.run("get", f"oss://{BUCKET}/a/multi", dest)
     check(rc == 0, f"get over TLS: {err.strip()}")
     check(md5_file(dest) == md5_file(path), "get over TLS: content differs")
+    env.server.reset()
+    dest = os.path.join(env.workdir, "a-got-ranges")
+    rc, _, err = env.run("get", f"oss://{BUCKET}/a/multi", dest, "--threshold", "1M", "--part-size", "100K",
+                         "--threads", "4", "--checkpoint-dir", os.path.join(env.workdir, "ckpt-get"))
+    check(rc == 0, f"get in ranges over TLS: {err.strip()}")
+    check(md5_file(dest) == md5_file(path), "get in ranges over TLS: content differs")
+    log = env.server.log()
+    all_tls(log, "get in ranges")
+    check(len([e for e in ops(log, "GetObject") if e["status"] == 206]) == 30, "get in ranges: not 30 ranges")
 
 
 @case
