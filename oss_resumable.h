@@ -552,6 +552,11 @@ OSSR_API size_t ossr_session_size(const ossr_options *opts, uint64_t file_size);
    status. Over https:// with the library's TLS the trust anchors must be compiled in
    (opts.trust_anchors) or insecure set: a CA file does not fit a block sized ahead. */
 OSSR_API ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size);
+/* The same for a download of opts->bucket/opts->key to opts->file_path (or opts->sink):
+   a block of ossr_session_size(opts, S) bytes for any S at or above the threshold fits
+   any object. */
+OSSR_API ossr_result ossr_session_init_download(ossr_session **session, const ossr_options *opts, void *mem,
+                                                size_t size);
 /* Does what can be done without waiting: OSSR_PENDING while the upload goes on, else
    its result (call ossr_session_finish). now_ms: any monotonic clock in milliseconds. */
 OSSR_API ossr_result ossr_session_step(ossr_session *s, int64_t now_ms);
@@ -7420,11 +7425,72 @@ OSSR__PRIVATE ossr_result ossr__session_free(ossr_session *s, ossr_result r, oss
     return r;
 }
 
+/* Where the download goes, and what names its checkpoint (abs_path): with a sink hook,
+   file_path as given; else "<path>.ossr-tmp" beside the target, by its absolute path
+   (a target that is a directory or a device is refused before any request). */
+OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
+    ossr__ctx *c = &s->c;
+    const ossr_sink *k = c->o->sink;
+    const char *path = c->o->file_path;
+#if OSSR__HAVE_FS
+    void *t = &c->dlt;
+#else
+    void *t = NULL;
+#endif
+    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
+        return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
+    if (k && (!k->open || !k->write_at || !k->read_at || !k->close))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the download sink hook needs open, write_at, read_at and close");
+    if (!ossr__download_sink(c->o, t, &c->sink))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
+                                "system (OSSR_NO_STDIO): set opts.sink");
+    if (k) {
+        strcpy(c->abs_path, path);
+        return OSSR_OK;
+    }
+#if OSSR__HAVE_FS
+    {
+        int kind = ossr__path_kind(path);
+        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
+            return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
+                                    ossr__kind_words(kind));
+        ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
+        if (ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
+            s->st.os_error = errno;
+            return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
+        }
+        c->dlt.tmp = c->abs_path;
+        c->dlt.target = path;
+        c->dlt.len = &c->dl_len;
+    }
+#endif
+    return OSSR_OK;
+}
+/* A whole download is committed (the temporary file synced and renamed over the
+   target), then its checkpoint goes; otherwise what a checkpoint can resume is kept
+   and the rest dropped. */
+OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
+    ossr__ctx *c = &s->c;
+    ossr__worker *w = &s->ws[0];
+    int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
+    if (!c->dl_open) return r;
+    c->dl_open = 0;
+    if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
+                       c->o->sink ? "the sink refused it" : strerror(errno));
+        ossr__set_error(c, w, r);
+    }
+    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
+    return r;
+}
+
 /* ---- the session API ---- */
 OSSR__DEF size_t ossr_session_size(const ossr_options *opts, uint64_t file_size) {
     return ossr_workspace_size(opts, file_size) + 16;   /* and room to align the block */
 }
-OSSR__DEF ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size) {
+/* A session of job in the caller's block (an upload, or a download with its sink). */
+OSSR__PRIVATE ossr_result ossr__session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size,
+                                             int job) {
     ossr__heap h;
     ossr_session *s;
     ossr_result r = OSSR_OK;
@@ -7435,14 +7501,22 @@ OSSR__DEF ossr_result ossr_session_init(ossr_session **session, const ossr_optio
     pad = (size_t)(-(uintptr_t)mem & 15);
     if (size < pad + OSSR__ROUND16(sizeof *s)) return OSSR_E_NOMEM;
     ossr__heap_init(&h, opts, (char *)mem + pad, size - pad);
-    s = ossr__session_new(&h, opts, 1, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
+    s = ossr__session_new(&h, opts, 1, job, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
     if (!s) return OSSR_E_NOMEM;
     *session = s;
+    if (r == OSSR_OK && job == OSSR__JOB_DOWNLOAD) r = ossr__download_begin(s);
     if (r != OSSR_OK) {   /* the status says why; ossr_session_finish hands it over */
         s->ended = 1;
         ossr__session_end(s, r, NULL);
     }
     return r;
+}
+OSSR__DEF ossr_result ossr_session_init(ossr_session **session, const ossr_options *opts, void *mem, size_t size) {
+    return ossr__session_init(session, opts, mem, size, OSSR__JOB_UPLOAD);
+}
+OSSR__DEF ossr_result ossr_session_init_download(ossr_session **session, const ossr_options *opts, void *mem,
+                                                size_t size) {
+    return ossr__session_init(session, opts, mem, size, OSSR__JOB_DOWNLOAD);
 }
 /* The public view of the lanes: what each wants of the caller. */
 OSSR__PRIVATE void ossr__session_publish(ossr_session *s) {
@@ -7476,6 +7550,7 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
     s->c.ext_now = now_ms;
     if (!ossr__session_closing(s) && !s->flowed && ossr__session_run(s, now_ms) == OSSR__READY) {
         s->flowed = 1;   /* the upload is over: the connections are closed, then the session ends */
+        if (s->job == OSSR__JOB_DOWNLOAD) s->c.mp_result = ossr__download_end(s, s->c.mp_result);
         for (i = 0; i < s->nw; i++) ossr__close_conn(&s->ws[i]);
     }
     if (ossr__session_closing(s) || !s->flowed) {   /* a connection to close goes before anything else */
@@ -7544,6 +7619,7 @@ OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) 
         ossr__session_end(s, s->c.mp_result, NULL);
     } else if (!s->ended) {   /* given up before its end: what is on the server stays, as after a cancel */
         s->ended = 1;
+        if (s->job == OSSR__JOB_DOWNLOAD) ossr__download_end(s, OSSR_E_CANCELLED);
         ossr__session_end(s, OSSR_E_CANCELLED, NULL);
         ossr__say(s->st.detail, sizeof s->st.detail, "the session was finished before its end; the checkpoint is "
                   "kept and the next call resumes");
@@ -7589,64 +7665,6 @@ OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     return ossr__session_free(s, r, status);
 }
 
-/* Where the download goes, and what names its checkpoint (abs_path): with a sink hook,
-   file_path as given; else "<path>.ossr-tmp" beside the target, by its absolute path
-   (a target that is a directory or a device is refused before any request). */
-OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
-    ossr__ctx *c = &s->c;
-    const ossr_sink *k = c->o->sink;
-    const char *path = c->o->file_path;
-#if OSSR__HAVE_FS
-    void *t = &c->dlt;
-#else
-    void *t = NULL;
-#endif
-    if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
-        return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
-    if (k && (!k->open || !k->write_at || !k->read_at || !k->close))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the download sink hook needs open, write_at, read_at and close");
-    if (!ossr__download_sink(c->o, t, &c->sink))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "downloads write a local file, and this build has no file "
-                                "system (OSSR_NO_STDIO): set opts.sink");
-    if (k) {
-        strcpy(c->abs_path, path);
-        return OSSR_OK;
-    }
-#if OSSR__HAVE_FS
-    {
-        int kind = ossr__path_kind(path);
-        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
-            return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
-                                    ossr__kind_words(kind));
-        ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
-        if (ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
-            s->st.os_error = errno;
-            return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
-        }
-        c->dlt.tmp = c->abs_path;
-        c->dlt.target = path;
-        c->dlt.len = &c->dl_len;
-    }
-#endif
-    return OSSR_OK;
-}
-/* A whole download is committed (the temporary file synced and renamed over the
-   target), then its checkpoint goes; otherwise what a checkpoint can resume is kept
-   and the rest dropped. */
-OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
-    ossr__ctx *c = &s->c;
-    ossr__worker *w = &s->ws[0];
-    int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
-    if (!c->dl_open) return r;
-    c->dl_open = 0;
-    if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
-                       c->o->sink ? "the sink refused it" : strerror(errno));
-        ossr__set_error(c, w, r);
-    }
-    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
-    return r;
-}
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     ossr_result r;
     ossr_session *s = ossr__call_open(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);

@@ -857,6 +857,43 @@ int main(int argc, char **argv) {
         }
     }
 
+    /* a download driven by its caller, in ranges on three connections: cancelled
+       half-way (no file, its ranges kept), resumed by ossr_download; then a whole one */
+    {
+        ossr_options od = o;
+        ossr_session *sess = NULL;
+        size_t need;
+        void *mem;
+        int closes = 0;
+        session_options(&od, "api/session.bin", dst, 3, cancel_at_2mib);
+        remove(dst);
+        need = ossr_session_size(&od, od.multipart_threshold);
+        mem = malloc(need);
+        r = ossr_session_init_download(&sess, &od, mem, need);
+        CHECK(r == OSSR_OK && sess != NULL, "download session init: %d", r);
+        cancel_target = sess;
+        if (r == OSSR_OK) {
+            r = drive_session(sess, 0, 0, &closes);
+            CHECK(r == OSSR_E_CANCELLED, "a cancelled download session: %d", r);
+            r = ossr_session_finish(sess, &st);
+            CHECK(r == OSSR_E_CANCELLED && st.workers == 3 && st.multipart && access(dst, F_OK) != 0,
+                  "finish: %s", ossr_status_format(&st, line, sizeof line));
+        }
+        cancel_target = NULL;
+        od.progress = NULL;
+        r = ossr_download(&od, &st);
+        CHECK(r == OSSR_OK && st.resumed && st.parts_reused > 0 && same_files(src, dst),
+              "download resumed after a cancelled session: reused %u, %s", st.parts_reused,
+              ossr_status_format(&st, line, sizeof line));
+        remove(dst);
+        r = ossr_session_init_download(&sess, &od, mem, need);
+        if (r == OSSR_OK) r = drive_session(sess, 0, 0, &closes);
+        r = sess ? ossr_session_finish(sess, &st) : r;
+        CHECK(r == OSSR_OK && st.crc64_verified && st.parts_total == 13 && !st.resumed && same_files(src, dst),
+              "a whole download session: %s", ossr_status_format(&st, line, sizeof line));
+        free(mem);
+    }
+
     /* sessions: a caller's clock far from the system's (every deadline in its clock); a
        finish once the upload is over with connections left to close (success, not a
        cancel); a connect that failed is followed by a CLOSE; https:// in a session */
