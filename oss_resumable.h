@@ -7657,22 +7657,27 @@ OSSR__PRIVATE ossr_session *ossr__call_open(const ossr_options *o, ossr_status *
     }
     return s;
 }
-OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
+/* A call of the blocking API: its session, what it does (run, once the setup went
+   well), the memory given back and the status filled. */
+OSSR__PRIVATE ossr_result ossr__call(const ossr_options *o, ossr_status *status, int job, unsigned need,
+                                     ossr_result (*run)(ossr_session *s)) {
     ossr_result r;
-    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
+    ossr_session *s = ossr__call_open(o, status, job, need, &r);
     if (!s) return r;
-    if (r == OSSR_OK) r = ossr__session_drive(s);
+    if (r == OSSR_OK) r = run(s);
     return ossr__session_free(s, r, status);
 }
-
-OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
-    ossr_result r;
-    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
-    if (!s) return r;
-    if (r == OSSR_OK) r = ossr__download_begin(s);
+OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
+    return ossr__call(o, status, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, ossr__session_drive);
+}
+/* A download from its sink's choice to its commit. */
+OSSR__PRIVATE ossr_result ossr__download_run(ossr_session *s) {
+    ossr_result r = ossr__download_begin(s);
     if (r == OSSR_OK) r = ossr__session_drive(s);
-    r = ossr__download_end(s, r);
-    return ossr__session_free(s, r, status);
+    return ossr__download_end(s, r);
+}
+OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
+    return ossr__call(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, ossr__download_run);
 }
 /* The download's checkpoint (named as ossr_download names it) goes, and the default
    sink's temporary file, unless that download runs. */
@@ -7699,11 +7704,7 @@ OSSR__PRIVATE ossr_result ossr__download_drop(ossr_session *s) {
     return OSSR_OK;
 }
 OSSR__DEF ossr_result ossr_abort_download(const ossr_options *o, ossr_status *status) {
-    ossr_result r;
-    ossr_session *s = ossr__call_open(o, status, OSSR__JOB_CALL, OSSR__NEED_KEY | OSSR__NEED_FILE, &r);
-    if (!s) return r;
-    if (r == OSSR_OK) r = ossr__download_drop(s);
-    return ossr__session_free(s, r, status);
+    return ossr__call(o, status, OSSR__JOB_CALL, OSSR__NEED_KEY | OSSR__NEED_FILE, ossr__download_drop);
 }
 
 /* >>uploads: listing and abandoning incomplete uploads ------------------------------- */
