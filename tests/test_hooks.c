@@ -88,7 +88,7 @@ int main(void) {
 
     fill_source();
     mini_oss_reset(&server);
-    if (upload_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
+    if (hook_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
     need = ossr_workspace_size(&o, HOOKS_FILE_SIZE);
     if (ossr_plan_parts(HOOKS_FILE_SIZE, PART_SIZE, &part_size, &parts, NULL, 0) != OSSR_OK ||
         part_size != PART_SIZE)
