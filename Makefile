@@ -92,7 +92,8 @@ $(B)/asan/test_anchors: tests/test_anchors.c tests/check.h oss_resumable.h
 	$(CLANG) $(WARN) $(SAN) tests/test_anchors.c -o $@ $(LDLIBS)
 
 # The hooks example: an upload through in-memory file, checkpoint store, clock and pool
-# hooks to the in-process OSS stand-in of tests/mini_oss.h, cut and resumed; and
+# hooks to the in-process OSS stand-in of tests/mini_oss.h, and the object's download
+# through a sink hook into a RAM "OTA partition", each cut and resumed; and
 # tests/test_hooks.c, which includes the example and checks its whole scenario. Each is
 # built as it is, with the four NO_ switches (no threads, TLS, sockets or file system:
 # nothing from the platform, no BearSSL), and with OSSR_NO_MALLOC too (every byte from

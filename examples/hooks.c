@@ -1,9 +1,10 @@
-/* hooks.c - an upload that never touches a socket or a file system.
+/* hooks.c - an upload and an over-the-air update that never touch a socket or a file system.
 
    Firmware has no BSD sockets, no files and often no malloc. oss_resumable.h reaches the
    world only through hooks (>>hooks in the header); this example supplies them from RAM:
 
        file_io      the "file" is a RAM buffer with a deterministic pattern
+       sink         a download goes into a RAM "OTA partition", marked bootable on commit
        store        the checkpoint lives in a RAM "flash" of banks (A/B replacement); its
                     lock is a claim in RAM
        clock        one fake clock for wall time, ticks and sleep (sleep advances it)
@@ -16,8 +17,12 @@
 
    The upload: the link drops after some parts, so the first ossr_upload() fails and
    leaves its checkpoint in the RAM flash; the next call resumes from it and completes,
-   and the object on the server must equal the source. tests/test_hooks.c runs the same
-   hooks through the whole scenario, with every check (a torn slot, the lock, the heap).
+   and the object on the server must equal the source. The update: that object comes
+   back in ranges into the OTA partition; the link drops after some ranges, so the first
+   ossr_download() fails, not bootable, its checkpoint in the RAM flash; the next call
+   checks the kept ranges, fetches the rest and commits, and the partition must equal the
+   source. tests/test_hooks.c runs the same hooks through both, with every check (a torn
+   slot, a damaged range, the lock, the heap).
 
    Hosted builds (make hooks builds these two, and the second with -DOSSR_NO_MALLOC):
        cc -std=c99 examples/hooks.c -o hooks -lbearssl -lpthread
@@ -28,11 +33,12 @@
            --specs=nano.specs --specs=nosys.specs -DOSSR_NO_THREADS -DOSSR_NO_TLS \
            -DOSSR_NO_SOCKETS -DOSSR_NO_STDIO examples/hooks.c -o hooks.elf
    Add -DOSSR_NO_MALLOC to give the library one block of ossr_workspace_size() bytes
-   instead of an allocator. The library itself needs about 22 KiB of heap here (16 KiB of
-   it the I/O buffer) and, on a Cortex-M4 at -Os, about 20 KiB of stack (README,
-   Porting). The demo's RAM: the source, the server's parts and the assembled object,
-   three times HOOKS_FILE_SIZE (about 10 MB as it is); a smaller HOOKS_FILE_SIZE must
-   still make more than CUT_AFTER + 1 parts. */
+   instead of an allocator. The library itself needs about 37 KiB of heap here on a
+   Cortex-M4, for the upload and the download alike (16 KiB of it the I/O buffer), and at
+   -Os about 20 KiB of stack (README, Porting). The demo's RAM: the source, the server's parts and the assembled object, and
+   the OTA partition, four times HOOKS_FILE_SIZE (about 13 MB as it is: the emulated
+   board of tests/matrix.sh has 16 MiB); a smaller HOOKS_FILE_SIZE must still make more
+   than CUT_AFTER + 1 parts. */
 #define OSS_RESUMABLE_IMPLEMENTATION
 #include "../oss_resumable.h"
 
@@ -44,7 +50,7 @@
 #endif
 #define SMALL_SIZE  40000u            /* a second file, below the threshold (one PutObject) */
 #define PART_SIZE   (128u * 1024u)    /* OSS's minimum is 100 KiB */
-#define CUT_AFTER   9u                /* the link drops in the middle of the part after these */
+#define CUT_AFTER   9u                /* the link drops in the middle of the part (or range) after these */
 #define POOL_SIZE   (48u * 1024u)     /* the library's heap: checked against ossr_workspace_size() */
 #define KEY_ID      "LTAI5tHooksExample"
 #define KEY_SECRET  "not-a-real-secret"
@@ -265,7 +271,7 @@ static int store_lock(const char *name, int take, void *user) {
         store_claim[0] = 0;
         return 0;
     }
-    if (store_claim[0]) return 1;   /* one upload at a time on this device */
+    if (store_claim[0]) return 1;   /* one transfer at a time on this device */
     if (strlen(name) >= sizeof store_claim) return 1;
     memcpy(store_claim, name, strlen(name) + 1);
     return 0;
@@ -278,8 +284,54 @@ static flash_bank *flash_live(void) {
     return NULL;
 }
 
-/* ==== the upload ======================================================================= */
+/* ==== download sink: a RAM "OTA partition" ============================================ */
+/* The flash slot an update goes into: erased when a download starts afresh, written at
+   each range's place, read back when a resume checks the ranges it kept, bootable only
+   after OSSR_SINK_COMMIT (the whole image, with the server's CRC-64). A NOR port erases a
+   range's sectors before writing it again; a flash written front to back sets in_order. */
+#define OTA_NAME "ota:slot-b"         /* opts.file_path: the name the sink is opened with */
+static unsigned char partition[HOOKS_FILE_SIZE];
+static struct { int open, bootable, how; uint64_t size; unsigned writes, reads, faults; } ota;
+
+/* sink.open: the partition, for an image of size bytes; fresh: erased first. */
+static int ota_open(const char *name, uint64_t size, int fresh, void **sink, void *user) {
+    (void)user;
+    if (strcmp(name, OTA_NAME) != 0 || size > sizeof partition || ota.open) return 1;
+    if (fresh) memset(partition, 0xFF, sizeof partition);    /* erased flash */
+    ota.bootable = 0;                                         /* no whole image until a commit */
+    ota.size = size;
+    ota.open = 1;
+    *sink = partition;
+    return 0;
+}
+/* sink.write_at and sink.read_at: len bytes at off, which must lie in the open image. */
+static int ota_write_at(void *sink, const void *buf, size_t len, uint64_t off, void *user) {
+    (void)user;
+    if (!ota.open || off > ota.size || len > ota.size - off) { ota.faults++; return 1; }
+    memcpy((unsigned char *)sink + off, buf, len);
+    ota.writes++;
+    return 0;
+}
+static int ota_read_at(void *sink, void *buf, size_t len, uint64_t off, void *user) {
+    (void)user;
+    if (!ota.open || off > ota.size || len > ota.size - off) { ota.faults++; return 1; }
+    memcpy(buf, (unsigned char *)sink + off, len);
+    ota.reads++;
+    return 0;
+}
+/* sink.close: OSSR_SINK_COMMIT makes the image bootable (a device sets its boot flag);
+   KEEP leaves it for a resume, DROP for the next fresh start. */
+static int ota_close(void *sink, int how, void *user) {
+    (void)sink; (void)user;
+    ota.open = 0;
+    ota.how = how;
+    ota.bootable = how == OSSR_SINK_COMMIT;
+    return 0;
+}
+
+/* ==== the transfers ==================================================================== */
 static const ossr_file_io file_io = { file_open, file_identity, file_read_at, file_close, NULL };
+static const ossr_sink ota_sink = { ota_open, ota_write_at, ota_read_at, ota_close, NULL, 0 };
 static const ossr_store store = { store_load, store_save, store_remove, NULL, store_lock };
 static ossr_transport transport;      /* the server's: mini_oss_transport() */
 
@@ -305,10 +357,11 @@ static void fill_source(void) {
         source[i] = (unsigned char)(x >> 24);
     }
 }
-/* The options of an upload of the RAM file path as key, through the hooks above, with the
-   library's memory from the pool. Returns 0, or 1 when the pool is smaller than what
+/* The options of an upload of the RAM file path as key (or of a download of key into the
+   OTA partition, with file_path OTA_NAME), through the hooks above, with the library's
+   memory from the pool. Returns 0, or 1 when the pool is smaller than what
    ossr_workspace_size() asks for. */
-static int upload_options(ossr_options *o, const char *path, const char *key) {
+static int hook_options(ossr_options *o, const char *path, const char *key) {
     size_t need;
     memset(o, 0, sizeof *o);
     transport = mini_oss_transport();
@@ -330,6 +383,7 @@ static int upload_options(ossr_options *o, const char *path, const char *key) {
     o->io_timeout_ms = 5000;
     o->transport = &transport;
     o->file_io = &file_io;
+    o->sink = &ota_sink;
     o->store = &store;
     o->clock = clock_unix;
     o->ticks = clock_ticks;
@@ -351,8 +405,9 @@ static int upload_options(ossr_options *o, const char *path, const char *key) {
     return 0;
 }
 
-/* The upload of the RAM firmware image, cut once and resumed; exit status 0 when the
-   object on the server is the source. */
+/* The upload of the RAM firmware image, cut once and resumed, then its download into the
+   OTA partition, cut once and resumed; exit status 0 when the object on the server and
+   the partition are the source. */
 int main(void) {
     const mini_oss_config server = { KEY_ID, clock_unix, clock_sleep, NULL };
     ossr_options o;
@@ -362,7 +417,7 @@ int main(void) {
 
     fill_source();
     mini_oss_reset(&server);
-    if (upload_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
+    if (hook_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
     printf("hooks: %lu bytes from RAM to oss://%s/%s; the link drops after %u parts\n",
            (unsigned long)HOOKS_FILE_SIZE, o.bucket, o.key, CUT_AFTER);
 
@@ -381,5 +436,27 @@ int main(void) {
     if (flash_live()) return failed("the checkpoint is still in the RAM flash after success", &st);
     if (pool.n != 0) return failed("pool blocks were not returned", &st);
     printf("hooks: uploaded %lu bytes, resumed after a cut, object matches\n", (unsigned long)HOOKS_FILE_SIZE);
+
+    /* The update: the object into the OTA partition in ranges of PART_SIZE. The link drops
+       after CUT_AFTER ranges: the call fails, and the image is not bootable. */
+    o.file_path = OTA_NAME;
+    printf("hooks: oss://%s/%s into the OTA partition; the link drops after %u ranges\n", o.bucket, o.key, CUT_AFTER);
+    mini_oss_cut_get_after(CUT_AFTER);
+    if (ossr_download(&o, &st) == OSSR_OK) return failed("the download went through although the link was cut", &st);
+    printf("hooks: download 1 failed: %s\n", ossr_status_format(&st, line, sizeof line));
+    if (ota.bootable || !flash_live()) return failed("the cut download is bootable, or left no checkpoint", &st);
+
+    /* The link is back: the same call checks the kept ranges, fetches the rest, commits. */
+    mini_oss_link_up();
+    if (ossr_download(&o, &st) != OSSR_OK) return failed("the resumed download failed", &st);
+    printf("hooks: download 2: resumed %d, %lu of %lu ranges reused, CRC-64 checked %d\n", st.resumed,
+           (unsigned long)st.parts_reused, (unsigned long)st.parts_total, st.crc64_verified);
+    if (!st.resumed || st.parts_reused == 0) return failed("the second call did not resume the checkpoint", &st);
+    if (!ota.bootable || memcmp(partition, source, HOOKS_FILE_SIZE) != 0)
+        return failed("the OTA partition does not hold a bootable copy of the source", &st);
+    if (flash_live()) return failed("the checkpoint is still in the RAM flash after success", &st);
+    if (pool.n != 0) return failed("pool blocks were not returned", &st);
+    printf("hooks: downloaded %lu bytes into the OTA partition, resumed after a cut, image matches, bootable\n",
+           (unsigned long)HOOKS_FILE_SIZE);
     return 0;
 }

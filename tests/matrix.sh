@@ -432,11 +432,11 @@ SH
 
 # baremetal: a Cortex-M4 with newlib and no operating system (no threads, sockets,
 # stdio or TLS): the library compiles (sizes of the object alone), the hooks example
-# (upload through the transport hook to the in-memory server of tests/mini_oss.h) links
-# into a firmware image (sizes of the whole ELF). Where qemu-system-arm is installed, a
-# CRC-64 probe, the hooks example and its full scenario (tests/test_hooks.c) run on an
-# emulated Cortex-M4 (MPS2 AN386) with semihosting; running is reported, but only a
-# program that runs and then fails fails the stage.
+# (upload and download through the transport hook to the in-memory server of
+# tests/mini_oss.h) links into a firmware image (sizes of the whole ELF). Where
+# qemu-system-arm is installed, a CRC-64 probe, the hooks example and its full scenario
+# (tests/test_hooks.c) run on an emulated Cortex-M4 (MPS2 AN386) with semihosting;
+# running is reported, but only a program that runs and then fails fails the stage.
 stage_baremetal() {
     local d=$M/baremetal t da b code notes="" ok=0
     fresh "$d"
@@ -451,10 +451,11 @@ stage_baremetal() {
     notes="library object text $t (code $code) data $da bss $b"
 
     # For the emulated board (MPS2 AN386): the program goes into its 16 MiB of PSRAM at
-    # 0x21000000 (the hooks example keeps a 3 MiB image and the server's copies in RAM),
-    # the vector table at 0: initial stack at the top of PSRAM, a reset handler that
-    # switches the FPU on (hard-float code) and enters newlib's _start, and fault
-    # handlers that end the emulation with status 99 instead of spinning.
+    # 0x21000000 (the hooks example keeps a 3 MiB image, the server's copies and an OTA
+    # partition in RAM: about 12.5 MiB of bss), the vector table at 0: initial stack at
+    # the top of PSRAM, a reset handler that switches the FPU on (hard-float code) and
+    # enters newlib's _start, and fault handlers that end the emulation with status 99
+    # instead of spinning.
     cat >"$d/vectors.c" <<'EOF'
 /* Cortex-M vector table for the MPS2 AN386 board in qemu (semihosting). */
 #include <unistd.h>

@@ -1,12 +1,21 @@
 /* mini_oss.h - an OSS server that lives in the program's memory, for tests and examples
-   that upload without a network.
+   that upload and download without a network.
 
    A compact OSS for the calls of an upload: InitiateMultipartUpload, UploadPart,
    ListParts (paged by max-parts and part-number-marker, at most 4 parts a page so that a
    client's paging runs), CompleteMultipartUpload, AbortMultipartUpload, PutObject and
-   HeadObject. It is reached through the library's transport hooks: it parses HTTP/1.1
-   from whatever pieces send() hands it, answers with OSS's status lines, headers and XML
-   (errors too), and keeps parts and the last object written in static RAM. Each part's
+   HeadObject; and of a download: GetObject of the last object written, whole (200) or
+   one range (Range: bytes=A-B, bytes=A- or bytes=-N: 206 with Content-Range), with
+   x-oss-range-behavior: standard (a start at or past the end is 416 InvalidRange, an end
+   past it is cut; without it, as OSS, a range outside the object is ignored: 200) and
+   If-Match (412 PreconditionFailed unless it holds the object's ETag or is *; HeadObject
+   too). HeadObject and GetObject give Content-Length, ETag, x-oss-hash-crc64ecma (the
+   whole object's) and Last-Modified (the server's clock when the object was written).
+   It is reached through the library's transport hooks: it parses HTTP/1.1 from
+   whatever pieces send() hands it, answers with OSS's status lines, headers and XML
+   (errors too), and keeps parts and the last object written in static RAM; a GET's
+   body is read straight from the object's bytes after the reply head (an object written
+   while a body is on its way changes the rest of that body, unlike OSS). Each part's
    CRC-64 comes from the library's ossr_crc64(), the object's from ossr_crc64_combine()
    over the parts (checked against a CRC of the assembled bytes).
    It checks framing, addressing (virtual-hosted or path style under MINI_OSS_DOMAIN, port
@@ -33,8 +42,11 @@
        mini_oss_transport()         the hooks for ossr_options.transport
        mini_oss_cut_after(n)        fault: the link drops half-way through a part body once
                                     n more parts are stored, and stays down
+       mini_oss_cut_get_after(n)    fault: the link drops half-way through a GET's body once
+                                    n more GET bodies are sent in full, and stays down
        mini_oss_link_up()           the link is back (and no cut is pending)
-       mini_oss_count()             what it served: requests, connections, parts, pages ...
+       mini_oss_count()             what it served: requests, connections, parts, pages,
+                                    GETs and their bytes ...
        mini_oss_last_object()       the last object written
        mini_oss_check_object(...)   that object is a given key with given bytes
        mini_oss_check_checkpoint(...)  a checkpoint record names an upload held here, its
@@ -65,8 +77,8 @@ typedef struct mini_oss_config {
     const char *key_id;                 /* Authorization must name it (V1 or V4) */
     int64_t (*now)(void *user);         /* seconds since 1970 for Date and LastModified;
                                            NULL: always 2025-01-01 00:00:00 UTC */
-    void (*elapse)(int ms, void *user); /* the time the link takes: 1 ms a KiB sent, and a
-                                           receive's timeout when no reply is due; may be NULL */
+    void (*elapse)(int ms, void *user); /* the time the link takes: 1 ms a KiB either way, and
+                                           a receive's timeout when no reply is due; may be NULL */
     void *user;
 } mini_oss_config;
 
@@ -76,6 +88,9 @@ typedef struct mini_oss_counts {
     unsigned long parts_stored, completes, puts;    /* UploadPart, Complete, PutObject served */
     unsigned long lists, list_pages_truncated;      /* ListParts pages, and those with more to come */
     unsigned long uploads_open;                     /* uploads neither completed nor aborted */
+    unsigned long heads, gets, ranges;              /* HeadObject, GetObject with the object's bytes,
+                                                       and of those the 206 replies (a range) */
+    unsigned long get_bytes;                        /* object bytes GET bodies handed out */
     unsigned long errors, misuse;                   /* requests refused; transport calls out of turn */
 } mini_oss_counts;
 
@@ -85,6 +100,7 @@ typedef struct mini_oss_object {
     char bucket[64], key[1024], etag[48];
     size_t size;
     uint64_t crc;
+    int64_t mtime;                      /* when it was written, by the server's clock */
     const unsigned char *data;
 } mini_oss_object;
 
@@ -202,7 +218,7 @@ static void mos_put_iso_date(mos_text *t, int64_t u) {
                                            asks for is allowed, and the client's paging runs */
 
 enum { MOS_OP_NONE, MOS_OP_INITIATE, MOS_OP_PART, MOS_OP_LIST, MOS_OP_COMPLETE, MOS_OP_ABORT, MOS_OP_PUT,
-       MOS_OP_HEAD };
+       MOS_OP_HEAD, MOS_OP_GET };
 enum { MOS_BLOB_FREE, MOS_BLOB_RECEIVING, MOS_BLOB_STORED };
 
 /* Bytes in the arena: a part, or a PutObject body. */
@@ -223,7 +239,9 @@ typedef struct mos_upload {
 typedef struct mos_req {
     char method[8], host[256], bucket[64], key[1024], upload_id[64];
     char part_arg[16], max_arg[16], marker_arg[16];
+    char range[64], if_match[64];       /* "" when too long: no range, no ETag matches */
     int has_uploads, has_upload_id, has_part, has_max, has_marker, has_length, auth, close;
+    int has_range, has_if_match, standard;   /* standard: x-oss-range-behavior: standard */
     uint64_t length;
     int op;
     int err_status;                     /* an error found in the head, replied after the body */
@@ -237,6 +255,8 @@ typedef struct mos_conn {
     int blob;                           /* where the body goes: a blob, the xml buffer, nowhere */
     int to_xml;
     size_t head_len, xml_len, reply_len, reply_pos;
+    const unsigned char *src;           /* a GET's body, handed out after the reply head */
+    size_t src_len, src_left;
     unsigned recvs;
     mos_req rq;
     char head[MOS_HEAD_MAX], xml[MOS_XML_MAX], reply[MOS_REPLY_MAX];
@@ -259,6 +279,8 @@ static struct {
     char target[2048], path[1100];      /* the request target, raw and decoded */
     int link_down, cut_armed;           /* the link, and a cut to come */
     unsigned long cut_at;               /* the cut comes once this many parts are stored */
+    int get_cut_armed;                  /* a cut to come in a GET's body */
+    unsigned long gets_done, get_cut_at; /* GET bodies sent in full; the cut comes at this many */
 } mos;
 
 /* The server's time: the configured clock, or a fixed day. */
@@ -324,11 +346,14 @@ static const char *mos_reason(int status) {
     switch (status) {
     case 200: return "OK";
     case 204: return "No Content";
+    case 206: return "Partial Content";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 416: return "Requested Range Not Satisfiable";
     case 501: return "Not Implemented";
     default: return "Internal Server Error";
     }
@@ -359,9 +384,10 @@ static void mos_respond(mos_conn *c, int status, const char *extra, const char *
     c->reply_len = t.len;
     c->reply_pos = 0;
 }
-/* An OSS error reply: status, and an XML document with code and message. */
-static void mos_error(mos_conn *c, int status, const char *code, const char *message) {
-    char hdr[64];
+/* An OSS error reply: status, and an XML document with code and message; extra header
+   lines (of 60 bytes at most) too. */
+static void mos_error_with(mos_conn *c, int status, const char *code, const char *message, const char *extra) {
+    char hdr[96];
     mos_text t, h;
     mos_text_init(&t, mos.scratch, sizeof mos.scratch);
     mos_put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
@@ -372,9 +398,14 @@ static void mos_error(mos_conn *c, int status, const char *code, const char *mes
     mos_put(&t, "</Error>\n");
     mos_text_init(&h, hdr, sizeof hdr);
     mos_put(&h, "Content-Type: application/xml\r\n");
+    mos_put(&h, extra);
     mos.counts.errors++;
     printf("mini_oss: %s %s refused: %d %s\n", c->rq.method, c->rq.key, status, code);
     mos_respond(c, status, hdr, t.p, t.len, strcmp(c->rq.method, "HEAD") ? t.len : 0);
+}
+/* An OSS error reply: status, and an XML document with code and message. */
+static void mos_error(mos_conn *c, int status, const char *code, const char *message) {
+    mos_error_with(c, status, code, message, "");
 }
 /* A request too broken to frame: reply now and hang up (later sends fail, as on TCP). */
 static void mos_reject(mos_conn *c, const char *message) {
@@ -581,6 +612,14 @@ static int mos_parse_head(mos_conn *c) {
             q->auth = mos_auth_ok(v, n);
         } else if (mos_ieq(p, (size_t)(colon - p), "Connection")) {
             q->close = mos_ieq(v, n, "close");
+        } else if (mos_ieq(p, (size_t)(colon - p), "Range") || mos_ieq(p, (size_t)(colon - p), "If-Match")) {
+            char *to = p[0] == 'R' || p[0] == 'r' ? q->range : q->if_match;
+            if (to == q->range) q->has_range = 1;
+            else q->has_if_match = 1;
+            memcpy(to, v, n < sizeof q->range ? n : 0);
+            to[n < sizeof q->range ? n : 0] = 0;
+        } else if (mos_ieq(p, (size_t)(colon - p), "x-oss-range-behavior")) {
+            q->standard = mos_ieq(v, n, "standard");
         }
     }
     if (!saw_host) { mos_reject(c, "An HTTP/1.1 request needs a Host header."); return -1; }
@@ -625,13 +664,14 @@ static int mos_parse_head(mos_conn *c) {
     if (!strcmp(q->method, "PUT")) q->op = q->has_part || q->has_upload_id ? MOS_OP_PART : MOS_OP_PUT;
     else if (!strcmp(q->method, "GET") && q->has_upload_id) q->op = MOS_OP_LIST;
     else if (!strcmp(q->method, "HEAD")) q->op = MOS_OP_HEAD;
+    else if (!strcmp(q->method, "GET") && !q->has_uploads) q->op = MOS_OP_GET;
     else if (!strcmp(q->method, "DELETE") && q->has_upload_id) q->op = MOS_OP_ABORT;
     else if (!strcmp(q->method, "POST") && q->has_uploads) q->op = MOS_OP_INITIATE;
     else if (!strcmp(q->method, "POST") && q->has_upload_id) q->op = MOS_OP_COMPLETE;
     else if (strcmp(q->method, "GET") && strcmp(q->method, "DELETE") && strcmp(q->method, "POST"))
         mos_later(q, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
     else
-        mos_later(q, 501, "NotImplemented", "This server implements the calls of an upload only.");
+        mos_later(q, 501, "NotImplemented", "This server implements the calls of an upload and a download only.");
     if ((q->op == MOS_OP_PART || q->op == MOS_OP_PUT || q->op == MOS_OP_COMPLETE) && !q->has_length)
         mos_later(q, 411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
     if (q->op == MOS_OP_PART) {
@@ -838,6 +878,7 @@ static void mos_complete(mos_conn *c) {
     memcpy(mos.obj.key, q->key, sizeof mos.obj.key);
     mos.obj.size = total;
     mos.obj.crc = crc;
+    mos.obj.mtime = mos_now();
     mos.obj.exists = 1;
     mos.obj.multipart = 1;
     mos_text_init(&h, hdr, sizeof hdr);                    /* a multipart ETag ends in -COUNT */
@@ -881,6 +922,7 @@ static void mos_put_object(mos_conn *c) {
     memcpy(mos.obj.key, c->rq.key, sizeof mos.obj.key);
     mos.obj.size = b->len;
     mos.obj.crc = b->crc;
+    mos.obj.mtime = mos_now();
     mos.obj.exists = 1;
     mos.obj.multipart = 0;
     mos_etag(mos.obj.etag, sizeof mos.obj.etag, b->crc, b->len, "");
@@ -891,20 +933,90 @@ static void mos_put_object(mos_conn *c) {
     mos_put_etag_crc(&h, mos.obj.etag, mos.obj.crc);
     mos_respond(c, 200, hdr, "", 0, 0);
 }
-/* HeadObject: the object's length, ETag, CRC-64 and type. */
-static void mos_head_object(mos_conn *c) {
-    char hdr[256];
-    mos_text h;
+/* Whether the request names the object held here and If-Match, when given, holds its
+   ETag (or *); else an error reply is made: 404 NoSuchKey, 412 PreconditionFailed. Then
+   the headers of the object go into h: type, ETag, CRC-64, Last-Modified. */
+static int mos_object_named(mos_conn *c, mos_text *h) {
     if (!mos.obj.exists || strcmp(mos.obj.bucket, c->rq.bucket) || strcmp(mos.obj.key, c->rq.key)) {
         mos_error(c, 404, "NoSuchKey", "The specified key does not exist.");
+        return 0;
+    }
+    if (c->rq.has_if_match && strcmp(c->rq.if_match, mos.obj.etag) != 0 && strcmp(c->rq.if_match, "*") != 0) {
+        mos_error(c, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.");
+        return 0;
+    }
+    mos_put(h, "Content-Type: application/octet-stream\r\nETag: "); mos_put(h, mos.obj.etag);
+    mos_put(h, "\r\nx-oss-hash-crc64ecma: "); mos_put_u64(h, mos.obj.crc);
+    mos_put(h, "\r\nLast-Modified: "); mos_put_http_date(h, mos.obj.mtime);
+    mos_put(h, "\r\nx-oss-object-type: "); mos_put(h, mos.obj.multipart ? "Multipart" : "Normal");
+    mos_put(h, "\r\nx-oss-storage-class: Standard\r\n");
+    return 1;
+}
+/* HeadObject: the object's length, ETag, CRC-64, Last-Modified and type. */
+static void mos_head_object(mos_conn *c) {
+    char hdr[320];
+    mos_text h;
+    mos_text_init(&h, hdr, sizeof hdr);
+    if (!mos_object_named(c, &h)) return;
+    mos.counts.heads++;
+    mos_respond(c, 200, hdr, "", 0, mos.obj.size);
+}
+/* The part of an object of size bytes that a GetObject's Range asks for, in *start and
+   *len: 206 for one range (bytes=A-B, bytes=A-, bytes=-N), 200 for the whole object (no
+   Range, or one OSS ignores: unparsable, inverted, several, or outside the object
+   without the standard behaviour), 416 for one that cannot be served (standard: a start
+   at or past the end, bytes=-0, any range of an empty object); with the standard
+   behaviour an end past the object is cut to its last byte. */
+static int mos_range(const mos_req *q, uint64_t size, uint64_t *start, uint64_t *len) {
+    const char *s = q->range + 6, *dash = strchr(s, '-');
+    uint64_t a = 0, e = 0, max = (uint64_t)1 << 50;
+    int has_a, has_e;
+    *start = 0;
+    *len = size;
+    if (!q->has_range || strncmp(q->range, "bytes=", 6) != 0 || !dash || strchr(dash + 1, '-')) return 200;
+    has_a = dash > s;
+    has_e = dash[1] != 0;
+    if ((has_a && mos_digits(s, (size_t)(dash - s), max, &a) != 0) ||
+        (has_e && mos_digits(dash + 1, strlen(dash + 1), max, &e) != 0) || (!has_a && !has_e) ||
+        (has_a && has_e && e < a))
+        return 200;
+    if (!has_a) {                                       /* the last e bytes */
+        if (e > 0 && e <= size) { *start = size - e; *len = e; return 206; }
+        return !q->standard ? 200 : e == 0 || size == 0 ? 416 : 206;
+    }
+    if (a < size && (!has_e || e < size)) { *start = a; *len = (has_e ? e + 1 : size) - a; return 206; }
+    if (!q->standard) return 200;
+    if (a >= size) return 416;
+    *start = a;
+    *len = size - a;
+    return 206;
+}
+/* GetObject: the object's bytes, whole (200) or a range (206), handed out from its copy
+   after the reply head. */
+static void mos_get_object(mos_conn *c) {
+    char hdr[400];
+    mos_text h;
+    uint64_t start, len;
+    int status;
+    mos_text_init(&h, hdr, sizeof hdr);
+    if (!mos_object_named(c, &h)) return;
+    status = mos_range(&c->rq, mos.obj.size, &start, &len);
+    if (status == 416) {
+        mos_text_init(&h, hdr, sizeof hdr);
+        mos_put(&h, "Content-Range: bytes */"); mos_put_u64(&h, mos.obj.size); mos_put(&h, "\r\n");
+        mos_error_with(c, 416, "InvalidRange", "The requested range cannot be satisfied.", hdr);
         return;
     }
-    mos_text_init(&h, hdr, sizeof hdr);
-    mos_put(&h, "Content-Type: application/octet-stream\r\nETag: "); mos_put(&h, mos.obj.etag);
-    mos_put(&h, "\r\nx-oss-hash-crc64ecma: "); mos_put_u64(&h, mos.obj.crc);
-    mos_put(&h, "\r\nx-oss-object-type: "); mos_put(&h, mos.obj.multipart ? "Multipart" : "Normal");
-    mos_put(&h, "\r\nx-oss-storage-class: Standard\r\n");
-    mos_respond(c, 200, hdr, "", 0, mos.obj.size);
+    if (status == 206) {
+        mos_put(&h, "Content-Range: bytes "); mos_put_u64(&h, start); mos_put(&h, "-");
+        mos_put_u64(&h, start + len - 1); mos_put(&h, "/"); mos_put_u64(&h, mos.obj.size); mos_put(&h, "\r\n");
+        mos.counts.ranges++;
+    }
+    mos.counts.gets++;
+    mos_respond(c, status, hdr, "", 0, len);
+    c->src = mos_object_data + start;
+    c->src_len = c->src_left = (size_t)len;
+    if (len == 0) mos.gets_done++;
 }
 /* The body is in: answer, and make the connection ready for the next request. */
 static void mos_finish(mos_conn *c) {
@@ -925,6 +1037,7 @@ static void mos_finish(mos_conn *c) {
     case MOS_OP_COMPLETE: mos_complete(c); break;
     case MOS_OP_ABORT: mos_abort(c); break;
     case MOS_OP_PUT: mos_put_object(c); break;
+    case MOS_OP_GET: mos_get_object(c); break;
     default: mos_head_object(c); break;
     }
 }
@@ -932,7 +1045,7 @@ static void mos_finish(mos_conn *c) {
    waiting to be read: no pipelining). */
 static size_t mos_feed(mos_conn *c, const unsigned char *p, size_t n) {
     size_t used = 0;
-    while (used < n && !c->closing && c->reply_pos == c->reply_len) {
+    while (used < n && !c->closing && c->reply_pos == c->reply_len && c->src_left == 0) {
         if (!c->in_body) {
             if (c->head_len == sizeof c->head) {
                 memset(&c->rq, 0, sizeof c->rq);
@@ -978,6 +1091,7 @@ static ossr_result mos_connect(const char *host, uint16_t port, int timeout_ms, 
             c->open = 1;
             c->closing = c->in_body = c->to_xml = 0;
             c->head_len = c->xml_len = c->reply_len = c->reply_pos = 0;
+            c->src_len = c->src_left = 0;
             c->body_left = 0;
             c->blob = -1;
             mos.counts.connects++;
@@ -1020,24 +1134,43 @@ static long mos_send(void *conn, const void *buf, size_t len, int timeout_ms, vo
     }
     return (long)used;
 }
-/* Hands the reply out in pieces of 1 to 4096 bytes. */
+/* Hands the reply out in pieces of 1 to 4096 bytes: its head, then a GET's body. */
 static long mos_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *user) {
     static const size_t piece[] = { 1, 17, 300, 4096, 64 };
     mos_conn *c = mos_conn_of(conn);
+    int head;
     size_t n;
     (void)user;
     if (!c || mos.link_down) return OSSR_E_RECV;
-    if (c->reply_pos == c->reply_len) {
+    head = c->reply_pos < c->reply_len;
+    if (!head && c->src_left == 0) {
         if (c->closing) return 0;
         mos_elapse(timeout_ms);                         /* nothing is coming: a real link waits */
         return OSSR_E_TIMEOUT;
     }
-    n = c->reply_len - c->reply_pos;
+    /* a cut: the link drops half-way through the body of a GET */
+    if (!head && mos.get_cut_armed && mos.gets_done >= mos.get_cut_at && c->src_left <= c->src_len / 2) {
+        mos.link_down = 1;
+        mos.get_cut_armed = 0;
+        return OSSR_E_RECV;
+    }
+    n = head ? c->reply_len - c->reply_pos : c->src_left;
     if (n > cap) n = cap;
     if (n > piece[c->recvs % 5]) n = piece[c->recvs % 5];
     c->recvs++;
-    memcpy(buf, c->reply + c->reply_pos, n);
-    c->reply_pos += n;
+    if (head) {
+        memcpy(buf, c->reply + c->reply_pos, n);
+        c->reply_pos += n;
+    } else {
+        memcpy(buf, c->src, n);
+        c->src += n;
+        c->src_left -= n;
+        mos.counts.get_bytes += (unsigned long)n;
+        if (c->src_left == 0) mos.gets_done++;
+    }
+    mos.carry += n;                                     /* the same 1 MB/s link */
+    mos_elapse((int)(mos.carry / 1024));
+    mos.carry %= 1024;
     return (long)n;
 }
 /* Closes a connection; a body cut short is dropped. */
@@ -1047,6 +1180,7 @@ static void mos_close(void *conn, void *user) {
     if (!c) return;
     mos_blob_free(c->blob);
     c->blob = -1;
+    c->src_len = c->src_left = 0;
     c->open = 0;
     mos.counts.closes++;
 }
@@ -1079,10 +1213,18 @@ static inline void mini_oss_cut_after(unsigned long parts) {
     mos.cut_at = mos.counts.parts_stored + parts;
 }
 
+/* Arms a cut of a download: once gets more GET bodies are sent in full, the link drops
+   half-way through the body of the next GET, and every connect, send and receive fails
+   until mini_oss_link_up(). */
+static inline void mini_oss_cut_get_after(unsigned long gets) {
+    mos.get_cut_armed = 1;
+    mos.get_cut_at = mos.gets_done + gets;
+}
+
 /* The link is back, and no cut is pending. */
 static inline void mini_oss_link_up(void) {
     mos.link_down = 0;
-    mos.cut_armed = 0;
+    mos.cut_armed = mos.get_cut_armed = 0;
 }
 
 /* What the server has served since the last reset. */

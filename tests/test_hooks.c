@@ -1,7 +1,8 @@
-/* test_hooks.c - the hooks example's upload, checked in full.
+/* test_hooks.c - the hooks example's upload and update, checked in full.
 
    It includes examples/hooks.c, hooks and all (the example's main is renamed and not
-   called), and runs the upload through those hooks against tests/mini_oss.h:
+   called), and runs the upload and the download through those hooks against
+   tests/mini_oss.h:
      1. the link drops half-way through the part after CUT_AFTER: the call fails with a
         network error; the record left in the RAM flash names the server's upload, each
         part slot with the ETag the server gave that part; nothing is held; the library's
@@ -11,7 +12,22 @@
      3. the next call resumes, keeping exactly the parts the server has (ListParts paged),
         and completes; the object equals the source, the status describes it, no
         checkpoint and no open upload are left;
-     4. a file below the threshold goes up in one PutObject.
+     4. the object comes down into the OTA partition in ranges (one HEAD, then GETs with
+        Range); the link drops half-way through the range after CUT_AFTER: the call fails
+        with a network error after exactly CUT_AFTER + 1 GETs; the partition was closed
+        with KEEP and is not bootable; the record in the RAM flash is a download's, for
+        this object (size, ETag, CRC-64, Last-Modified, ranges), with a slot for each
+        range that came in whole holding the source's CRC-64 of it; nothing is held; then
+        a bit of range DAMAGED_RANGE flips in the partition;
+     5. while another transfer holds the record's claim, a download stops after its HEAD,
+        before any GET and before the partition is opened;
+     6. the next call resumes: it reads the kept ranges back (read_at), finds the damaged
+        one, and fetches exactly it and the ranges never fetched; the partition equals
+        the source and was committed (bootable), the status describes the object, no
+        checkpoint is left;
+     7. a file below the threshold goes up in one PutObject;
+     8. and comes down in one GET without Range, with no checkpoint;
+     9. a session in a block of its own needs no allocator.
    It builds as the example does: as it is, with the four NO_ switches, and with
    OSSR_NO_MALLOC too (make hooks), and for a Cortex-M4 run in qemu (tests/matrix.sh).
    Any failure ends it with a message and exit status 1. */
@@ -21,6 +37,7 @@ int hooks_example_main(void);
 #undef main
 
 #define TORN_PART 4u                  /* the part whose checkpoint slot a power cut tears */
+#define DAMAGED_RANGE 3u              /* the kept range whose bytes go bad in the partition */
 
 /* The record the cut upload left in the RAM flash must name the upload the server holds,
    each part slot at its part's place with the ETag the server gave; then a power cut
@@ -36,6 +53,42 @@ static int check_record(void) {
     if (slots == 0) return failed("the checkpoint holds no part slot", NULL);
     if (mini_oss_tear_slot(b->data, b->len, TORN_PART) != 0) return failed("there is no slot to tear", NULL);
     printf("test_hooks: a power cut tears the slot of part %u in the RAM flash\n", TORN_PART);
+    return 0;
+}
+
+/* The record the cut download left in the RAM flash must be a download's, of the object
+   on the server into OTA_NAME in parts ranges of PART_SIZE, each intact slot at its
+   range's place with the size and CRC-64 of the source's bytes there, one for each of the
+   fetched ranges that came in whole; then a bit of DAMAGED_RANGE flips in the partition. */
+static int check_download_record(const char *key, uint32_t parts, unsigned fetched) {
+    const mini_oss_object *obj = mini_oss_last_object();
+    flash_bank *b = flash_live();
+    ossr_checkpoint ck;
+    size_t off;
+    unsigned i, slots = 0;
+    if (!b) return failed("the cut download left no checkpoint in the RAM flash", NULL);
+    if (ossr_checkpoint_decode(b->data, b->len, &ck) <= 0) return failed("the download's checkpoint does not decode", NULL);
+    if (!(ck.flags & OSSR_CKPT_FLAG_DOWNLOAD) || !(ck.flags & OSSR_CKPT_FLAG_OBJECT_CRC) ||
+        ck.file_size != obj->size || ck.mtime_sec != obj->mtime || ck.head_crc != obj->crc ||
+        ck.upload_id.len != strlen(obj->etag) || memcmp(ck.upload_id.ptr, obj->etag, ck.upload_id.len) != 0 ||
+        ck.key.len != strlen(key) || memcmp(ck.key.ptr, key, ck.key.len) != 0 || ck.path.len != strlen(OTA_NAME) ||
+        memcmp(ck.path.ptr, OTA_NAME, ck.path.len) != 0 || ck.part_size != PART_SIZE || ck.part_count != parts)
+        return failed("the download's checkpoint does not describe the object on the server and the partition", NULL);
+    for (i = 0, off = (size_t)ck.slots_offset; off + OSSR_CKPT_SLOT <= b->len; i++, off += OSSR_CKPT_SLOT) {
+        ossr_checkpoint_part p;
+        uint64_t at = (uint64_t)i * PART_SIZE, len;
+        if (!ossr_checkpoint_decode_part(b->data + off, &p)) continue;
+        if (i >= parts) return failed("the checkpoint has a slot past the last range", NULL);
+        len = at + PART_SIZE <= obj->size ? PART_SIZE : obj->size - at;
+        if (p.number != i + 1 || p.size != len || p.crc64 != ossr_crc64(0, source + at, (size_t)len) || p.etag[0])
+            return failed("a range's slot does not hold its place, size and CRC-64", NULL);
+        slots++;
+    }
+    printf("test_hooks: checkpoint %s: a download's, %lu bytes (%u writes unsynced), %u range slots\n", b->name,
+           (unsigned long)b->len, b->unsynced, slots);
+    if (slots != fetched) return failed("the checkpoint does not hold a slot for each range fetched whole", NULL);
+    partition[(DAMAGED_RANGE - 1) * PART_SIZE + 1000] ^= 0x10;
+    printf("test_hooks: a bit flips in range %u of the OTA partition\n", DAMAGED_RANGE);
     return 0;
 }
 
@@ -57,6 +110,7 @@ static int nothing_held(const char *when) {
     else if (pool.n != 0 || pool.held != 0 || pool.errors) why = "pool blocks were not returned, or freed wrongly";
     else if (flash.faults) why = "the checkpoint store was misused (see above)";
     else if (store_claim[0]) why = "the claim on the record was kept";
+    else if (ota.open || ota.faults) why = "the OTA partition was left open, or used outside the image";
     if (!why) return 0;
     printf("test_hooks: FAILED: %s: %s (connections %lu/%lu, file %u/%u, pool %u blocks, %lu bytes)\n", when,
            why, mini_oss_count()->connects, mini_oss_count()->closes, file_stats.opens, file_stats.closes, pool.n,
@@ -74,10 +128,14 @@ static int heap_peak_ok(const ossr_status *st, size_t need) {
     return 0;
 }
 
-/* The scenario, steps 1 to 4 above; exit status 0 when every check passes. */
+/* The scenario, steps 1 to 9 above; exit status 0 when every check passes. */
 int main(void) {
     const mini_oss_config server = { KEY_ID, clock_unix, clock_sleep, NULL };
     const mini_oss_counts *served = mini_oss_count();
+    const mini_oss_object *obj = mini_oss_last_object();
+    mini_oss_counts before;
+    unsigned long fetched;
+    unsigned reads, writes;
     ossr_options o;
     ossr_status st;
     ossr_result r;
@@ -88,7 +146,7 @@ int main(void) {
 
     fill_source();
     mini_oss_reset(&server);
-    if (upload_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
+    if (hook_options(&o, "ram:firmware.img", "fleet/0042/firmware.img") != 0) return 1;
     need = ossr_workspace_size(&o, HOOKS_FILE_SIZE);
     if (ossr_plan_parts(HOOKS_FILE_SIZE, PART_SIZE, &part_size, &parts, NULL, 0) != OSSR_OK ||
         part_size != PART_SIZE)
@@ -107,14 +165,12 @@ int main(void) {
     if (nothing_held("after upload 1") || check_record() != 0 || heap_peak_ok(&st, need) != 0) return 1;
 
     /* 2. While another upload holds the record's claim, a second one stops before any request. */
-    {
-        unsigned long before = served->requests;
-        memcpy(store_claim, "held", 5);
-        r = ossr_upload(&o, &st);
-        store_claim[0] = 0;
-        if (r != OSSR_E_BUSY || served->requests != before)
-            return failed("a second upload of a held record went on", &st);
-    }
+    before = *served;
+    memcpy(store_claim, "held", 5);
+    r = ossr_upload(&o, &st);
+    store_claim[0] = 0;
+    if (r != OSSR_E_BUSY || served->requests != before.requests)
+        return failed("a second upload of a held record went on", &st);
 
     /* 3. The link is back: the call resumes from the RAM checkpoint and completes. The part
           whose slot was torn is checked against the file and its slot written again. */
@@ -140,7 +196,74 @@ int main(void) {
     if (nothing_held("after upload 2") || heap_peak_ok(&st, need) != 0) return 1;
     if (served->uploads_open) return failed("an upload is left open on the server", &st);
 
-    /* 4. A file below the threshold goes in one PutObject. */
+    /* 4. The object comes down into the OTA partition in ranges; the link drops half-way
+          through the range after CUT_AFTER: the call fails. */
+    o.file_path = OTA_NAME;
+    before = *served;
+    pool.peak = 0;
+    mini_oss_cut_get_after(CUT_AFTER);
+    r = ossr_download(&o, &st);
+    if (r == OSSR_OK) return failed("the download succeeded although the link was cut", &st);
+    if (r != OSSR_E_CONNECT && r != OSSR_E_SEND && r != OSSR_E_RECV)
+        return failed("the cut download failed with an unexpected result", &st);
+    printf("test_hooks: download 1 failed as planned: %s\n", ossr_status_format(&st, line, sizeof line));
+    if (served->heads != before.heads + 1 || served->gets != before.gets + CUT_AFTER + 1 ||
+        served->ranges != before.ranges + CUT_AFTER + 1)
+        return failed("the cut download did not make one HEAD and CUT_AFTER + 1 ranged GETs", &st);
+    if (served->get_bytes - before.get_bytes < CUT_AFTER * PART_SIZE + PART_SIZE / 2 ||
+        served->get_bytes - before.get_bytes >= (CUT_AFTER + 1) * PART_SIZE)
+        return failed("the link did not drop half-way through the range after CUT_AFTER", &st);
+    if (!st.multipart || st.parts_total != parts) return failed("the download was not planned in ranges of PART_SIZE", &st);
+    if (ota.bootable || ota.how != OSSR_SINK_KEEP) return failed("the cut download is bootable, or was not kept", &st);
+    if (nothing_held("after download 1") || check_download_record(o.key, parts, CUT_AFTER) != 0 ||
+        heap_peak_ok(&st, need) != 0)
+        return 1;
+
+    /* 5. The link is back. While another transfer holds the record's claim, a download
+          stops after its HEAD (which names the record), before any GET and before the
+          partition is opened. */
+    mini_oss_link_up();
+    before = *served;
+    reads = ota.reads;
+    writes = ota.writes;
+    ota.how = -1;                                       /* a partition opened is closed again */
+    memcpy(store_claim, "held", 5);
+    r = ossr_download(&o, &st);
+    store_claim[0] = 0;
+    if (r != OSSR_E_BUSY || served->heads != before.heads + 1 || served->gets != before.gets ||
+        ota.how != -1 || ota.reads != reads || ota.writes != writes || !flash_live())
+        return failed("a download of a held record went on", &st);
+    if (nothing_held("after the held download")) return 1;
+
+    /* 6. The call reads the kept ranges back, finds the damaged one, and fetches it and the
+          rest; the partition is committed. */
+    before = *served;
+    reads = ota.reads;
+    pool.peak = 0;
+    r = ossr_download(&o, &st);
+    if (r != OSSR_OK) return failed("the resumed download failed", &st);
+    fetched = parts - (CUT_AFTER - 1);
+    printf("test_hooks: download 2: resumed %d, ranges %lu: %lu reused, %lu fetched; %lu GETs, %lu object bytes; "
+           "%u reads back; heap peak %lu; checkpoint %lu writes, %lu bytes\n", st.resumed,
+           (unsigned long)st.parts_total, (unsigned long)st.parts_reused, (unsigned long)st.parts_uploaded,
+           served->gets - before.gets, served->get_bytes - before.get_bytes, ota.reads - reads,
+           (unsigned long)st.heap_peak, (unsigned long)st.checkpoint_writes, (unsigned long)st.checkpoint_bytes);
+    if (st.resumed != 1 || st.parts_reused != CUT_AFTER - 1 || st.parts_uploaded != fetched || st.parts_total != parts)
+        return failed("the resumed download did not keep exactly the intact ranges", &st);
+    if (ota.reads - reads < CUT_AFTER) return failed("the resume did not read the kept ranges back", &st);
+    if (served->heads != before.heads + 1 || served->gets != before.gets + fetched ||
+        served->ranges != before.ranges + fetched ||
+        served->get_bytes - before.get_bytes != HOOKS_FILE_SIZE - (CUT_AFTER - 1) * PART_SIZE)
+        return failed("the resume fetched other ranges than the damaged one and those never fetched", &st);
+    if (!ota.bootable || ota.how != OSSR_SINK_COMMIT || ota.size != HOOKS_FILE_SIZE ||
+        memcmp(partition, source, HOOKS_FILE_SIZE) != 0)
+        return failed("the OTA partition does not hold the source, committed", &st);
+    if (st.size != HOOKS_FILE_SIZE || st.crc64 != obj->crc || !st.crc64_verified || strcmp(st.etag, obj->etag) != 0)
+        return failed("the status does not describe the object on the server", &st);
+    if (flash_live()) return failed("the download's checkpoint is still in the RAM flash after success", &st);
+    if (nothing_held("after download 2") || heap_peak_ok(&st, need) != 0) return 1;
+
+    /* 7. A file below the threshold goes in one PutObject. */
     o.file_path = "ram:config.bin";
     o.key = "fleet/0042/config.bin";
     r = ossr_upload(&o, &st);
@@ -149,7 +272,23 @@ int main(void) {
     if (object_matches(o.key, SMALL_SIZE) != 0 || nothing_held("after upload 3")) return 1;
     if (flash_live()) return failed("PutObject left a checkpoint", &st);
 
-    /* 5. A session in a block of its own needs neither an allocator nor opts.workspace,
+    /* 8. And it comes down in one GET without Range, and no checkpoint. */
+    o.file_path = OTA_NAME;
+    before = *served;
+    writes = flash.writes;
+    r = ossr_download(&o, &st);
+    if (r != OSSR_OK) return failed("the download of the small object failed", &st);
+    if (st.multipart || served->heads != before.heads + 1 || served->gets != before.gets + 1 ||
+        served->ranges != before.ranges)
+        return failed("the small object did not come down in one GET", &st);
+    if (!ota.bootable || ota.size != SMALL_SIZE || memcmp(partition, source, SMALL_SIZE) != 0 ||
+        st.size != SMALL_SIZE || st.crc64 != obj->crc || !st.crc64_verified)
+        return failed("the OTA partition does not hold the small object, committed", &st);
+    if (flash.writes != writes || flash_live()) return failed("a download in one GET wrote a checkpoint", &st);
+    if (nothing_held("after download 3")) return 1;
+    o.file_path = "ram:config.bin";
+
+    /* 9. A session in a block of its own needs neither an allocator nor opts.workspace,
        in every build (OSSR_NO_MALLOC included); finished before it began, it is a cancel. */
     {
         static union { long double ld; void *p; unsigned char b[POOL_SIZE]; } block;
@@ -165,10 +304,13 @@ int main(void) {
         if (st.result != OSSR_E_CANCELLED) return failed("a session finished before it began is not a cancel", &st);
     }
 
-    printf("test_hooks: %lu requests over %lu connections; pool %u blocks taken and returned; flash %u writes, "
-           "%u syncs, %u removes; file %u reads; fake clock %ld ms\n", served->requests, served->connects,
-           pool.allocs, flash.writes, flash.syncs, flash.removes, file_stats.reads, (long)clock_ms);
+    printf("test_hooks: %lu requests over %lu connections (%lu GETs, %lu bytes); pool %u blocks taken and "
+           "returned; flash %u writes, %u syncs, %u removes; file %u reads; OTA partition %u writes, %u reads; "
+           "fake clock %ld ms\n", served->requests, served->connects, served->gets, served->get_bytes, pool.allocs,
+           flash.writes, flash.syncs, flash.removes, file_stats.reads, ota.writes, ota.reads, (long)clock_ms);
     printf("test_hooks: uploaded %lu bytes in %lu parts, resumed after a cut, object matches\n",
            (unsigned long)HOOKS_FILE_SIZE, (unsigned long)parts);
+    printf("test_hooks: downloaded %lu bytes in %lu ranges, resumed after a cut and a damaged range, image matches, "
+           "bootable\n", (unsigned long)HOOKS_FILE_SIZE, (unsigned long)parts);
     return 0;
 }
