@@ -299,7 +299,7 @@ typedef struct ossr_store {
     void *user;
     /* Optional. take 1: claim record name for this upload without waiting; return 0, or
        nonzero when another upload holds it (the call then fails with OSSR_E_BUSY before
-       any request). take 0: let it go. A claim must not outlive its holder: where
+       any request; a download, after the object's HEAD). take 0: let it go. A claim must not outlive its holder: where
        uploads can die (a process killed, a board reset), tie it to something that dies
        with them (a lock the OS drops, a RAM flag). NULL: the caller makes sure no two
        uploads of the same file to the same object run at once. */
