@@ -418,7 +418,7 @@ typedef struct ossr_status {
     int http_status;           /* status of the failing reply, 0 if none */
     int os_error;              /* errno (or equivalent) of a failing system call, 0 if none */
     int tls_error;             /* BearSSL error code of a failing TLS connection, 0 if none */
-    uint32_t part_number;      /* failing part, 0 if not a part */
+    uint32_t part_number;      /* failing part (a download's range), 0 if not a part */
     char code[64];             /* OSS <Code>, e.g. "NoSuchUpload" */
     char message[256];         /* OSS <Message> */
     char request_id[64];       /* x-oss-request-id / <RequestId> */
@@ -428,7 +428,8 @@ typedef struct ossr_status {
     char upload_id[128];       /* multipart upload id involved, "" if none */
     char detail[256];          /* what the library was doing, in words */
     /* on success */
-    int multipart;             /* 1 when the multipart path was used */
+    int multipart;             /* 1 when the multipart path was used (a download: ranges) */
+    int download;              /* 1 for a download's status */
     int resumed;               /* 1 when an earlier checkpoint was resumed */
     uint32_t parts_total;
     uint32_t parts_uploaded;   /* parts sent by this call */
@@ -5120,7 +5121,7 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
     w->rq_seed = w->rq_seed * 1103515245u + 12345u;
     ms = (int)((w->rq_seed >> 8) % (unsigned)cap);
     ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s%.0d%s%s; retrying in %d ms (attempt %d of %d)", q->what,
-              q->part_number ? " part " : "", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
+              !q->part_number ? "" : q->range_len ? " range " : " part ", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
               r == OSSR_E_SERVER ? w->err.http_status : 0, r == OSSR_E_SERVER ? " " : "",
               r == OSSR_E_SERVER ? w->err.code : w->err.detail, ms, w->rq_attempt + 1, c->f.max_attempts);
     w->rq_wake = now + ms;
@@ -7225,6 +7226,7 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     if (r != OSSR_OK) return r;
     s->ready = 1;
     s->nw = job != OSSR__JOB_DOWNLOAD || (o->sink && o->sink->in_order) ? 1 : c->f.lanes;   /* a download learns its size later */
+    s->st.download = job == OSSR__JOB_DOWNLOAD;
     s->job = job;
     c->mp = job == OSSR__JOB_DOWNLOAD ? OSSR__MP_GET : OSSR__MP_DONE;
     if (job == OSSR__JOB_UPLOAD && ossr__src_open(c) != 0) {
@@ -7895,7 +7897,7 @@ OSSR__DEF const char *ossr_status_format(const ossr_status *s, char *buf, size_t
         if (s->code[0]) { ossr__sb_printf(&b, "%s%s", sep, s->code); sep = ", "; }
     }
     if (s->request_id[0]) { ossr__sb_printf(&b, "%srequest id %s", sep, s->request_id); sep = ", "; }
-    if (s->part_number) { ossr__sb_printf(&b, "%spart %u", sep, s->part_number); sep = ", "; }
+    if (s->part_number) { ossr__sb_printf(&b, "%s%s %u", sep, s->download ? "range" : "part", s->part_number); sep = ", "; }
     if (s->upload_id[0]) { ossr__sb_printf(&b, "%supload id %s", sep, s->upload_id); sep = ", "; }
     if (sep[0] == ',') ossr__sb_putc(&b, ')');
     if (b.overflow && cap > 4) memcpy(buf + cap - 4, "...", 4);

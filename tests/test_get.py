@@ -264,6 +264,22 @@ def damaged_temporary_file(env):
 
 
 @case
+def failing_range_is_named(env):
+    """A range the server refuses (403): the download stops, its error names the range,
+    FILE does not appear and the ranges that came are kept for the next run."""
+    env.put("obj", SIZE, 2)
+    dest = fresh(env, "refused")
+    env.server.fault(op="GetObject", range_start=3 * MIB, action="status", status=403, code="AccessDenied", count=10)
+    rc, out, err = env.get("obj", dest)
+    check(rc != 0 and "range 4" in err and "AccessDenied" in err, f"exit {rc}: {err!r}")
+    check(not os.path.exists(dest) and os.path.exists(dest + ".ossr-tmp") and env.checkpoints(),
+          "after a refused range: FILE, or nothing kept to resume")
+    env.server.control("POST", "clear-faults")
+    rc, out, err = env.run("abort", dest, f"oss://{BUCKET}/obj")
+    check(rc == 0 and env.checkpoints() == [], f"ossup abort after a refused range: {rc} {err!r}")
+
+
+@case
 def ctrl_c_then_resume(env):
     """SIGINT mid-download: exit 130 with one line saying the ranges are kept and how to
     resume, no FILE; the same command then resumes and fetches only the rest."""
