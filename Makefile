@@ -251,9 +251,10 @@ demo:
 	@$(MAKE) --no-print-directory $(B)/ossup
 	$(PYTHON) tests/demo.py $(B)/ossup
 
-# Benchmarks (never part of make test). "make bench" writes BENCH.md: ossup against a raw
-# client, curl and ali-oss on a local OSS sink, memory, resume cost and code size; about
-# 15 minutes (BENCH_QUICK=1 for a smoke run). "make size" prints the code size alone.
+# Benchmarks (never part of make test). "make bench" writes BENCH.md: ossup put and get
+# against a raw client, curl and ali-oss on a local OSS sink, memory, resume cost and code
+# size; about 5 minutes, 20 at most (BENCH_QUICK=1 for a smoke run). "make size" prints the
+# code size alone.
 BENCH_B   = $(B)/bench
 BENCH_BIN = $(B)/ossup $(BENCH_B)/sink $(BENCH_B)/raw $(BENCH_B)/bare $(BENCH_B)/iocount.so \
             $(BENCH_B)/meter

@@ -15,13 +15,31 @@ checks no signature and keeps no data, only sizes and CRC-64s):
 Each is run RUNS times (5; the median is reported) on a 1 GiB file of incompressible data,
 interleaved so that drift on a shared machine touches every client alike. For each run:
 wall time, the client's CPU time and peak RSS (from wait4's rusage), the sink's CPU time.
-Then: ossup's peak RSS on a 100 MB file and on a sparse 8 GiB file against a bare C
-program's; the resume cost of a 10,000-part upload (time from process start to the first
-new part after 9,999 were done, and the checkpoint's bytes per finished part, measured by
-tests/bench/iocount.so); and tests/bench/size.py's numbers.
 
-Environment: BENCH_QUICK=1 for a smoke run (128 MiB file, 1 GiB sparse file, 1,000-part
-resume, one run each); BENCH_RUNS=N to change the number of runs.
+Downloads, the same way, of the sink's generated 1 GiB object gen/1073741824 (its bytes a
+function of their offset, made as they are sent; see sink.c):
+
+  * raw get: tests/bench/raw reading, one GET or N ranges on N connections, the bytes
+    thrown away (the transport's limit), or written with pwrite and fdatasync'ed once
+    (the same work as ossup's: the reference of the ratio and the target);
+  * ossup get, 1 and 4 connections (ranges of 10 MiB), 1 connection with one GET
+    (--threshold above the size), plain and TLS;
+  * curl -o, where curl is installed.
+
+Every file downloaded is compared byte for byte with the generator (`sink --check`)
+before it is deleted; a run whose file differs fails its row. The files go to /dev/shm
+when it is a tmpfs with room (the rows measure the clients, not a disk), else to the
+scratch directory; BENCH_GET_DIR names another directory.
+
+Then: ossup's peak RSS on a 100 MB file and on a sparse 8 GiB file against a bare C
+program's, and ossup get's on 100 MB and 8 GiB objects (written to the scratch directory,
+when its file system has room); the resume cost of a 10,000-part upload (time from
+process start to the first new part after 9,999 were done, and the checkpoint's bytes per
+finished part, measured by tests/bench/iocount.so); and tests/bench/size.py's numbers.
+
+Environment: BENCH_QUICK=1 for a smoke run (128 MiB file and object, 1 GiB sparse file and
+object for the memory rows, 1,000-part resume, one run each); BENCH_RUNS=N to change the
+number of runs; BENCH_GET_DIR=DIR for where the download rows write.
 
     python3 tests/bench/bench.py [--build DIR] [--cc CC] [--out BENCH.md]
 
@@ -59,6 +77,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "5"))
 BIG = 128 * MiB if QUICK else 1 * GiB
 SPARSE = 1 * GiB if QUICK else 8 * GiB
 MID = 100 * 1000 * 1000
+GET_BIG = SPARSE       # the largest object ossup get's memory is measured on
+GET_ROOM = 1 * GiB     # free space kept beyond a download's size
 RESUME_PART = 102400
 RESUME_PARTS = 1000 if QUICK else 10000
 RESUME_REPEATS = 1 if QUICK else 3
@@ -244,12 +264,20 @@ class Sink:
 # ---- the clients -------------------------------------------------------------------
 
 class Client:
-    def __init__(self, name, kind, transport, threads, argv, env, sink, ref=None, ckpt=None):
+    """One measured setup. op "put" sends to the sink; op "get" reads from it, into out (a
+    file checked against the generator after every run, then deleted) or nowhere (None).
+    ref is the raw client the ratio is taken to; ref2, for downloads, the raw client that
+    throws the bytes away."""
+
+    def __init__(self, name, kind, transport, threads, argv, env, sink, ref=None, ckpt=None,
+                 op="put", out=None, ref2=None, checker=None):
         self.name, self.kind, self.transport, self.threads = name, kind, transport, threads
         self.argv, self.env, self.sink, self.ref, self.ckpt = argv, env, sink, ref, ckpt
+        self.op, self.out, self.ref2, self.checker = op, out, ref2, checker
         self.runs = []
         self.failure = None
         self.suite = None
+        self.verified = 0
 
 
 def median_run(runs):
@@ -271,28 +299,58 @@ def last_line(text):
     return lines[-1] if lines else "(no output)"
 
 
+def remove_download(path):
+    """A downloaded file and what ossup may have left beside it."""
+    for p in (path, path + ".ossr-tmp"):
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+
+
+def check_download(checker, path, size):
+    """None when path holds exactly the generated object of size bytes (`sink --check`:
+    every byte, and the CRC-64 HeadObject announces), else what is wrong."""
+    p = subprocess.run([checker, "--check", path, str(size)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, universal_newlines=True)
+    return None if p.returncode == 0 else last_line(p.stdout)
+
+
 def run_client(c, size, scratch):
     if c.ckpt:
         shutil.rmtree(c.ckpt, ignore_errors=True)
+    if c.out:
+        remove_download(c.out)
+    counter = "bytes_sent" if c.op == "get" else "bytes"
     sink_cpu0 = c.sink.cpu()
-    bytes0 = c.sink.stats()["bytes"]
+    bytes0 = c.sink.stats()[counter]
     busy0, _ = machine_cpu()
     r = measure(c.argv, c.env, scratch, "client")
     busy1, _ = machine_cpu()
     r.sink_cpu = c.sink.cpu() - sink_cpu0
     r.other_cpu = max(0.0, (busy1 - busy0) - r.cpu - r.sink_cpu)
     st = c.sink.stats()
-    r.sink_bytes = st["bytes"] - bytes0
+    r.sink_bytes = st[counter] - bytes0
     r.stats = parse_stats(r.err)
     if c.transport == "tls":
         c.suite = st.get("tls_suite")
     if c.ckpt:
         shutil.rmtree(c.ckpt, ignore_errors=True)
+    wrong = None
+    if r.rc == 0 and r.sink_bytes >= size and c.out:
+        wrong = check_download(c.checker, c.out, size)
+    if c.out:
+        remove_download(c.out)
     if r.rc != 0:
         c.failure = "exit status %d: %s" % (r.rc, last_line(r.err))
     elif r.sink_bytes < size:
-        c.failure = "the sink received only %d of %d bytes" % (r.sink_bytes, size)
+        c.failure = "the sink %s only %d of %d bytes" % (
+            "sent" if c.op == "get" else "received", r.sink_bytes, size)
+    elif wrong:
+        c.failure = "the file downloaded is not the object: " + wrong
     else:
+        if c.out:
+            c.verified += 1
         c.runs.append(r)
     return r
 
@@ -453,12 +511,14 @@ def main():
     load_before = loadavg()
     scratch = tempfile.mkdtemp(prefix="scratch-", dir=os.path.join(build, "bench"))
     sinks = []
+    dirs = [scratch]          # deleted at the end, with what bench() adds
     try:
-        report = bench(args, bins, scratch, sinks)
+        report = bench(args, bins, scratch, sinks, dirs)
     finally:
         for s in sinks:
             s.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
     report["started"] = started
     report["load_before"] = load_before
     report["load_after"] = loadavg()
@@ -474,7 +534,58 @@ def main():
                                     "; failing: " + "; ".join(t[0] for t in failed) if failed else ""))
 
 
-def bench(args, bins, scratch, sinks):
+def fs_type(path):
+    """The type of the file system path is on (the longest mount point above it)."""
+    path = os.path.realpath(path)
+    best, kind = "", "?"
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                mnt = parts[1].replace("\\040", " ")
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+                    best, kind = mnt, parts[2]
+    except OSError:
+        pass
+    return kind
+
+
+def mem_available():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * KiB
+    return 0
+
+
+def free_bytes(path):
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
+
+
+def get_dir(scratch, dirs, size):
+    """Where the download rows write, and how BENCH.md names it: BENCH_GET_DIR when set;
+    else /dev/shm when it is a tmpfs with room for the object (and the memory for it), so
+    that the rows measure the clients and not a disk; else the scratch directory."""
+    want = os.environ.get("BENCH_GET_DIR")
+    if want:
+        d = tempfile.mkdtemp(prefix="ossr-bench-get-", dir=want)
+        dirs.append(d)
+        return d, "`BENCH_GET_DIR` (%s)" % fs_type(d)
+    shm = "/dev/shm"
+    if (os.path.isdir(shm) and fs_type(shm) == "tmpfs" and free_bytes(shm) >= size + GET_ROOM
+            and mem_available() >= size + 2 * GET_ROOM):
+        d = tempfile.mkdtemp(prefix="ossr-bench-get-", dir=shm)
+        dirs.append(d)
+        return d, "/dev/shm (tmpfs: the page cache only, no disk)"
+    return scratch, "the scratch directory (%s: /dev/shm had no room)" % fs_type(scratch)
+
+
+def bench(args, bins, scratch, sinks, dirs):
     rep = {"quick": QUICK, "runs": RUNS}
     shown = Shown()
     info = machine_info(args.cc)
@@ -552,6 +663,22 @@ def bench(args, bins, scratch, sinks):
                 ["--threads", str(threads), "--part-size", part, "--quiet", "--checkpoint-dir", ckpt] +
                 list(extra) + stats_flag)
 
+    def ossup_get_argv(size, out, threads, transport, extra=()):
+        if transport == "tls":
+            ep = ["--endpoint", "https://localhost:%d" % tls.port, "--ca-file", ca]
+        else:
+            ep = ["--endpoint", "http://127.0.0.1:%d" % plain.port]
+        return ([bins["ossup"], "get", "oss://bench/gen/%d" % size, out] + ep +
+                ["--threads", str(threads), "--part-size", "10M", "--quiet", "--checkpoint-dir", ckpt] +
+                list(extra) + stats_flag)
+
+    def raw_get_argv(size, out, conns, transport):
+        if transport == "tls":
+            return [bins["raw"], "get", "tls", "localhost", str(tls.port), "/bench/gen/%d" % size, out,
+                    str(conns), ca]
+        return [bins["raw"], "get", "plain", "127.0.0.1", str(plain.port), "/bench/gen/%d" % size, out,
+                str(conns)]
+
     clients = []
 
     def add(name, kind, transport, threads, argv, e=None, ref=None, ck=None):
@@ -590,29 +717,70 @@ def bench(args, bins, scratch, sinks):
         say(s)
     rep["skipped"] = skipped
 
+    # The download setups: the sink's generated object of BIG bytes, into a file in
+    # get_dir (checked against the generator after every run), or nowhere.
+    gdir, rep["get_dir"] = get_dir(scratch, dirs, BIG)
+    gout = os.path.join(gdir, "get.bin")
+    shown.add(gout, "$OUT")
+    gclients = []
+
+    def addg(name, kind, transport, threads, argv, out, ref=None, ref2=None, ck=None):
+        sink = tls if transport == "tls" else plain
+        c = Client(name, kind, transport, threads, argv, env, sink, ref, ck, op="get", out=out, ref2=ref2,
+                   checker=bins["sink"])
+        gclients.append(c)
+        return c
+
+    gnull1 = addg("raw get, discard", "raw-get-null", "plain", 1, raw_get_argv(BIG, "-", 1, "plain"), None)
+    gnull4 = addg("raw get, discard", "raw-get-null", "plain", 4, raw_get_argv(BIG, "-", 4, "plain"), None)
+    gfile1 = addg("raw get, file", "raw-get", "plain", 1, raw_get_argv(BIG, gout, 1, "plain"), gout,
+                  ref2=gnull1)
+    gfile4 = addg("raw get, file", "raw-get", "plain", 4, raw_get_argv(BIG, gout, 4, "plain"), gout,
+                  ref2=gnull4)
+    addg("ossup get", "ossup-get", "plain", 1, ossup_get_argv(BIG, gout, 1, "plain"), gout, gfile1, gnull1, ckpt)
+    addg("ossup get", "ossup-get", "plain", 4, ossup_get_argv(BIG, gout, 4, "plain"), gout, gfile4, gnull4, ckpt)
+    addg("ossup get, one GET", "ossup-get-one", "plain", 1,
+         ossup_get_argv(BIG, gout, 1, "plain", ["--threshold", str(BIG + 1)]), gout, gfile1, gnull1, ckpt)
+    if curl:
+        addg("curl -o", "curl-get", "plain", 1, [curl, "-sS", "-f", "-o", gout,
+                                                  "http://127.0.0.1:%d/bench/gen/%d" % (plain.port, BIG)],
+             gout, gfile1, gnull1)
+    gtls1 = addg("raw get, file", "raw-get", "tls", 1, raw_get_argv(BIG, gout, 1, "tls"), gout)
+    gtls4 = addg("raw get, file", "raw-get", "tls", 4, raw_get_argv(BIG, gout, 4, "tls"), gout)
+    addg("ossup get", "ossup-get", "tls", 1, ossup_get_argv(BIG, gout, 1, "tls"), gout, gtls1, None, ckpt)
+    addg("ossup get", "ossup-get", "tls", 4, ossup_get_argv(BIG, gout, 4, "tls"), gout, gtls4, None, ckpt)
+
+    def rounds(cl, what):
+        """RUNS rounds of every setup in cl, each round after the machine is quiet."""
+        say("%s: %d client setups x %d run(s) on %s" % (what, len(cl), RUNS, fmt_bytes(BIG)))
+        busy = 0
+        for i in range(RUNS):
+            if not wait_quiet():
+                busy += 1
+            for c in cl:
+                if c.failure:
+                    continue
+                r = run_client(c, BIG, scratch)
+                if c.failure:
+                    say("[%d/%d] %s %s %d: FAILED: %s" % (i + 1, RUNS, c.name, c.transport, c.threads,
+                                                          c.failure))
+                else:
+                    say("[%d/%d] %-8s %-5s x%d: %6.2f s %7.1f MB/s, CPU %5.2f s (%3.0f%%), sink %3.0f%%, "
+                        "other %3.0f%%, RSS %5.1f MiB" % (
+                            i + 1, RUNS, c.name, c.transport, c.threads, r.wall, BIG / 1e6 / r.wall, r.cpu,
+                            100 * r.cpu / r.wall, 100 * r.sink_cpu / r.wall, 100 * r.other_cpu / r.wall,
+                            r.rss_kib / 1024.0))
+        for c in cl:
+            c.summary = summarize(c, BIG)
+            c.command = shown(c.argv, env_note if c.kind.startswith("ossup") else "")
+        return busy
+
     # Throughput.
     read_through(big)
-    say("throughput: %d client setups x %d run(s) on %s" % (len(clients), RUNS, fmt_bytes(BIG)))
-    rep["busy_rounds"] = 0
-    for i in range(RUNS):
-        if not wait_quiet():
-            rep["busy_rounds"] += 1
-        for c in clients:
-            if c.failure:
-                continue
-            r = run_client(c, BIG, scratch)
-            if c.failure:
-                say("[%d/%d] %s %s %d: FAILED: %s" % (i + 1, RUNS, c.name, c.transport, c.threads, c.failure))
-            else:
-                say("[%d/%d] %-8s %-5s x%d: %6.2f s %7.1f MB/s, CPU %5.2f s (%3.0f%%), sink %3.0f%%, "
-                    "other %3.0f%%, RSS %5.1f MiB" % (
-                        i + 1, RUNS, c.name, c.transport, c.threads, r.wall, BIG / 1e6 / r.wall, r.cpu,
-                        100 * r.cpu / r.wall, 100 * r.sink_cpu / r.wall, 100 * r.other_cpu / r.wall,
-                        r.rss_kib / 1024.0))
+    rep["busy_rounds"] = rounds(clients, "throughput")
     rep["clients"] = clients
-    for c in clients:
-        c.summary = summarize(c, BIG)
-        c.command = shown(c.argv, env_note if c.kind == "ossup" else "")
+    rep["get_busy_rounds"] = rounds(gclients, "download throughput")
+    rep["get_clients"] = gclients
 
     # Memory.
     wait_quiet()
@@ -638,6 +806,9 @@ def bench(args, bins, scratch, sinks):
                     label, transport, threads, r.rss_kib, row["delta_kib"],
                     "" if r.rc == 0 else " FAILED: " + row["err"]))
     rep["memory"] = mem
+    rep["get_mem_fs"] = fs_type(scratch)
+    rep["get_memory"], rep["get_memory_skipped"] = get_memory(bins, scratch, env, env_note, shown, ckpt,
+                                                              rep["bare_kib"], ossup_get_argv)
 
     # Resume cost.
     rep["resume"] = resume_cost(bins, scratch, sinks, env, env_note, rfile, shown, stats_flag)
@@ -647,6 +818,42 @@ def bench(args, bins, scratch, sinks):
     rep["size_rows"] = sizemod.measure(args.build, args.cc)
     rep["targets"] = targets(rep)
     return rep
+
+
+def get_memory(bins, scratch, env, env_note, shown, ckpt, bare_kib, ossup_get_argv):
+    """ossup get's peak RSS on a MID-byte and a GET_BIG-byte generated object, 1 and 4
+    connections, written to the scratch directory (each file checked, then deleted); the
+    GET_BIG rows are skipped when its file system lacks the room. Returns (rows, skipped)."""
+    out = os.path.join(scratch, "get-mem.bin")
+    shown.add(out, "$OUT")
+    rows, skipped = [], []
+    say("memory: ossup get of %s and %s objects" % (fmt_bytes(MID), fmt_bytes(GET_BIG)))
+    for size in (MID, GET_BIG):
+        free = free_bytes(scratch)
+        if free < size + GET_ROOM:
+            skipped.append("ossup get of %s: skipped: the scratch directory's file system has %.1f GiB free, "
+                           "the download needs %.1f GiB (with %s to spare)" % (
+                               fmt_bytes(size), free / GiB, (size + GET_ROOM) / GiB, fmt_bytes(GET_ROOM)))
+            say(skipped[-1])
+            continue
+        for threads in (1, 4):
+            argv = ossup_get_argv(size, out, threads, "plain")
+            shutil.rmtree(ckpt, ignore_errors=True)
+            remove_download(out)
+            r = measure(argv, env, scratch, "getmem")
+            shutil.rmtree(ckpt, ignore_errors=True)
+            wrong = check_download(bins["sink"], out, size) if r.rc == 0 else None
+            remove_download(out)
+            row = {"file": fmt_bytes(size), "size": size, "transport": "plain", "threads": threads,
+                   "rc": r.rc if not wrong else 1, "rss_kib": r.rss_kib, "delta_kib": r.rss_kib - bare_kib,
+                   "stats": parse_stats(r.err), "wall": r.wall,
+                   "err": ("the file downloaded is not the object: " + wrong) if wrong else last_line(r.err),
+                   "command": shown(argv, env_note)}
+            rows.append(row)
+            say("  get %s x%d: RSS %.0f KiB (%+.0f KiB over bare), %.1f s%s" % (
+                row["file"], threads, r.rss_kib, row["delta_kib"], r.wall,
+                "" if row["rc"] == 0 else " FAILED: " + row["err"]))
+    return rows, skipped
 
 
 def resume_cost(bins, scratch, sinks, env, env_note, rfile, shown, stats_flag):
@@ -747,19 +954,22 @@ def ckpt_size(d):
 
 # ---- targets -----------------------------------------------------------------------
 
-def find(rep, kind, transport, threads):
-    for c in rep["clients"]:
+def find(rep, kind, transport, threads, key="clients"):
+    for c in rep.get(key, []):
         if c.kind == kind and c.transport == transport and c.threads == threads:
             return c
     return None
+
+
+GET_FLAT_KIB = 256     # ossup get's peak RSS on GET_BIG bytes may exceed MID's by this much
 
 
 def targets(rep):
     """(target, measured, how, verdict) rows; verdict is pass, FAIL or n/a."""
     rows = []
 
-    def tput(kind, transport, threads):
-        c = find(rep, kind, transport, threads)
+    def tput(kind, transport, threads, key="clients"):
+        c = find(rep, kind, transport, threads, key)
         return c.summary if c and c.summary else None
 
     def ratio_row(label, a, b, limit, what):
@@ -798,6 +1008,34 @@ def targets(rep):
             continue
         rows.append((name, "%+.0f KiB (%.0f - %.0f KiB)" % (m["delta_kib"], m["rss_kib"], rep["bare_kib"]),
                      "ru_maxrss", "pass" if m["delta_kib"] <= 2048 else "FAIL"))
+    ratio_row("ossup get 1 connection >= 0.9 x raw get to a file, 1 connection (plain)",
+              tput("ossup-get", "plain", 1, "get_clients"), tput("raw-get", "plain", 1, "get_clients"), 0.9,
+              "throughput ratio")
+    ratio_row("ossup get 4 connections >= 0.9 x raw get to a file, 4 connections (plain)",
+              tput("ossup-get", "plain", 4, "get_clients"), tput("raw-get", "plain", 4, "get_clients"), 0.9,
+              "throughput ratio")
+    gm = rep.get("get_memory", [])
+    for m in gm:
+        name = "ossup get peak RSS <= bare C + 2 MiB (%s, %d connection%s)" % (
+            m["file"], m["threads"], "" if m["threads"] == 1 else "s")
+        if m["rc"] != 0:
+            rows.append((name, "download failed: " + m["err"], "", "FAIL"))
+            continue
+        rows.append((name, "%+.0f KiB (%.0f - %.0f KiB)" % (m["delta_kib"], m["rss_kib"], rep["bare_kib"]),
+                     "ru_maxrss", "pass" if m["delta_kib"] <= 2048 else "FAIL"))
+    for threads in (1, 4):
+        name = "ossup get peak RSS flat from %s to %s (%d connection%s): at most +%d KiB" % (
+            fmt_bytes(MID), fmt_bytes(GET_BIG), threads, "" if threads == 1 else "s", GET_FLAT_KIB)
+        small = [m for m in gm if m["size"] == MID and m["threads"] == threads and m["rc"] == 0]
+        large = [m for m in gm if m["size"] == GET_BIG and m["threads"] == threads and m["rc"] == 0]
+        if not small or not large:
+            why = "; ".join(rep.get("get_memory_skipped", [])) or "a download failed"
+            rows.append((name, "not measured: " + why, "", "n/a"))
+            continue
+        d = large[0]["rss_kib"] - small[0]["rss_kib"]
+        rows.append((name, "%+.0f KiB (%.0f KiB on %s, %.0f KiB on %s)" % (
+            d, large[0]["rss_kib"], large[0]["file"], small[0]["rss_kib"], small[0]["file"]),
+            "ru_maxrss", "pass" if d <= GET_FLAT_KIB else "FAIL"))
     heap = [m for m in rep["memory"] if m["transport"] == "tls" and m["stats"]]
     if heap:
         worst = max(m["stats"]["heap_per_worker"] for m in heap)
@@ -837,6 +1075,63 @@ def targets(rep):
 
 # ---- BENCH.md ----------------------------------------------------------------------
 
+def render_get(rep, add):
+    """The download throughput section."""
+    cl = rep.get("get_clients", [])
+    if not cl:
+        return
+    size = rep["sizes"]["big"]
+    add("## Download throughput")
+    add("")
+    add("`ossup get` of the sink's generated object `gen/%d` (%s), median of %d run%s per row (runs "
+        "interleaved across rows). The files go to %s and are deleted after each run; every one was "
+        "compared with the generator byte for byte (`build/bench/sink --check`), and a run whose file "
+        "differs fails its row. ossup: part size 10 MiB and the default threshold (10 MiB), so 1 and 4 "
+        "connections fetch ranges (with If-Match and `x-oss-range-behavior: standard`) into "
+        "`FILE.ossr-tmp`, record each in the checkpoint, fold the CRC-64s, fdatasync and rename; \"one "
+        "GET\" raises the threshold above the size. The raw client (`tests/bench/raw get`) sends one GET "
+        "(1 connection) or a HEAD and one range per connection, reads into a 256 KiB buffer and either "
+        "throws the bytes away (the transport's limit) or pwrites each full buffer at its place and "
+        "fdatasyncs once at the end: the same work on the file as ossup, so that is the ratio's "
+        "reference. curl writes its file without a sync." % (
+            size, fmt_bytes(size), rep["runs"], "" if rep["runs"] == 1 else "s", rep.get("get_dir", "?")))
+    add("")
+    add("| client | transport | connections | time (s) | MB/s | GiB/s | best MB/s | ratio to raw, file "
+        "| ratio to raw, discard | CPU s/GiB (user + sys) | client CPU | sink CPU | other CPU | peak RSS "
+        "| lib peak heap | files checked |")
+    add("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in cl:
+        s = c.summary
+        if not s:
+            add("| %s | %s | %d | failed: %s | | | | | | | | | | | | |" % (
+                c.name, c.transport, c.threads, (c.failure or "").replace("|", "\\|")))
+            continue
+
+        def ratio(ref, own_kind):
+            if ref and ref.summary:
+                return "%.2f" % (s["mbps"] / ref.summary["mbps"])
+            return "1.00" if c.kind == own_kind else "n/a"
+        heap = ""
+        if c.kind.startswith("ossup"):
+            heap = "%.0f KiB" % (s["stats"]["peak_heap"] / 1024.0) if s["stats"] else "n/a"
+        add("| %s | %s | %d | %.2f | %.0f | %.2f | %.0f | %s | %s | %.2f (%.2f + %.2f) | %.0f%% | %.0f%% | %.0f%% "
+            "| %.1f MiB | %s | %s |" % (
+                c.name, c.transport, c.threads, s["wall"], s["mbps"], s["gibps"], s["best_mbps"],
+                ratio(c.ref, "raw-get"), ratio(c.ref2, "raw-get-null"),
+                s["cpu_per_gib"], s["user_per_gib"], s["sys_per_gib"], 100 * s["client_util"],
+                100 * s["sink_util"], 100 * s["other_util"], s["rss_kib"] / 1024.0, heap,
+                "%d of %d" % (c.verified, len(c.runs)) if c.out else "(none written)"))
+    add("")
+    if rep.get("get_busy_rounds"):
+        add("%d of %d rounds started on a busy machine." % (rep["get_busy_rounds"], rep["runs"]))
+        add("")
+    suites = sorted({"%s: %s" % (c.name + (" x%d" % c.threads), SUITES.get(int(c.suite, 16), c.suite))
+                     for c in cl if c.transport == "tls" and c.suite})
+    if suites:
+        add("TLS cipher suite negotiated with the sink: " + "; ".join(suites) + ".")
+        add("")
+
+
 def render(rep, args):
     m = rep["machine"]
     L = []
@@ -852,8 +1147,11 @@ def render(rep, args):
         "thrown away after its CRC-64, part sizes and CRCs kept so ListParts and Complete are real). "
         "The same sink serves a raw reference client (`tests/bench/raw`: `pread` + `send` with no "
         "hashing; over TLS, BearSSL limited to ECDHE-AES128-GCM-SHA256), curl and the official Node SDK "
-        "ali-oss. The client and the sink share the machine's %d cores, so the sink's CPU use (shown) is "
-        "part of every number." % m["cores"])
+        "ali-oss. Downloads: `ossup get` of an object the sink generates as it sends it (`gen/SIZE`: "
+        "bytes that are a function of their offset, with the object's CRC-64 in HeadObject), against the "
+        "raw client reading (the bytes thrown away, or written to a file) and curl; every file downloaded "
+        "is compared with the generator byte for byte. The client and the sink share the machine's %d "
+        "cores, so the sink's CPU use (shown) is part of every number." % m["cores"])
     add("")
     add("## Machine")
     add("")
@@ -923,6 +1221,8 @@ def render(rep, args):
         add("- " + s)
     add("")
 
+    render_get(rep, add)
+
     add("## Targets")
     add("")
     add("| target | measured | how | result |")
@@ -954,6 +1254,27 @@ def render(rep, args):
     add("")
 
     r = rep["resume"]
+    gm = rep.get("get_memory", [])
+    if gm or rep.get("get_memory_skipped"):
+        add("Downloads: peak RSS of one `ossup get` of a generated object (plain, part size 10 MiB, so "
+            "ranges; the file written to the scratch directory under `build/bench/`, %s, and checked against "
+            "the generator): it must not grow with the object." % rep.get("get_mem_fs", "?"))
+        add("")
+        add("| object | transport | connections | peak RSS | over bare | lib peak heap | heap per worker | time |")
+        add("|---|---|---:|---:|---:|---:|---:|---:|")
+        for mm in gm:
+            st = mm["stats"]
+            add("| %s | %s | %d | %s | %s | %s | %s | %.1f s |" % (
+                mm["file"], mm["transport"], mm["threads"],
+                "%.0f KiB" % mm["rss_kib"] if mm["rc"] == 0 else "failed: " + mm["err"].replace("|", "\\|"),
+                "%+.0f KiB" % mm["delta_kib"] if mm["rc"] == 0 else "",
+                "%.0f KiB" % (st["peak_heap"] / 1024.0) if st else "n/a",
+                "%.1f KiB" % (st["heap_per_worker"] / 1024.0) if st else "n/a", mm["wall"]))
+        add("")
+        for sk in rep.get("get_memory_skipped", []):
+            add("- " + sk)
+            add("")
+
     add("## Resume cost")
     add("")
     add("A file of exactly %s x %s bytes, `--part-size 100K`, 1 thread. Run 1 goes to a sink started "
@@ -1013,9 +1334,10 @@ def render(rep, args):
     add("## Reproduce")
     add("")
     add("    make bench                   # everything above, about %s; writes BENCH.md" % (
-        "15 minutes at most" if not rep["quick"] else "15 minutes at most (quick: about a minute)"))
+        "20 minutes at most" if not rep["quick"] else "20 minutes at most (quick: about a minute)"))
     add("    BENCH_QUICK=1 make bench     # smoke run: small files, one run each")
     add("    BENCH_RUNS=9 make bench      # more runs per row")
+    add("    BENCH_GET_DIR=DIR make bench # the download rows write to DIR (default /dev/shm)")
     add("    make size                    # code size only")
     add("")
     add("`make bench` installs what is missing through apt-get (compiler, BearSSL, openssl, curl, "
@@ -1023,10 +1345,11 @@ def render(rep, args):
         "are skipped, without curl the curl row. It builds with the Makefile's flags (-O2): "
         "`build/ossup`, `build/bench/sink`, `build/bench/raw`, `build/bench/bare`, "
         "`build/bench/iocount.so`, `build/bench/meter` (which runs every measured command). Scratch "
-        "files go to a directory under `build/bench/` that is deleted at the end. The commands, with "
+        "files go to a directory under `build/bench/` that is deleted at the end (the download rows' "
+        "files to a directory under /dev/shm, deleted too, when it has room). The commands, with "
         "$FILE the data file, $PORT/$TLS_PORT the sinks' ports, $CERTS the throw-away certificates "
         "from `tests/make_certs.sh` ($CA their CA), $CKPT_DIR a checkpoint directory emptied before "
-        "every run:")
+        "every run, $OUT the file a download writes (deleted after every run):")
     add("")
     for cmd in rep["sink_commands"]:
         add("    " + cmd)
@@ -1037,6 +1360,14 @@ def render(rep, args):
             add("    " + c.command)
     for mm in rep["memory"][:1]:
         add("    " + mm["command"] + "     # memory rows: also $FILE_SPARSE, --threads 4, https")
+    for c in rep.get("get_clients", []):
+        if getattr(c, "command", None) and c.command not in seen:
+            seen.add(c.command)
+            add("    " + c.command)
+    add("    build/bench/sink --check $OUT %d     # after every download: the file against the generator"
+        % rep["sizes"]["big"])
+    for mm in rep.get("get_memory", [])[:1]:
+        add("    " + mm["command"] + "     # memory rows: also %s bytes, --threads 4" % format(GET_BIG, ","))
     add("    build/bench/bare")
     if r.get("command"):
         add("    " + r["sink_command"])

@@ -7,13 +7,25 @@
 
        raw plain HOST PORT FILE CONNS
        raw tls   HOST PORT FILE CONNS CAFILE
+       raw get plain HOST PORT PATH OUT CONNS
+       raw get tls   HOST PORT PATH OUT CONNS CAFILE
 
    With CONNS = 1 the whole file goes in one PUT /bench/raw-object. With CONNS > 1 the
    file is cut into CONNS contiguous ranges, each sent as its own object
    (PUT /bench/raw-object-I) on its own connection and thread. Each reply must be 200.
    HOST is sent in the Host header (so 127.0.0.1 or localhost give path-style addressing)
    and, with TLS, as the server name the certificate is checked against.
-   Exit status 0 when every PUT got 200. */
+   Exit status 0 when every PUT got 200.
+
+   "raw get" reads the object at PATH (/BUCKET/KEY, e.g. /bench/gen/1G) the same plain
+   way: recv() (or br_sslio_read()) into a 256 KiB buffer, no hashing, no CRC, no
+   checkpoint. With CONNS = 1, one GET of the whole object (200). With CONNS > 1, a HEAD
+   first for the size (on connection 0, kept alive), then CONNS contiguous ranges
+   (Range: bytes=A-B, 206 with exactly that many bytes), each on its own connection and
+   thread. OUT "-" throws the bytes away (the transport's limit); otherwise OUT is
+   created (truncated), each full buffer is pwrite()n at its place, and the file is
+   fdatasync()ed once at the end, as ossup does before it renames its download into
+   place. Exit status 0 when every reply was whole. */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE 1
 #include <bearssl.h>
@@ -28,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -37,14 +50,16 @@
 #define RAW_BUF   (256u * 1024u)
 #define RAW_CONNS 64
 
-static const char *g_host, *g_port;
-static int g_tls, g_file;
+static const char *g_host, *g_port, *g_path;
+static int g_tls, g_file, g_out = -1;
 static br_x509_trust_anchor *g_anchors;
 static size_t g_anchor_count;
 
+typedef struct chan chan;
 typedef struct job {
     uint64_t off, len;
     int index, many, ok;
+    chan *open;                  /* get: a connection already open (job 0 after the HEAD) */
     char err[256];
 } job;
 
@@ -150,13 +165,13 @@ static void load_anchors(const char *path) {
 
 /* ---- one connection ---------------------------------------------------------------- */
 
-typedef struct chan {
+struct chan {
     int fd;
     br_ssl_client_context *cc;
     br_x509_minimal_context *xc;
     br_sslio_context *io;
     unsigned char *iobuf;
-} chan;
+};
 
 
 static int chan_send(chan *l, const void *data, size_t len) {
@@ -308,16 +323,267 @@ out:
     return NULL;
 }
 
+/* ---- reading: raw get --------------------------------------------------------------- */
+
+/* Reads a reply head into buf (NUL-terminated, with whatever body bytes came with it):
+   *head_len is the head's length with its empty line, *have all bytes read. 0, or -1
+   with j->err set. */
+static int read_head(chan *l, job *j, unsigned char *buf, size_t cap, size_t *head_len,
+                     size_t *have) {
+    *have = 0;
+    for (;;) {
+        char *end;
+        long k;
+        buf[*have] = 0;
+        end = strstr((char *)buf, "\r\n\r\n");   /* the head comes first: no NUL before it */
+        if (end) {
+            *head_len = (size_t)(end + 4 - (char *)buf);
+            return 0;
+        }
+        if (*have == cap - 1) {
+            snprintf(j->err, sizeof j->err, "the reply head is too long");
+            return -1;
+        }
+        k = chan_recv(l, buf + *have, cap - 1 - *have);
+        if (k <= 0) {
+            snprintf(j->err, sizeof j->err, "the connection ended before a reply head");
+            return -1;
+        }
+        *have += (size_t)k;
+    }
+}
+
+/* The status of a reply head, or 0. */
+static int head_status(const unsigned char *head) {
+    if (strncmp((const char *)head, "HTTP/1.", 7) != 0 || head[8] != ' ') return 0;
+    return atoi((const char *)head + 9);
+}
+
+/* The value of header field name in a reply head, as a number: 1 and *v, or 0. */
+static int head_u64(const unsigned char *head, size_t head_len, const char *name, uint64_t *v) {
+    const char *p = (const char *)head, *end = p + head_len;
+    size_t n = strlen(name);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) break;
+        if ((size_t)(nl - p) > n && !strncasecmp(p, name, n) && p[n] == ':') {
+            char *e;
+            unsigned long long x;
+            errno = 0;
+            x = strtoull(p + n + 1, &e, 10);
+            if (errno || e == p + n + 1) return 0;
+            *v = x;
+            return 1;
+        }
+        p = nl + 1;
+    }
+    return 0;
+}
+
+/* The status line of a reply head, for a message. */
+static void status_line(char *out, size_t cap, const unsigned char *head) {
+    const char *eol = strstr((const char *)head, "\r\n");
+    size_t n = eol ? (size_t)(eol - (const char *)head) : strlen((const char *)head);
+    snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), (const char *)head);
+}
+
+static int pwrite_all(int fd, const unsigned char *p, size_t len, uint64_t off) {
+    while (len) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* One GET: of the whole object (200), or with many of [off, off+len) (206). The body is
+   read into the buffer; each full buffer is written at its place (or thrown away). */
+static void *get_range(void *arg) {
+    job *j = (job *)arg;
+    chan own, *l = j->open ? j->open : &own;
+    unsigned char *buf = (unsigned char *)malloc(RAW_BUF);
+    char head[512], line[256];
+    size_t head_len, have, fill;
+    uint64_t len = 0, got = 0;
+    int n, status;
+    if (!buf) {
+        snprintf(j->err, sizeof j->err, "out of memory");
+        if (j->open) chan_close(j->open);
+        return NULL;
+    }
+    if (!j->open && chan_open(l, j) != 0) goto out;
+    if (j->many)
+        n = snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nRange: bytes=%llu-%llu\r\n"
+                     "Connection: close\r\n\r\n", g_path, g_host, g_port, (unsigned long long)j->off,
+                     (unsigned long long)(j->off + j->len - 1));
+    else
+        n = snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n",
+                     g_path, g_host, g_port);
+    if (chan_send(l, head, (size_t)n) != 0 || (l->io && br_sslio_flush(l->io) != 0)) {
+        snprintf(j->err, sizeof j->err, "sending the request failed");
+        goto out;
+    }
+    if (read_head(l, j, buf, RAW_BUF, &head_len, &have) != 0) goto out;
+    status = head_status(buf);
+    if (status != (j->many ? 206 : 200) || !head_u64(buf, head_len, "Content-Length", &len)) {
+        status_line(line, sizeof line, buf);
+        snprintf(j->err, sizeof j->err, "reply: %.200s", line);
+        goto out;
+    }
+    if (j->many && len != j->len) {
+        snprintf(j->err, sizeof j->err, "the reply to range %llu-%llu has %llu bytes",
+                 (unsigned long long)j->off, (unsigned long long)(j->off + j->len - 1),
+                 (unsigned long long)len);
+        goto out;
+    }
+    fill = have - head_len;
+    if (fill > len) {
+        snprintf(j->err, sizeof j->err, "the reply has more bytes than its Content-Length");
+        goto out;
+    }
+    memmove(buf, buf + head_len, fill);
+    for (;;) {
+        size_t want;
+        long k;
+        if (fill == RAW_BUF || got + fill == len) {
+            if (fill && g_out >= 0 && pwrite_all(g_out, buf, fill, j->off + got) != 0) {
+                snprintf(j->err, sizeof j->err, "writing the file failed: %s", strerror(errno));
+                goto out;
+            }
+            got += fill;
+            fill = 0;
+            if (got == len) break;
+        }
+        want = RAW_BUF - fill;
+        if ((uint64_t)want > len - got - fill) want = (size_t)(len - got - fill);
+        k = chan_recv(l, buf + fill, want);
+        if (k <= 0) {
+            snprintf(j->err, sizeof j->err, "the connection ended after %llu of %llu bytes",
+                     (unsigned long long)(got + fill), (unsigned long long)len);
+            goto out;
+        }
+        fill += (size_t)k;
+    }
+    j->len = len;
+    j->ok = 1;
+out:
+    chan_close(l);
+    free(buf);
+    return NULL;
+}
+
+/* raw get plain|tls HOST PORT PATH OUT CONNS [CAFILE] */
+static int main_get(int argc, char **argv) {
+    static chan first;
+    job jobs[RAW_CONNS];
+    pthread_t th[RAW_CONNS];
+    int conns, i, ok = 1, started[RAW_CONNS];
+    uint64_t size = 0, each;
+    if (argc < 8 || (strcmp(argv[2], "plain") && strcmp(argv[2], "tls")) ||
+        (!strcmp(argv[2], "tls") && argc < 9)) {
+        fprintf(stderr, "usage: raw get plain HOST PORT PATH OUT CONNS\n"
+                        "       raw get tls HOST PORT PATH OUT CONNS CAFILE\n");
+        return 2;
+    }
+    g_tls = !strcmp(argv[2], "tls");
+    g_host = argv[3];
+    g_port = argv[4];
+    g_path = argv[5];
+    conns = atoi(argv[7]);
+    if (conns < 1 || conns > RAW_CONNS) {
+        fprintf(stderr, "raw: CONNS must be 1 to %d\n", RAW_CONNS);
+        return 2;
+    }
+    if (g_tls) load_anchors(argv[8]);
+    if (strcmp(argv[6], "-") != 0) {
+        g_out = open(argv[6], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (g_out < 0) {
+            fprintf(stderr, "raw: cannot create %s: %s\n", argv[6], strerror(errno));
+            return 1;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    memset(jobs, 0, sizeof jobs);
+    if (conns == 1) {
+        get_range(&jobs[0]);
+    } else {
+        /* The size, from a HEAD on the connection that then fetches the first range. */
+        char head[512], line[256];
+        unsigned char buf[4096];
+        size_t head_len, have;
+        int n;
+        buf[0] = 0;
+        if (chan_open(&first, &jobs[0]) != 0) {
+            chan_close(&first);
+            fprintf(stderr, "raw: %s\n", jobs[0].err);
+            return 1;
+        }
+        n = snprintf(head, sizeof head, "HEAD %s HTTP/1.1\r\nHost: %s:%s\r\n\r\n", g_path, g_host, g_port);
+        if (chan_send(&first, head, (size_t)n) != 0 || (first.io && br_sslio_flush(first.io) != 0) ||
+            read_head(&first, &jobs[0], buf, sizeof buf, &head_len, &have) != 0 || head_status(buf) != 200 ||
+            !head_u64(buf, head_len, "Content-Length", &size)) {
+            if (!jobs[0].err[0]) {
+                status_line(line, sizeof line, buf);
+                snprintf(jobs[0].err, sizeof jobs[0].err, "HEAD reply: %.200s", line);
+            }
+            chan_close(&first);
+            fprintf(stderr, "raw: %s\n", jobs[0].err);
+            return 1;
+        }
+        each = (size + (uint64_t)conns - 1) / (uint64_t)conns;
+        for (i = 0; i < conns; i++) {
+            jobs[i].index = i;
+            jobs[i].many = 1;
+            jobs[i].off = each * (uint64_t)i < size ? each * (uint64_t)i : size;
+            jobs[i].len = jobs[i].off + each <= size ? each : size - jobs[i].off;
+        }
+        jobs[0].open = &first;
+        for (i = 0; i < conns; i++) {
+            started[i] = 0;
+            if (jobs[i].len == 0) {         /* an object smaller than CONNS bytes */
+                if (jobs[i].open) chan_close(jobs[i].open);
+                jobs[i].ok = 1;
+            } else if (pthread_create(&th[i], NULL, get_range, &jobs[i]) != 0) {
+                fprintf(stderr, "raw: cannot start a thread\n");
+                return 1;
+            } else {
+                started[i] = 1;
+            }
+        }
+        for (i = 0; i < conns; i++)
+            if (started[i]) pthread_join(th[i], NULL);
+    }
+    for (i = 0; i < conns; i++)
+        if (!jobs[i].ok) {
+            fprintf(stderr, "raw: connection %d: %s\n", i, jobs[i].err[0] ? jobs[i].err : "failed");
+            ok = 0;
+        }
+    if (g_out >= 0) {
+        if (ok && fdatasync(g_out) != 0) {
+            fprintf(stderr, "raw: fdatasync %s: %s\n", argv[6], strerror(errno));
+            ok = 0;
+        }
+        close(g_out);
+    }
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     struct stat sb;
     int conns, i, ok = 1;
     job jobs[RAW_CONNS];
     pthread_t th[RAW_CONNS];
     uint64_t size, each;
+    if (argc >= 2 && !strcmp(argv[1], "get")) return main_get(argc, argv);
     if (argc < 6 || (strcmp(argv[1], "plain") && strcmp(argv[1], "tls")) ||
         (!strcmp(argv[1], "tls") && argc < 7)) {
         fprintf(stderr, "usage: raw plain HOST PORT FILE CONNS\n"
-                        "       raw tls HOST PORT FILE CONNS CAFILE\n");
+                        "       raw tls HOST PORT FILE CONNS CAFILE\n"
+                        "       raw get plain HOST PORT PATH OUT CONNS\n"
+                        "       raw get tls HOST PORT PATH OUT CONNS CAFILE\n");
         return 2;
     }
     g_tls = !strcmp(argv[1], "tls");

@@ -1,10 +1,10 @@
 /* sink - a fast stand-in for Alibaba Cloud OSS, for benchmarks only.
 
    It answers just enough of the OSS API for ossup, curl and the official Node SDK ali-oss
-   to upload at full speed over loopback: PutObject, InitiateMultipartUpload, UploadPart,
-   ListParts (max-parts / part-number-marker pages), CompleteMultipartUpload,
-   AbortMultipartUpload, HeadObject and DeleteObject. The bench measures clients against
-   it, so the server side must cost as little as possible:
+   to upload and download at full speed over loopback: PutObject, InitiateMultipartUpload,
+   UploadPart, ListParts (max-parts / part-number-marker pages), CompleteMultipartUpload,
+   AbortMultipartUpload, HeadObject, DeleteObject, and GetObject of generated objects. The
+   bench measures clients against it, so the server side must cost as little as possible:
 
    - NO SIGNATURE IS CHECKED. Any Authorization header, or none, is accepted. Use
      tests/oss_server.py for anything that needs OSS's real checks.
@@ -13,7 +13,31 @@
      ossr_crc64() and thrown away. Only sizes and CRC-64s are kept: per upload, up to
      10,000 parts, so ListParts and Complete are real (Complete checks the part list and
      answers with the CRC-64 combine of the listed parts, in order); per object, the last
-     256 objects for HeadObject. GetObject is not served (no data is kept).
+     256 objects for HeadObject. No object data is kept, so GetObject serves only the
+     generated objects below.
+   - Generated objects, for downloads: the key "gen/SIZE" (SIZE in bytes, or with a K, M
+     or G suffix: 1024, 1024^2, 1024^3), in any bucket, is an object of SIZE bytes that
+     exists without being stored. Its byte at offset o is a function of o alone: the
+     object is a fixed 1 MiB pseudo-random block (xorshift64* from a fixed seed) repeated,
+     except that the first 8 bytes of every 4 KiB page hold the page's number (o / 4096)
+     in little-endian order, so no two pages are equal and a byte written at the wrong
+     place shows. Bytes are made as they are sent (memcpy from the block), never held.
+     HeadObject and GetObject answer with Content-Length, ETag (as for stored objects:
+     CRC-64 and size in hex, so the same bytes uploaded get the same ETag),
+     x-oss-hash-crc64ecma of the whole object, a fixed Last-Modified and Accept-Ranges.
+     The whole object's CRC-64 is not computed from its bytes: each page's CRC-64 is the
+     combine of its stamp's and the block's rest, and the pages are folded with
+     ossr_crc64_combine(), as 64x64 bit matrices (the combine is linear in its first
+     argument); 8 GiB take well under a second, and the last 16 sizes are cached.
+     GetObject: one byte range (Range: bytes=A-B, bytes=A-, bytes=-N) is 206 with
+     Content-Range; an unparsable, inverted or multiple range is ignored (200, the
+     whole object), and so, as OSS does, is a range that does not lie within the object,
+     unless the request sends "x-oss-range-behavior: standard": then an end past the
+     object is cut to its last byte, a suffix longer than the object is all of it, and
+     a start at or past the size (or bytes=-0, or any range of an empty object) is 416
+     InvalidRange, its Content-Range giving the size (tests/oss_server.py's rules).
+     If-Match (GetObject and HeadObject): 412 PreconditionFailed unless it holds the
+     quoted ETag (alone or in a comma-separated list) or "*".
    - ETags are not MD5s: "<CRC-64 in hex><size in hex>", 32 upper-case hex digits, so equal
      bytes get equal ETags. Every reply carries x-oss-request-id, Date and Content-Length;
      PutObject and UploadPart replies carry the ETag and x-oss-hash-crc64ecma of what was
@@ -28,6 +52,8 @@
    Usage:
        sink PORT [--host ADDR] [--idle-exit SECONDS] [--tls CERT.pem KEY.pem]
                  [--fail-part N]
+       sink --check FILE SIZE
+       sink --crc-speed
 
    PORT 0 picks a free port. The first line on stdout is "port N". The sink stops on
    SIGTERM/SIGINT, and by itself after --idle-exit seconds (default 600) with no
@@ -38,18 +64,25 @@
    "first_part_after_fail T", T being the CLOCK_REALTIME time in seconds at which that
    request's first bytes arrived.
 
+   "sink --check FILE SIZE" compares FILE byte for byte with the generated object
+   gen/SIZE (and the CRC-64 of FILE's bytes with the one HeadObject announces): "ok ..."
+   and exit status 0, or the first difference and 1.
+
    "sink --crc-speed" only measures ossr_crc64() (MB/s over 1 GiB in memory) and exits.
 
    GET /_sink/stats answers JSON: requests, bytes (request body bytes received), uploads
-   (in progress), uploads_started, uploads_completed, objects_put, tls_handshakes and
-   tls_suite, the cipher suite of the last TLS connection (both leave out connections
-   whose first request is this one). A body is counted before its reply is sent, so a
-   client that has its reply sees its bytes in the statistics. */
+   (in progress), uploads_started, uploads_completed, objects_put, gets (GetObject replies
+   of generated objects), bytes_sent (their body bytes), tls_handshakes and tls_suite, the
+   cipher suite of the last TLS connection (both leave out connections whose first
+   request is this one). A body received is counted before its reply is sent, and the
+   bytes of a body sent before they are handed to the connection, so a client that has
+   its reply sees its bytes in the statistics. */
 #define OSS_RESUMABLE_IMPLEMENTATION
 #include "../../oss_resumable.h"
 
 #include <bearssl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -75,6 +108,12 @@
 #define SINK_OBJECTS      256
 #define SINK_MIN_PART     102400u          /* every part but the last, at Complete */
 #define SINK_IO_TIMEOUT   300              /* seconds a connection may stay silent */
+#define SINK_OUT          (256u * 1024u)   /* per-connection send buffer (GetObject) */
+#define GEN_BLOCK         (1u << 20)       /* the generated objects' repeated block */
+#define GEN_PAGE          4096u            /* ... stamped with its number every 4 KiB */
+#define GEN_CACHE         16               /* whole-object CRC-64s kept, by size */
+#define GEN_MTIME         ((time_t)1767225600)   /* their Last-Modified: 2026-01-01 */
+#define GEN_MAX           ((uint64_t)1 << 46)    /* the largest generated object, 64 TiB */
 
 /* ---- state shared by all connections (one lock) ------------------------------------ */
 
@@ -107,7 +146,7 @@ static object g_objects[SINK_OBJECTS];
 static unsigned g_object_next;
 static uint64_t g_seq;
 static struct {
-    uint64_t requests, bytes, started, completed, put, handshakes;
+    uint64_t requests, bytes, started, completed, put, handshakes, gets, sent;
     unsigned live_uploads, last_suite;
 } g_st;
 static int g_live_conns;
@@ -257,6 +296,145 @@ static upload *find_upload(const char *id) {
     return NULL;
 }
 
+/* ---- generated objects: gen/SIZE -------------------------------------------------- */
+
+/* The byte at offset o of every generated object: the first 8 bytes of each 4 KiB page
+   are the page's number (o / GEN_PAGE) in little-endian order, every other byte is
+   g_gen[o % GEN_BLOCK]. */
+static unsigned char *g_gen;                  /* GEN_BLOCK pseudo-random bytes */
+static uint64_t g_gen_rest[GEN_BLOCK / GEN_PAGE];   /* CRC-64 of each block page but its stamp */
+
+/* A 64x64 bit matrix over GF(2) as 8 tables of 256 (one per byte of the argument). */
+typedef struct gf2mat {
+    uint64_t t[8][256];
+} gf2mat;
+static gf2mat g_after_rest, g_after_page;     /* x -> ossr_crc64_combine(x, 0, n) for n = */
+                                              /* GEN_PAGE - 8 and GEN_PAGE */
+static struct {
+    uint64_t size, crc;
+    int used;
+} g_gen_cache[GEN_CACHE];
+static unsigned g_gen_cache_next;
+
+static void put_le64(unsigned char *p, uint64_t v) {
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The matrix of x -> ossr_crc64_combine(x, 0, len): the combine is x times x^(8 len) mod
+   the polynomial, linear in x, so its 64 columns make every value. */
+static void mat_build(gf2mat *m, uint64_t len) {
+    uint64_t col[64];
+    int j, k, v, i;
+    for (j = 0; j < 64; j++) col[j] = ossr_crc64_combine((uint64_t)1 << j, 0, len);
+    for (k = 0; k < 8; k++)
+        for (v = 0; v < 256; v++) {
+            uint64_t x = 0;
+            for (i = 0; i < 8; i++)
+                if (v >> i & 1) x ^= col[8 * k + i];
+            m->t[k][v] = x;
+        }
+}
+static uint64_t mat_apply(const gf2mat *m, uint64_t x) {
+    uint64_t r = 0;
+    int k;
+    for (k = 0; k < 8; k++) r ^= m->t[k][(x >> (8 * k)) & 0xFF];
+    return r;
+}
+
+/* Called once, before any connection. */
+static void gen_init(void) {
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    size_t i;
+    g_gen = (unsigned char *)malloc(GEN_BLOCK);
+    if (!g_gen) {
+        fputs("sink: out of memory\n", stderr);
+        exit(1);
+    }
+    for (i = 0; i < GEN_BLOCK; i += 8) {   /* xorshift64* */
+        x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+        put_le64(g_gen + i, x * 0x2545F4914F6CDD1Dull);
+    }
+    for (i = 0; i < GEN_BLOCK / GEN_PAGE; i++)
+        g_gen_rest[i] = ossr_crc64(0, g_gen + i * GEN_PAGE + 8, GEN_PAGE - 8);
+    mat_build(&g_after_rest, GEN_PAGE - 8);
+    mat_build(&g_after_page, GEN_PAGE);
+}
+
+/* The len bytes of every generated object from offset off. */
+static void gen_fill(unsigned char *dst, uint64_t off, size_t len) {
+    while (len) {
+        size_t in = (size_t)(off % GEN_PAGE), n = GEN_PAGE - in;
+        if (n > len) n = len;
+        memcpy(dst, g_gen + off % GEN_BLOCK, n);   /* a page never straddles the block's end */
+        if (in < 8) {
+            unsigned char stamp[8];
+            size_t k = 8 - in < n ? 8 - in : n;
+            put_le64(stamp, off / GEN_PAGE);
+            memcpy(dst, stamp + in, k);
+        }
+        dst += n;
+        off += n;
+        len -= n;
+    }
+}
+
+/* The CRC-64 of the whole generated object of size bytes, without its bytes: page p's is
+   combine(crc(stamp p), crc(the block page's rest), GEN_PAGE - 8), and the pages fold
+   as acc = combine(acc, page, GEN_PAGE); a part page at the end is made and summed. */
+static uint64_t gen_crc(uint64_t size) {
+    uint64_t acc = 0, p, pages = size / GEN_PAGE;
+    size_t tail = (size_t)(size % GEN_PAGE);
+    unsigned i;
+    pthread_mutex_lock(&g_lock);
+    for (i = 0; i < GEN_CACHE; i++)
+        if (g_gen_cache[i].used && g_gen_cache[i].size == size) {
+            acc = g_gen_cache[i].crc;
+            pthread_mutex_unlock(&g_lock);
+            return acc;
+        }
+    pthread_mutex_unlock(&g_lock);
+    for (p = 0; p < pages; p++) {
+        unsigned char stamp[8];
+        uint64_t page;
+        put_le64(stamp, p);
+        page = mat_apply(&g_after_rest, ossr_crc64(0, stamp, 8)) ^
+               g_gen_rest[p % (GEN_BLOCK / GEN_PAGE)];
+        acc = mat_apply(&g_after_page, acc) ^ page;
+    }
+    if (tail) {
+        unsigned char last[GEN_PAGE];
+        gen_fill(last, pages * GEN_PAGE, tail);
+        acc = ossr_crc64_combine(acc, ossr_crc64(0, last, tail), tail);
+    }
+    pthread_mutex_lock(&g_lock);   /* two requests may have both computed it: same value */
+    i = g_gen_cache_next++ % GEN_CACHE;
+    g_gen_cache[i].size = size;
+    g_gen_cache[i].crc = acc;
+    g_gen_cache[i].used = 1;
+    pthread_mutex_unlock(&g_lock);
+    return acc;
+}
+
+/* 1 and *size when key names a generated object ("gen/SIZE", SIZE decimal with an
+   optional K, M or G), else 0. */
+static int gen_key(const char *key, uint64_t *size) {
+    uint64_t v = 0, mult = 1;
+    const char *p = key + 4;
+    if (strncmp(key, "gen/", 4) != 0 || *p < '0' || *p > '9') return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > GEN_MAX) return 0;
+    }
+    if (*p == 'K') mult = 1024;
+    else if (*p == 'M') mult = 1024 * 1024;
+    else if (*p == 'G') mult = 1024 * 1024 * 1024;
+    if (mult > 1) p++;
+    if (*p || v > GEN_MAX / mult) return 0;
+    *size = v * mult;
+    return 1;
+}
+
 /* ---- connections: plain or TLS ---------------------------------------------------- */
 
 typedef struct tls_state {
@@ -271,6 +449,7 @@ typedef struct conn {
     int suite_seen;
     unsigned char *buf;          /* SINK_BUF bytes; valid data is buf[pos..len) */
     size_t pos, len;
+    unsigned char *out;          /* SINK_OUT bytes, for GetObject replies (made on first use) */
 } conn;
 
 
@@ -355,6 +534,9 @@ typedef struct req {
     double t_first_byte;         /* CLOCK_REALTIME when the request's first bytes arrived */
     uint64_t body_bytes;
     char request_id[32];
+    char range[128];             /* the Range header, when has_range */
+    char if_match[512];          /* the If-Match header, when has_if_match */
+    int has_range, has_if_match, range_standard;
 } req;
 
 typedef struct body {
@@ -476,11 +658,30 @@ static const char *reason_of(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 206: return "Partial Content";
     case 411: return "Length Required";
+    case 412: return "Precondition Failed";
     case 413: return "Request Entity Too Large";
+    case 416: return "Requested Range Not Satisfiable";
     case 501: return "Not Implemented";
     default: return "Error";
     }
+}
+
+/* The head of a reply into s: status line, the common fields, extra (further header
+   lines, each ending in CRLF, or NULL) and the empty line. */
+static void reply_head(sb *s, req *r, int status, const char *extra, const char *content_type,
+                       uint64_t content_length) {
+    char date[64];
+    http_date(date, sizeof date, time(NULL));
+    sb_printf(s, "HTTP/1.1 %d %s\r\nServer: AliyunOSS\r\nDate: %s\r\nx-oss-request-id: %s\r\n"
+              "Content-Length: %llu\r\n", status, reason_of(status), date, r->request_id,
+              (unsigned long long)content_length);
+    if (content_type) sb_printf(s, "Content-Type: %s\r\n", content_type);
+    if (!r->keep_alive) sb_str(s, "Connection: close\r\n");
+    else sb_str(s, "Connection: keep-alive\r\n");
+    if (extra) sb_str(s, extra);
+    sb_str(s, "\r\n");
 }
 
 /* Sends one reply. extra: further header lines, each ending in CRLF (or NULL).
@@ -488,30 +689,23 @@ static const char *reason_of(int status) {
 static int reply(conn *c, req *r, int status, const char *extra, const char *content_type,
                  const char *bodytext, size_t body_len, int head_only, uint64_t content_length) {
     sb s;
-    char date[64];
     int rc;
     memset(&s, 0, sizeof s);
-    http_date(date, sizeof date, time(NULL));
-    sb_printf(&s, "HTTP/1.1 %d %s\r\nServer: AliyunOSS\r\nDate: %s\r\nx-oss-request-id: %s\r\n"
-              "Content-Length: %llu\r\n", status, reason_of(status), date, r->request_id,
-              (unsigned long long)(head_only ? content_length : body_len));
-    if (content_type) sb_printf(&s, "Content-Type: %s\r\n", content_type);
-    if (!r->keep_alive) sb_str(&s, "Connection: close\r\n");
-    else sb_str(&s, "Connection: keep-alive\r\n");
-    if (extra) sb_str(&s, extra);
-    sb_str(&s, "\r\n");
+    reply_head(&s, r, status, extra, content_type, head_only ? content_length : body_len);
     if (!head_only && body_len) sb_add(&s, bodytext, body_len);
     rc = s.oom ? -1 : conn_send(c, s.p, s.len);
     free(s.p);
     return rc;
 }
 
-static int reply_error(conn *c, req *r, int status, const char *code, const char *message) {
+/* An error reply with an OSS error document (none to a HEAD); extra as for reply(). */
+static int reply_error_with(conn *c, req *r, int status, const char *code, const char *message,
+                            const char *extra) {
     sb s;
     int rc;
     memset(&s, 0, sizeof s);
     if (strcmp(r->method, "HEAD") == 0)
-        return reply(c, r, status, NULL, NULL, NULL, 0, 1, 0);
+        return reply(c, r, status, extra, NULL, NULL, 0, 1, 0);
     sb_str(&s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>");
     sb_xml(&s, code);
     sb_str(&s, "</Code>\n  <Message>");
@@ -520,9 +714,12 @@ static int reply_error(conn *c, req *r, int status, const char *code, const char
     sb_xml(&s, r->host[0] ? r->host : "127.0.0.1");
     sb_str(&s, "</HostId>\n</Error>\n");
     if (s.oom) { free(s.p); return -1; }
-    rc = reply(c, r, status, NULL, "application/xml", s.p, s.len, 0, 0);
+    rc = reply(c, r, status, extra, "application/xml", s.p, s.len, 0, 0);
     free(s.p);
     return rc;
+}
+static int reply_error(conn *c, req *r, int status, const char *code, const char *message) {
+    return reply_error_with(c, r, status, code, message, NULL);
 }
 
 /* Drains the body, then replies with an error; a body that cannot be read closes. */
@@ -894,18 +1091,162 @@ static int op_head_object(conn *c, req *r) {
     return reply(c, r, 200, extra, "application/octet-stream", NULL, 0, 1, o.size);
 }
 
+/* The decimal number in [p, e): 1 and *v, or 0 when it is empty, not digits or too big. */
+static int parse_u64(const char *p, const char *e, uint64_t *v) {
+    uint64_t x = 0;
+    if (p == e || e - p > 19) return 0;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+/* The range a Range header value asks of an object of size bytes, by OSS's rules (as
+   tests/oss_server.py's object_range): 1 and [*first, *last]; 0 for the whole object
+   (200, no Content-Range); -1 for 416 InvalidRange (standard behaviour only). */
+static int object_range(const char *h, uint64_t size, int standard, uint64_t *first,
+                        uint64_t *last) {
+    const char *spec, *dash, *a, *ae, *b, *be;
+    uint64_t s, e = 0;
+    int has_e;
+    if (strncasecmp(h, "bytes=", 6) != 0) return 0;
+    spec = h + 6;
+    dash = strchr(spec, '-');
+    if (strchr(spec, ',') || !dash || strchr(dash + 1, '-')) return 0;
+    for (a = spec; *a == ' ' || *a == '\t'; a++) {}
+    for (ae = dash; ae > a && (ae[-1] == ' ' || ae[-1] == '\t'); ae--) {}
+    for (b = dash + 1; *b == ' ' || *b == '\t'; b++) {}
+    for (be = b + strlen(b); be > b && (be[-1] == ' ' || be[-1] == '\t'); be--) {}
+    if (a == ae) {                                   /* bytes=-N: the last N bytes */
+        uint64_t n;
+        if (!parse_u64(b, be, &n)) return 0;
+        if (n > 0 && n <= size) {
+            *first = size - n;
+            *last = size - 1;
+            return 1;
+        }
+        if (!standard) return 0;
+        if (n == 0 || size == 0) return -1;
+        *first = 0;
+        *last = size - 1;
+        return 1;
+    }
+    if (!parse_u64(a, ae, &s)) return 0;
+    has_e = b != be;
+    if (has_e && !parse_u64(b, be, &e)) return 0;
+    if (has_e && e < s) return 0;                    /* inverted: ignored */
+    if (s < size && (!has_e || e < size)) {
+        *first = s;
+        *last = has_e ? e : size - 1;
+        return 1;
+    }
+    if (!standard) return 0;
+    if (s >= size) return -1;
+    *first = s;
+    *last = size - 1;
+    return 1;
+}
+
+/* Whether an If-Match value lets the object with this (unquoted) ETag through: "*" or
+   the quoted ETag, alone or in a comma-separated list. */
+static int if_match_ok(const char *value, const char *etag) {
+    const char *p = value;
+    size_t el = strlen(etag);
+    while (*p) {
+        const char *e, *te;
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (!*p) break;
+        for (e = p; *e && *e != ','; e++) {}
+        for (te = e; te > p && (te[-1] == ' ' || te[-1] == '\t'); te--) {}
+        if ((te - p == 1 && *p == '*') ||
+            ((size_t)(te - p) == el + 2 && p[0] == '"' && te[-1] == '"' && !memcmp(p + 1, etag, el)))
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* The body of a GetObject reply: [off, off + len) of the generated object, after the head
+   in s, made into the connection's send buffer piece by piece. Each piece is counted in
+   the statistics before it is sent. */
+static int send_generated(conn *c, sb *s, uint64_t off, uint64_t len) {
+    size_t fill = s->len;
+    uint64_t sent = 0;
+    if (!c->out) c->out = (unsigned char *)malloc(SINK_OUT);
+    if (!c->out || s->oom || fill > SINK_OUT / 2) return -1;
+    memcpy(c->out, s->p, fill);      /* the head goes out with the first bytes */
+    pthread_mutex_lock(&g_lock);
+    g_st.gets++;
+    pthread_mutex_unlock(&g_lock);
+    for (;;) {
+        size_t n = SINK_OUT - fill;
+        if ((uint64_t)n > len - sent) n = (size_t)(len - sent);
+        gen_fill(c->out + fill, off + sent, n);
+        pthread_mutex_lock(&g_lock);
+        g_st.sent += n;
+        pthread_mutex_unlock(&g_lock);
+        if (conn_send(c, c->out, fill + n) != 0) return -1;
+        sent += n;
+        fill = 0;
+        if (sent == len) return 0;
+    }
+}
+
+/* HeadObject and GetObject of gen/SIZE. */
+static int op_generated(conn *c, req *r, uint64_t size) {
+    uint64_t crc, first = 0, last = 0;
+    char extra[512], etag[40], date[64];
+    int head = !strcmp(r->method, "HEAD"), ranged = 0, n, rc;
+    sb s;
+    if (body_consume(c, r, NULL, NULL) != 0) return -1;
+    crc = gen_crc(size);
+    etag_of(etag, crc, size);
+    if (r->has_if_match && !if_match_ok(r->if_match, etag))
+        return reply_error(c, r, 412, "PreconditionFailed",
+                           "At least one of the pre-conditions you specified did not hold.");
+    http_date(date, sizeof date, GEN_MTIME);
+    n = snprintf(extra, sizeof extra, "ETag: \"%s\"\r\nx-oss-hash-crc64ecma: %llu\r\n"
+                 "Last-Modified: %s\r\nx-oss-object-type: Normal\r\nx-oss-storage-class: Standard\r\n"
+                 "Accept-Ranges: bytes\r\n", etag, (unsigned long long)crc, date);
+    if (head) return reply(c, r, 200, extra, "application/octet-stream", NULL, 0, 1, size);
+    if (r->has_range) ranged = object_range(r->range, size, r->range_standard, &first, &last);
+    if (ranged < 0) {
+        char cr[80];
+        snprintf(cr, sizeof cr, "Content-Range: bytes */%llu\r\n", (unsigned long long)size);
+        return reply_error_with(c, r, 416, "InvalidRange", "The requested range cannot be satisfied.",
+                                cr);
+    }
+    if (!ranged) {
+        first = 0;
+        last = size - 1;   /* size 0: the length below is 0 */
+    } else {
+        snprintf(extra + n, sizeof extra - (size_t)n, "Content-Range: bytes %llu-%llu/%llu\r\n",
+                 (unsigned long long)first, (unsigned long long)last, (unsigned long long)size);
+    }
+    memset(&s, 0, sizeof s);
+    reply_head(&s, r, ranged ? 206 : 200, extra, "application/octet-stream",
+               size ? last - first + 1 : 0);
+    rc = send_generated(c, &s, first, size ? last - first + 1 : 0);
+    free(s.p);
+    return rc;
+}
+
 static int op_stats(conn *c, req *r) {
-    char json[512];
+    char json[768];
     int n;
     if (body_consume(c, r, NULL, NULL) != 0) return -1;
     pthread_mutex_lock(&g_lock);
     n = snprintf(json, sizeof json,
                  "{\"requests\": %llu, \"bytes\": %llu, \"uploads\": %u, "
                  "\"uploads_started\": %llu, \"uploads_completed\": %llu, \"objects_put\": %llu, "
+                 "\"gets\": %llu, \"bytes_sent\": %llu, "
                  "\"tls_handshakes\": %llu, \"tls_suite\": \"0x%04X\"}\n",
                  (unsigned long long)g_st.requests, (unsigned long long)g_st.bytes,
                  g_st.live_uploads, (unsigned long long)g_st.started,
                  (unsigned long long)g_st.completed, (unsigned long long)g_st.put,
+                 (unsigned long long)g_st.gets, (unsigned long long)g_st.sent,
                  (unsigned long long)g_st.handshakes, g_st.last_suite);
     pthread_mutex_unlock(&g_lock);
     return reply(c, r, 200, NULL, "application/json", json, (size_t)n, 0, 0);
@@ -913,11 +1254,14 @@ static int op_stats(conn *c, req *r) {
 
 static int dispatch(conn *c, req *r) {
     const char *m = r->method;
+    uint64_t gen_size;
     if (!strcmp(r->path, "/_sink/stats")) return op_stats(c, r);
     if (!r->bucket[0])
         return drain_and_error(c, r, 400, "InvalidBucketName", "No bucket in the path or Host.");
     if (!r->key[0])
         return drain_and_error(c, r, 501, "NotImplemented", "Bucket operations are not served.");
+    if ((!strcmp(m, "GET") || !strcmp(m, "HEAD")) && !r->has_upload_id && gen_key(r->key, &gen_size))
+        return op_generated(c, r, gen_size);
     if (!strcmp(m, "PUT")) {
         if (r->has_part_number && r->has_upload_id) return op_upload_part(c, r);
         if (r->has_part_number || r->has_upload_id)
@@ -933,7 +1277,7 @@ static int dispatch(conn *c, req *r) {
     if (!strcmp(m, "GET")) {
         if (r->has_upload_id) return op_list_parts(c, r);
         return drain_and_error(c, r, 501, "NotImplemented",
-                               "The sink keeps no object data; GetObject is not served.");
+                               "The sink keeps no object data; GetObject serves gen/SIZE only.");
     }
     if (!strcmp(m, "HEAD")) return op_head_object(c, r);
     if (!strcmp(m, "DELETE")) {
@@ -1032,6 +1376,14 @@ static int parse_head(conn *c, size_t head_end, req *r) {
             else if ((size_t)(ve - v) == 10 && !strncasecmp(v, "keep-alive", 10)) r->keep_alive = 1;
         } else if (nlen == 4 && !strncasecmp(p, "Host", 4)) {
             copy_str(r->host, sizeof r->host, v, (size_t)(ve - v));
+        } else if (nlen == 5 && !strncasecmp(p, "Range", 5)) {
+            copy_str(r->range, sizeof r->range, v, (size_t)(ve - v));
+            r->has_range = 1;
+        } else if (nlen == 20 && !strncasecmp(p, "x-oss-range-behavior", 20)) {
+            r->range_standard = (size_t)(ve - v) == 8 && !strncasecmp(v, "standard", 8);
+        } else if (nlen == 8 && !strncasecmp(p, "If-Match", 8)) {
+            copy_str(r->if_match, sizeof r->if_match, v, (size_t)(ve - v));
+            r->has_if_match = 1;
         }
         p = nl + 1;
     }
@@ -1152,6 +1504,7 @@ static void *conn_thread(void *arg) {
     }
     close(c->fd);
     free(c->buf);
+    free(c->out);
     free(c);
     pthread_mutex_lock(&g_lock);
     g_live_conns--;
@@ -1285,10 +1638,65 @@ static int crc_speed(void) {
     return 0;
 }
 
+/* --check FILE SIZE: FILE against the generated object gen/SIZE, byte for byte; and the
+   CRC-64 of its bytes against gen_crc() (which HeadObject announces). */
+static int check_file(const char *path, const char *size_text) {
+    enum { CHUNK = 1u << 20 };
+    unsigned char *got = (unsigned char *)malloc(CHUNK), *want = (unsigned char *)malloc(CHUNK);
+    uint64_t size, off = 0, crc = 0, announced;
+    char *end;
+    int fd;
+    if (!got || !want) die("out of memory");
+    errno = 0;
+    size = strtoull(size_text, &end, 10);
+    if (errno || *end || !size_text[0]) die("--check: SIZE must be a number of bytes");
+    fd = open(path, O_RDONLY);
+    if (fd < 0) die("--check: cannot open %s: %s", path, strerror(errno));
+    gen_init();
+    for (;;) {
+        ssize_t n = read(fd, got, CHUNK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) die("--check: reading %s: %s", path, strerror(errno));
+        if (n == 0) break;
+        if ((uint64_t)n > size - off || off >= size) {
+            printf("mismatch: %s is longer than the object's %llu bytes\n", path,
+                   (unsigned long long)size);
+            return 1;
+        }
+        gen_fill(want, off, (size_t)n);
+        if (memcmp(got, want, (size_t)n) != 0) {
+            size_t i = 0;
+            while (got[i] == want[i]) i++;
+            printf("mismatch: byte %llu of %s is 0x%02X, the object's 0x%02X\n",
+                   (unsigned long long)(off + i), path, got[i], want[i]);
+            return 1;
+        }
+        crc = ossr_crc64(crc, got, (size_t)n);
+        off += (uint64_t)n;
+    }
+    close(fd);
+    if (off != size) {
+        printf("mismatch: %s has %llu bytes, the object %llu\n", path, (unsigned long long)off,
+               (unsigned long long)size);
+        return 1;
+    }
+    announced = gen_crc(size);
+    if (crc != announced) {
+        printf("mismatch: the bytes of %s have CRC-64 %llu, HeadObject announces %llu\n", path,
+               (unsigned long long)crc, (unsigned long long)announced);
+        return 1;
+    }
+    printf("ok %llu bytes, CRC-64 %llu\n", (unsigned long long)size, (unsigned long long)crc);
+    free(got);
+    free(want);
+    return 0;
+}
+
 static void usage(void) {
     fprintf(stderr, "usage: sink PORT [--host ADDR] [--idle-exit SECONDS]\n"
-                    "                 [--tls CERT.pem KEY.pem]"
-                    "                 [--fail-part N]\n");
+                    "                 [--tls CERT.pem KEY.pem] [--fail-part N]\n"
+                    "       sink --check FILE SIZE\n"
+                    "       sink --crc-speed\n");
     exit(2);
 }
 
@@ -1303,6 +1711,7 @@ int main(int argc, char **argv) {
     char portbuf[16];
 
     if (argc == 2 && !strcmp(argv[1], "--crc-speed")) return crc_speed();
+    if (argc == 4 && !strcmp(argv[1], "--check")) return check_file(argv[2], argv[3]);
     if (argc < 2 || argv[1][0] == '-') usage();
     port = argv[1];
     for (i = 2; i < argc; i++) {
@@ -1326,6 +1735,7 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    gen_init();
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
