@@ -3725,8 +3725,7 @@ struct ossr__worker {
     uint64_t content_length;
     int has_length;
     char etag[80];
-    int has_range;               /* Content-Range: bytes range_first-range_last/range_total */
-    uint64_t range_first, range_last, range_total;
+    int range_ok;                /* Content-Range is the range the request asked for */
     int64_t mtime;               /* Last-Modified (unix seconds; 0: not given) */
     ossr__err err;               /* detail of this worker's last failure */
     uint64_t bytes_sent;
@@ -3771,8 +3770,7 @@ struct ossr__worker {
     size_t pace_n;               /* ... of pace_n bytes ... */
     int64_t pace_at;             /* ... until then */
     ossr__req req;               /* the request it sends for the flow */
-    char num[24];                /* its part number */
-    char range[48];              /* its Range header: "bytes=first-last" */
+    char num[48];                /* its part number, or its Range header ("bytes=first-last") */
     int busy;                    /* a part is on its way (part_idx) */
     uint32_t part_idx;
     int closing;                 /* ext: the caller is to close the connection */
@@ -4488,7 +4486,7 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     w->keep_alive = 0;
     w->send_fail = OSSR_OK;
     w->io_fail = OSSR_OK;
-    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0; w->has_range = 0; w->mtime = 0;
+    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0; w->range_ok = 0; w->mtime = 0;
     w->body_len = 0; w->body_truncated = 0; w->body[0] = 0;
     memset(&w->err, 0, sizeof w->err);
     w->err.part_number = q->part_number;
@@ -4784,18 +4782,16 @@ OSSR__PRIVATE int ossr__body_out(ossr__worker *w, ossr__req *q) {
 
 /* Takes the reply head's fields (status, connection, request id, date, ETag, CRC-64,
    length) and chooses how its body ends. */
-/* Reads "bytes FIRST-LAST/TOTAL" into w (has_range); 0, or -1 when it is not that. */
-OSSR__PRIVATE int ossr__content_range(ossr_slice v, ossr__worker *w) {
+/* Reads "bytes FIRST-LAST/TOTAL" (r[0..2]); 0, or -1 when it is not that. */
+OSSR__PRIVATE int ossr__content_range(ossr_slice v, uint64_t r[3]) {
     const char *p = v.ptr, *end = v.ptr + v.len, *a, *b;
     if (v.len < 6 || memcmp(p, "bytes ", 6) != 0) return -1;
     p += 6;
     a = (const char *)memchr(p, '-', (size_t)(end - p));
     b = a ? (const char *)memchr(a, '/', (size_t)(end - a)) : NULL;
-    if (!b || ossr__parse_u64(p, (size_t)(a - p), &w->range_first) != 0 ||
-        ossr__parse_u64(a + 1, (size_t)(b - a - 1), &w->range_last) != 0 ||
-        ossr__parse_u64(b + 1, (size_t)(end - b - 1), &w->range_total) != 0 || w->range_last < w->range_first)
+    if (!b || ossr__parse_u64(p, (size_t)(a - p), &r[0]) != 0 || ossr__parse_u64(a + 1, (size_t)(b - a - 1), &r[1]) != 0 ||
+        ossr__parse_u64(b + 1, (size_t)(end - b - 1), &r[2]) != 0 || r[1] < r[0])
         return -1;
-    w->has_range = 1;
     return 0;
 }
 OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t headlen) {
@@ -4819,8 +4815,12 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
         w->has_crc = 1;
     }
     if (ossr_response_header(resp, "Last-Modified", &v) && ossr__parse_date(v.ptr, v.len, &w->mtime) != 0) w->mtime = 0;
-    if (resp->status == 206 && ossr_response_header(resp, "Content-Range", &v) && ossr__content_range(v, w) != 0)
-        return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Range in the reply to %s", q->what);
+    if (resp->status == 206 && ossr_response_header(resp, "Content-Range", &v)) {
+        uint64_t r[3];
+        if (ossr__content_range(v, r) != 0)
+            return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Range in the reply to %s", q->what);
+        w->range_ok = q->range_len && r[0] == q->out_off && r[1] == q->out_off + q->range_len - 1 && r[2] == c->fid.size;
+    }
     if (ossr_response_header(resp, "Content-Length", &v)) {
         size_t k;
         for (k = 0; k < resp->header_count; k++)   /* two different lengths: refuse */
@@ -4956,8 +4956,7 @@ OSSR__PRIVATE ossr_result ossr__range_verdict(ossr__worker *w, ossr__req *q) {
     if (w->etag[0] && strcmp(w->etag, c->dl_etag) != 0)
         return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
                           c->dl_etag);
-    if (w->status != 206 || !w->has_range || w->range_first != q->out_off ||
-        w->range_last != q->out_off + q->range_len - 1 || w->range_total != c->fid.size)
+    if (w->status != 206 || !w->range_ok)
         return ossr__fail(w, OSSR_E_PROTOCOL, 0, "%s: the reply is not bytes %llu-%llu of the object's %llu "
                           "(HTTP %d)", q->what, (unsigned long long)q->out_off,
                           (unsigned long long)(q->out_off + q->range_len - 1), (unsigned long long)c->fid.size,
@@ -6373,10 +6372,9 @@ OSSR__PRIVATE void ossr__req_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
 OSSR__PRIVATE void ossr__req_range(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
     ossr__req *q = &w->req;
     uint64_t off = (uint64_t)idx * c->part_size, len = ossr__part_len(c, idx);
-    ossr__say(w->range, sizeof w->range, "bytes=%llu-%llu", (unsigned long long)off,
-              (unsigned long long)(off + len - 1));
+    ossr__say(w->num, sizeof w->num, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
     ossr__req_init(q, "GET", "GetObject");
-    ossr__req_header(q, "Range", w->range);
+    ossr__req_header(q, "Range", w->num);
     ossr__req_header(q, "x-oss-range-behavior", "standard");
     ossr__req_header(q, "If-Match", c->dl_etag);
     ossr__req_user_headers(q, c->o, ossr__hdr_payer);
