@@ -486,18 +486,22 @@ def _tmux(sock, *args):
 @case
 def progress_bar_fits_the_terminal(env):
     """In a 50- and a 30-column terminal (tmux) the bar, with its ETA, stays on one line
-    that fits; the summary follows on its own line."""
+    that fits; the summary follows on its own line. The same for a download in ranges
+    (get) in 50 columns."""
     if not shutil.which("tmux"):
         print("     skipped: tmux is not installed")
         return
     path = env.file("bar", 3000 * KIB, seed=13)
-    for width in (50, 30):
+    for width, verb in ((50, "put"), (30, "put"), (50, "get")):
         env.server.reset()
-        env.server.fault(op="UploadPart", action="stall", seconds=0.15, count=100000)
+        env.server.fault(op="UploadPart" if verb == "put" else "GetObject", action="stall", seconds=0.15,
+                         count=100000)
         sock = f"ossup-test-{os.getpid()}-{width}"
+        where = [path, env.url("bar50" if verb == "get" else f"bar{width}")]
         cmd = " ".join(["env", f"OSS_ENDPOINT={env.server.base}", f"OSS_ACCESS_KEY_ID={AK}",
-                        f"OSS_ACCESS_KEY_SECRET={SK}", env.ossup, "put", path, env.url(f"bar{width}"),
-                        "--threshold", "1M", "--part-size", "100K", "--checkpoint-dir", env.ckpt,
+                        f"OSS_ACCESS_KEY_SECRET={SK}", env.ossup, verb] +
+                       (where if verb == "put" else [where[1], path + ".got"]) +
+                       ["--threshold", "1M", "--part-size", "100K", "--checkpoint-dir", env.ckpt,
                         ";", "echo", "EXIT=$?;", "sleep", "60"])
         try:
             r = _tmux(sock, "new-session", "-d", "-x", str(width), "-y", "12", cmd)
@@ -514,10 +518,10 @@ def progress_bar_fits_the_terminal(env):
                 if "EXIT=" in screen:
                     break
                 time.sleep(0.2)
-            check("EXIT=0" in screen, f"{width} columns: the upload did not finish:\n{screen}")
+            check("EXIT=0" in screen, f"{width} columns: the {verb} did not finish:\n{screen}")
             check(seen >= 2, f"{width} columns: the bar was seen {seen} times")
             rows = screen.splitlines()
-            done = [i for i, row in enumerate(rows) if row.startswith("uploaded ")]
+            done = [i for i, row in enumerate(rows) if row.startswith("uploaded " if verb == "put" else "downloaded ")]
             check(done and "%" in rows[done[0] - 1], f"{width} columns: the summary does not follow the bar:\n{screen}")
             if width == 50:
                 check(rows[done[0] - 1].startswith("["), f"no bar at 50 columns: {rows[done[0] - 1]!r}")
