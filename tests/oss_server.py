@@ -252,6 +252,13 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                                    one.  Log: body_sent
                                    conflicting_length  two different
                                                    Content-Length headers
+                                   long_body       the head as it is but for
+                                                   its Content-Length, which
+                                                   counts "bytes" (default
+                                                   100) more: after the body
+                                                   (a 206: its range), that
+                                                   many extra bytes ("x"),
+                                                   then a clean close
                                               (a HEAD reply has no body, so
                                               bad_chunk, bad_xml and
                                               truncated_body change only
@@ -629,7 +636,7 @@ FAULT_ACTIONS = ("reset", "status", "stall", "bad_crc", "no_crc", "no_such_uploa
 # with "phase": "reply", see shapes_reply).
 SHAPING_ACTIONS = ("chunked", "garble", "pad", "trickle", "xml_hostile", "flip_bit")
 GARBLE_KINDS = ("status_line", "huge_headers", "many_headers", "bad_chunk", "bad_xml",
-                "truncated_body", "conflicting_length")
+                "truncated_body", "conflicting_length", "long_body")
 
 
 def shapes_reply(fault):
@@ -1540,6 +1547,11 @@ class OSSHandler(BaseHTTPRequestHandler):
         elif kind == "conflicting_length":
             fields.append(("Content-Length", length))
             fields.append(("Content-Length", str(int(length) + 7)))
+        elif kind == "long_body":
+            extra = int(fault.get("bytes", 100))
+            if not head_only:
+                tail = body + b"x" * extra
+            fields.append(("Content-Length", str(int(length) + extra)))
         fields.append(("Connection", "close"))
         head = status_line + b"".join(b"%s: %s\r\n" % (n.encode("latin-1"), v.encode("latin-1"))
                                       for n, v in fields) + b"\r\n"

@@ -7,11 +7,11 @@
 An object at or above the threshold comes in ranges (GetObject with Range, If-Match and
 x-oss-range-behavior: standard) over several connections, written to FILE.ossr-tmp and
 recorded in a checkpoint; FILE appears, by rename, only when the whole object is there
-and its CRC-64 is the server's. The cases cut a range's reply (reset, short body), flip
-a bit in transit, SIGKILL ossup at random points and run it again, replace the object
-between runs and during a run, and damage the temporary file between runs. Each checks
-the file byte for byte against the object, and what reached the server (its /_ossr/
-log). OSSR_GET_CASES=name,name runs only those cases. The last line is
+and its CRC-64 is the server's. The cases cut a range's reply (reset, short body), send
+more than a range, flip a bit in transit, SIGKILL ossup at random points and run it
+again, replace the object between runs and during a run, damage the temporary file
+between runs, refuse a range, interrupt with Ctrl-C and drop a download. Each checks the
+file byte for byte against the object, and what reached the server (its /_ossr/ log). OSSR_GET_CASES=name,name runs only those cases. The last line is
 "get: N passed, M failed"; the exit status is non-zero when anything failed.
 """
 import os
@@ -149,6 +149,15 @@ def short_body(env):
     """A reply that ends cleanly before its Content-Range's end: a retry, never a
     short file."""
     log = one_fault(env, "short", action="garble", kind="truncated_body", bytes=1000)
+    got = ranges_got(log)
+    check(len(got) == RANGES + 1 and got.count(f"bytes={3 * MIB}-{4 * MIB - 1}") == 2, f"ranges fetched: {got}")
+
+
+@case
+def long_body(env):
+    """A reply longer than its Content-Range (its Content-Length counts more): a retry,
+    never bytes past the range."""
+    log = one_fault(env, "long", action="garble", kind="long_body", bytes=5000)
     got = ranges_got(log)
     check(len(got) == RANGES + 1 and got.count(f"bytes={3 * MIB}-{4 * MIB - 1}") == 2, f"ranges fetched: {got}")
 

@@ -1387,6 +1387,20 @@ class LiveServer(unittest.TestCase):
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "garble",
                                                     "kind": "truncated_body", "bytes": -1})[0], 400)
 
+    def test_fault_garble_long_ranged_get(self):
+        """long_body on a ranged GET: the Content-Range as asked, a Content-Length that
+        counts "bytes" more, the range's bytes and then that many more, then a FIN."""
+        c = self.client()
+        obj = pattern(100000, 34)
+        c.put("lb.bin", obj)
+        self.garble(op="GetObject", kind="long_body", bytes=77, range_start=20000)
+        status, fields, body = self.get_raw(c, "lb.bin", "bytes=20000-49999", end="eof")
+        self.assertEqual(status, "HTTP/1.1 206 Partial Content")
+        self.assertEqual((fields["content-length"], fields["content-range"]), ("30077", "bytes 20000-49999/100000"))
+        self.assertEqual(body, obj[20000:50000] + b"x" * 77)
+        self.assertEqual(self.log()[-1]["garble"], "long_body")
+        self.assertEqual(c.get("lb.bin", {"Range": "bytes=0-9"}).body, obj[:10])   # count was 1
+
     def test_fault_validation_and_reset(self):
         self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "explode"})[0], 400)
         self.assertEqual(self.ctl("POST", "fault", {"op": "Nope", "action": "reset"})[0], 400)
