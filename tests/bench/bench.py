@@ -380,6 +380,16 @@ def summarize(c, size):
 
 # ---- helpers for the report ----------------------------------------------------------
 
+def memory_cells(mm):
+    """A memory row's cells: peak RSS, over bare, the library's peak heap, heap per worker."""
+    st = mm["stats"]
+    return " | ".join((
+        "%.0f KiB" % mm["rss_kib"] if mm["rc"] == 0 else "failed: " + mm["err"].replace("|", "\\|"),
+        "%+.0f KiB" % mm["delta_kib"] if mm["rc"] == 0 else "",
+        "%.0f KiB" % (st["peak_heap"] / 1024.0) if st else "n/a",
+        "%.1f KiB" % (st["heap_per_worker"] / 1024.0) if st else "n/a"))
+
+
 def first_line(argv):
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -1244,13 +1254,7 @@ def render(rep, args):
     add("| file | transport | threads | peak RSS | over bare | lib peak heap | heap per worker |")
     add("|---|---|---:|---:|---:|---:|---:|")
     for mm in rep["memory"]:
-        st = mm["stats"]
-        add("| %s | %s | %d | %s | %s | %s | %s |" % (
-            mm["file"], mm["transport"], mm["threads"],
-            "%.0f KiB" % mm["rss_kib"] if mm["rc"] == 0 else "failed: " + mm["err"].replace("|", "\\|"),
-            "%+.0f KiB" % mm["delta_kib"] if mm["rc"] == 0 else "",
-            "%.0f KiB" % (st["peak_heap"] / 1024.0) if st else "n/a",
-            "%.1f KiB" % (st["heap_per_worker"] / 1024.0) if st else "n/a"))
+        add("| %s | %s | %d | %s |" % (mm["file"], mm["transport"], mm["threads"], memory_cells(mm)))
     add("")
 
     r = rep["resume"]
@@ -1263,13 +1267,8 @@ def render(rep, args):
         add("| object | transport | connections | peak RSS | over bare | lib peak heap | heap per worker | time |")
         add("|---|---|---:|---:|---:|---:|---:|---:|")
         for mm in gm:
-            st = mm["stats"]
-            add("| %s | %s | %d | %s | %s | %s | %s | %.1f s |" % (
-                mm["file"], mm["transport"], mm["threads"],
-                "%.0f KiB" % mm["rss_kib"] if mm["rc"] == 0 else "failed: " + mm["err"].replace("|", "\\|"),
-                "%+.0f KiB" % mm["delta_kib"] if mm["rc"] == 0 else "",
-                "%.0f KiB" % (st["peak_heap"] / 1024.0) if st else "n/a",
-                "%.1f KiB" % (st["heap_per_worker"] / 1024.0) if st else "n/a", mm["wall"]))
+            add("| %s | %s | %d | %s | %.1f s |" % (mm["file"], mm["transport"], mm["threads"], memory_cells(mm),
+                                                 mm["wall"]))
         add("")
         for sk in rep.get("get_memory_skipped", []):
             add("- " + sk)
