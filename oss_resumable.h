@@ -245,7 +245,8 @@ typedef struct ossr_file_io {
        server already has again and compares it with the file. Return 0, or nonzero. */
     int (*identity)(void *file, uint64_t *size, int64_t *mtime_sec, uint32_t *mtime_nsec, void *user);
     /* Read exactly len bytes at offset off. Return 0, or nonzero (a short read is an
-       error: the file changed). */
+       error: the file changed). With num_threads > 1 (and threads), calls come from
+       several connections' threads at once, each for its own part. */
     int (*read_at)(void *file, void *buf, size_t len, uint64_t off, void *user);
     void (*close)(void *file, void *user);
     void *user;

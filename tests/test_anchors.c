@@ -107,10 +107,11 @@ static int fh_identity(void *file, uint64_t *size, int64_t *sec, uint32_t *nsec,
     *sec = 0; *nsec = 0;   /* no stamp: a resume compares every part with the file */
     return 0;
 }
+/* With two workers on threads, two parts are read at once: pread, not fseek + fread on
+   the one FILE (which would read one part's bytes at the other's offset). */
 static int fh_read_at(void *file, void *buf, size_t len, uint64_t off, void *user) {
-    FILE *f = (FILE *)file;
     (void)user;
-    return fseek(f, (long)off, SEEK_SET) == 0 && fread(buf, 1, len, f) == len ? 0 : -1;
+    return pread(fileno((FILE *)file), buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 static void fh_close(void *file, void *user) { (void)user; fclose((FILE *)file); }
 
