@@ -6639,10 +6639,10 @@ OSSR__PRIVATE int ossr__mp_prepare(ossr__ctx *c, ossr__worker *w) {
     c->mp = OSSR__MP_RESTART;
     return OSSR__READY;
 }
-/* From the start (again): what the checkpoint record says decides. */
-OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
-    ossr__worker *w = &ws[0];
-    ossr_status *st = c->st;
+/* What an attempt of the flow starts from (an upload's or a download's, again after a
+   start over): no part done or taken, no error, and the checkpoint read anew. Returns
+   what the record says (OSSR__CKPT_*). */
+OSSR__PRIVATE int ossr__flow_reset(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     int i;
     for (i = 0; i < nw_max; i++) ws[i].parts_uploaded = 0;   /* parts_uploaded: the attempt that ends the call */
     memset(c->done, 0, OSSR__DONE_BYTES);
@@ -6652,9 +6652,15 @@ OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->stop = 0;
     c->first_error = OSSR_OK;
     c->upload_id[0] = 0;
-    st->parts_reused = 0;
+    c->st->parts_reused = 0;
     c->mp_m = 0;
-    c->mp_ck = ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+    return ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+}
+/* From the start (again): what the checkpoint record says decides. */
+OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
+    ossr__worker *w = &ws[0];
+    ossr_status *st = c->st;
+    c->mp_ck = ossr__flow_reset(c, ws, nw_max);
     c->mp = OSSR__MP_FRESH;
     if (c->mp_ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
@@ -6738,16 +6744,16 @@ OSSR__PRIVATE int ossr__mp_parts(ossr__ctx *c, ossr__worker *ws) {
     c->mp = OSSR__MP_PARTS_DONE;
     return OSSR__READY;
 }
-OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max);
+OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w);
 /* The parts are out (or the upload stopped): send Complete, unless something failed. */
 OSSR__PRIVATE int ossr__mp_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     ossr_result r;
     int i;
-    if (c->dl) return ossr__dl_parts_done(c, ws, nw_max);
     st->parts_uploaded = 0;
     for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
+    if (c->dl) return ossr__dl_parts_done(c, w);
     if (c->first_error != OSSR_OK) {
         if (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "NoSuchUpload") && c->restarts++ == 0) {
             ossr__log(c, OSSR_LOG_WARN, "upload %s vanished from the server; starting over", c->upload_id);
@@ -6913,15 +6919,7 @@ OSSR__PRIVATE void ossr__dl_reuse(ossr__ctx *c, ossr__worker *w) {
 OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_result r;
-    int i, ck;
-    for (i = 0; i < nw_max; i++) ws[i].parts_uploaded = 0;
-    memset(c->done, 0, OSSR__DONE_BYTES);
-    c->crc_acc = 0;
-    c->next_part = 0;
-    c->stop = 0;
-    c->first_error = OSSR_OK;
-    c->st->parts_reused = 0;
-    ck = ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
+    int ck = ossr__flow_reset(c, ws, nw_max);
     if (ck != OSSR__CKPT_MATCH) ossr__ckpt_remove(c);
     if ((r = ossr__dl_open(c, w, ck != OSSR__CKPT_MATCH)) != OSSR_OK) return ossr__mp_fail(c, w, r);
     if (ck == OSSR__CKPT_MATCH) {
@@ -6942,13 +6940,9 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
 /* The ranges are in, or the download stopped. The object changed on the server, or the
    folded CRC-64 is not the server's (a bit flipped on the way): the download starts
    over, twice at most, never stitching two versions together. */
-OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *ws, int nw_max) {
-    ossr__worker *w = &ws[0];
+OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
     ossr_status *st = c->st;
-    int i, changed;
-    st->parts_uploaded = 0;
-    for (i = 0; i < nw_max; i++) st->parts_uploaded += ws[i].parts_uploaded;
-    changed = c->first_error == OSSR_E_FILE_CHANGED ||
+    int changed = c->first_error == OSSR_E_FILE_CHANGED ||
               (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "PreconditionFailed"));
     if (c->first_error != OSSR_OK && !(changed && !c->cancelled)) return ossr__mp_end(c, c->first_error);
     if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
@@ -7253,10 +7247,27 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     c->scratch = (unsigned char *)s->ws[0].io;
     return OSSR_OK;
 }
+/* A download's sink at the session's end: a whole download is committed (the
+   temporary file synced and renamed over the target), then its checkpoint goes;
+   otherwise what a checkpoint can resume is kept and the rest dropped. */
+OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
+    ossr__ctx *c = &s->c;
+    ossr__worker *w = &s->ws[0];
+    int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
+    c->dl_open = 0;
+    if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
+        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
+                       c->o->sink ? "the sink refused it" : strerror(errno));
+        ossr__set_error(c, w, r);
+    }
+    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
+    return r;
+}
 /* Lets go of everything the session holds but its own memory, and says how it went. */
 OSSR__PRIVATE ossr_result ossr__session_end(ossr_session *s, ossr_result r, ossr_status *status) {
     ossr__ctx *c = &s->c;
     int i;
+    if (c->dl_open) r = ossr__download_end(s, r);   /* a download's sink: committed, kept or dropped */
     if (s->ws) {
         for (i = 0; i < s->nw; i++) {
             s->st.bytes_sent += s->ws[i].bytes_sent;
@@ -7419,7 +7430,7 @@ OSSR__PRIVATE ossr_session *ossr__session_new(ossr__heap *h, const ossr_options 
 /* Ends the session with r and gives its own memory back: the status says how it went. */
 OSSR__PRIVATE ossr_result ossr__session_free(ossr_session *s, ossr_result r, ossr_status *status) {
     ossr__heap h;
-    ossr__session_end(s, r, status);
+    r = ossr__session_end(s, r, status);
     h = s->c.heap;
     ossr__heap_put(&h, s, sizeof *s);
     if (status) status->heap_peak = h.peak;
@@ -7467,24 +7478,6 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
 #endif
     return OSSR_OK;
 }
-/* A whole download is committed (the temporary file synced and renamed over the
-   target), then its checkpoint goes; otherwise what a checkpoint can resume is kept
-   and the rest dropped. */
-OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
-    ossr__ctx *c = &s->c;
-    ossr__worker *w = &s->ws[0];
-    int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
-    if (!c->dl_open) return r;
-    c->dl_open = 0;
-    if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
-                       c->o->sink ? "the sink refused it" : strerror(errno));
-        ossr__set_error(c, w, r);
-    }
-    if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
-    return r;
-}
-
 /* ---- the session API ---- */
 OSSR__DEF size_t ossr_session_size(const ossr_options *opts, uint64_t file_size) {
     return ossr_workspace_size(opts, file_size) + 16;   /* and room to align the block */
@@ -7551,7 +7544,6 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
     s->c.ext_now = now_ms;
     if (!ossr__session_closing(s) && !s->flowed && ossr__session_run(s, now_ms) == OSSR__READY) {
         s->flowed = 1;   /* the upload is over: the connections are closed, then the session ends */
-        if (s->job == OSSR__JOB_DOWNLOAD) s->c.mp_result = ossr__download_end(s, s->c.mp_result);
         for (i = 0; i < s->nw; i++) ossr__close_conn(&s->ws[i]);
     }
     if (ossr__session_closing(s) || !s->flowed) {   /* a connection to close goes before anything else */
@@ -7620,7 +7612,6 @@ OSSR__DEF ossr_result ossr_session_finish(ossr_session *s, ossr_status *status) 
         ossr__session_end(s, s->c.mp_result, NULL);
     } else if (!s->ended) {   /* given up before its end: what is on the server stays, as after a cancel */
         s->ended = 1;
-        if (s->job == OSSR__JOB_DOWNLOAD) ossr__download_end(s, OSSR_E_CANCELLED);
         ossr__session_end(s, OSSR_E_CANCELLED, NULL);
         ossr__say(s->st.detail, sizeof s->st.detail, "the session was finished before its end; the checkpoint is "
                   "kept and the next call resumes");
@@ -7671,11 +7662,10 @@ OSSR__PRIVATE ossr_result ossr__call(const ossr_options *o, ossr_status *status,
 OSSR__DEF ossr_result ossr_upload(const ossr_options *o, ossr_status *status) {
     return ossr__call(o, status, OSSR__JOB_UPLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, ossr__session_drive);
 }
-/* A download from its sink's choice to its commit. */
+/* A download: its sink chosen, then driven (the session's end commits the sink). */
 OSSR__PRIVATE ossr_result ossr__download_run(ossr_session *s) {
     ossr_result r = ossr__download_begin(s);
-    if (r == OSSR_OK) r = ossr__session_drive(s);
-    return ossr__download_end(s, r);
+    return r == OSSR_OK ? ossr__session_drive(s) : r;
 }
 OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) {
     return ossr__call(o, status, OSSR__JOB_DOWNLOAD, OSSR__NEED_KEY | OSSR__NEED_FILE, ossr__download_run);
