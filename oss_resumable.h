@@ -152,7 +152,7 @@ extern "C" {
     X(OSSR_E_CANCELLED,        -80, "cancelled by the progress callback") \
     X(OSSR_E_NEED_MORE,        -81, "incomplete input: more bytes are needed") \
     X(OSSR_E_CORRUPT,          -82, "damaged or foreign data") \
-    X(OSSR_E_BUSY,             -83, "another upload of the same file to the same object is running")
+    X(OSSR_E_BUSY,             -83, "another transfer of the same file and object is running")
 
 #define OSSR__ENUM_ITEM(name, value, text) name = value,
 typedef enum ossr_result { OSSR_RESULT_LIST(OSSR__ENUM_ITEM) OSSR__RESULT_END = -1000 } ossr_result;
@@ -1081,9 +1081,16 @@ OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
         return res->pw_dir;
     return NULL;
 }
-/* Makes the directory entry of a renamed file durable. */
-OSSR__PRIVATE void ossr__sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+/* Makes the directory entry of a file just renamed to path durable: its directory synced. */
+OSSR__PRIVATE void ossr__sync_parent(const char *path) {
+    char dir[OSSR_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int fd;
+    if (n >= sizeof dir) return;
+    memcpy(dir, path, n);
+    dir[n] = 0;
+    fd = open(!slash ? "." : n ? dir : "/", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) { fsync(fd); close(fd); }
 }
 /* What is at path, links not followed: OSSR__PATH_NONE, _FILE, _DIR, _LINK, _OTHER (a
@@ -1234,7 +1241,7 @@ OSSR__PRIVATE const char *ossr__home_dir(char *buf, size_t cap) {
     }
     return NULL;
 }
-OSSR__PRIVATE void ossr__sync_dir(const char *dir) { (void)dir; }   /* MoveFileEx WRITE_THROUGH did it */
+OSSR__PRIVATE void ossr__sync_parent(const char *path) { (void)path; }   /* MoveFileEx WRITE_THROUGH did it */
 OSSR__PRIVATE int ossr__path_kind(const char *path) {
     wchar_t w[OSSR_PATH_MAX];
     DWORD a;
@@ -1404,6 +1411,7 @@ static int ossr__sys_sink_close(void *sink, int how, void *user) {
     int r = how == OSSR_SINK_COMMIT && (ossr__file_truncate(fh, *t->len) != 0 || ossr__file_sync(fh) != 0);
     ossr__file_close(fh);
     if (how == OSSR_SINK_COMMIT && !r) r = ossr__file_rename(t->tmp, t->target) != 0;
+    if (how == OSSR_SINK_COMMIT && !r) ossr__sync_parent(t->tmp);   /* the target's directory too */
     if (how == OSSR_SINK_DROP) ossr__file_remove(t->tmp);
     return r ? -1 : 0;
 }
@@ -1980,13 +1988,13 @@ OSSR__PRIVATE int ossr__istarts(const char *s, const char *prefix) {
         if (ossr__lower((unsigned char)s[i]) != ossr__lower((unsigned char)prefix[i])) return 0;
     return 1;
 }
-/* Copies a slice into a C string buffer, truncating; always NUL-terminates (cap > 0). */
 /* Whether s is one of the words of list, each NUL-terminated, the list ended by an empty one. */
 OSSR__PRIVATE int ossr__one_of(const char *s, const char *list) {
     for (; *list; list += strlen(list) + 1)
         if (!strcmp(s, list)) return 1;
     return 0;
 }
+/* Copies a slice into a C string buffer, truncating; always NUL-terminates (cap > 0). */
 OSSR__PRIVATE void ossr__copy(char *dst, size_t cap, const char *src, size_t n) {
     if (cap == 0) return;
     if (n >= cap) n = cap - 1;
@@ -3562,7 +3570,6 @@ typedef struct ossr__ctx {
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
     int dl;                      /* a download in ranges, with a checkpoint */
-    int dl_restarts;             /* times it started over (the object changed, a bad CRC-64) */
     int64_t dl_mtime;            /* the object's Last-Modified */
     char dl_etag[80];            /* the object's ETag: every range must come from it (If-Match) */
     uint64_t progress_done;
@@ -3617,7 +3624,6 @@ typedef struct ossr__ctx {
     ossr_result mp_r;            /* the result of the request (or step) before */
     ossr_result mp_fail;         /* why, while an orphan upload is aborted */
     int mp_m;                    /* the object's check: 1 in place, 0 not, -1 unknown */
-    int mp_ck;                   /* OSSR__CKPT_*: the record found */
     int nw;                      /* lanes that send parts */
     int completing, restarts, waited, reconciled;
     uint64_t completing_crc;     /* the whole CRC-64 a sent Complete carried */
@@ -3726,7 +3732,6 @@ struct ossr__worker {
     uint64_t content_length;
     int has_length;
     char etag[80];
-    int range_ok;                /* Content-Range is the range the request asked for */
     int64_t mtime;               /* Last-Modified (unix seconds; 0: not given) */
     ossr__err err;               /* detail of this worker's last failure */
     uint64_t bytes_sent;
@@ -4378,7 +4383,7 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes of its range",
                           q->what, (unsigned long long)q->range_len);
     if (w->ctx->sink.write_at(w->ctx->dl_h, p, n, q->out_off + q->out_len, w->ctx->sink.user) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "writing the download to %s failed: %s", w->ctx->abs_path,
+        return ossr__fail(w, OSSR_E_WRITE, w->ctx->o->sink ? 0 : errno, "writing the download to %s failed: %s", w->ctx->abs_path,
                           w->ctx->o->sink ? "the sink refused it" : strerror(errno));
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
@@ -4487,7 +4492,7 @@ OSSR__PRIVATE ossr_result ossr__xchg_begin(ossr__worker *w, ossr__req *q) {
     w->keep_alive = 0;
     w->send_fail = OSSR_OK;
     w->io_fail = OSSR_OK;
-    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0; w->range_ok = 0; w->mtime = 0;
+    w->status = 0; w->has_crc = 0; w->has_length = 0; w->etag[0] = 0; w->mtime = 0;
     w->body_len = 0; w->body_truncated = 0; w->body[0] = 0;
     memset(&w->err, 0, sizeof w->err);
     w->err.part_number = q->part_number;
@@ -4795,6 +4800,25 @@ OSSR__PRIVATE int ossr__content_range(ossr_slice v, uint64_t r[3]) {
         return -1;
     return 0;
 }
+/* A range's reply head: of the object planned (its ETag: another object's is
+   OSSR_E_FILE_CHANGED, and the download starts over), and exactly the bytes asked for
+   (a whole object, another range or another length is refused, and retried). */
+OSSR__PRIVATE ossr_result ossr__range_head(ossr__worker *w, ossr__req *q) {
+    ossr__ctx *c = w->ctx;
+    ossr_slice v;
+    uint64_t r[3];
+    if (w->etag[0] && strcmp(w->etag, c->dl_etag) != 0)
+        return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
+                          c->dl_etag);
+    if (w->status != 206 || !ossr_response_header(&w->resp, "Content-Range", &v) || ossr__content_range(v, r) != 0 ||
+        r[0] != q->out_off || r[1] != q->out_off + q->range_len - 1 || r[2] != c->fid.size ||
+        (w->has_length && w->content_length != q->range_len))
+        return ossr__fail(w, OSSR_E_PROTOCOL, 0, "%s: the reply is not bytes %llu-%llu of the object's %llu "
+                          "(HTTP %d)", q->what, (unsigned long long)q->out_off,
+                          (unsigned long long)(q->out_off + q->range_len - 1), (unsigned long long)c->fid.size,
+                          w->status);
+    return OSSR_OK;
+}
 OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t headlen) {
     ossr__ctx *c = w->ctx;
     const ossr_response *resp = &w->resp;
@@ -4816,12 +4840,6 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
         w->has_crc = 1;
     }
     if (ossr_response_header(resp, "Last-Modified", &v) && ossr__parse_date(v.ptr, v.len, &w->mtime) != 0) w->mtime = 0;
-    if (resp->status == 206 && ossr_response_header(resp, "Content-Range", &v)) {
-        uint64_t r[3];
-        if (ossr__content_range(v, r) != 0)
-            return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Range in the reply to %s", q->what);
-        w->range_ok = q->range_len && r[0] == q->out_off && r[1] == q->out_off + q->range_len - 1 && r[2] == c->fid.size;
-    }
     if (ossr_response_header(resp, "Content-Length", &v)) {
         size_t k;
         for (k = 0; k < resp->header_count; k++)   /* two different lengths: refuse */
@@ -4831,6 +4849,10 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
         if (ossr__parse_u64(v.ptr, v.len, &w->content_length) != 0)
             return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Length in the reply to %s", q->what);
         w->has_length = 1;
+    }
+    if (q->range_len && resp->status >= 200 && resp->status < 300) {   /* judged before a byte of the body lands */
+        ossr_result r = ossr__range_head(w, q);
+        if (r != OSSR_OK) return r;
     }
     w->io_pos += headlen;
     w->rx_deadline = 0;                       /* the body: at least low_speed_limit a second */
@@ -4948,25 +4970,8 @@ OSSR__PRIVATE int ossr__body_in(ossr__worker *w, ossr__req *q) {
     }
 }
 /* The verdict on a whole reply: the connection kept or dropped, an error reply read, the
-   CRC-64 the server stored compared with the one sent. */
-/* A range's reply: of the object planned (its ETag), exactly the bytes asked for, all
-   of them. A short or long one is a failed receive (retried); another object's is
-   OSSR_E_FILE_CHANGED (the download starts over). */
-OSSR__PRIVATE ossr_result ossr__range_verdict(ossr__worker *w, ossr__req *q) {
-    ossr__ctx *c = w->ctx;
-    if (w->etag[0] && strcmp(w->etag, c->dl_etag) != 0)
-        return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
-                          c->dl_etag);
-    if (w->status != 206 || !w->range_ok)
-        return ossr__fail(w, OSSR_E_PROTOCOL, 0, "%s: the reply is not bytes %llu-%llu of the object's %llu "
-                          "(HTTP %d)", q->what, (unsigned long long)q->out_off,
-                          (unsigned long long)(q->out_off + q->range_len - 1), (unsigned long long)c->fid.size,
-                          w->status);
-    if (q->out_len != q->range_len)
-        return ossr__fail(w, OSSR_E_RECV, 0, "%s: the reply carried %llu of the range's %llu bytes", q->what,
-                          (unsigned long long)q->out_len, (unsigned long long)q->range_len);
-    return OSSR_OK;
-}
+   CRC-64 the server stored compared with the one sent, a range's every byte arrived (a
+   short one is a failed receive, retried). */
 OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     w->win_start = 0;
@@ -4990,7 +4995,10 @@ OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
         return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was "
                                                "sent", q->what, (unsigned long long)w->crc,
                                                (unsigned long long)q->body_crc));
-    if (q->range_len) return ossr__xchg_end(w, q, ossr__range_verdict(w, q));
+    if (q->range_len && q->out_len != q->range_len)
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_RECV, 0, "%s: the reply carried %llu of the range's %llu "
+                                               "bytes", q->what, (unsigned long long)q->out_len,
+                                               (unsigned long long)q->range_len));
     return ossr__xchg_end(w, q, OSSR_OK);
 }
 /* Advances the exchange as far as it goes without waiting: OSSR__WAIT with w->op set
@@ -5336,7 +5344,7 @@ OSSR__PRIVATE long ossr__fs_load(ossr__ctx *c, uint64_t off, void *buf, size_t c
 }
 OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, size_t len, unsigned flags) {
     if (flags & OSSR_STORE_NEW) {
-        char tmp[OSSR_PATH_MAX + 8], dir[OSSR_PATH_MAX], *slash;
+        char tmp[OSSR_PATH_MAX + 8];
         ossr__fh fd;
         ossr__file_close(c->ckpt_fd);
         c->ckpt_fd = OSSR__BAD_FH;
@@ -5356,9 +5364,7 @@ OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, si
             errno = e;
             return -1;
         }
-        ossr__say(dir, sizeof dir, "%s", c->ckpt_path);
-        slash = strrchr(dir, '/');
-        if (slash) { *slash = 0; ossr__sync_dir(dir[0] ? dir : "/"); }
+        ossr__sync_parent(c->ckpt_path);
         return 0;
     }
     if (c->ckpt_fd == OSSR__BAD_FH && (c->ckpt_fd = ossr__file_open_rw(c->ckpt_path)) == OSSR__BAD_FH) return -1;
@@ -6580,7 +6586,6 @@ enum {
     OSSR__MP_GET_ONE,          /* below the threshold: one GetObject into the temporary file */
     OSSR__MP_GOT,
     OSSR__MP_GOT_HEAD,         /* a reply without a length: HeadObject tells it */
-    OSSR__MP_GOT_CHECK,
     OSSR__MP_CALL,             /* lane 0's request is on its way */
     OSSR__MP_DONE
 };
@@ -6660,22 +6665,22 @@ OSSR__PRIVATE int ossr__flow_reset(ossr__ctx *c, ossr__worker *ws, int nw_max) {
 OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
-    c->mp_ck = ossr__flow_reset(c, ws, nw_max);
+    int ck = ossr__flow_reset(c, ws, nw_max);
     c->mp = OSSR__MP_FRESH;
-    if (c->mp_ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
+    if (ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
                   c->reason, c->old_id);
         ossr__req_abort(c, w, c->old_id);
         return ossr__mp_call(c, w, OSSR__MP_OLD_ABORTED);
-    } else if (c->mp_ck == OSSR__CKPT_DAMAGED) {
+    } else if (ck == OSSR__CKPT_DAMAGED) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s, and names no upload; starting over", c->ckpt_path, c->reason);
         ossr__ckpt_remove(c);
-    } else if (c->mp_ck == OSSR__CKPT_STALE) {
+    } else if (ck == OSSR__CKPT_STALE) {
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s is stale: %s; aborting its upload %s and starting over",
                   c->ckpt_path, c->reason, c->old_id);
         ossr__req_abort(c, w, c->old_id);
         return ossr__mp_call(c, w, OSSR__MP_OLD_ABORTED);
-    } else if (c->mp_ck == OSSR__CKPT_MATCH) {
+    } else if (ck == OSSR__CKPT_MATCH) {
         ossr__log(c, OSSR_LOG_INFO, "resuming upload %s from %s", c->upload_id, c->ckpt_path);
         st->resumed = 1;
         ossr__copy(st->upload_id, sizeof st->upload_id, c->upload_id, strlen(c->upload_id));
@@ -6822,9 +6827,10 @@ OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
         c->dl_sum = w->req.out_crc;
         c->dl_has_crc = w->has_crc;
         c->dl_crc = w->crc;
-        if (w->has_length) { c->mp = OSSR__MP_GOT_CHECK; return OSSR__READY; }
-        ossr__req_head(c, w);
-        return ossr__mp_call(c, w, OSSR__MP_GOT_HEAD);
+        if (!w->has_length) {
+            ossr__req_head(c, w);
+            return ossr__mp_call(c, w, OSSR__MP_GOT_HEAD);
+        }
     }
     if (c->mp == OSSR__MP_GOT_HEAD) {
         if (r != OSSR_OK) {
@@ -6863,7 +6869,7 @@ OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh
     if (c->dl_open) c->sink.close(c->dl_h, OSSR_SINK_KEEP, c->sink.user);
     c->dl_open = 0;
     if (c->sink.open(c->o->file_path, c->fid.size, fresh, &c->dl_h, c->sink.user) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, errno, "cannot open %s for the download: %s", c->abs_path,
+        return ossr__fail(w, OSSR_E_WRITE, c->o->sink ? 0 : errno, "cannot open %s for the download: %s", c->abs_path,
                           c->o->sink ? "the sink refused it" : strerror(errno));
     c->dl_open = 1;
     return OSSR_OK;
@@ -6948,12 +6954,13 @@ OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
     if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
     if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc)) {
         ossr__ckpt_remove(c);
-        if (!changed && c->dl_restarts >= 2)
-            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "the downloaded bytes have CRC-64 %llu, the "
-                                                   "object %llu, after fetching them three times; nothing was kept",
-                                                   (unsigned long long)c->crc_acc, (unsigned long long)c->dl_crc));
-        if (changed && c->dl_restarts >= 2) return ossr__mp_end(c, c->first_error);
-        c->dl_restarts++;
+        if (c->restarts >= 2)
+            return changed ? ossr__mp_end(c, c->first_error)
+                           : ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "the downloaded bytes have CRC-64 %llu, "
+                                                             "the object %llu, after fetching them three times; "
+                                                             "nothing was kept", (unsigned long long)c->crc_acc,
+                                                             (unsigned long long)c->dl_crc));
+        c->restarts++;
         if (changed)
             ossr__log(c, OSSR_LOG_WARN, "oss://%s/%s changed on the server during the download; starting over",
                       c->o->bucket, c->o->key);
@@ -7134,8 +7141,7 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             k = ossr__mp_call(c, w, OSSR__MP_GOT);
             break;
         case OSSR__MP_GOT:
-        case OSSR__MP_GOT_HEAD:
-        case OSSR__MP_GOT_CHECK: k = ossr__mp_download(c, w); break;
+        case OSSR__MP_GOT_HEAD: k = ossr__mp_download(c, w); break;
         default:
             return OSSR__READY;
         }
@@ -7222,13 +7228,13 @@ OSSR__PRIVATE ossr_result ossr__session_setup(ossr_session *s, const ossr_option
     s->st.download = job == OSSR__JOB_DOWNLOAD;
     s->job = job;
     c->mp = job == OSSR__JOB_DOWNLOAD ? OSSR__MP_GET : OSSR__MP_DONE;
-    if (job == OSSR__JOB_UPLOAD && ossr__src_open(c) != 0) {
-        s->st.os_error = errno;
-        return ossr__setup_fail(c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL ?
-                                "%s is not a regular file (a FIFO, socket or device): give a regular file" :
-                                "cannot read %s: %s", o->file_path, strerror(errno));
-    }
     if (job == OSSR__JOB_UPLOAD) {
+        if (ossr__src_open(c) != 0) {
+            s->st.os_error = errno;
+            return ossr__setup_fail(c, OSSR_E_FILE, errno == EISDIR ? "%s is a directory: give a file" : errno == EINVAL
+                                    ? "%s is not a regular file (a FIFO, socket or device): give a regular file" :
+                                    "cannot read %s: %s", o->file_path, strerror(errno));
+        }
         s->st.size = c->fid.size;
         multipart = ossr__is_multipart(&c->f, c->fid.size);
         if (!multipart && c->fid.size > OSSR__MAX_PART)
@@ -7256,7 +7262,7 @@ OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
     int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
     c->dl_open = 0;
     if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
-        r = ossr__fail(w, OSSR_E_WRITE, errno, "cannot finish the download to %s: %s", c->o->file_path,
+        r = ossr__fail(w, OSSR_E_WRITE, c->o->sink ? 0 : errno, "cannot finish the download to %s: %s", c->o->file_path,
                        c->o->sink ? "the sink refused it" : strerror(errno));
         ossr__set_error(c, w, r);
     }
@@ -7339,7 +7345,7 @@ OSSR__PRIVATE int ossr__session_run(ossr_session *s, int64_t now) {
         }
         if (ossr__mp_step(c, s->ws, s->nw, now) == OSSR__READY) return OSSR__READY;
         for (i = 0; i < s->nw; i++)   /* requests the flow just started */
-            if (ossr__rq_active(&s->ws[i]) && s->ws[i].op == OSSR__OP_NONE && s->ws[i].rq_state == OSSR__RQ_RUN &&
+            if (s->ws[i].op == OSSR__OP_NONE && s->ws[i].rq_state == OSSR__RQ_RUN &&
                 !s->ws[i].pace_n)
                 moved = 1;
         if (!moved && mp == c->mp) break;
@@ -7355,12 +7361,7 @@ OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
     int64_t next = ossr__session_next(s);
     for (i = 0; i < s->nw; i++) {
         ossr__worker *w = &s->ws[i];
-        if (w->op == OSSR__OP_CONNECT) {
-            int e = 0;
-            long r = ossr__link_open(w, &e);
-            ossr__lane_done(w, r, e);
-            return;
-        }
+        if (w->op == OSSR__OP_CONNECT) { ossr__lane_io(w); return; }
         if (w->op == OSSR__OP_NONE || n == 64) continue;
         conns[n] = w->conn;
         out[n] = w->op == OSSR__OP_WRITE;
@@ -7369,14 +7370,8 @@ OSSR__PRIVATE void ossr__poll_io(ossr_session *s, int64_t now) {
     if (next >= 0) tmo = next <= now ? 0 : next - now < 100 ? (int)(next - now) : 100;
     if (n == 0) { if (tmo > 0) ossr__sleep_ms(s->c.o, tmo); return; }
     if (ossr__sys_poll(conns, out, n, tmo, ready) <= 0) return;
-    for (k = 0; k < n; k++) {
-        ossr__worker *w = &s->ws[idx[k]];
-        int e = 0;
-        long r;
-        if (!ready[k]) continue;
-        r = out[k] ? ossr__link_write(w, w->op_p, w->op_n, &e) : ossr__link_recv(w, w->op_p, w->op_n, &e);
-        ossr__lane_done(w, r, e);
-    }
+    for (k = 0; k < n; k++)
+        if (ready[k]) ossr__lane_io(&s->ws[idx[k]]);
 }
 /* The lanes' I/O as it blocks, one op a lane in turn: for the transport hook, whose
    calls block (without threads its connections take turns), and for a single
