@@ -845,7 +845,8 @@ static int cmd_abort(ossr_options *o, args *a) {
     if (!file == !a->upload_id)
         return fail_usage("abort takes FILE oss://BUCKET/KEY, or oss://BUCKET/KEY --upload-id ID", NULL);
     if (parse_oss_url(url, &o->bucket, &key)) return fail_usage("expected oss://BUCKET/KEY", url);
-    if (file && (rc = abort_download(o, file, key)) >= 0 && file_kind(file, &size, &what) != KIND_FILE) return rc;
+    if (file && (rc = abort_download(o, file, key)) > 0) return rc;   /* a download's abort failed: said */
+    if (file && rc == 0 && file_kind(file, &size, &what) != KIND_FILE) return 0;   /* no upload of FILE to abort */
     if (file && (rc = refuse_non_regular(file, &size)) != 0) return rc;
     if (file) key = put_key(key, file);   /* the key "ossup put" would have used */
     else if (!*key || ends_with_separator(key)) return fail_usage("--upload-id needs the object's whole key", url);

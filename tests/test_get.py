@@ -336,8 +336,11 @@ def abort_drops_a_download(env):
     while not [e for e in env.server.log() if e.get("barrier")]:
         check(p.poll() is None and time.time() < deadline, "the download never sent a range")
         time.sleep(0.02)
+    with open(dest, "wb") as f:     # an older FILE the download is to replace: no upload's source
+        f.write(b"older")
     rc, out, err = env.run("abort", dest, f"oss://{BUCKET}/obj")
     check(rc != 0 and "another download" in err, f"abort during the download: {rc} {out!r} {err!r}")
+    os.remove(dest)
     check(os.path.exists(dest + ".ossr-tmp") and env.checkpoints(), "abort removed a running download's files")
     p.kill()
     p.communicate()
