@@ -1493,15 +1493,43 @@ OSSR__PRIVATE void ossr__sock_close(ossr__socket *s) {
     WSACleanup();
 #endif
 }
-/* Switches blocking off (on == 1) or back on. */
-OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s, int on) {
+/* Switches blocking off: a socket stays non-blocking for its whole life, every wait
+   is a poll (ossr__sock_poll) that notices a cancel. */
+OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s) {
 #if OSSR__OS == 1
-    int fl = fcntl(s, F_GETFL, 0);
-    fcntl(s, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL, 0) | O_NONBLOCK);
 #else
-    u_long v = (u_long)on;
-    ioctlsocket(s, FIONBIO, &v);
+    u_long on = 1;
+    ioctlsocket(s, FIONBIO, &on);
 #endif
+}
+/* Waits at most tmo ms until one of n (at most 64) sockets can be written (out[i]
+   nonzero) or read, or has failed (the next call on it says how); ready[i] says which.
+   The count ready, 0 when none (or a signal came first), -1 when the wait failed. */
+OSSR__PRIVATE int ossr__sock_poll(const ossr__socket *s, const int *out, int n, int tmo, int *ready) {
+    int i, rc;
+#if OSSR__OS == 1
+    struct pollfd pfd[64];
+    for (i = 0; i < n; i++) {
+        pfd[i].fd = s[i];
+        pfd[i].events = (short)(out[i] ? POLLOUT : POLLIN);
+        pfd[i].revents = 0;
+    }
+    rc = poll(pfd, (nfds_t)n, tmo);
+    if (rc < 0 && errno == EINTR) rc = 0;
+    for (i = 0; i < n; i++) ready[i] = rc > 0 && pfd[i].revents != 0;
+#else
+    fd_set rd, wr, ex;   /* a failed connect shows in the exception set only */
+    struct timeval tv;
+    FD_ZERO(&rd); FD_ZERO(&wr); FD_ZERO(&ex);
+    for (i = 0; i < n; i++) { FD_SET(s[i], out[i] ? &wr : &rd); FD_SET(s[i], &ex); }
+    tv.tv_sec = tmo / 1000;
+    tv.tv_usec = (tmo % 1000) * 1000;
+    rc = select(0, &rd, &wr, &ex, &tv);
+    for (i = 0; i < n; i++)
+        ready[i] = rc > 0 && (FD_ISSET(s[i], out[i] ? &wr : &rd) || FD_ISSET(s[i], &ex));
+#endif
+    return rc;
 }
 /* Waits until the socket can be read (out 0) or written (out 1), in slices of at most
    100 ms that notice a cancel: 1 ready (or failed: the next call says how), 0 when
@@ -1510,29 +1538,10 @@ OSSR__PRIVATE int ossr__sock_wait(ossr__socket s, int out, int timeout_ms, const
     int64_t end = ossr__now_ms(o) + timeout_ms;
     for (;;) {
         int64_t left = end - ossr__now_ms(o);
-        int rc, slice;
+        int ready;
         if (ossr__cancel_requested(o)) return -1;
         if (left <= 0) return 0;
-        slice = left < 100 ? (int)left : 100;
-#if OSSR__OS == 1
-        {
-            struct pollfd pfd;
-            pfd.fd = s; pfd.events = (short)(out ? POLLOUT : POLLIN); pfd.revents = 0;
-            rc = poll(&pfd, 1, slice);
-            if (rc < 0 && errno == EINTR) rc = 0;
-        }
-#else
-        {
-            fd_set set, ex;
-            struct timeval tv;
-            FD_ZERO(&set); FD_ZERO(&ex);
-            FD_SET(s, &set); FD_SET(s, &ex);
-            tv.tv_sec = 0;
-            tv.tv_usec = slice * 1000;
-            rc = select(0, out ? NULL : &set, out ? &set : NULL, &ex, &tv);
-        }
-#endif
-        if (rc != 0) return 1;
+        if (ossr__sock_poll(&s, &out, 1, left < 100 ? (int)left : 100, &ready) != 0) return 1;
     }
 }
 /* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
@@ -1546,8 +1555,7 @@ OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms, const 
 }
 /* Connects to host:port (any address family), waiting at most timeout_ms per address. */
 OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num, int timeout_ms,
-                                             int io_timeout_ms, const ossr_options *o, ossr__socket *out,
-                                             int *os_err) {
+                                             const ossr_options *o, ossr__socket *out, int *os_err) {
     struct addrinfo hints, *res = NULL, *ai;
     ossr_result r = OSSR_E_CONNECT;
     char digits[8], *port = digits + sizeof digits - 1;
@@ -1581,7 +1589,7 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #if OSSR__OS == 1
         if (SOCK_CLOEXEC == 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
-        ossr__sock_nonblock(fd, 1);
+        ossr__sock_nonblock(fd);
         rc = connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
         e = rc != 0 ? ossr__sock_errno() : 0;
         if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms, o);
@@ -1591,18 +1599,6 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
             r = e == -2 ? OSSR_E_CANCELLED : e < 0 ? OSSR_E_TIMEOUT : OSSR_E_CONNECT;
             if (e == -2) break;
             continue;
-        }
-        ossr__sock_nonblock(fd, 0);
-        {
-#if OSSR__OS == 1
-            struct timeval tv;
-            tv.tv_sec = io_timeout_ms / 1000;
-            tv.tv_usec = (io_timeout_ms % 1000) * 1000;
-#else
-            DWORD tv = (DWORD)io_timeout_ms;
-#endif
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, (const char *)&tv, sizeof tv);
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, (const char *)&tv, sizeof tv);
         }
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
 #ifdef SO_NOSIGPIPE
@@ -1619,44 +1615,32 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #endif
     return r;
 }
-#if OSSR__OS == 1 && defined(MSG_DONTWAIT)
-#  define OSSR__TRY_FIRST 1   /* try at once, wait only when the call would block */
-#else
-#  define OSSR__TRY_FIRST 0   /* wait until ready, then a blocking call */
-#  define MSG_DONTWAIT 0
-#endif
 /* One send or receive: the count (> 0; 0 for a receive at the end of the stream), or a
    negative result. It waits (ossr__sock_wait: at most timeout_ms of silence, ending
    early on a cancel) only as long as the call would block. */
 OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
                                  int *os_err) {
-    int w = 1;   /* the last wait's answer */
+    int w, e;
+    long k;
     if (n > 0x40000000u) n = 0x40000000u;
     for (;;) {
-        int e;
 #if OSSR__OS == 1
-        ssize_t k;
-#else
-        int k;
-#endif
-        if (!OSSR__TRY_FIRST && (w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) break;
-#if OSSR__OS == 1
-        k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : recv(fd, p, n, MSG_DONTWAIT);
+        k = (long)(out ? send(fd, p, n, MSG_NOSIGNAL) : recv(fd, p, n, 0));
 #else
         k = out ? send(fd, p, (int)n, 0) : recv(fd, p, (int)n, 0);
 #endif
-        if (k > 0 || (k == 0 && !out)) return (long)k;
+        if (k > 0 || (k == 0 && !out)) return k;
         e = ossr__sock_errno();
         if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
-        if (k < 0 && OSSR__EAGAIN(e) && OSSR__TRY_FIRST) {
-            if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) > 0) continue;
-            break;
+        if (k == 0 || !OSSR__EAGAIN(e)) {
+            *os_err = e;
+            return out ? OSSR_E_SEND : OSSR_E_RECV;
         }
-        *os_err = e;
-        return OSSR__EAGAIN(e) ? OSSR_E_TIMEOUT : out ? OSSR_E_SEND : OSSR_E_RECV;
+        if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) {
+            *os_err = w < 0 ? 0 : ETIMEDOUT;
+            return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
+        }
     }
-    *os_err = w < 0 ? 0 : ETIMEDOUT;
-    return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
 }
 /* Words for a resolver error. */
 OSSR__PRIVATE const char *ossr__gai_str(int e) {
@@ -1675,7 +1659,7 @@ OSSR__PRIVATE const char *ossr__gai_str(int e) {
 static ossr_result ossr__sys_connect(const char *host, uint16_t port, int timeout_ms, void **conn, void *user) {
     ossr__socket fd = OSSR__BAD_SOCKET;
     int e = 0;
-    ossr_result r = ossr__sock_connect(host, port, timeout_ms, timeout_ms, (const ossr_options *)user, &fd, &e);
+    ossr_result r = ossr__sock_connect(host, port, timeout_ms, (const ossr_options *)user, &fd, &e);
     if (r == OSSR_OK) *conn = (void *)((uintptr_t)fd + 1);
     errno = e;
     return r;
@@ -1715,30 +1699,12 @@ OSSR__PRIVATE int ossr__transport(const ossr_options *o, ossr_transport *t) {
    written (out[i] nonzero) or read; ready[i] says which can. The count ready, 0 when
    none, or -1 (also without sockets). */
 OSSR__PRIVATE int ossr__sys_poll(void *const *conns, const int *out, int n, int tmo, int *ready) {
-#if OSSR__HAVE_NET && OSSR__OS == 1
-    struct pollfd pfd[64];
-    int i, rc;
-    if (n < 1) return 0;
+#if OSSR__HAVE_NET
+    ossr__socket fds[64];
+    int i;
     if (n > 64) n = 64;
-    for (i = 0; i < n; i++) {
-        pfd[i].fd = OSSR__SOCK(conns[i]);
-        pfd[i].events = (short)(out[i] ? POLLOUT : POLLIN);
-        pfd[i].revents = 0;
-    }
-    rc = poll(pfd, (nfds_t)n, tmo);
-    for (i = 0; i < n; i++) ready[i] = rc > 0 && pfd[i].revents != 0;
-    return rc;
-#elif OSSR__HAVE_NET
-    fd_set rd, wr;
-    struct timeval tv;
-    int i, rc;
-    FD_ZERO(&rd); FD_ZERO(&wr);
-    for (i = 0; i < n; i++) FD_SET(OSSR__SOCK(conns[i]), out[i] ? &wr : &rd);
-    tv.tv_sec = tmo / 1000;
-    tv.tv_usec = (tmo % 1000) * 1000;
-    rc = select(0, &rd, &wr, NULL, &tv);
-    for (i = 0; i < n; i++) ready[i] = rc > 0 && FD_ISSET(OSSR__SOCK(conns[i]), out[i] ? &wr : &rd);
-    return rc;
+    for (i = 0; i < n; i++) fds[i] = OSSR__SOCK(conns[i]);
+    return ossr__sock_poll(fds, out, n, tmo, ready);
 #else
     (void)conns; (void)out; (void)n; (void)tmo; (void)ready;
     return -1;
