@@ -3677,7 +3677,7 @@ typedef struct ossr__req {
    connection, and its record buffers are what the lane writes and reads. */
 enum { OSSR__OP_NONE = 0, OSSR__OP_CONNECT, OSSR__OP_WRITE, OSSR__OP_READ };
 /* What a step came to, besides a negative ossr_result. */
-enum { OSSR__READY = 0, OSSR__WAIT = 1, OSSR__EOF = 2 };
+enum { OSSR__READY = 0, OSSR__WAIT = 1, OSSR__EOF = 2, OSSR__REPLIED = 3 /* before the request was out */ };
 struct ossr__worker {
     ossr__ctx *ctx;
     char *block;                 /* the worker's one allocation */
@@ -4035,11 +4035,16 @@ OSSR__PRIVATE void ossr__close_conn(ossr__worker *w) {
 }
 
 #ifdef OSSR__HAVE_TLS
-/* Why the TLS engine stopped, as a result and a sentence in w->err. */
-OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, const char *when) {
+/* Why a TLS connection stopped, as a result and a sentence in w->err: k is what stopped
+   it (a lane step's or ossr__tls_pump's: OSSR__EOF, OSSR_E_TLS for the engine itself,
+   else the connection's failure with the system's error e), then the engine says why. */
+OSSR__PRIVATE ossr_result ossr__tls_error(ossr__worker *w, int k, int e, const char *when) {
     ossr__tls *t = w->tls;
-    int err = br_ssl_engine_last_error(&t->sc.eng);
+    int err;
     ossr_result r;
+    if (k == OSSR__EOF) t->eof = 1;
+    else if (k < 0 && k != OSSR_E_TLS) { t->io_result = (ossr_result)k; t->os_err = e; }
+    err = br_ssl_engine_last_error(&t->sc.eng);
     w->err.tls_error = err;
     if (err == BR_ERR_IO || err == BR_ERR_OK) {   /* the socket failed underneath */
         r = t->io_result != OSSR_OK ? t->io_result : OSSR_E_RECV;
@@ -4122,7 +4127,7 @@ OSSR__PRIVATE ossr_result ossr__tls_start(ossr__worker *w) {
     t->eof = 0;
     t->io_result = OSSR_OK;
     t->os_err = 0;
-    if (!br_ssl_client_reset(&t->sc, c->tls_name, resume)) return ossr__tls_error(w, "starting TLS");
+    if (!br_ssl_client_reset(&t->sc, c->tls_name, resume)) return ossr__tls_error(w, OSSR_E_TLS, 0, "starting TLS");
     return OSSR_OK;
 }
 /* The handshake is over: keep its session for the next connection. */
@@ -4137,7 +4142,7 @@ OSSR__PRIVATE void ossr__tls_ready(ossr__worker *w) {
 /* Runs the TLS engine until it takes application bytes (target BR_SSL_SENDAPP) or holds
    some (BR_SSL_RECVAPP): OSSR__READY; OSSR__WAIT with w->op set (records to write, or
    room for records to read: records the engine made always go out first); OSSR__EOF
-   when the connection closed first; OSSR_E_SEND when the server's reply arrives while
+   when the connection closed first; OSSR__REPLIED when the server's reply arrives while
    the request is still going out; OSSR_E_TLS when the engine failed (ossr__tls_error
    says why). */
 OSSR__PRIVATE int ossr__tls_pump(ossr__worker *w, unsigned target) {
@@ -4153,7 +4158,7 @@ OSSR__PRIVATE int ossr__tls_pump(ossr__worker *w, unsigned target) {
             return OSSR__WAIT;
         }
         if (st & target) return OSSR__READY;
-        if (st & BR_SSL_RECVAPP) return OSSR_E_SEND;
+        if (st & BR_SSL_RECVAPP) return OSSR__REPLIED;
         if (st & BR_SSL_RECVREC) {
             if (w->eof) return OSSR__EOF;
             w->op_p = (char *)br_ssl_engine_recvrec_buf(eng, &n);
@@ -4578,12 +4583,10 @@ OSSR__PRIVATE int ossr__xchg_send_error(ossr__worker *w, ossr__req *q, int k, in
     ossr_result r = k == OSSR__EOF ? OSSR_E_SEND : (ossr_result)k;
 #ifdef OSSR__HAVE_TLS
     if (w->tls) {
-        if (k == OSSR_E_SEND && e == 0)
+        if (k == OSSR__REPLIED)
             return ossr__xchg_send_failed(w, q, ossr__fail(w, OSSR_E_SEND, 0, "sending over TLS failed: the server "
                                                             "replied before the request was out"));
-        if (k == OSSR__EOF) w->tls->eof = 1;
-        else if (k != OSSR_E_TLS) { w->tls->io_result = r; w->tls->os_err = e; }
-        r = ossr__tls_error(w, "sending over TLS failed");
+        r = ossr__tls_error(w, k, e, "sending over TLS failed");
         return ossr__xchg_send_failed(w, q, r == OSSR_E_RECV ? OSSR_E_SEND : r);
     }
 #endif
@@ -4607,8 +4610,7 @@ OSSR__PRIVATE int ossr__xchg_recv_error(ossr__worker *w, ossr__req *q, int k, in
     }
 #ifdef OSSR__HAVE_TLS
     if (w->tls && r != OSSR_E_TOO_LARGE) {
-        if (k != OSSR_E_TLS && k != OSSR_E_SEND) { w->tls->io_result = r; w->tls->os_err = e; }
-        r = ossr__tls_error(w, "receiving over TLS failed");
+        r = ossr__tls_error(w, k, e, "receiving over TLS failed");
         e = w->err.os_error;
     }
 #endif
@@ -4644,9 +4646,7 @@ OSSR__PRIVATE int ossr__xchg_handshake_error(ossr__worker *w, ossr__req *q, int 
     char when[340];
     ossr_result r;
     ossr__say(when, sizeof when, "TLS handshake with %s", w->ctx->tls_name);
-    if (k == OSSR__EOF) w->tls->eof = 1;
-    else if (k != OSSR_E_TLS && k != OSSR_E_SEND) { w->tls->io_result = (ossr_result)k; w->tls->os_err = e; }
-    r = ossr__tls_error(w, when);
+    r = ossr__tls_error(w, k, e, when);
     ossr__close_conn(w);
     return ossr__xchg_end(w, q, r);
 }
