@@ -4576,7 +4576,7 @@ OSSR__PRIVATE int ossr__xchg_send_failed(ossr__worker *w, ossr__req *q, ossr_res
     w->send_fail = r;
     memcpy(w->send_detail, w->err.detail, sizeof w->send_detail);
     ossr__xchg_await_reply(w);
-    return OSSR__WAIT;   /* go on */
+    return OSSR__READY;
 }
 /* A failure while sending: k from a lane step (or the driver's result r with error e). */
 OSSR__PRIVATE int ossr__xchg_send_error(ossr__worker *w, ossr__req *q, int k, int e) {
@@ -4968,11 +4968,13 @@ OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
     return ossr__xchg_end(w, q, OSSR_OK);
 }
 /* Advances the exchange as far as it goes without waiting: OSSR__WAIT with w->op set
-   (the I/O it needs), or OSSR__READY when it has ended (w->x_result). */
+   (the I/O it needs) or a pace to keep, or OSSR__READY when it has ended (w->x_result).
+   Each state's step answers OSSR__WAIT, or goes on from w->xs, which a failure moves
+   (to OSSR__X_DONE, or to the reply after a failed send). */
 OSSR__PRIVATE int ossr__xchg_step(ossr__worker *w, ossr__req *q) {
     for (;;) {
-        int k = OSSR__READY;
-        if (w->io_fail != OSSR_OK && (k = ossr__xchg_io_error(w, q)) != OSSR__WAIT) return k;
+        int k;
+        if (w->io_fail != OSSR_OK) { ossr__xchg_io_error(w, q); continue; }
         switch (w->xs) {
         case OSSR__X_CONNECT:
             if (!w->linked) { w->op = OSSR__OP_CONNECT; return OSSR__WAIT; }
@@ -5003,9 +5005,8 @@ OSSR__PRIVATE int ossr__xchg_step(ossr__worker *w, ossr__req *q) {
             w->xs = OSSR__X_BODY_OUT;
             break;
         case OSSR__X_BODY_OUT:
-            k = ossr__body_out(w, q);
-            if (k != OSSR__READY || w->xs != OSSR__X_BODY_OUT) { if (k == OSSR__WAIT && w->xs == OSSR__X_BODY_OUT) return k; break; }
-            w->xs = OSSR__X_FLUSH;
+            if ((k = ossr__body_out(w, q)) == OSSR__WAIT) return k;
+            if (w->xs == OSSR__X_BODY_OUT) w->xs = OSSR__X_FLUSH;   /* all of it is out */
             break;
         case OSSR__X_FLUSH:
             k = ossr__lane_flush(w);
@@ -5014,14 +5015,12 @@ OSSR__PRIVATE int ossr__xchg_step(ossr__worker *w, ossr__req *q) {
             ossr__xchg_await_reply(w);
             break;
         case OSSR__X_HEAD_IN:
-            k = ossr__head_in(w, q);
-            if (k != OSSR__READY || w->xs != OSSR__X_HEAD_IN) { if (k == OSSR__WAIT && w->xs == OSSR__X_HEAD_IN) return k; break; }
-            w->xs = OSSR__X_BODY_IN;
+            if ((k = ossr__head_in(w, q)) == OSSR__WAIT) return k;
+            if (w->xs == OSSR__X_HEAD_IN) w->xs = OSSR__X_BODY_IN;   /* the head is taken */
             break;
         case OSSR__X_BODY_IN:
-            k = ossr__body_in(w, q);
-            if (k != OSSR__READY || w->xs != OSSR__X_BODY_IN) { if (k == OSSR__WAIT && w->xs == OSSR__X_BODY_IN) return k; break; }
-            ossr__xchg_verdict(w, q);
+            if ((k = ossr__body_in(w, q)) == OSSR__WAIT) return k;
+            if (w->xs == OSSR__X_BODY_IN) ossr__xchg_verdict(w, q);   /* the body is in */
             break;
         default:
             return OSSR__READY;
