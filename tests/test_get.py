@@ -356,6 +356,33 @@ def abort_drops_a_download(env):
     check(len(ranges_got(env.server.log())) == RANGES, "the get after the abort did not fetch every range")
 
 
+@case
+def two_small_gets_at_once(env):
+    """Two `ossup get` of one object below the threshold to one FILE at once, the second
+    started while the first is half-way: the one that says it downloaded leaves FILE the
+    object byte for byte (the other one is refused, or writes a file of its own), even
+    when the other one is then killed."""
+    src = env.put("small2", 300 * KIB, 12)
+    dest = fresh(env, "small-twice")
+    tmp = dest + ".ossr-tmp"
+    env.server.fault(op="GetObject", action="trickle", phase="body", rate=100 * KIB, count=1)
+    env.server.fault(op="GetObject", action="trickle", phase="body", rate=2 * KIB, count=1)
+    first = env.get("small2", dest, background=True)
+    deadline = time.time() + 60
+    while not (os.path.exists(tmp) and os.path.getsize(tmp) >= 64 * KIB):
+        check(first.poll() is None and time.time() < deadline, "the first download never wrote 64 KiB")
+        time.sleep(0.01)
+    second = env.get("small2", dest, background=True)
+    while second.poll() is None and len(ops(env.server.log(), "GetObject")) < 2:
+        check(first.poll() is None and time.time() < deadline, "the second download never sent its GET")
+        time.sleep(0.01)
+    out, err = first.communicate(timeout=60)
+    second.kill()
+    second.communicate()
+    check(first.returncode == 0 and "downloaded" in out, f"the first ossup get exited {first.returncode}: {err!r}")
+    same_file(dest, src)
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 
