@@ -383,6 +383,29 @@ def two_small_gets_at_once(env):
     same_file(dest, src)
 
 
+@case
+def link_at_temporary_file(env):
+    """FILE.ossr-tmp is a symbolic link to another file: the download does not write,
+    move or remove the file it points to (the link is replaced, as the sink does with
+    one), and neither does `ossup abort FILE`."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "link")
+    other = os.path.join(env.workdir, "link-other")
+    words = b"a file of its own, not the download's\n"
+    with open(other, "wb") as f:
+        f.write(words)
+    os.symlink(other, dest + ".ossr-tmp")
+    rc, out, err = env.get("obj", dest)
+    check(os.path.exists(other), f"the file the link pointed to is gone (moved to {dest}?)")
+    with open(other, "rb") as f:
+        check(f.read() == words, "the file the link pointed to was written")
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    os.symlink(other, dest + ".ossr-tmp")
+    env.run("abort", dest, f"oss://{BUCKET}/obj")
+    check(os.path.exists(other), "ossup abort removed the file the link points to")
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 
