@@ -406,6 +406,28 @@ def link_at_temporary_file(env):
     check(os.path.exists(other), "ossup abort removed the file the link points to")
 
 
+@case
+def single_get_held_to_its_head(env):
+    """Below the threshold the one GET is held to what HeadObject said of the object: a
+    reply without x-oss-hash-crc64ecma is still checked against the HEAD's CRC-64 (a bit
+    flipped on the way) and its length against the HEAD's size (a Content-Length that
+    counts 100 bytes more); such a reply is retried or fails, and never becomes FILE."""
+    src = env.put("small3", 300 * KIB, 13)
+    for name, fault in (("flip", dict(action="flip_bit", offset=1234, bit=5)),
+                        ("long", dict(action="garble", kind="long_body", bytes=100))):
+        dest = fresh(env, "held-" + name)
+        env.server.fault(op="GetObject", no_crc=True, count=1, **fault)
+        rc, out, err = env.get("small3", dest)
+        heads = ops(env.server.log(), "HeadObject")
+        check(heads and heads[0]["status"] == 200, f"{name}: no HeadObject before the GET")
+        if rc == 0:
+            same_file(dest, src)
+            check("matches the server's" in out, f"{name}: the CRC-64 the HEAD gave was not checked: {out!r}")
+        else:
+            check(not os.path.exists(dest), f"{name}: ossup get failed ({err.strip()}) and left FILE")
+        check(not os.path.exists(dest + ".ossr-tmp"), f"{name}: the temporary file was left behind")
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 
