@@ -428,6 +428,25 @@ def single_get_held_to_its_head(env):
         check(not os.path.exists(dest + ".ossr-tmp"), f"{name}: the temporary file was left behind")
 
 
+@case
+def object_shrinks_below_threshold_between_runs(env):
+    """A download in ranges cut (a refused range), then the object replaced by one below
+    the threshold: the next run is one GET, FILE is the new object, and the cut
+    download's checkpoint goes with its temporary file (nothing is left that no command
+    would ever drop)."""
+    env.put("shrink", SIZE, 2)
+    dest = fresh(env, "shrink")
+    env.server.fault(op="GetObject", range_start=3 * MIB, action="status", status=403, code="AccessDenied", count=1)
+    rc, out, err = env.get("shrink", dest)
+    check(rc != 0 and env.checkpoints() and os.path.exists(dest + ".ossr-tmp"), f"nothing kept to resume: {rc} {err!r}")
+    new = env.put("shrink", 300 * KIB, 14)
+    env.server.reset()
+    rc, out, err = env.get("shrink", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    check(len(ops(env.server.log(), "GetObject")) == 1, "the object below the threshold did not come in one GET")
+    downloaded(env, dest, new, out, err)
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 
