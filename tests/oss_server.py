@@ -263,6 +263,11 @@ Control API (same port, JSON, never signed, path prefix /_ossr/):
                                               bad_chunk, bad_xml and
                                               truncated_body change only
                                               its headers)
+                               Any action takes "no_crc": true as well: its
+                               reply goes without x-oss-hash-crc64ecma too (a
+                               proxy that drops it, on top of the fault: a
+                               flipped bit or a lying length then has no
+                               checksum of its own to betray it).
                                chunked, garble, pad, trickle, xml_hostile,
                                flip_bit and reset with "phase": "reply" shape
                                error replies too.  Op names: PutObject,
@@ -1067,6 +1072,8 @@ class ControlState:
             raise ValueError("flip_bit bit is 0 to 7 and offset 0 or more")
         if action == "garble" and spec["kind"] == "truncated_body" and int(spec.get("bytes", 0)) < 0:
             raise ValueError("truncated_body bytes is 0 or more")
+        if not isinstance(spec.get("no_crc", False), bool):
+            raise ValueError("no_crc is true or false")
         op = spec.get("op", "*")
         if op != "*" and op not in OPS:
             raise ValueError("unknown op %r" % (op,))
@@ -1671,7 +1678,7 @@ class OSSHandler(BaseHTTPRequestHandler):
             if fault and fault["action"] == "bad_crc":
                 real = int(resp.headers.get("x-oss-hash-crc64ecma", "0"))
                 resp.headers["x-oss-hash-crc64ecma"] = str((real ^ 0x5A5A5A5A5A5A5A5A) & _M64 or 1)
-            if fault and fault["action"] == "no_crc":
+            if fault and (fault["action"] == "no_crc" or fault.get("no_crc")):
                 resp.headers.pop("x-oss-hash-crc64ecma", None)
             if fault and fault["action"] == "chunked":
                 resp.chunked = True

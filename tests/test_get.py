@@ -356,6 +356,97 @@ def abort_drops_a_download(env):
     check(len(ranges_got(env.server.log())) == RANGES, "the get after the abort did not fetch every range")
 
 
+@case
+def two_small_gets_at_once(env):
+    """Two `ossup get` of one object below the threshold to one FILE at once, the second
+    started while the first is half-way: the one that says it downloaded leaves FILE the
+    object byte for byte (the other one is refused, or writes a file of its own), even
+    when the other one is then killed."""
+    src = env.put("small2", 300 * KIB, 12)
+    dest = fresh(env, "small-twice")
+    tmp = dest + ".ossr-tmp"
+    env.server.fault(op="GetObject", action="trickle", phase="body", rate=100 * KIB, count=1)
+    env.server.fault(op="GetObject", action="trickle", phase="body", rate=2 * KIB, count=1)
+    first = env.get("small2", dest, background=True)
+    deadline = time.time() + 60
+    while not (os.path.exists(tmp) and os.path.getsize(tmp) >= 64 * KIB):
+        check(first.poll() is None and time.time() < deadline, "the first download never wrote 64 KiB")
+        time.sleep(0.01)
+    second = env.get("small2", dest, background=True)
+    while second.poll() is None and len(ops(env.server.log(), "GetObject")) < 2:
+        check(first.poll() is None and time.time() < deadline, "the second download never sent its GET")
+        time.sleep(0.01)
+    out, err = first.communicate(timeout=60)
+    second.kill()
+    second.communicate()
+    check(first.returncode == 0 and "downloaded" in out, f"the first ossup get exited {first.returncode}: {err!r}")
+    same_file(dest, src)
+
+
+@case
+def link_at_temporary_file(env):
+    """FILE.ossr-tmp is a symbolic link to another file: the download does not write,
+    move or remove the file it points to (the link is replaced, as the sink does with
+    one), and neither does `ossup abort FILE`."""
+    src = env.put("obj", SIZE, 2)
+    dest = fresh(env, "link")
+    other = os.path.join(env.workdir, "link-other")
+    words = b"a file of its own, not the download's\n"
+    with open(other, "wb") as f:
+        f.write(words)
+    os.symlink(other, dest + ".ossr-tmp")
+    rc, out, err = env.get("obj", dest)
+    check(os.path.exists(other), f"the file the link pointed to is gone (moved to {dest}?)")
+    with open(other, "rb") as f:
+        check(f.read() == words, "the file the link pointed to was written")
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+    os.symlink(other, dest + ".ossr-tmp")
+    env.run("abort", dest, f"oss://{BUCKET}/obj")
+    check(os.path.exists(other), "ossup abort removed the file the link points to")
+
+
+@case
+def single_get_held_to_its_head(env):
+    """Below the threshold the one GET is held to what HeadObject said of the object: a
+    reply without x-oss-hash-crc64ecma is still checked against the HEAD's CRC-64 (a bit
+    flipped on the way) and its length against the HEAD's size (a Content-Length that
+    counts 100 bytes more); such a reply is retried or fails, and never becomes FILE."""
+    src = env.put("small3", 300 * KIB, 13)
+    for name, fault in (("flip", dict(action="flip_bit", offset=1234, bit=5)),
+                        ("long", dict(action="garble", kind="long_body", bytes=100))):
+        dest = fresh(env, "held-" + name)
+        env.server.fault(op="GetObject", no_crc=True, count=1, **fault)
+        rc, out, err = env.get("small3", dest)
+        heads = ops(env.server.log(), "HeadObject")
+        check(heads and heads[0]["status"] == 200, f"{name}: no HeadObject before the GET")
+        if rc == 0:
+            same_file(dest, src)
+            check("matches the server's" in out, f"{name}: the CRC-64 the HEAD gave was not checked: {out!r}")
+        else:
+            check(not os.path.exists(dest), f"{name}: ossup get failed ({err.strip()}) and left FILE")
+        check(not os.path.exists(dest + ".ossr-tmp"), f"{name}: the temporary file was left behind")
+
+
+@case
+def object_shrinks_below_threshold_between_runs(env):
+    """A download in ranges cut (a refused range), then the object replaced by one below
+    the threshold: the next run is one GET, FILE is the new object, and the cut
+    download's checkpoint goes with its temporary file (nothing is left that no command
+    would ever drop)."""
+    env.put("shrink", SIZE, 2)
+    dest = fresh(env, "shrink")
+    env.server.fault(op="GetObject", range_start=3 * MIB, action="status", status=403, code="AccessDenied", count=1)
+    rc, out, err = env.get("shrink", dest)
+    check(rc != 0 and env.checkpoints() and os.path.exists(dest + ".ossr-tmp"), f"nothing kept to resume: {rc} {err!r}")
+    new = env.put("shrink", 300 * KIB, 14)
+    env.server.reset()
+    rc, out, err = env.get("shrink", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    check(len(ops(env.server.log(), "GetObject")) == 1, "the object below the threshold did not come in one GET")
+    downloaded(env, dest, new, out, err)
+
+
 def main():
     return driver_main("get", selected(CASES, "OSSR_GET_CASES"), start_server, Env)
 

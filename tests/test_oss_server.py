@@ -1359,6 +1359,27 @@ class LiveServer(unittest.TestCase):
             with self.subTest(bad=bad):
                 self.assertEqual(self.ctl("POST", "fault", dict(bad, op="GetObject", action="flip_bit"))[0], 400)
 
+    def test_fault_no_crc_with_another_action(self):
+        """"no_crc": true on any action: the fault's reply without x-oss-hash-crc64ecma
+        (a flipped bit, a lying length), the next reply with it again; anything but a
+        boolean is refused."""
+        c = self.client()
+        obj = pattern(50000, 23)
+        c.put("nc.bin", obj)
+        self.fault(op="GetObject", action="flip_bit", offset=10, bit=0, no_crc=True)
+        r = c.get("nc.bin")
+        self.assertEqual((r.status, r.headers["content-length"]), (200, "50000"))
+        self.assertNotIn("x-oss-hash-crc64ecma", r.headers)
+        self.assertEqual([i for i, (a, b) in enumerate(zip(r.body, obj)) if a != b], [10])
+        self.fault(op="GetObject", action="garble", kind="long_body", bytes=30, no_crc=True)
+        r = c.get("nc.bin")
+        self.assertEqual((r.status, r.headers["content-length"]), (200, "50030"))
+        self.assertNotIn("x-oss-hash-crc64ecma", r.headers)
+        self.assertEqual(r.body, obj + b"x" * 30)
+        r = c.get("nc.bin")
+        self.assertEqual((r.body, r.headers["x-oss-hash-crc64ecma"]), (obj, str(crc(obj))))
+        self.assertEqual(self.ctl("POST", "fault", {"op": "GetObject", "action": "flip_bit", "no_crc": 1})[0], 400)
+
     def test_fault_garble_truncated_ranged_get(self):
         """truncated_body on a ranged GET: the head promises the range (206,
         Content-Length, Content-Range), fewer bytes come, then a clean close (FIN); and
