@@ -1048,14 +1048,16 @@ OSSR__PRIVATE int ossr__file_truncate(ossr__fh fh, uint64_t size) { return ftrun
 OSSR__PRIVATE int ossr__file_remove(const char *path) { return unlink(path); }
 OSSR__PRIVATE int ossr__file_rename(const char *from, const char *to) { return rename(from, to); }
 /* Absolute, normalised path of a file (out may be path): of one that does not exist
-   yet, its directory's and its name. 0 on success. */
-OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
+   yet, or of the name itself (own_name: where a link is not followed), its directory's
+   and its name. 0 on success. */
+OSSR__PRIVATE int ossr__abs_path(const char *path, int own_name, char *out, size_t cap) {
     char tmp[PATH_MAX];
     const char *name = "";
-    if (!realpath(path, tmp)) {
+    if (own_name || !realpath(path, tmp)) {
         const char *slash = strrchr(path, '/');
         size_t dl = slash ? (size_t)(slash - path) : 0;
         name = slash ? slash + 1 : path;
+        if (own_name) errno = ENOENT;
         if (errno != ENOENT || !*name || dl >= cap) return -1;
         if (slash) { memmove(out, path, dl); out[dl] = 0; }
         if (!realpath(!slash ? "." : dl ? out : "/", tmp)) return -1;
@@ -1204,9 +1206,10 @@ OSSR__PRIVATE int ossr__file_rename(const char *from, const char *to) {
     if (ossr__wide(from, a, OSSR_PATH_MAX) != 0 || ossr__wide(to, b, OSSR_PATH_MAX) != 0) return -1;
     return MoveFileExW(a, b, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : (ossr__win_errno(), -1);
 }
-OSSR__PRIVATE int ossr__abs_path(const char *path, char *out, size_t cap) {
+OSSR__PRIVATE int ossr__abs_path(const char *path, int own_name, char *out, size_t cap) {
     wchar_t w[OSSR_PATH_MAX], full[OSSR_PATH_MAX];
     DWORD n;
+    (void)own_name;   /* the full name resolves no link */
     if (ossr__wide(path, w, OSSR_PATH_MAX) != 0) return -1;
     n = GetFullPathNameW(w, OSSR_PATH_MAX, full, NULL);
     if (n == 0 || n >= OSSR_PATH_MAX) { errno = n ? ENAMETOOLONG : EINVAL; return -1; }
@@ -1444,7 +1447,7 @@ OSSR__PRIVATE int ossr__download_sink(const ossr_options *o, void *t, ossr_sink 
 /* The absolute path of a system file, into out: what names its checkpoint. */
 OSSR__PRIVATE int ossr__sys_path(const char *path, char *out, size_t cap) {
 #if OSSR__HAVE_FS
-    return ossr__abs_path(path, out, cap);
+    return ossr__abs_path(path, 0, out, cap);
 #else
     (void)path; (void)out; (void)cap;
     errno = EINVAL;
@@ -3535,6 +3538,7 @@ typedef struct ossr__ctx {
     uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
+    int download;                /* the call downloads: its record's name and words say so */
     int dl;                      /* a download in ranges, with a checkpoint */
     int64_t dl_mtime;            /* the object's Last-Modified */
     char dl_etag[80];            /* the object's ETag: every range must come from it (If-Match) */
@@ -3662,7 +3666,8 @@ typedef struct ossr__req {
     uint64_t out_crc;             /* SINK_FILE: CRC-64 of the bytes given to the download's sink */
     uint64_t out_len;
     uint64_t out_off;             /* where the body goes in the sink */
-    uint64_t range_len;           /* a ranged GET of range_len bytes at out_off (0: none) */
+    uint64_t range_len;           /* into the file sink: exactly range_len bytes at out_off */
+    int ranged;                   /* ... asked for with Range (else the whole object) */
     uint32_t part_number;
     /* results */
     uint64_t body_crc;            /* CRC-64 of the request body sent */
@@ -4350,9 +4355,9 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
         }
         return OSSR_OK;
     }
-    if (q->range_len && q->out_len + n > q->range_len)   /* more than the range: never past its end */
-        return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes of its range",
-                          q->what, (unsigned long long)q->range_len);
+    if (q->out_len + n > q->range_len)   /* more than was asked for: never past its end */
+        return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes asked for", q->what,
+                          (unsigned long long)q->range_len);
     if (w->ctx->sink.write_at(w->ctx->dl_h, p, n, q->out_off + q->out_len, w->ctx->sink.user) != 0)
         return ossr__fail(w, OSSR_E_WRITE, w->ctx->o->sink ? 0 : errno, "writing the download to %s failed: %s", w->ctx->abs_path,
                           w->ctx->o->sink ? "the sink refused it" : strerror(errno));
@@ -4773,9 +4778,15 @@ OSSR__PRIVATE ossr_result ossr__range_head(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     ossr_slice v;
     uint64_t r[3];
-    if (w->etag[0] && strcmp(w->etag, c->dl_etag) != 0)
+    if (w->etag[0] && c->dl_etag[0] && strcmp(w->etag, c->dl_etag) != 0)
         return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
                           c->dl_etag);
+    if (!q->ranged) {
+        if (w->status != 200 || (w->has_length && w->content_length != q->range_len))
+            return ossr__fail(w, OSSR_E_PROTOCOL, 0, "%s: the reply is not the object's %llu bytes (HTTP %d)", q->what,
+                              (unsigned long long)q->range_len, w->status);
+        return OSSR_OK;
+    }
     if (w->status != 206 || !ossr_response_header(&w->resp, "Content-Range", &v) || ossr__content_range(v, r) != 0 ||
         r[0] != q->out_off || r[1] != q->out_off + q->range_len - 1 || r[2] != c->fid.size ||
         (w->has_length && w->content_length != q->range_len))
@@ -4816,7 +4827,7 @@ OSSR__PRIVATE ossr_result ossr__reply_head(ossr__worker *w, ossr__req *q, size_t
             return ossr__fail(w, OSSR_E_PROTOCOL, 0, "bad Content-Length in the reply to %s", q->what);
         w->has_length = 1;
     }
-    if (q->range_len && resp->status >= 200 && resp->status < 300) {   /* judged before a byte of the body lands */
+    if (q->sink == OSSR__SINK_FILE && resp->status >= 200 && resp->status < 300) {   /* before a byte lands */
         ossr_result r = ossr__range_head(w, q);
         if (r != OSSR_OK) return r;
     }
@@ -4961,9 +4972,9 @@ OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
         return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_CRC, 0, "%s: the server stored CRC-64 %llu but %llu was "
                                                "sent", q->what, (unsigned long long)w->crc,
                                                (unsigned long long)q->body_crc));
-    if (q->range_len && q->out_len != q->range_len)
-        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_RECV, 0, "%s: the reply carried %llu of the range's %llu "
-                                               "bytes", q->what, (unsigned long long)q->out_len,
+    if (q->sink == OSSR__SINK_FILE && q->out_len != q->range_len)
+        return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_RECV, 0, "%s: the reply carried %llu of the %llu bytes "
+                                               "asked for", q->what, (unsigned long long)q->out_len,
                                                (unsigned long long)q->range_len));
     return ossr__xchg_end(w, q, OSSR_OK);
 }
@@ -5094,7 +5105,7 @@ OSSR__PRIVATE void ossr__rq_after(ossr__worker *w, ossr_result r, int64_t now) {
     w->rq_seed = w->rq_seed * 1103515245u + 12345u;
     ms = (int)((w->rq_seed >> 8) % (unsigned)cap);
     ossr__log(c, OSSR_LOG_WARN, "%s%s%.0u: %s%.0d%s%s; retrying in %d ms (attempt %d of %d)", q->what,
-              !q->part_number ? "" : q->range_len ? " range " : " part ", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
+              !q->part_number ? "" : q->ranged ? " range " : " part ", q->part_number, r == OSSR_E_SERVER ? "HTTP " : "",
               r == OSSR_E_SERVER ? w->err.http_status : 0, r == OSSR_E_SERVER ? " " : "",
               r == OSSR_E_SERVER ? w->err.code : w->err.detail, ms, w->rq_attempt + 1, c->f.max_attempts);
     w->rq_wake = now + ms;
@@ -5405,7 +5416,7 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     ossr__hash_update(&h, c->o->bucket, strlen(c->o->bucket) + 1);
     ossr__hash_update(&h, c->o->key, strlen(c->o->key) + 1);
     ossr__hash_update(&h, c->abs_path, strlen(c->abs_path) + 1);
-    if (c->dl) ossr__hash_update(&h, "download", 8);
+    if (c->download) ossr__hash_update(&h, "download", 8);
     ossr__hash_final(&h, d);
     ossr__sb_init(&b, c->ckpt_name, sizeof c->ckpt_name);
     ossr__sb_hex(&b, d, 20);
@@ -5446,10 +5457,11 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
     return OSSR_OK;
 }
 /* Claims the record for this call (OSSR_E_BUSY, before any request, when another upload
-   holds it); ossr__ckpt_unlock lets it go. */
+   holds it; a claim this call holds stands); ossr__ckpt_unlock lets it go. */
 OSSR__PRIVATE ossr_result ossr__ckpt_lock(ossr__ctx *c) {
     const ossr_store *s = c->o->store;
     long holder = 0;
+    if (c->locked) return OSSR_OK;   /* a download that starts over, in ranges or not */
     if (s) {
         if (s->lock && s->lock(c->ckpt_name, 1, s->user) != 0) goto busy;
         c->locked = s->lock != NULL;
@@ -5470,8 +5482,8 @@ OSSR__PRIVATE ossr_result ossr__ckpt_lock(ossr__ctx *c) {
 busy:
     c->st->result = OSSR_E_BUSY;
     ossr__say(c->st->detail, sizeof c->st->detail, holder ? "another %s of %s %s oss://%s/%s is running (pid %ld)"
-              : "another %s of %s %s oss://%s/%s is running", c->dl ? "download" : "upload", c->o->file_path,
-              c->dl ? "from" : "to", c->o->bucket, c->o->key, holder);
+              : "another %s of %s %s oss://%s/%s is running", c->download ? "download" : "upload", c->o->file_path,
+              c->download ? "from" : "to", c->o->bucket, c->o->key, holder);
     return OSSR_E_BUSY;
 }
 /* Lets the record go (the default store removes its lock file). */
@@ -5581,7 +5593,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
         k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
         k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
         k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len) ||
-        !(k.flags & OSSR_CKPT_FLAG_DOWNLOAD) != !c->dl) {
+        !(k.flags & OSSR_CKPT_FLAG_DOWNLOAD) != !c->download) {
         /* not written under this name: copied or planted, so its upload is not ours to
            abort (unless our own id block survived in it) */
         old_id[0] = 0;
@@ -6338,23 +6350,26 @@ OSSR__PRIVATE void ossr__req_part(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
     q->want_md5 = c->o->content_md5;
     q->part_number = idx + 1;
 }
-/* GetObject of range idx into its place in the temporary file: only from the object
-   planned (If-Match its ETag), and with OSS's standard range behaviour (a range past
-   the end is an error, never the whole object). */
-OSSR__PRIVATE void ossr__req_range(ossr__ctx *c, ossr__worker *w, uint32_t idx) {
+/* GetObject into the temporary file, only from the object the HEAD named (If-Match its
+   ETag): of range idx at its place (ranged), with OSS's standard range behaviour (a
+   range past the end is an error, never the whole object); else of the whole object. */
+OSSR__PRIVATE void ossr__req_get(ossr__ctx *c, ossr__worker *w, uint32_t idx, int ranged) {
     ossr__req *q = &w->req;
-    uint64_t off = (uint64_t)idx * c->part_size, len = ossr__part_len(c, idx);
-    ossr__say(w->num, sizeof w->num, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    uint64_t off = ranged ? (uint64_t)idx * c->part_size : 0, len = ranged ? ossr__part_len(c, idx) : c->fid.size;
     ossr__req_init(q, "GET", "GetObject");
-    ossr__req_header(q, "Range", w->num);
-    ossr__req_header(q, "x-oss-range-behavior", "standard");
-    ossr__req_header(q, "If-Match", c->dl_etag);
+    if (ranged) {
+        ossr__say(w->num, sizeof w->num, "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+        ossr__req_header(q, "Range", w->num);
+        ossr__req_header(q, "x-oss-range-behavior", "standard");
+    }
+    if (c->dl_etag[0]) ossr__req_header(q, "If-Match", c->dl_etag);
     ossr__req_user_headers(q, c->o, ossr__hdr_payer);
     q->sink = OSSR__SINK_FILE;
     q->out_off = off;
     q->range_len = len;
+    q->ranged = ranged;
     q->progress = 1;
-    q->part_number = idx + 1;
+    q->part_number = ranged ? idx + 1 : 0;
 }
 /* Under the lock: takes the lane's finished part (its slot written, the part marked
    done, or the upload stopped on its failure), then gives it the next pending part in
@@ -6394,7 +6409,7 @@ OSSR__PRIVATE int ossr__rq_active(const ossr__worker *w) {
 }
 /* The lane starts sending the part it was given. */
 OSSR__PRIVATE void ossr__part_start(ossr__ctx *c, ossr__worker *w) {
-    if (c->dl) ossr__req_range(c, w, w->part_idx);
+    if (c->dl) ossr__req_get(c, w, w->part_idx, 1);
     else ossr__req_part(c, w, w->part_idx);
     ossr__rq_start(w, &w->req);
 }
@@ -6550,7 +6565,6 @@ enum {
     OSSR__MP_DL_RESTART,       /* ranges: the record says which are in the temporary file */
     OSSR__MP_GET_ONE,          /* below the threshold: one GetObject into the temporary file */
     OSSR__MP_GOT,
-    OSSR__MP_GOT_HEAD,         /* a reply without a length: HeadObject tells it */
     OSSR__MP_CALL,             /* lane 0's request is on its way */
     OSSR__MP_DONE
 };
@@ -6780,48 +6794,6 @@ OSSR__PRIVATE int ossr__mp_complete_verdict(ossr__ctx *c, ossr__worker *w) {
     if (r == OSSR_E_CRC) ossr__ckpt_remove(c);   /* the upload id is spent */
     return ossr__mp_end(c, r);
 }
-/* The download's states after its GetObject. A download is whole only when its length
-   is known and reached: a reply without a Content-Length ends with the connection, and
-   so does one cut short, so HEAD tells the object's length then. The CRC-64 must match
-   when the server gives one (status says whether it did). */
-OSSR__PRIVATE int ossr__mp_download(ossr__ctx *c, ossr__worker *w) {
-    ossr_result r = c->mp_r;
-    if (c->mp == OSSR__MP_GOT) {
-        if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
-        c->dl_len = w->req.out_len;
-        c->dl_sum = w->req.out_crc;
-        c->dl_has_crc = w->has_crc;
-        c->dl_crc = w->crc;
-        if (!w->has_length) {
-            ossr__req_head(c, w);
-            return ossr__mp_call(c, w, OSSR__MP_GOT_HEAD);
-        }
-    }
-    if (c->mp == OSSR__MP_GOT_HEAD) {
-        if (r != OSSR_OK) {
-            ossr__say(w->err.detail, sizeof w->err.detail, "the download's reply had no length and HeadObject "
-                      "could not tell it; nothing was kept");
-            return ossr__mp_fail(c, w, r);
-        }
-        if (!w->has_length)
-            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_BAD_REPLY, 0, "neither GetObject nor HeadObject said "
-                                                   "how long the object is; nothing was kept"));
-        if (w->content_length != c->dl_len)
-            return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_RECV, 0, "the download ended after %llu of the "
-                                                   "object's %llu bytes (the connection was cut); nothing was kept",
-                                                   (unsigned long long)c->dl_len,
-                                                   (unsigned long long)w->content_length));
-        if (!c->dl_has_crc) { c->dl_has_crc = w->has_crc; c->dl_crc = w->crc; }
-    }
-    if (c->dl_has_crc && c->dl_crc != c->dl_sum)
-        return ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "downloaded data has CRC-64 %llu, the object %llu",
-                                               (unsigned long long)c->dl_sum, (unsigned long long)c->dl_crc));
-    c->st->crc64_verified = c->dl_has_crc;
-    c->st->size = c->dl_len;
-    c->st->crc64 = c->dl_sum;
-    ossr__copy(c->st->etag, sizeof c->st->etag, w->etag, strlen(w->etag));
-    return ossr__mp_end(c, OSSR_OK);
-}
 /* ---- a download in ranges: oss2's resumable_download, and its checkpoint ----
    The object's HEAD names what is fetched (ETag, size, Last-Modified, CRC-64). Below the
    threshold one GET; else ranges of the planned size on every lane, each written to the
@@ -6851,7 +6823,9 @@ OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
     c->dl_mtime = w->mtime;
     ossr__copy(c->dl_etag, sizeof c->dl_etag, w->etag, strlen(w->etag));
     c->dl = ossr__is_multipart(&c->f, c->fid.size) && w->etag[0];   /* no ETag: nothing to hold the ranges to */
-    if (!c->dl) {
+    if (!c->dl) {   /* one GET claims the record too: the temporary file is the same */
+        if ((r = ossr__ckpt_path(c)) != OSSR_OK || (r = ossr__ckpt_lock(c)) != OSSR_OK) return ossr__mp_end(c, r);
+        ossr__ckpt_remove(c);   /* what a download in ranges of an earlier version left */
         c->mp = OSSR__MP_GET_ONE;
         return OSSR__READY;
     }
@@ -6908,6 +6882,38 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->mp = OSSR__MP_START_PARTS;
     return OSSR__READY;
 }
+/* The download did not come whole: the object changed on the server (changed: that
+   failure), or the bytes' CRC-64, sum, is not the object's. It starts over from the
+   HEAD, twice at most; the record goes either way: two versions are never stitched
+   together. */
+OSSR__PRIVATE int ossr__dl_again(ossr__ctx *c, ossr__worker *w, ossr_result changed, uint64_t sum) {
+    ossr__ckpt_remove(c);
+    if (c->restarts >= 2)
+        return changed != OSSR_OK ? ossr__mp_fail(c, w, changed)   /* the error is w's, or already recorded */
+               : ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "the downloaded bytes have CRC-64 %llu, the object "
+                                                 "%llu, after fetching them three times; nothing was kept",
+                                                 (unsigned long long)sum, (unsigned long long)c->dl_crc));
+    c->restarts++;
+    if (changed != OSSR_OK)
+        ossr__log(c, OSSR_LOG_WARN, "oss://%s/%s changed on the server during the download; starting over",
+                  c->o->bucket, c->o->key);
+    else
+        ossr__log(c, OSSR_LOG_WARN, "the downloaded bytes have CRC-64 %llu, the object %llu; fetching them again",
+                  (unsigned long long)sum, (unsigned long long)c->dl_crc);
+    ossr__clear_error(c->st);
+    c->st->resumed = 0;
+    c->mp = OSSR__MP_GET;
+    return OSSR__READY;
+}
+/* The download is whole: its bytes and their CRC-64, sum, in the status. */
+OSSR__PRIVATE int ossr__dl_whole(ossr__ctx *c, uint64_t sum) {
+    ossr_status *st = c->st;
+    st->crc64_verified = c->dl_has_crc;
+    st->size = c->dl_len = c->fid.size;
+    st->crc64 = c->dl_sum = sum;
+    ossr__copy(st->etag, sizeof st->etag, c->dl_etag, strlen(c->dl_etag));
+    return ossr__mp_end(c, OSSR_OK);
+}
 /* The ranges are in, or the download stopped. The object changed on the server, or the
    folded CRC-64 is not the server's (a bit flipped on the way): the download starts
    over, twice at most, never stitching two versions together. */
@@ -6917,31 +6923,20 @@ OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
               (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "PreconditionFailed"));
     if (c->first_error != OSSR_OK && !(changed && !c->cancelled)) return ossr__mp_end(c, c->first_error);
     if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
-    if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc)) {
-        ossr__ckpt_remove(c);
-        if (c->restarts >= 2)
-            return changed ? ossr__mp_end(c, c->first_error)
-                           : ossr__mp_fail(c, w, ossr__fail(w, OSSR_E_CRC, 0, "the downloaded bytes have CRC-64 %llu, "
-                                                             "the object %llu, after fetching them three times; "
-                                                             "nothing was kept", (unsigned long long)c->crc_acc,
-                                                             (unsigned long long)c->dl_crc));
-        c->restarts++;
-        if (changed)
-            ossr__log(c, OSSR_LOG_WARN, "oss://%s/%s changed on the server during the download; starting over",
-                      c->o->bucket, c->o->key);
-        else
-            ossr__log(c, OSSR_LOG_WARN, "the downloaded bytes have CRC-64 %llu, the object %llu; fetching them again",
-                      (unsigned long long)c->crc_acc, (unsigned long long)c->dl_crc);
-        ossr__clear_error(st);
-        st->resumed = 0;
-        c->mp = OSSR__MP_GET;
-        return OSSR__READY;
-    }
-    st->crc64_verified = c->dl_has_crc;
-    st->size = c->dl_len = c->fid.size;
-    st->crc64 = c->dl_sum = c->crc_acc;
-    ossr__copy(st->etag, sizeof st->etag, c->dl_etag, strlen(c->dl_etag));
-    return ossr__mp_end(c, OSSR_OK);
+    if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc))
+        return ossr__dl_again(c, w, changed ? c->first_error : OSSR_OK, c->crc_acc);
+    return ossr__dl_whole(c, c->crc_acc);
+}
+/* What the one GET below the threshold came to; a changed object or a CRC-64 that is
+   not the object's starts over, as in ranges. */
+OSSR__PRIVATE int ossr__dl_got(ossr__ctx *c, ossr__worker *w) {
+    ossr_result r = c->mp_r;
+    int changed = r == OSSR_E_FILE_CHANGED || (r == OSSR_E_SERVER && !strcmp(w->err.code, "PreconditionFailed"));
+    uint64_t sum = w->req.out_crc;
+    if (r != OSSR_OK && !changed) return ossr__mp_fail(c, w, r);
+    if (!changed && !c->dl_has_crc && w->has_crc) { c->dl_has_crc = 1; c->dl_crc = w->crc; }   /* the HEAD gave none */
+    if (changed || (c->dl_has_crc && sum != c->dl_crc)) return ossr__dl_again(c, w, r, sum);
+    return ossr__dl_whole(c, sum);
 }
 #define OSSR__COMPLETE_WAIT_MS 15000
 /* Advances the multipart flow as far as it goes without waiting: OSSR__WAIT (for the
@@ -7098,15 +7093,11 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
         case OSSR__MP_DL_RESTART: k = ossr__dl_restart(c, ws, nw_max); break;
         case OSSR__MP_GET_ONE:
             if ((r = ossr__dl_open(c, w, 1)) != OSSR_OK) return ossr__mp_fail(c, w, r);
-            ossr__req_init(&w->req, "GET", "GetObject");
-            ossr__req_user_headers(&w->req, c->o, ossr__hdr_payer);
-            w->req.sink = OSSR__SINK_FILE;
-            w->req.progress = 1;
+            ossr__req_get(c, w, 0, 0);
             c->progress_total = c->fid.size;
             k = ossr__mp_call(c, w, OSSR__MP_GOT);
             break;
-        case OSSR__MP_GOT:
-        case OSSR__MP_GOT_HEAD: k = ossr__mp_download(c, w); break;
+        case OSSR__MP_GOT: k = ossr__dl_got(c, w); break;
         default:
             return OSSR__READY;
         }
@@ -7409,6 +7400,7 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
 #else
     void *t = NULL;
 #endif
+    c->download = 1;
     if (strlen(path) + sizeof ".ossr-tmp" > sizeof c->abs_path)
         return ossr__setup_fail(c, OSSR_E_WRITE, "%s: the path is too long", path);
     if (k && (!k->open || !k->write_at || !k->read_at || !k->close))
@@ -7427,7 +7419,7 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
             return ossr__setup_fail(c, OSSR_E_WRITE, "%s is %s: give the path of a file to write", path,
                                     ossr__kind_words(kind));
         ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
-        if (ossr__sys_path(c->abs_path, c->abs_path, sizeof c->abs_path) != 0) {
+        if (ossr__abs_path(c->abs_path, 1, c->abs_path, sizeof c->abs_path) != 0) {   /* a link there is not followed */
             s->st.os_error = errno;
             return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
         }
@@ -7635,7 +7627,6 @@ OSSR__DEF ossr_result ossr_download(const ossr_options *o, ossr_status *status) 
 OSSR__PRIVATE ossr_result ossr__download_drop(ossr_session *s) {
     ossr__ctx *c = &s->c;
     ossr_result r = ossr__download_begin(s);
-    c->dl = 1;
     if (r != OSSR_OK) return r;
 #if OSSR__HAVE_FS
     if (!c->o->sink && ossr__path_kind(c->abs_path) != OSSR__PATH_FILE) {

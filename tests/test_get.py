@@ -10,7 +10,10 @@ recorded in a checkpoint; FILE appears, by rename, only when the whole object is
 and its CRC-64 is the server's. The cases cut a range's reply (reset, short body), send
 more than a range, flip a bit in transit, SIGKILL ossup at random points and run it
 again, replace the object between runs and during a run, damage the temporary file
-between runs, refuse a range, interrupt with Ctrl-C and drop a download. Each checks the
+between runs, refuse a range, interrupt with Ctrl-C and drop a download; below the
+threshold they replace the object during the one GET, hold that GET to its HEAD (no
+CRC-64 in the reply, a lying length), run two gets to one FILE at once, and shrink an
+object that was being fetched in ranges; a link stands where FILE.ossr-tmp goes. Each checks the
 file byte for byte against the object, and what reached the server (its /_ossr/ log). OSSR_GET_CASES=name,name runs only those cases. The last line is
 "get: N passed, M failed"; the exit status is non-zero when anything failed.
 """
@@ -248,6 +251,30 @@ def object_replaced_during_run(env):
     check(p.returncode == 0, f"ossup get exited {p.returncode}: {err.strip()}")
     downloaded(env, dest, new, out, err)
     check(any(e["status"] == 412 for e in ops(env.server.log(), "GetObject")), "no range was refused with 412")
+    check("changed on the server" in err, f"the restart was not said: {err!r}")
+
+
+@case
+def small_object_replaced_during_run(env):
+    """Below the threshold too the one GET names the object the HEAD saw (If-Match): the
+    object replaced between the HEAD and the GET is refused (412), the download starts
+    over, and the file is the new object."""
+    env.put("small-during", 300 * KIB, 15)
+    dest = fresh(env, "small-during")
+    env.server.fault(op="GetObject", action="barrier", n=1 << 20, seconds=600, count=1)
+    p = env.get("small-during", dest, "--verbose", background=True)
+    deadline = time.time() + 60
+    while not [e for e in env.server.log() if e.get("barrier") and e["barrier"]["released"] is None]:
+        check(p.poll() is None and time.time() < deadline, "the GET was not held")
+        time.sleep(0.02)
+    new = env.put("small-during", 300 * KIB, 16)
+    env.server.control("POST", "clear-faults")
+    out, err = p.communicate(timeout=120)
+    check(p.returncode == 0, f"ossup get exited {p.returncode}: {err.strip()}")
+    downloaded(env, dest, new, out, err)
+    gets = ops(env.server.log(), "GetObject")
+    check(gets and gets[0]["status"] == 412 and len(gets) == 2, f"GetObject statuses {[g['status'] for g in gets]}, "
+          "not a 412 and then the new object")
     check("changed on the server" in err, f"the restart was not said: {err!r}")
 
 
