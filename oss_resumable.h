@@ -7423,6 +7423,10 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
             s->st.os_error = errno;
             return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
         }
+        kind = ossr__path_kind(c->abs_path);
+        if (kind == OSSR__PATH_DIR || kind == OSSR__PATH_OTHER)
+            return ossr__setup_fail(c, OSSR_E_WRITE, "%s, where the download's temporary file goes, is %s: remove it "
+                                    "and run again", c->abs_path, ossr__kind_words(kind));
         c->dlt.tmp = c->abs_path;
         c->dlt.target = path;
         c->dlt.len = &c->dl_len;

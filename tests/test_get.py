@@ -434,6 +434,22 @@ def link_at_temporary_file(env):
 
 
 @case
+def directory_at_temporary_file(env):
+    """A directory where FILE.ossr-tmp goes: refused before any request, with words that
+    say what to remove; once it is gone the same command downloads."""
+    src = env.put("small4", 300 * KIB, 17)
+    dest = fresh(env, "tmpdir")
+    os.mkdir(dest + ".ossr-tmp")
+    rc, out, err = env.get("small4", dest)
+    check(rc not in (0, 2) and "is a directory: remove it" in err, f"exit {rc}: {err.strip()!r}")
+    check(not ops(env.server.log(), "HeadObject"), "a request went out")
+    os.rmdir(dest + ".ossr-tmp")
+    rc, out, err = env.get("small4", dest)
+    check(rc == 0, f"ossup get exited {rc}: {err.strip()}")
+    downloaded(env, dest, src, out, err)
+
+
+@case
 def single_get_held_to_its_head(env):
     """Below the threshold the one GET is held to what HeadObject said of the object: a
     reply without x-oss-hash-crc64ecma is still checked against the HEAD's CRC-64 (a bit
