@@ -2906,7 +2906,7 @@ OSSR__PRIVATE int ossr__xml_true(const ossr_slice *content) {
     char t[8];
     return ossr__xml_decode(content->ptr, content->len, t, sizeof t) == 0 && strcmp(t, "true") == 0;
 }
-/* Whether a slice is exactly name (case-sensitive, as XML names are). */
+/* Whether a slice is exactly the string name (case-sensitive: an XML name, a record's field). */
 OSSR__PRIVATE int ossr__slice_is(const ossr_slice *s, const char *name) {
     return s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0;
 }
@@ -5589,10 +5589,8 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
         return OSSR__CKPT_DAMAGED;
     }
     ossr__copy(old_id, 128, k.upload_id.ptr, k.upload_id.len);
-    if (k.endpoint.len != strlen(c->endpoint_norm) || memcmp(k.endpoint.ptr, c->endpoint_norm, k.endpoint.len) ||
-        k.bucket.len != strlen(c->o->bucket) || memcmp(k.bucket.ptr, c->o->bucket, k.bucket.len) ||
-        k.key.len != strlen(c->o->key) || memcmp(k.key.ptr, c->o->key, k.key.len) ||
-        k.path.len != strlen(c->abs_path) || memcmp(k.path.ptr, c->abs_path, k.path.len) ||
+    if (!ossr__slice_is(&k.endpoint, c->endpoint_norm) || !ossr__slice_is(&k.bucket, c->o->bucket) ||
+        !ossr__slice_is(&k.key, c->o->key) || !ossr__slice_is(&k.path, c->abs_path) ||
         !(k.flags & OSSR_CKPT_FLAG_DOWNLOAD) != !c->download) {
         /* not written under this name: copied or planted, so its upload is not ours to
            abort (unless our own id block survived in it) */
@@ -5601,8 +5599,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
         ossr__say(reason, rcap, "it was written for another endpoint, bucket, key or file");
         return OSSR__CKPT_DAMAGED;
     } else if (c->dl) {
-        if (k.upload_id.len != strlen(c->dl_etag) ||
-            memcmp(k.upload_id.ptr, c->dl_etag, k.upload_id.len) || k.file_size != c->fid.size ||
+        if (!ossr__slice_is(&k.upload_id, c->dl_etag) || k.file_size != c->fid.size ||
             k.mtime_sec != c->dl_mtime || !(k.flags & OSSR_CKPT_FLAG_OBJECT_CRC) != !c->dl_has_crc ||
             (c->dl_has_crc && k.head_crc != c->dl_crc))
             ossr__say(reason, rcap, "the object changed on the server since (ETag %s then, %s now)", old_id,
