@@ -1070,7 +1070,8 @@ def listing_cut_and_retried(env):
 def crc_never_claimed(env):
     """The summary line says the object's CRC-64 matches the server's only when the server
     gave one to compare: an upload (one PUT, and multipart) and a download whose replies
-    lack x-oss-hash-crc64ecma say "not checked", the same calls with it say "matches"."""
+    (HEAD and GET) lack x-oss-hash-crc64ecma say "not checked", the same calls with it say
+    "matches"."""
     small = env.file("crc-small", 100 * KIB, seed=39)
     big = env.file("crc-big", SIZE, seed=40)
     target = os.path.join(env.workdir, "crc-target.bin")
@@ -1084,10 +1085,11 @@ def crc_never_claimed(env):
             check(rc == 0, f"{key}: {err.strip()}")
             want = "not checked" if fault else "matches the server's"
             check(want in out, f"{key} {'without' if fault else 'with'} a server CRC-64: {out.strip()!r}")
-    for fault in (False, True):
+    for fault in (False, True):   # the HEAD's CRC-64 holds the GET to it: both must lack one
         env.server.reset()
         if fault:
             env.server.fault(op="GetObject", action="no_crc", count=10)
+            env.server.fault(op="HeadObject", action="no_crc", count=10)
         rc, out, err = env.run("get", f"oss://{BUCKET}/crc/put", target)
         check(rc == 0 and md5_file(target) == md5_file(small), f"download: {err.strip()}")
         want = "not checked" if fault else "matches the server's"
