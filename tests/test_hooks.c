@@ -29,7 +29,10 @@
      8. and comes down in one GET without Range, with no checkpoint;
      9. a session in a block of its own needs no allocator;
     10. the object comes down into a partition written front to back (in_order), the link
-        failing once in the middle of a range: no write ever lands below one made before.
+        failing once in the middle of a range: no write ever lands below one made before;
+    11. a store whose load fails once (-1, a flash read error) as a cut upload, then a cut
+        download, resumes: the record stays, no second upload begins, no kept range is
+        fetched again.
    It builds as the example does: as it is, with the four NO_ switches, and with
    OSSR_NO_MALLOC too (make hooks), and for a Cortex-M4 run in qemu (tests/matrix.sh).
    Any failure ends it with a message and exit status 1. */
@@ -154,7 +157,15 @@ static long cut_once_recv(void *conn, void *buf, size_t cap, int timeout_ms, voi
     }
     return transport.recv(conn, buf, cap, timeout_ms, user);
 }
-/* The scenario, steps 1 to 10 above; exit status 0 when every check passes. */
+/* Step 11's store: the example's RAM flash, whose load fails (-1, as a flash read error
+   does) load_failures more times. */
+static int load_failures;
+static long flaky_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
+    if (load_failures > 0) { load_failures--; return -1; }
+    return store_load(name, off, buf, cap, user);
+}
+
+/* The scenario, steps 1 to 11 above; exit status 0 when every check passes. */
 int main(void) {
     const mini_oss_config server = { KEY_ID, clock_unix, clock_sleep, NULL };
     const mini_oss_counts *served = mini_oss_count();
@@ -368,6 +379,62 @@ int main(void) {
                                  &st);
     }
 
+    /* 11. The store's load fails once as a cut upload resumes: the record must not be
+           taken for a damaged one and dropped (a second upload begun, the parts on the
+           server left behind); then the same as a cut download resumes (the kept ranges
+           fetched again, the partition erased). */
+    {
+        ossr_options fo = o;
+        ossr_store flaky = store;
+        flaky.load = flaky_load;
+        fo.store = &flaky;
+        fo.file_path = "ram:firmware.img";
+        fo.key = "fleet/0042/firmware-c.img";
+        mini_oss_cut_after(CUT_AFTER);
+        r = ossr_upload(&fo, &st);
+        mini_oss_link_up();
+        if (r == OSSR_OK || served->uploads_open != 1 || !flash_live())
+            return failed("step 11: the cut upload did not leave one upload and its record", &st);
+        load_failures = 1;
+        r = ossr_upload(&fo, &st);
+        printf("test_hooks: upload with a failing load: %s (resumed %d, %lu reused)\n",
+               ossr_status_format(&st, line, sizeof line), st.resumed, (unsigned long)st.parts_reused);
+        if (r == OSSR_OK ? !st.resumed || st.parts_reused != CUT_AFTER || served->uploads_open != 0
+                         : served->uploads_open != 1 || !flash_live())
+            return failed("a load that failed once dropped the upload's record and began another upload", &st);
+        if (r != OSSR_OK) {
+            load_failures = 0;
+            r = ossr_upload(&fo, &st);
+            if (r != OSSR_OK || !st.resumed || st.parts_reused != CUT_AFTER || served->uploads_open != 0)
+                return failed("the upload after a failed load did not resume its record", &st);
+        }
+        if (object_matches(fo.key, HOOKS_FILE_SIZE) != 0 || nothing_held("after step 11's upload")) return 1;
+
+        fo.file_path = OTA_NAME;
+        mini_oss_cut_get_after(CUT_AFTER);
+        r = ossr_download(&fo, &st);
+        mini_oss_link_up();
+        if (r == OSSR_OK || !flash_live())
+            return failed("step 11: the cut download left no record", &st);
+        before = *served;
+        load_failures = 1;
+        r = ossr_download(&fo, &st);
+        printf("test_hooks: download with a failing load: %s (resumed %d, %lu reused, %lu GETs)\n",
+               ossr_status_format(&st, line, sizeof line), st.resumed, (unsigned long)st.parts_reused,
+               served->gets - before.gets);
+        if (r == OSSR_OK ? !st.resumed || st.parts_reused != CUT_AFTER || served->gets - before.gets != parts - CUT_AFTER
+                         : !flash_live() || served->gets != before.gets)
+            return failed("a load that failed once dropped the download's record and fetched its ranges again", &st);
+        if (r != OSSR_OK) {
+            load_failures = 0;
+            r = ossr_download(&fo, &st);
+            if (r != OSSR_OK || !st.resumed || st.parts_reused != CUT_AFTER)
+                return failed("the download after a failed load did not resume its record", &st);
+        }
+        if (!ota.bootable || memcmp(partition, source, HOOKS_FILE_SIZE) != 0 || flash_live())
+            return failed("step 11: the OTA partition does not hold the source, committed", &st);
+        if (nothing_held("after step 11's download")) return 1;
+    }
     if (step_failed) return 1;
 
     printf("test_hooks: %lu requests over %lu connections (%lu GETs, %lu bytes); pool %u blocks taken and "
