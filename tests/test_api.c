@@ -122,6 +122,20 @@ static int give_creds(ossr_credentials *out, void *user) {
     return 0;
 }
 
+/* Credentials whose token (or key id) carries a line break, as a garbled or hostile STS
+   reply decoded from JSON can: they must never reach a request head. */
+typedef struct broken_creds { int calls; int in_key_id; } broken_creds;
+static int give_broken_creds(ossr_credentials *out, void *user) {
+    broken_creds *b = (broken_creds *)user;
+    b->calls++;
+    snprintf(out->access_key_id, sizeof out->access_key_id, "%s", b->in_key_id ? "test-ak\r\nx-oss-meta-k: 1" : "test-ak");
+    snprintf(out->access_key_secret, sizeof out->access_key_secret, "%s", SECRET);
+    snprintf(out->security_token, sizeof out->security_token, "%s",
+             b->in_key_id ? "" : "token\r\nx-oss-object-acl: public-read-write");
+    out->expires_at = 0;
+    return 0;
+}
+
 typedef struct change_state { const char *path; uint64_t at; int done; } change_state;
 static int change_file_midway(uint64_t done, uint64_t total, void *user) {
     change_state *cs = (change_state *)user;
@@ -486,6 +500,23 @@ int main(int argc, char **argv) {
         r = ossr_upload(&o4, &st);
         CHECK(r == OSSR_OK && cs.calls > 3, "expiring credentials: %d calls, %s", cs.calls,
               ossr_status_format(&st, line, sizeof line));
+        {   /* a line break in the callback's token or key id is refused as the options' token
+               is, before any request: written into the head it would add headers of its
+               own (here an ACL that opens the object to anyone) */
+            broken_creds bc;
+            int k;
+            o4.credentials = give_broken_creds;
+            o4.credentials_user = &bc;
+            o4.key = "api/creds-broken.bin";
+            for (k = 0; k < 2; k++) {
+                memset(&bc, 0, sizeof bc);
+                bc.in_key_id = k;
+                r = ossr_upload(&o4, &st);
+                CHECK((r == OSSR_E_NO_CREDENTIALS || r == OSSR_E_INVALID_ARG) && st.http_status == 0 && bc.calls >= 1,
+                      "credentials with a line break in the %s: %s", k ? "key id" : "token",
+                      ossr_status_format(&st, line, sizeof line));
+            }
+        }
     }
 
     /* 10. the source changes during the upload: no mixed object is completed */

@@ -27,7 +27,12 @@
         checkpoint is left;
      7. a file below the threshold goes up in one PutObject;
      8. and comes down in one GET without Range, with no checkpoint;
-     9. a session in a block of its own needs no allocator.
+     9. a session in a block of its own needs no allocator;
+    10. the object comes down into a partition written front to back (in_order), the link
+        failing once in the middle of a range: no write ever lands below one made before;
+    11. a store whose load fails once (-1, a flash read error) as a cut upload, then a cut
+        download, resumes: the record stays, no second upload begins, no kept range is
+        fetched again.
    It builds as the example does: as it is, with the four NO_ switches, and with
    OSSR_NO_MALLOC too (make hooks), and for a Cortex-M4 run in qemu (tests/matrix.sh).
    Any failure ends it with a message and exit status 1. */
@@ -128,7 +133,39 @@ static int heap_peak_ok(const ossr_status *st, size_t need) {
     return 0;
 }
 
-/* The scenario, steps 1 to 9 above; exit status 0 when every check passes. */
+/* Step 10's sink: the OTA partition written front to back (in_order), which counts every
+   write below the end of one made since it was opened. */
+static uint64_t ordered_end;
+static unsigned ordered_back;
+static int ordered_open(const char *name, uint64_t size, int fresh, void **sink, void *user) {
+    ordered_end = 0;
+    return ota_open(name, size, fresh, sink, user);
+}
+static int ordered_write(void *sink, const void *buf, size_t len, uint64_t off, void *user) {
+    if (off < ordered_end) ordered_back++;
+    if (off + len > ordered_end) ordered_end = off + len;
+    return ota_write_at(sink, buf, len, off, user);
+}
+/* Step 10's link: the server's, whose receive fails once, in the middle of range 3's body
+   (counted in object bytes from recv_cut_from, the server's count when it was armed). */
+static int recv_cut_armed;
+static unsigned long recv_cut_from;
+static long cut_once_recv(void *conn, void *buf, size_t cap, int timeout_ms, void *user) {
+    if (recv_cut_armed && mini_oss_count()->get_bytes - recv_cut_from >= 2 * PART_SIZE + PART_SIZE / 2) {
+        recv_cut_armed = 0;
+        return OSSR_E_RECV;
+    }
+    return transport.recv(conn, buf, cap, timeout_ms, user);
+}
+/* Step 11's store: the example's RAM flash, whose load fails (-1, as a flash read error
+   does) load_failures more times. */
+static int load_failures;
+static long flaky_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
+    if (load_failures > 0) { load_failures--; return -1; }
+    return store_load(name, off, buf, cap, user);
+}
+
+/* The scenario, steps 1 to 11 above; exit status 0 when every check passes. */
 int main(void) {
     const mini_oss_config server = { KEY_ID, clock_unix, clock_sleep, NULL };
     const mini_oss_counts *served = mini_oss_count();
@@ -143,6 +180,7 @@ int main(void) {
     uint64_t part_size;
     uint32_t parts;
     char line[768];
+    int step_failed = 0;                  /* a step that said its failure and let the others run */
 
     fill_source();
     mini_oss_reset(&server);
@@ -303,6 +341,101 @@ int main(void) {
         if (r != OSSR_OK) return failed("a session in a block of its own was refused", &st);
         if (st.result != OSSR_E_CANCELLED) return failed("a session finished before it began is not a cancel", &st);
     }
+
+    /* 10. The firmware image (as another key) comes down into a partition written front
+           to back (in_order); the link fails once in the middle of range 3, which is
+           fetched again in the same call. The sink was promised ascending offsets: no
+           write may land below one made since it was opened (a partition written as a
+           stream would take the range's first half twice). A failure here is said and
+           the steps after it still run. */
+    {
+        ossr_options io = o;
+        ossr_sink ordered = ota_sink;
+        ossr_transport cut_tp = transport;
+        io.file_path = "ram:firmware.img";
+        io.key = "fleet/0042/firmware-b.img";
+        r = ossr_upload(&io, &st);
+        if (r != OSSR_OK || object_matches(io.key, HOOKS_FILE_SIZE) != 0)
+            return failed("step 10: the upload of the image failed", &st);
+        ordered.open = ordered_open;
+        ordered.write_at = ordered_write;
+        ordered.in_order = 1;
+        cut_tp.recv = cut_once_recv;
+        io.sink = &ordered;
+        io.transport = &cut_tp;
+        io.file_path = OTA_NAME;
+        memset(partition, 0xFF, sizeof partition);
+        ordered_back = 0;
+        recv_cut_armed = 1;
+        recv_cut_from = served->get_bytes;
+        r = ossr_download(&io, &st);
+        printf("test_hooks: in-order download with a receive cut once: %s; %u writes below an earlier one\n",
+               ossr_status_format(&st, line, sizeof line), ordered_back);
+        if (r != OSSR_OK || recv_cut_armed || !ota.bootable || memcmp(partition, source, HOOKS_FILE_SIZE) != 0)
+            return failed("the in-order download did not come whole after one failed receive", &st);
+        if (nothing_held("after step 10")) return 1;
+        if (ordered_back != 0)
+            step_failed = failed("a sink written front to back (in_order) was written below an offset it already took",
+                                 &st);
+    }
+
+    /* 11. The store's load fails once as a cut upload resumes: the record must not be
+           taken for a damaged one and dropped (a second upload begun, the parts on the
+           server left behind); then the same as a cut download resumes (the kept ranges
+           fetched again, the partition erased). */
+    {
+        ossr_options fo = o;
+        ossr_store flaky = store;
+        flaky.load = flaky_load;
+        fo.store = &flaky;
+        fo.file_path = "ram:firmware.img";
+        fo.key = "fleet/0042/firmware-c.img";
+        mini_oss_cut_after(CUT_AFTER);
+        r = ossr_upload(&fo, &st);
+        mini_oss_link_up();
+        if (r == OSSR_OK || served->uploads_open != 1 || !flash_live())
+            return failed("step 11: the cut upload did not leave one upload and its record", &st);
+        load_failures = 1;
+        r = ossr_upload(&fo, &st);
+        printf("test_hooks: upload with a failing load: %s (resumed %d, %lu reused)\n",
+               ossr_status_format(&st, line, sizeof line), st.resumed, (unsigned long)st.parts_reused);
+        if (r == OSSR_OK ? !st.resumed || st.parts_reused != CUT_AFTER || served->uploads_open != 0
+                         : served->uploads_open != 1 || !flash_live())
+            return failed("a load that failed once dropped the upload's record and began another upload", &st);
+        if (r != OSSR_OK) {
+            load_failures = 0;
+            r = ossr_upload(&fo, &st);
+            if (r != OSSR_OK || !st.resumed || st.parts_reused != CUT_AFTER || served->uploads_open != 0)
+                return failed("the upload after a failed load did not resume its record", &st);
+        }
+        if (object_matches(fo.key, HOOKS_FILE_SIZE) != 0 || nothing_held("after step 11's upload")) return 1;
+
+        fo.file_path = OTA_NAME;
+        mini_oss_cut_get_after(CUT_AFTER);
+        r = ossr_download(&fo, &st);
+        mini_oss_link_up();
+        if (r == OSSR_OK || !flash_live())
+            return failed("step 11: the cut download left no record", &st);
+        before = *served;
+        load_failures = 1;
+        r = ossr_download(&fo, &st);
+        printf("test_hooks: download with a failing load: %s (resumed %d, %lu reused, %lu GETs)\n",
+               ossr_status_format(&st, line, sizeof line), st.resumed, (unsigned long)st.parts_reused,
+               served->gets - before.gets);
+        if (r == OSSR_OK ? !st.resumed || st.parts_reused != CUT_AFTER || served->gets - before.gets != parts - CUT_AFTER
+                         : !flash_live() || served->gets != before.gets)
+            return failed("a load that failed once dropped the download's record and fetched its ranges again", &st);
+        if (r != OSSR_OK) {
+            load_failures = 0;
+            r = ossr_download(&fo, &st);
+            if (r != OSSR_OK || !st.resumed || st.parts_reused != CUT_AFTER)
+                return failed("the download after a failed load did not resume its record", &st);
+        }
+        if (!ota.bootable || memcmp(partition, source, HOOKS_FILE_SIZE) != 0 || flash_live())
+            return failed("step 11: the OTA partition does not hold the source, committed", &st);
+        if (nothing_held("after step 11's download")) return 1;
+    }
+    if (step_failed) return 1;
 
     printf("test_hooks: %lu requests over %lu connections (%lu GETs, %lu bytes); pool %u blocks taken and "
            "returned; flash %u writes, %u syncs, %u removes; file %u reads; OTA partition %u writes, %u reads; "
