@@ -2923,6 +2923,13 @@ OSSR__PRIVATE int ossr__is_tchar(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
+/* Whether s may go into a request head as it is: no control character (a line break
+   would end its header there and start another). */
+OSSR__PRIVATE int ossr__head_safe(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+    return 1;
+}
 OSSR__DEF long ossr_parse_response(const char *buf, size_t len, ossr_response *r) {
     size_t i = 0, eol;
     memset(r, 0, sizeof *r);
@@ -3906,7 +3913,7 @@ OSSR__PRIVATE int ossr__creds_due(ossr__ctx *c) {
 OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
     ossr__ctx *c = w->ctx;
     const ossr_options *o = c->o;
-    int due, rc;
+    int due, rc, given;
     if (!o->credentials) return OSSR_OK;
     ossr__lock(&c->creds_lock);
     ossr__lock(&c->lock);
@@ -3919,10 +3926,12 @@ OSSR__PRIVATE ossr_result ossr__get_creds(ossr__worker *w) {
         w->creds.access_key_id[sizeof w->creds.access_key_id - 1] = 0;
         w->creds.access_key_secret[sizeof w->creds.access_key_secret - 1] = 0;
         w->creds.security_token[sizeof w->creds.security_token - 1] = 0;
-        if (rc != 0 || !w->creds.access_key_id[0] || !w->creds.access_key_secret[0]) {
+        given = rc == 0 && w->creds.access_key_id[0] && w->creds.access_key_secret[0];
+        if (!given || !ossr__head_safe(w->creds.access_key_id) || !ossr__head_safe(w->creds.security_token)) {
             ossr__unlock(&c->creds_lock);
             memset(&w->creds, 0, sizeof w->creds);
-            return ossr__fail(w, OSSR_E_NO_CREDENTIALS, 0, "the credentials callback gave no credentials");
+            return ossr__fail(w, OSSR_E_NO_CREDENTIALS, 0, given ? "the credentials callback gave a key id or token "
+                              "with a control character" : "the credentials callback gave no credentials");
         }
         ossr__lock(&c->lock);
         c->creds = w->creds;
@@ -5956,10 +5965,11 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
             if (ossr__ieq(n, reserved[k]))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
     }
-    if (o->security_token)
-        for (i = 0; o->security_token[i]; i++)
-            if ((unsigned char)o->security_token[i] < 0x20)
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "security token has a control character");
+    if ((o->security_token && !ossr__head_safe(o->security_token)) ||
+        (o->access_key_id && !ossr__head_safe(o->access_key_id)))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the %s has a control character",
+                                o->access_key_id && !ossr__head_safe(o->access_key_id) ? "access key id"
+                                : "security token");
 
     /* addressing: where to connect, and what Host says */
     addressing = o->addressing;

@@ -655,6 +655,10 @@ int main(int argc, char **argv) {
         o.headers = h; o.header_count = 1;
         CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG, "header injection accepted");
         o.headers = NULL; o.header_count = 0;
+        o.access_key_id = "test-ak\r\nx-oss-meta-k: 1";   /* the id goes into Authorization as it is */
+        CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG && strstr(st.detail, "access key id"),
+              "a key id with a line break: %s", st.detail);
+        o.access_key_id = "test-ak";
     }
     o.key = "/leading-slash";
     CHECK(ossr_upload(&o, &st) == OSSR_E_BAD_KEY, "leading slash key");
