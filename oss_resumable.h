@@ -132,7 +132,7 @@ extern "C" {
     X(OSSR_E_NOMEM,            -20, "out of memory") \
     X(OSSR_E_FILE,             -21, "local file could not be read") \
     X(OSSR_E_FILE_CHANGED,     -22, "local file changed during the upload") \
-    X(OSSR_E_CHECKPOINT,       -23, "checkpoint could not be written") \
+    X(OSSR_E_CHECKPOINT,       -23, "checkpoint could not be written or read") \
     X(OSSR_E_THREAD,           -24, "could not start a worker thread") \
     X(OSSR_E_WRITE,            -25, "local file could not be written") \
     X(OSSR_E_NO_ENTROPY,       -26, "no entropy source for TLS (set ossr_options.entropy)") \
@@ -5322,10 +5322,10 @@ OSSR__PRIVATE long ossr__fs_load(ossr__ctx *c, uint64_t off, void *buf, size_t c
 #else
     fh = ossr__file_open(c->ckpt_path, 0);
 #endif
-    if (fh == OSSR__BAD_FH) return errno == ENOENT ? 0 : -1;
+    if (fh == OSSR__BAD_FH) return errno == ENOENT ? 0 : -2;   /* a link planted there, say */
     n = ossr__file_pread(fh, buf, cap, off);
     ossr__file_close(fh);
-    return n == 0 && off == 0 ? -1 : n;   /* an empty file is no record: damage */
+    return n < 0 || (n == 0 && off == 0) ? -2 : n;   /* an empty file is no record either */
 }
 OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, size_t len, unsigned flags) {
     if (flags & OSSR_STORE_NEW) {
@@ -5357,12 +5357,14 @@ OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, si
     return (flags & OSSR_STORE_SYNC) && ossr__file_sync(c->ckpt_fd) != 0 ? -1 : 0;
 }
 #endif
-/* The store in use: the hook, else the checkpoint directory's files. */
+/* The store in use: the hook, else the checkpoint directory's files. The bytes read, 0
+   when there is no record, -1 when the hook could not read, -2 when what it says is not
+   believed (more than fits) or the directory's file is not a record (damage). */
 OSSR__PRIVATE long ossr__store_load(ossr__ctx *c, uint64_t off, void *buf, size_t cap) {
     const ossr_store *s = c->o->store;
     if (s) {
         long n = s->load(c->ckpt_name, off, buf, cap, s->user);
-        return n > (long)cap ? -1 : n;   /* a hook that claims more than fits is not believed */
+        return n > (long)cap ? -2 : n < 0 ? -1 : n;
     }
 #if OSSR__HAVE_FS
     return ossr__fs_load(c, off, buf, cap);
@@ -5578,7 +5580,8 @@ OSSR__PRIVATE int ossr__idblock_find(const ossr__ctx *c, const unsigned char *bu
     }
     return 0;
 }
-enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3 };
+enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3,
+       OSSR__CKPT_UNREADABLE = 4 };
 /* Loads the record for this upload. MATCH fills upload_id and says whether a Complete
    was sent; STALE gives the old upload id and a reason; DAMAGED gives it too when its id
    block survived. Part slots are read when needed. */
@@ -5591,6 +5594,7 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     old_id[0] = 0;
     n = ossr__store_load(c, 0, buf, OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK);
     if (n == 0) return OSSR__CKPT_NONE;
+    if (n == -1) return OSSR__CKPT_UNREADABLE;   /* a read error is no damage: the record stays as it is */
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
     if (hl < 0) {
         if (n > 0) ossr__idblock_find(c, buf, (size_t)n, old_id);
@@ -6647,12 +6651,21 @@ OSSR__PRIVATE int ossr__flow_reset(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->mp_m = 0;
     return ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
 }
+/* The store could not read the record: it stays as it is, and the call ends before any
+   request (a new upload would leave the recorded one's parts behind, a new download
+   would drop the ranges kept). */
+OSSR__PRIVATE int ossr__ckpt_unreadable(ossr__ctx *c) {
+    return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_CHECKPOINT, "the checkpoint store could not read the record %s; "
+                                            "it is kept, and the next call resumes from it (ossr_abort_%s drops it)",
+                                            c->ckpt_name, c->download ? "download" : "upload"));
+}
 /* From the start (again): what the checkpoint record says decides. */
 OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     int ck = ossr__flow_reset(c, ws, nw_max);
     c->mp = OSSR__MP_FRESH;
+    if (ck == OSSR__CKPT_UNREADABLE) return ossr__ckpt_unreadable(c);
     if (ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
                   c->reason, c->old_id);
@@ -6872,6 +6885,7 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_result r;
     int ck = ossr__flow_reset(c, ws, nw_max);
+    if (ck == OSSR__CKPT_UNREADABLE) return ossr__ckpt_unreadable(c);
     if (ck != OSSR__CKPT_MATCH) ossr__ckpt_remove(c);
     if ((r = ossr__dl_open(c, w, ck != OSSR__CKPT_MATCH)) != OSSR_OK) return ossr__mp_fail(c, w, r);
     if (ck == OSSR__CKPT_MATCH) {
