@@ -273,7 +273,9 @@ typedef struct ossr_sink {
     /* how: OSSR_SINK_*. Return 0, or nonzero (a failed COMMIT fails the download). */
     int (*close)(void *sink, int how, void *user);
     void *user;
-    int in_order;       /* nonzero: writes only at ascending offsets (one connection, ranges in order) */
+    int in_order;       /* nonzero: from each open, writes only at ascending offsets (one
+                           connection, ranges in order); a range fetched again after some of
+                           it was written (a retry, a resume) comes after a new open (fresh 0) */
 } ossr_sink;
 
 /* Checkpoint store: where the resume record lives (a file by default; a flash sector,
@@ -3542,6 +3544,7 @@ typedef struct ossr__ctx {
 #endif
     void *dl_h;                  /* the sink's handle, while dl_open */
     int dl_open;
+    uint64_t dl_mark;            /* an in_order sink: the end of the furthest write since its open */
     uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
@@ -4339,6 +4342,7 @@ OSSR__PRIVATE ossr_result ossr__stream_children(ossr__worker *w, ossr__req *q) {
     w->body_len -= pos;
     return OSSR_OK;
 }
+OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh);   /* >>upload, the download */
 /* Hands response body bytes to the request's sink. A body kept in memory is moved down
    to the front of io (body == io): p never lies below body + body_len. A streamed reply
    keeps only the element being received; a plain one drops the bytes past the room
@@ -4367,6 +4371,12 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     if (q->out_len + n > q->range_len)   /* more than was asked for: never past its end */
         return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes asked for", q->what,
                           (unsigned long long)q->range_len);
+    if (w->ctx->sink.in_order) {   /* written front to back: again below its end only after a new open */
+        ossr__ctx *c = w->ctx;
+        ossr_result r;
+        if (q->out_off + q->out_len < c->dl_mark && (r = ossr__dl_open(c, w, 0)) != OSSR_OK) return r;
+        if (q->out_off + q->out_len + n > c->dl_mark) c->dl_mark = q->out_off + q->out_len + n;
+    }
     if (w->ctx->sink.write_at(w->ctx->dl_h, p, n, q->out_off + q->out_len, w->ctx->sink.user) != 0)
         return ossr__fail(w, OSSR_E_WRITE, w->ctx->o->sink ? 0 : errno, "writing the download to %s failed: %s", w->ctx->abs_path,
                           w->ctx->o->sink ? "the sink refused it" : strerror(errno));
@@ -6825,6 +6835,7 @@ OSSR__PRIVATE int ossr__mp_complete_verdict(ossr__ctx *c, ossr__worker *w) {
 OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh) {
     if (c->dl_open) c->sink.close(c->dl_h, OSSR_SINK_KEEP, c->sink.user);
     c->dl_open = 0;
+    c->dl_mark = 0;
     if (c->sink.open(c->o->file_path, c->fid.size, fresh, &c->dl_h, c->sink.user) != 0)
         return ossr__fail(w, OSSR_E_WRITE, c->o->sink ? 0 : errno, "cannot open %s for the download: %s", c->abs_path,
                           c->o->sink ? "the sink refused it" : strerror(errno));
