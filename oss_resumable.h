@@ -3604,6 +3604,7 @@ typedef struct ossr__ctx {
     ossr_result mp_r;            /* the result of the request (or step) before */
     ossr_result mp_fail;         /* why, while an orphan upload is aborted */
     int mp_m;                    /* the object's check: 1 in place, 0 not, -1 unknown */
+    int head_refused;            /* HeadObject answered 403: this identity cannot check the object */
     int nw;                      /* lanes that send parts */
     int completing, restarts, waited, reconciled;
     uint64_t completing_crc;     /* the whole CRC-64 a sent Complete carried */
@@ -6209,6 +6210,18 @@ OSSR__PRIVATE int ossr__check_result(ossr__ctx *c, ossr__worker *w, ossr_result 
     }
     return 0;
 }
+/* The same check when a resume finds that Complete was sent before: a HEAD refused with
+   403 (an identity that may upload but not read) would refuse every later run too, so
+   the upload's parts on the server decide instead (0), as when the object is absent. */
+OSSR__PRIVATE int ossr__resume_check(ossr__ctx *c, ossr__worker *w) {
+    int m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
+    if (m >= 0 || c->mp_r != OSSR_E_SERVER || w->err.http_status != 403) return m;
+    if (!c->head_refused)
+        ossr__log(c, OSSR_LOG_WARN, "HeadObject is refused (HTTP 403 %s), so the object cannot be checked: upload "
+                  "%s's parts on the server decide", w->err.code, c->upload_id);
+    c->head_refused = 1;
+    return 0;
+}
 /* ETag of a part equals the MD5 of its bytes on OSS ("HEX", quotes optional). */
 OSSR__PRIVATE int ossr__etag_is_md5(const char *etag, const unsigned char md5[16]) {
     size_t n = strlen(etag), i;
@@ -6996,7 +7009,7 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             c->mp = OSSR__MP_FRESH;
             break;
         case OSSR__MP_CHECKED:
-            c->mp_m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
+            c->mp_m = ossr__resume_check(c, w);
             c->mp = c->mp_m == 0 ? OSSR__MP_LIST : OSSR__MP_RESOLVE;
             break;
         case OSSR__MP_LIST:
@@ -7034,7 +7047,7 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             k = ossr__mp_call(c, w, OSSR__MP_AWAIT_CHECKED);
             break;
         case OSSR__MP_AWAIT_CHECKED:
-            c->mp_m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
+            c->mp_m = ossr__resume_check(c, w);
             if (c->mp_m != 0) { c->mp = OSSR__MP_RESOLVE; break; }
             c->await_step = c->await_step * 2 > 4000 ? 4000 : c->await_step * 2;
             c->await_at = now + c->await_step;

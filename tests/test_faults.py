@@ -522,6 +522,36 @@ def lost_complete_reply(env):
     check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
 
 
+@case
+def head_refused_for_good(env):
+    """An identity that may upload but not read (HeadObject always 403, an upload-only
+    policy), after a Complete that failed: the record says Complete was sent, and the
+    HEAD that would check the object never answers. The upload's parts on the server
+    decide: the next run sends Complete again, nothing else, and the object is whole
+    (before, every later run failed on the refused HEAD)."""
+    path = env.file("headless", SIZE, seed=42)
+    key = "headless/obj"
+    clear_ckpt(env)
+    env.server.reset()
+    env.server.fault(op="CompleteMultipartUpload", action="status", status=503, code="ServiceUnavailable", count=100)
+    env.server.fault(op="HeadObject", action="status", status=403, code="AccessDenied", count=100000)
+    args = ["put", path, f"oss://{BUCKET}/{key}", "--attempts", "1"] + MP
+    rc, _, err = env.run(*args, "--quiet")
+    check(rc not in (0, 2) and "ServiceUnavailable" in err, f"the failed Complete: exit {rc}: {err!r}")
+    check(len(ckpt_files(env)) == 1, "no checkpoint after the failed Complete")
+    env.server.reset()   # the Complete fault goes; the HEAD stays refused
+    env.server.fault(op="HeadObject", action="status", status=403, code="AccessDenied", count=100000)
+    rc, out, err = env.run(*args)
+    log = env.server.log()
+    check(rc == 0, f"the run after a failed Complete, HEAD refused: exit {rc}: {err.strip()}")
+    check(not parts_sent(log) and not ops(log, "InitiateMultipartUpload"), "parts were sent again")
+    check(len(ops(log, "CompleteMultipartUpload")) == 1 and ops(log, "HeadObject"), "not a HEAD and one Complete")
+    check("cannot be checked" in err, f"the refused HEAD was not said: {err!r}")
+    check(not ckpt_files(env), "checkpoint left")
+    check(env.server.object(BUCKET, key)["md5"] == md5_file(path), "object differs")
+    drop_uploads(env, key)
+
+
 # ---------------------------------------------------------------------------------------
 # the client's clock
 
