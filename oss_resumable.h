@@ -4714,7 +4714,8 @@ OSSR__PRIVATE ossr_result ossr__body_fill(ossr__worker *w, ossr__req *q, char *w
             return ossr__fail(w, OSSR_E_FILE_CHANGED, errno, "reading %s at offset %llu failed (the file shrank or "
                               "is unreadable)", c->o->file_path, (unsigned long long)(q->file_off + w->sent));
     } else if (q->gen(q->gen_user, win, n, 0) != n) {
-        return ossr__fail(w, OSSR_E_INVALID_ARG, 0, "request body generator came up short");
+        return ossr__fail(w, OSSR_E_CHECKPOINT, 0, "the %s body could not be read again from the checkpoint %s",
+                          q->what, c->ckpt_path);   /* the only body made as it goes: Complete's */
     }
     q->body_crc = ossr_crc64(q->body_crc, win, n);
     return OSSR_OK;

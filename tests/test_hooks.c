@@ -32,7 +32,10 @@
         failing once in the middle of a range: no write ever lands below one made before;
     11. a store whose load fails once (-1, a flash read error) as a cut upload, then a cut
         download, resumes: the record stays, no second upload begins, no kept range is
-        fetched again.
+        fetched again;
+    12. a store whose load fails as Complete's body is made a second time (from the
+        parts' slots, as it goes out): the call says the checkpoint failed, and the next
+        one completes.
    It builds as the example does: as it is, with the four NO_ switches, and with
    OSSR_NO_MALLOC too (make hooks), and for a Cortex-M4 run in qemu (tests/matrix.sh).
    Any failure ends it with a message and exit status 1. */
@@ -162,6 +165,14 @@ static long cut_once_recv(void *conn, void *buf, size_t cap, int timeout_ms, voi
 static int load_failures;
 static long flaky_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
     if (load_failures > 0) { load_failures--; return -1; }
+    return store_load(name, off, buf, cap, user);
+}
+/* Step 12's store: its slot_fail_at-th load of part slots (past the record's head) fails.
+   A new upload reads its slots only for Complete: once to size the body, then again
+   as the body goes out, 16 slots a load. */
+static int slot_loads, slot_fail_at;
+static long slot_flaky_load(const char *name, uint64_t off, void *buf, size_t cap, void *user) {
+    if (off > 0 && slot_fail_at && ++slot_loads == slot_fail_at) return -1;
     return store_load(name, off, buf, cap, user);
 }
 
@@ -434,6 +445,29 @@ int main(void) {
         if (!ota.bootable || memcmp(partition, source, HOOKS_FILE_SIZE) != 0 || flash_live())
             return failed("step 11: the OTA partition does not hold the source, committed", &st);
         if (nothing_held("after step 11's download")) return 1;
+    }
+    /* 12. The store's load fails as Complete's body goes out (the slots read a second
+           time): the call ends as the checkpoint's failure, not as the caller's, and the
+           next call completes. */
+    {
+        ossr_options fo = o;
+        ossr_store flaky = store;
+        flaky.load = slot_flaky_load;
+        fo.store = &flaky;
+        fo.file_path = "ram:firmware.img";
+        fo.key = "fleet/0042/firmware-d.img";
+        slot_loads = 0;
+        slot_fail_at = 3;   /* 25 parts: two loads size the body, the third makes it */
+        r = ossr_upload(&fo, &st);
+        printf("test_hooks: upload whose store fails as Complete goes out: %s\n", ossr_status_format(&st, line, sizeof line));
+        if (r != OSSR_E_CHECKPOINT || slot_loads < 3)
+            return failed("step 12: a slot not read again for Complete was not said as the checkpoint's failure", &st);
+        slot_fail_at = 0;
+        mini_oss_expect_refusals(1);   /* Complete was sent: the resume HEADs the object, not there yet */
+        r = ossr_upload(&fo, &st);
+        if (r != OSSR_OK || !st.resumed || object_matches(fo.key, HOOKS_FILE_SIZE) != 0)
+            return failed("step 12: the call after did not complete the upload", &st);
+        if (nothing_held("after step 12")) return 1;
     }
     if (step_failed) return 1;
 
