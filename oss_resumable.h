@@ -7207,6 +7207,8 @@ struct ossr_session {
     int ready;                   /* setup succeeded: the context holds what must be let go */
     int flowed;                  /* the upload is over (its connections may still be open) */
     int ended;
+    int clocked;                 /* clock_base is set: the caller's clock at the first step, less 1 */
+    int64_t clock_base;          /* the session runs on the caller's clock less it: from 1 up, as 0 means "none" */
 };
 
 /* The session's own memory: itself, its lanes' state and their public view. */
@@ -7514,6 +7516,10 @@ OSSR__DEF ossr_result ossr_session_init_download(ossr_session **session, const o
                                                 size_t size) {
     return ossr__session_init(session, opts, mem, size, OSSR__JOB_DOWNLOAD);
 }
+/* A time of the session's clock on the caller's (ossr_session_step's now_ms). */
+OSSR__PRIVATE int64_t ossr__caller_time(const ossr_session *s, int64_t t) {
+    return (int64_t)((uint64_t)t + (uint64_t)s->clock_base);
+}
 /* The public view of the lanes: what each wants of the caller. */
 OSSR__PRIVATE void ossr__session_publish(ossr_session *s) {
     int i;
@@ -7529,7 +7535,7 @@ OSSR__PRIVATE void ossr__session_publish(ossr_session *s) {
         l->out_len = w->op == OSSR__OP_WRITE ? w->op_n : 0;
         l->in = w->op == OSSR__OP_READ ? w->op_p : NULL;
         l->in_cap = w->op == OSSR__OP_READ ? w->op_n : 0;
-        l->deadline_ms = w->op != OSSR__OP_NONE ? w->op_deadline : 0;
+        l->deadline_ms = w->op != OSSR__OP_NONE ? ossr__caller_time(s, w->op_deadline) : 0;
     }
 }
 /* Whether a lane waits for the caller to close its connection. */
@@ -7543,6 +7549,9 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
     int i;
     if (!s) return OSSR_E_INVALID_ARG;
     if (s->ended) return s->st.result;
+    if (!s->clocked) { s->clocked = 1; s->clock_base = (int64_t)((uint64_t)now_ms - 1u); }
+    now_ms = (int64_t)((uint64_t)now_ms - (uint64_t)s->clock_base);
+    if (now_ms < 1) now_ms = 1;   /* a clock that went back before the first step */
     s->c.ext_now = now_ms;
     if (!ossr__session_closing(s) && !s->flowed && ossr__session_run(s, now_ms) == OSSR__READY) {
         s->flowed = 1;   /* the upload is over: the connections are closed, then the session ends */
@@ -7556,7 +7565,8 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
     return ossr__session_end(s, s->c.mp_result, NULL);
 }
 OSSR__DEF int64_t ossr_session_wake(const ossr_session *s) {
-    return s && !s->ended && s->ws ? ossr__session_next(s) : -1;
+    int64_t t = s && !s->ended && s->ws ? ossr__session_next(s) : -1;
+    return t < 0 ? -1 : ossr__caller_time(s, t);
 }
 OSSR__DEF int ossr_session_lanes(ossr_session *s, ossr_lane **lanes) {
     if (!s || !s->lanes) { if (lanes) *lanes = NULL; return 0; }

@@ -957,6 +957,17 @@ int main(int argc, char **argv) {
             CHECK(lanes[0].want == OSSR_LANE_CLOSE, "after a failed connect: want %d", lanes[0].want);
         } else CHECK(0, "no CONNECT: %d", r);
         ossr_session_finish(sess, &st);
+        /* a caller's clock below zero (any monotonic clock will do): the CONNECT's deadline
+           is the session's wake, in that clock, not "nothing to wait for" */
+        o9.key = "api/session-negative-clock.bin";
+        r = ossr_session_init(&sess, &o9, mem, need);
+        if (r == OSSR_OK && ossr_session_step(sess, -1000000000000ll) == OSSR_PENDING &&
+            ossr_session_lanes(sess, &lanes) >= 1 && lanes[0].want == OSSR_LANE_CONNECT) {
+            int64_t wake = ossr_session_wake(sess);
+            CHECK(wake > -1000000000000ll && wake == lanes[0].deadline_ms, "a clock below zero: wake %lld, the "
+                  "CONNECT's deadline %lld", (long long)wake, (long long)lanes[0].deadline_ms);
+        } else CHECK(0, "no CONNECT on a clock below zero: %d", r);
+        ossr_session_finish(sess, &st);
         {   /* https:// in a session: the library's TLS wants compiled-in anchors; without
                it, the caller's connection carries TLS (CONNECT names the certificate) */
             char https[256];
