@@ -289,8 +289,11 @@ typedef struct ossr_sink {
                                was written) */
 typedef struct ossr_store {
     /* Copy up to cap bytes of record name, from offset off, into buf; return the count
-       (short at the record's end, 0 past it or when there is no record), or -1. name is
-       40 hex digits and ".ossr", the same for the same upload. */
+       (short at the record's end, 0 past it or when there is no record), or -1 when it
+       cannot be read now (a read error): the call then ends with OSSR_E_CHECKPOINT and
+       the record stays for the next one. Bytes that are not a record count as damage:
+       the record is dropped and the transfer starts over. name is 40 hex digits and
+       ".ossr", the same for the same upload. */
     long (*load)(const char *name, uint64_t off, void *buf, size_t cap, void *user);
     /* Write len bytes at offset off of record name; flags OSSR_STORE_*. Return 0, or
        nonzero. One call at a time. A gap left past the end may read as anything that is
@@ -5334,10 +5337,10 @@ OSSR__PRIVATE long ossr__fs_load(ossr__ctx *c, uint64_t off, void *buf, size_t c
 #else
     fh = ossr__file_open(c->ckpt_path, 0);
 #endif
-    if (fh == OSSR__BAD_FH) return errno == ENOENT ? 0 : -2;   /* a link planted there, say */
+    if (fh == OSSR__BAD_FH) return errno == ENOENT ? 0 : errno == ELOOP ? -2 : -1;   /* ELOOP: a link planted there */
     n = ossr__file_pread(fh, buf, cap, off);
     ossr__file_close(fh);
-    return n < 0 || (n == 0 && off == 0) ? -2 : n;   /* an empty file is no record either */
+    return n < 0 ? -1 : n == 0 && off == 0 ? -2 : n;   /* an empty file is no record */
 }
 OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, size_t len, unsigned flags) {
     if (flags & OSSR_STORE_NEW) {
@@ -5370,8 +5373,9 @@ OSSR__PRIVATE int ossr__fs_save(ossr__ctx *c, uint64_t off, const void *data, si
 }
 #endif
 /* The store in use: the hook, else the checkpoint directory's files. The bytes read, 0
-   when there is no record, -1 when the hook could not read, -2 when what it says is not
-   believed (more than fits) or the directory's file is not a record (damage). */
+   when there is no record, -1 when it cannot be read now (errno says why for the
+   directory's files), -2 when what is there is no record (damage): a hook that claims
+   more than fits, a link or an empty file in the directory. */
 OSSR__PRIVATE long ossr__store_load(ossr__ctx *c, uint64_t off, void *buf, size_t cap) {
     const ossr_store *s = c->o->store;
     if (s) {
@@ -5594,6 +5598,13 @@ OSSR__PRIVATE int ossr__idblock_find(const ossr__ctx *c, const unsigned char *bu
 }
 enum { OSSR__CKPT_NONE = 0, OSSR__CKPT_MATCH = 1, OSSR__CKPT_STALE = 2, OSSR__CKPT_DAMAGED = 3,
        OSSR__CKPT_UNREADABLE = 4 };
+/* The failure of a record the store cannot read now (ossr__ckpt_load's UNREADABLE, its
+   system error in status.os_error): it stays, and the words say what to do. */
+OSSR__PRIVATE ossr_result ossr__ckpt_unread(ossr__ctx *c) {
+    int e = c->st->os_error;
+    return ossr__setup_fail(c, OSSR_E_CHECKPOINT, "cannot read the checkpoint %s%s%s; it is kept for the next call "
+                            "(repair it, or remove it to start over)", c->ckpt_path, e ? ": " : "", e ? strerror(e) : "");
+}
 /* Loads the record for this upload. MATCH fills upload_id and says whether a Complete
    was sent; STALE gives the old upload id and a reason; DAMAGED gives it too when its id
    block survived. Part slots are read when needed. */
@@ -5606,7 +5617,10 @@ OSSR__PRIVATE int ossr__ckpt_load(ossr__ctx *c, char *old_id, char *reason, size
     old_id[0] = 0;
     n = ossr__store_load(c, 0, buf, OSSR_CKPT_HEAD_MAX + OSSR__IDBLOCK);
     if (n == 0) return OSSR__CKPT_NONE;
-    if (n == -1) return OSSR__CKPT_UNREADABLE;   /* a read error is no damage: the record stays as it is */
+    if (n == -1) {   /* a read error is no damage: the record stays as it is */
+        c->st->os_error = c->o->store ? 0 : errno;
+        return OSSR__CKPT_UNREADABLE;
+    }
     hl = n > 0 ? ossr_checkpoint_decode(buf, (size_t)n, &k) : (long)OSSR_E_CORRUPT;
     if (hl < 0) {
         if (n > 0) ossr__idblock_find(c, buf, (size_t)n, old_id);
@@ -6679,9 +6693,7 @@ OSSR__PRIVATE int ossr__flow_reset(ossr__ctx *c, ossr__worker *ws, int nw_max) {
    request (a new upload would leave the recorded one's parts behind, a new download
    would drop the ranges kept). */
 OSSR__PRIVATE int ossr__ckpt_unreadable(ossr__ctx *c) {
-    return ossr__mp_end(c, ossr__setup_fail(c, OSSR_E_CHECKPOINT, "the checkpoint store could not read the record %s; "
-                                            "it is kept, and the next call resumes from it (ossr_abort_%s drops it)",
-                                            c->ckpt_name, c->download ? "download" : "upload"));
+    return ossr__mp_end(c, ossr__ckpt_unread(c));
 }
 /* From the start (again): what the checkpoint record says decides. */
 OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
@@ -7802,7 +7814,8 @@ OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
     r = ossr__ckpt_path(c);
     if (r == OSSR_OK) r = ossr__ckpt_lock(c);
     if (r != OSSR_OK) return r;
-    ossr__ckpt_load(c, id, c->reason, sizeof c->reason, &completing, &ccrc);
+    if (ossr__ckpt_load(c, id, c->reason, sizeof c->reason, &completing, &ccrc) == OSSR__CKPT_UNREADABLE)
+        return ossr__ckpt_unread(c);
     return OSSR_OK;
 }
 OSSR__DEF ossr_result ossr_abort_upload(const ossr_options *o, const char *upload_id, ossr_status *status) {

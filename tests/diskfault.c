@@ -6,6 +6,7 @@
                    (a full disk)
        slow-sync   fsync() and fdatasync() take $DISKFAULT_SECONDS (default 15) seconds,
                    signals or not (a slow disk: a place where a program cannot stop)
+       eio-read    read(), pread() and pread64() fail with EIO (a bad sector)
 
    All other calls go through. tests/test_ossup.py builds it and runs ossup under it, with
    no root and no special mount:
@@ -27,6 +28,8 @@
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef int (*sync_fn)(int);
+typedef ssize_t (*read_fn)(int, void *, size_t);
+typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
 
 /* Whether fault is the one asked for and fd is open on a file under $DISKFAULT_PREFIX.
    errno is left as it was. */
@@ -60,6 +63,28 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off);
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off);
 int fsync(int fd);
 int fdatasync(int fd);
+ssize_t read(int fd, void *buf, size_t len);
+ssize_t pread(int fd, void *buf, size_t len, off_t off);
+ssize_t pread64(int fd, void *buf, size_t len, off_t off);
+
+ssize_t read(int fd, void *buf, size_t len) {
+    static read_fn real;
+    if (!real) next_symbol("read", &real, sizeof real);
+    if (len && hit(fd, "eio-read")) { errno = EIO; return -1; }
+    return real(fd, buf, len);
+}
+ssize_t pread(int fd, void *buf, size_t len, off_t off) {
+    static pread_fn real;
+    if (!real) next_symbol("pread", &real, sizeof real);
+    if (len && hit(fd, "eio-read")) { errno = EIO; return -1; }
+    return real(fd, buf, len, off);
+}
+ssize_t pread64(int fd, void *buf, size_t len, off_t off) {
+    static pread_fn real;
+    if (!real) next_symbol("pread64", &real, sizeof real);
+    if (len && hit(fd, "eio-read")) { errno = EIO; return -1; }
+    return real(fd, buf, len, off);
+}
 
 ssize_t write(int fd, const void *buf, size_t len) {
     static write_fn real;

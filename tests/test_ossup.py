@@ -285,6 +285,37 @@ def full_disk_is_said(env):
 
 
 @case
+def unreadable_checkpoint_is_kept(env):
+    """A checkpoint that cannot be read (the shim fails reads under its directory with
+    EIO, a bad sector) is no damaged one: the resume stops before any request, says
+    the path and what to do, keeps the record, and once it reads again resumes it; no
+    second upload is begun (the first one's parts would be left behind)."""
+    so, why = build_shim(env)
+    if not so:
+        print(f"     skipped: {why}")
+        return
+    ck = os.path.join(env.workdir, "eio-ckpt")
+    path = env.file("eio", 350 * KIB, seed=10)
+    args = ("put", path, env.url("eio"), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck)
+    env.server.reset()
+    env.server.fault(op="UploadPart", part=3, action="status", status=403, code="AccessDenied", count=10)
+    rc, _, err = env.run(*args)
+    check(rc == 1 and len(os.listdir(ck)) >= 1, f"the cut upload: {rc} {err!r}")
+    records = sorted(os.listdir(ck))
+    env.server.reset()
+    rc, _, err = env.run(*args, extra_env=shim_env(so, "eio-read", ck))
+    check(rc == 1 and "cannot read the checkpoint" in err and ck in err and "input/output error" in err.lower(),
+          f"the resume with the record unreadable: {rc} {err!r}")
+    check(len(error_lines(err)) == 1, f"one error line: {err!r}")
+    check(not ops(env.server.log(), "InitiateMultipartUpload"), "a second upload was begun")
+    check(sorted(os.listdir(ck)) == records, f"the record changed: {records} then {sorted(os.listdir(ck))}")
+    rc, out, err = env.run(*args)
+    log = env.server.log()
+    check(rc == 0 and len(ops(log, "InitiateMultipartUpload")) == 0, f"the resume once it reads: {rc} {err!r}")
+    check(len(ops(log, "UploadPart")) == 2, f"parts sent on resume: {len(ops(log, 'UploadPart'))}, not 2")
+
+
+@case
 def part_size_change_is_announced(env):
     """A part size raised to fit OSS's limits is said before the upload, with the reason."""
     path = env.file("plan", 350 * KIB, seed=9)
