@@ -5483,12 +5483,11 @@ OSSR__PRIVATE ossr_result ossr__ckpt_path(ossr__ctx *c) {
 #endif
     return OSSR_OK;
 }
-/* Claims the record for this call (OSSR_E_BUSY, before any request, when another upload
-   holds it; a claim this call holds stands); ossr__ckpt_unlock lets it go. */
+/* Claims the record for this call (OSSR_E_BUSY when another transfer holds it: before
+   any request, a download's after the object's HEAD); ossr__ckpt_unlock lets it go. */
 OSSR__PRIVATE ossr_result ossr__ckpt_lock(ossr__ctx *c) {
     const ossr_store *s = c->o->store;
     long holder = 0;
-    if (c->locked) return OSSR_OK;   /* a download that starts over, in ranges or not */
     if (s) {
         if (s->lock && s->lock(c->ckpt_name, 1, s->user) != 0) goto busy;
         c->locked = s->lock != NULL;
@@ -5512,6 +5511,11 @@ busy:
               : "another %s of %s %s oss://%s/%s is running", c->download ? "download" : "upload", c->o->file_path,
               c->download ? "from" : "to", c->o->bucket, c->o->key, holder);
     return OSSR_E_BUSY;
+}
+/* The record's name, and the claim on it (once: a download that starts over keeps it). */
+OSSR__PRIVATE ossr_result ossr__ckpt_claim(ossr__ctx *c) {
+    ossr_result r = c->locked ? OSSR_OK : ossr__ckpt_path(c);
+    return r == OSSR_OK ? ossr__ckpt_lock(c) : r;
 }
 /* Lets the record go (the default store removes its lock file). */
 OSSR__PRIVATE void ossr__ckpt_unlock(ossr__ctx *c) {
@@ -6656,8 +6660,7 @@ OSSR__PRIVATE ossr_result ossr__mp_plan(ossr__ctx *c) {
     if (!c->done) return ossr__setup_fail(c, OSSR_E_NOMEM, "no memory for the part bitmap");
     c->list = (ossr__listing *)(void *)(c->done + OSSR__ROUND16(OSSR__DONE_BYTES));
     c->gen = (ossr__complete_gen *)(void *)((char *)c->list + OSSR__ROUND16(sizeof(ossr__listing)));
-    r = ossr__ckpt_path(c);
-    return r == OSSR_OK ? ossr__ckpt_lock(c) : r;
+    return ossr__ckpt_claim(c);
 }
 /* The first states: the plan, bitmap, checkpoint path and lock, and for
    resume_by_content the file's fingerprint. */
@@ -6868,6 +6871,9 @@ OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh
     c->dl_open = 1;
     return OSSR_OK;
 }
+/* The object's HEAD names what is fetched: one GET below the threshold (or without an
+   ETag to hold ranges to), else ranges. One GET claims the record too, since the
+   temporary file is the same: a second download to the same file is OSSR_E_BUSY. */
 OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = c->mp_r;
     if (r != OSSR_OK) return ossr__mp_fail(c, w, r);
@@ -6880,9 +6886,15 @@ OSSR__PRIVATE int ossr__dl_headed(ossr__ctx *c, ossr__worker *w) {
     c->dl_mtime = w->mtime;
     ossr__copy(c->dl_etag, sizeof c->dl_etag, w->etag, strlen(w->etag));
     c->dl = ossr__is_multipart(&c->f, c->fid.size) && w->etag[0];   /* no ETag: nothing to hold the ranges to */
-    if (!c->dl) {   /* one GET claims the record too: the temporary file is the same */
-        if ((r = ossr__ckpt_path(c)) != OSSR_OK || (r = ossr__ckpt_lock(c)) != OSSR_OK) return ossr__mp_end(c, r);
-        ossr__ckpt_remove(c);   /* what a download in ranges of an earlier version left */
+    if (!c->dl) {
+        unsigned char b;
+        if ((r = ossr__ckpt_claim(c)) == OSSR_E_BUSY) return ossr__mp_end(c, r);
+        if (r != OSSR_OK) {   /* no usable checkpoint directory: one GET needs none */
+            ossr__log(c, OSSR_LOG_INFO, "downloading without a claim on the record: %s", c->st->detail);
+            ossr__clear_error(c->st);
+        } else if (ossr__store_load(c, 0, &b, 1) != 0) {
+            ossr__ckpt_remove(c);   /* what a download in ranges of an earlier version left */
+        }
         c->mp = OSSR__MP_GET_ONE;
         return OSSR__READY;
     }
@@ -6940,6 +6952,11 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->mp = OSSR__MP_START_PARTS;
     return OSSR__READY;
 }
+/* Whether a GET failed because the object is no longer the one the HEAD named: another
+   ETag, or If-Match refused (412 PreconditionFailed). */
+OSSR__PRIVATE int ossr__dl_changed(ossr_result r, const char *code) {
+    return r == OSSR_E_FILE_CHANGED || (r == OSSR_E_SERVER && !strcmp(code, "PreconditionFailed"));
+}
 /* The download did not come whole: the object changed on the server (changed: that
    failure), or the bytes' CRC-64, sum, is not the object's. It starts over from the
    HEAD, twice at most; the record goes either way: two versions are never stitched
@@ -6952,6 +6969,8 @@ OSSR__PRIVATE int ossr__dl_again(ossr__ctx *c, ossr__worker *w, ossr_result chan
                                                  "%llu, after fetching them three times; nothing was kept",
                                                  (unsigned long long)sum, (unsigned long long)c->dl_crc));
     c->restarts++;
+    c->stop = 0;   /* the ranges' lanes have stopped: the HEAD and what follows may run, and retry */
+    c->first_error = OSSR_OK;
     if (changed != OSSR_OK)
         ossr__log(c, OSSR_LOG_WARN, "oss://%s/%s changed on the server during the download; starting over",
                   c->o->bucket, c->o->key);
@@ -6977,8 +6996,7 @@ OSSR__PRIVATE int ossr__dl_whole(ossr__ctx *c, uint64_t sum) {
    over, twice at most, never stitching two versions together. */
 OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
     ossr_status *st = c->st;
-    int changed = c->first_error == OSSR_E_FILE_CHANGED ||
-              (c->first_error == OSSR_E_SERVER && !strcmp(st->code, "PreconditionFailed"));
+    int changed = ossr__dl_changed(c->first_error, st->code);
     if (c->first_error != OSSR_OK && !(changed && !c->cancelled)) return ossr__mp_end(c, c->first_error);
     if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
     if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc))
@@ -6989,7 +7007,7 @@ OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
    not the object's starts over, as in ranges. */
 OSSR__PRIVATE int ossr__dl_got(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = c->mp_r;
-    int changed = r == OSSR_E_FILE_CHANGED || (r == OSSR_E_SERVER && !strcmp(w->err.code, "PreconditionFailed"));
+    int changed = ossr__dl_changed(r, w->err.code);
     uint64_t sum = w->req.out_crc;
     if (r != OSSR_OK && !changed) return ossr__mp_fail(c, w, r);
     if (!changed && !c->dl_has_crc && w->has_crc) { c->dl_has_crc = 1; c->dl_crc = w->crc; }   /* the HEAD gave none */
@@ -7152,7 +7170,10 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
         case OSSR__MP_GET_ONE:
             if ((r = ossr__dl_open(c, w, 1)) != OSSR_OK) return ossr__mp_fail(c, w, r);
             ossr__req_get(c, w, 0, 0);
+            c->progress_done = 0;   /* after ranges, or a GET, that started over */
             c->progress_total = c->fid.size;
+            c->st->multipart = 0;
+            c->st->parts_total = 0;
             k = ossr__mp_call(c, w, OSSR__MP_GOT);
             break;
         case OSSR__MP_GOT: k = ossr__dl_got(c, w); break;
@@ -7707,7 +7728,7 @@ OSSR__PRIVATE ossr_result ossr__download_drop(ossr_session *s) {
         return OSSR_OK;
     }
 #endif
-    if ((r = ossr__ckpt_path(c)) != OSSR_OK || (r = ossr__ckpt_lock(c)) != OSSR_OK) return r;
+    if ((r = ossr__ckpt_claim(c)) != OSSR_OK) return r;
     ossr__ckpt_remove(c);
 #if OSSR__HAVE_FS
     if (!c->o->sink && ossr__file_remove(c->abs_path) != 0) {
@@ -7811,9 +7832,7 @@ OSSR__PRIVATE ossr_result ossr__recorded_upload(ossr__ctx *c, char id[128]) {
         c->st->os_error = errno;
         return ossr__setup_fail(c, OSSR_E_FILE, "cannot read %s: %s", c->o->file_path, strerror(errno));
     }
-    r = ossr__ckpt_path(c);
-    if (r == OSSR_OK) r = ossr__ckpt_lock(c);
-    if (r != OSSR_OK) return r;
+    if ((r = ossr__ckpt_claim(c)) != OSSR_OK) return r;
     if (ossr__ckpt_load(c, id, c->reason, sizeof c->reason, &completing, &ccrc) == OSSR__CKPT_UNREADABLE)
         return ossr__ckpt_unread(c);
     return OSSR_OK;

@@ -434,6 +434,33 @@ def link_at_temporary_file(env):
 
 
 @case
+def small_get_without_checkpoint_dir(env):
+    """A checkpoint directory that cannot be made (a file stands where it goes): one GET
+    below the threshold needs no record and downloads all the same; a download in
+    ranges, which does, stops before its first range and names the directory."""
+    small = env.put("small5", 300 * KIB, 18)
+    env.put("obj", SIZE, 2)
+    blocker = os.path.join(env.workdir, "not-a-dir")
+    with open(blocker, "w") as f:
+        f.write("a file\n")
+    ck = os.path.join(blocker, "ckpt")
+    run_env = clean_environ()
+    run_env.update(OSS_ACCESS_KEY_ID=AK, OSS_ACCESS_KEY_SECRET=SK, OSS_ENDPOINT=env.server.base)
+
+    def get(key, dest):
+        return env.exec_ossup(("get", f"oss://{BUCKET}/{key}", dest, *OPTS, "--checkpoint-dir", ck), run_env)
+    dest = fresh(env, "no-ckpt-small")
+    rc, out, err = get("small5", dest)
+    check(rc == 0, f"the small get without a checkpoint directory: exit {rc}: {err.strip()}")
+    downloaded(env, dest, small, out, err)
+    env.server.reset()
+    dest = fresh(env, "no-ckpt-big")
+    rc, out, err = get("obj", dest)
+    check(rc not in (0, 2) and ck in err and not ops(env.server.log(), "GetObject"),
+          f"the ranged get without a checkpoint directory: exit {rc}: {err.strip()}")
+
+
+@case
 def directory_at_temporary_file(env):
     """A directory where FILE.ossr-tmp goes: refused before any request, with words that
     say what to remove; once it is gone the same command downloads."""
