@@ -5514,7 +5514,9 @@ busy:
 }
 /* The record's name, and the claim on it (once: a download that starts over keeps it). */
 OSSR__PRIVATE ossr_result ossr__ckpt_claim(ossr__ctx *c) {
-    ossr_result r = c->locked ? OSSR_OK : ossr__ckpt_path(c);
+    ossr_result r;
+    if (c->locked) return OSSR_OK;
+    r = ossr__ckpt_path(c);
     return r == OSSR_OK ? ossr__ckpt_lock(c) : r;
 }
 /* Lets the record go (the default store removes its lock file). */
