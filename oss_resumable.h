@@ -567,7 +567,8 @@ OSSR_API ossr_result ossr_session_init_download(ossr_session **session, const os
 /* Does what can be done without waiting: OSSR_PENDING while the upload goes on, else
    its result (call ossr_session_finish). now_ms: any monotonic clock in milliseconds. */
 OSSR_API ossr_result ossr_session_step(ossr_session *s, int64_t now_ms);
-/* The latest time the next step is due (a deadline, a back-off), or -1: none. */
+/* The latest time the next step is due (a deadline, a back-off), on the clock of the
+   steps' now_ms, or exactly -1: none. */
 OSSR_API int64_t ossr_session_wake(const ossr_session *s);
 /* The lanes and what each wants; valid until the next step. */
 OSSR_API int ossr_session_lanes(ossr_session *s, ossr_lane **lanes);
@@ -1062,8 +1063,8 @@ OSSR__PRIVATE int ossr__abs_path(const char *path, int own_name, char *out, size
         const char *slash = strrchr(path, '/');
         size_t dl = slash ? (size_t)(slash - path) : 0;
         name = slash ? slash + 1 : path;
-        if (own_name) errno = ENOENT;
-        if (errno != ENOENT || !*name || dl >= cap) return -1;
+        if (!own_name && errno != ENOENT) return -1;
+        if (!*name || dl >= cap) { errno = *name ? ENAMETOOLONG : EISDIR; return -1; }
         if (slash) { memmove(out, path, dl); out[dl] = 0; }
         if (!realpath(!slash ? "." : dl ? out : "/", tmp)) return -1;
     }
@@ -1489,7 +1490,7 @@ typedef SOCKET ossr__socket;
 #  define ossr__sock_errno() WSAGetLastError()
 #  define ossr__closesocket(s) closesocket(s)
 #  define OSSR__EINPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
-#  define OSSR__EAGAIN(e) ((e) == WSAETIMEDOUT || (e) == WSAEWOULDBLOCK)
+#  define OSSR__EAGAIN(e) ((e) == WSAEWOULDBLOCK)
 #endif
 /* Closes a connected socket. On Win32 each connected socket holds one WSAStartup
    reference, released here. */
@@ -1502,13 +1503,14 @@ OSSR__PRIVATE void ossr__sock_close(ossr__socket *s) {
 #endif
 }
 /* Switches blocking off: a socket stays non-blocking for its whole life, every wait
-   is a poll (ossr__sock_poll) that notices a cancel. */
-OSSR__PRIVATE void ossr__sock_nonblock(ossr__socket s) {
+   is a poll (ossr__sock_poll) that notices a cancel. 0, or the system's error. */
+OSSR__PRIVATE int ossr__sock_nonblock(ossr__socket s) {
 #if OSSR__OS == 1
-    fcntl(s, F_SETFL, fcntl(s, F_GETFL, 0) | O_NONBLOCK);
+    int fl = fcntl(s, F_GETFL, 0);
+    return fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK) != 0 ? errno : 0;
 #else
     u_long on = 1;
-    ioctlsocket(s, FIONBIO, &on);
+    return ioctlsocket(s, FIONBIO, &on) != 0 ? WSAGetLastError() : 0;
 #endif
 }
 /* Waits at most tmo ms until one of n (at most 64) sockets can be written (out[i]
@@ -1540,22 +1542,22 @@ OSSR__PRIVATE int ossr__sock_poll(const ossr__socket *s, const int *out, int n, 
     return rc;
 }
 /* Waits until the socket can be read (out 0) or written (out 1), in slices of at most
-   100 ms that notice a cancel: 1 ready (or failed: the next call says how), 0 when
-   timeout_ms passed, -1 when cancelled. */
-OSSR__PRIVATE int ossr__sock_wait(ossr__socket s, int out, int timeout_ms, const ossr_options *o) {
-    int64_t end = ossr__now_ms(o) + timeout_ms;
+   100 ms that notice a cancel: 1 ready (or failed: the next call says how), 0 when the
+   clock reaches end (ms) or the wait itself fails, -1 when cancelled. */
+OSSR__PRIVATE int ossr__sock_wait(ossr__socket s, int out, int64_t end, const ossr_options *o) {
     for (;;) {
         int64_t left = end - ossr__now_ms(o);
-        int ready;
+        int ready, rc;
         if (ossr__cancel_requested(o)) return -1;
         if (left <= 0) return 0;
-        if (ossr__sock_poll(&s, &out, 1, left < 100 ? (int)left : 100, &ready) != 0) return 1;
+        rc = ossr__sock_poll(&s, &out, 1, left < 100 ? (int)left : 100, &ready);
+        if (rc != 0) return rc > 0;
     }
 }
 /* Waits until a non-blocking connect finishes: 0 connected, else the error (timeouts:
    -1, a cancel: -2). */
 OSSR__PRIVATE int ossr__sock_wait_connect(ossr__socket s, int timeout_ms, const ossr_options *o) {
-    int soerr = 0, rc = ossr__sock_wait(s, 1, timeout_ms, o);
+    int soerr = 0, rc = ossr__sock_wait(s, 1, ossr__now_ms(o) + timeout_ms, o);
     socklen_t sl = sizeof soerr;
     if (rc <= 0) return rc == 0 ? -1 : -2;
     if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl) != 0) return ossr__sock_errno();
@@ -1597,9 +1599,9 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
 #if OSSR__OS == 1
         if (SOCK_CLOEXEC == 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
-        ossr__sock_nonblock(fd);
-        rc = connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
-        e = rc != 0 ? ossr__sock_errno() : 0;
+        e = ossr__sock_nonblock(fd);   /* else no wait could end it */
+        rc = e ? -1 : connect(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+        if (!e) e = rc != 0 ? ossr__sock_errno() : 0;
         if (rc != 0 && OSSR__EINPROGRESS(e)) e = ossr__sock_wait_connect(fd, timeout_ms, o);
         if (e) {
             ossr__closesocket(fd);
@@ -1624,10 +1626,11 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
     return r;
 }
 /* One send or receive: the count (> 0; 0 for a receive at the end of the stream), or a
-   negative result. It waits (ossr__sock_wait: at most timeout_ms of silence, ending
-   early on a cancel) only as long as the call would block. */
+   negative result. It waits (ossr__sock_wait: timeout_ms in all, ending early on a
+   cancel) only as long as the call would block. */
 OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
                                  int *os_err) {
+    int64_t end = ossr__now_ms(o) + timeout_ms;
     int w, e;
     long k;
     if (n > 0x40000000u) n = 0x40000000u;
@@ -1644,7 +1647,7 @@ OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, in
             *os_err = e;
             return out ? OSSR_E_SEND : OSSR_E_RECV;
         }
-        if ((w = ossr__sock_wait(fd, out, timeout_ms, o)) <= 0) {
+        if ((w = ossr__sock_wait(fd, out, end, o)) <= 0) {
             *os_err = w < 0 ? 0 : ETIMEDOUT;
             return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
         }
@@ -3538,7 +3541,7 @@ typedef struct ossr__ctx {
     ossr__mutex progress_lock;   /* progress callbacks one at a time (never inside lock) */
     char log_line[768];          /* under log_lock */
     int ext;                     /* a session driven by its caller: its clock is ext_now */
-    int64_t ext_now;             /* the now_ms of the caller's last step */
+    int64_t ext_now;             /* the now_ms of the caller's last step, less the session's clock_base */
     unsigned char *scratch;      /* lane 0's io while it is idle: a checkpoint header is encoded and read there */
     /* a download */
     ossr_sink sink;              /* where it goes: the options' hook, or a temporary file */
@@ -3784,8 +3787,8 @@ OSSR__PRIVATE void ossr__log(ossr__ctx *c, int level, const char *fmt, ...) {
     ossr__unlock(&c->log_lock);
 }
 /* The engine's clock, in ms: a session driven by its caller runs on the caller's clock
-   (the now_ms of its last step), so that every deadline and wake time it hands out is in
-   that clock; otherwise the monotonic clock (ossr__now_ms). */
+   less its value at the first step (ext_now; ossr__caller_time turns deadlines and wake
+   times back into the caller's clock); otherwise the monotonic clock (ossr__now_ms). */
 OSSR__PRIVATE int64_t ossr__clock(const ossr__ctx *c) {
     return c->ext ? c->ext_now : ossr__now_ms(c->o);
 }
@@ -4795,9 +4798,10 @@ OSSR__PRIVATE int ossr__content_range(ossr_slice v, uint64_t r[3]) {
         return -1;
     return 0;
 }
-/* A range's reply head: of the object planned (its ETag: another object's is
-   OSSR_E_FILE_CHANGED, and the download starts over), and exactly the bytes asked for
-   (a whole object, another range or another length is refused, and retried). */
+/* The reply head of a GET into the file sink: of the object planned (its ETag: another
+   object's is OSSR_E_FILE_CHANGED, and the download starts over), and exactly the
+   bytes asked for: a range's (a whole object, another range or another length is
+   refused, and retried), or the whole object's HEAD size. */
 OSSR__PRIVATE ossr_result ossr__range_head(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     ossr_slice v;
@@ -6238,8 +6242,8 @@ OSSR__PRIVATE int ossr__resume_check(ossr__ctx *c, ossr__worker *w) {
     int m = ossr__check_result(c, w, c->mp_r, c->completing_crc);
     if (m >= 0 || c->mp_r != OSSR_E_SERVER || w->err.http_status != 403) return m;
     if (!c->head_refused)
-        ossr__log(c, OSSR_LOG_WARN, "HeadObject is refused (HTTP 403 %s), so the object cannot be checked: upload "
-                  "%s's parts on the server decide", w->err.code, c->upload_id);
+        ossr__log(c, OSSR_LOG_WARN, "HeadObject answered HTTP 403, so the object cannot be checked: upload %s's "
+                  "parts on the server decide", c->upload_id);
     c->head_refused = 1;
     return 0;
 }
@@ -6861,8 +6865,8 @@ OSSR__PRIVATE int ossr__mp_complete_verdict(ossr__ctx *c, ossr__worker *w) {
    temporary file at its place and recorded with its CRC-64 in its slot. The object is
    whole when the ranges' CRC-64s, folded, are the server's; then it is renamed over
    the target. */
-/* Opens the sink for the object (fresh: what it holds may go), once more after a start
-   over. */
+/* Opens the sink for the object (fresh: what it holds may go); again after a start over,
+   and for an in_order sink before it is written again below its mark (ossr__deliver). */
 OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh) {
     if (c->dl_open) c->sink.close(c->dl_h, OSSR_SINK_KEEP, c->sink.user);
     c->dl_open = 0;
@@ -7060,7 +7064,7 @@ OSSR__PRIVATE OSSR__NOINLINE int ossr__mp_step(ossr__ctx *c, ossr__worker *ws, i
             break;
         case OSSR__MP_LISTED_ALL:
             c->mp = OSSR__MP_RESOLVE;
-            if (c->completing && !c->waited &&
+            if (c->completing && !c->waited && !c->head_refused &&   /* a wait HEADs the object */
                 (ossr__is_code(w, c->mp_r, "NoSuchUpload") || (c->mp_r == OSSR_OK && ossr__pending(c, NULL)))) {
                 c->waited = 1;
                 ossr__log(c, OSSR_LOG_INFO, "upload %s: a Complete was sent before, and the server lists it as "
@@ -7601,7 +7605,9 @@ OSSR__DEF ossr_result ossr_session_step(ossr_session *s, int64_t now_ms) {
 }
 OSSR__DEF int64_t ossr_session_wake(const ossr_session *s) {
     int64_t t = s && !s->ended && s->ws ? ossr__session_next(s) : -1;
-    return t < 0 ? -1 : ossr__caller_time(s, t);
+    if (t < 0) return -1;
+    t = ossr__caller_time(s, t);
+    return t == -1 ? -2 : t;   /* -1 says "none": a step a millisecond early does no harm */
 }
 OSSR__DEF int ossr_session_lanes(ossr_session *s, ossr_lane **lanes) {
     if (!s || !s->lanes) { if (lanes) *lanes = NULL; return 0; }

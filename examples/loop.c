@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
             map[m++] = i;
         }
         wake = ossr_session_wake(s);
-        if (poll(pfd, (nfds_t)m, wake < 0 ? 1000 : wake <= now ? 0 : (int)(wake - now)) > 0)
+        if (poll(pfd, (nfds_t)m, wake == -1 ? 1000 : wake <= now ? 0 : (int)(wake - now)) > 0)
             for (i = 0; i < m; i++)
                 if (pfd[i].revents) lane_ready(s, &lanes[map[i]], pfd[i].fd);
     }
