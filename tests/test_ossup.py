@@ -621,6 +621,33 @@ def dash_is_refused(env):
 
 
 @case
+def duplicate_header_is_refused(env):
+    """The same header twice (any case) is refused before any request, naming it; it went
+    out and came back as HTTP 403 SignatureDoesNotMatch, which points at the credentials."""
+    path = env.file("dup-hdr", 100, seed=35)
+    env.server.reset()
+    for pair in (("x-oss-meta-a: 1", "X-Oss-Meta-A: 2"), ("Content-Type: a/b", "content-type: c/d")):
+        rc, _, err = env.run("put", path, env.url("dup-hdr"), "--header", pair[0], "--header", pair[1])
+        name = pair[0].split(":")[0].lower()
+        check(rc in (1, 2) and len(error_lines(err)) == 1 and name in err.lower() and
+              "SignatureDoesNotMatch" not in err, f"{pair}: {rc} {err!r}")
+    check(env.requests() == [], f"requests sent: {env.requests()}")
+
+
+@case
+def ssl_cert_file_is_named(env):
+    """SSL_CERT_FILE naming a file that is not there: the error says that SSL_CERT_FILE
+    gave the path (the user typed none), before any request."""
+    missing = os.path.join(env.workdir, "no-such-bundle.pem")
+    rc, _, err = env.run("put", env.file("cert-src", 100, seed=36), env.url("cert"),
+                         endpoint=f"https://127.0.0.1:{env.server.port}", extra_env={"SSL_CERT_FILE": missing})
+    if "no TLS" in err:
+        print("     skipped: this ossup is built without TLS")
+        return
+    check(rc == 1 and len(error_lines(err)) == 1 and missing in err and "SSL_CERT_FILE" in err, f"{rc} {err!r}")
+
+
+@case
 def closed_stderr_stays_out_of_the_transfer(env):
     """With stderr closed (2>&-) the library's socket or file used to take descriptor 2,
     and ossup's own messages ('started upload', 'downloading ... ranges') went into the
