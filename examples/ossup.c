@@ -12,7 +12,8 @@
                                             drop an interrupted download of KEY to FILE
        ossup abort oss://BUCKET/KEY --upload-id ID
 
-   Options (anywhere after the command; "ossup --help" lists them all): --endpoint URL,
+   Options (anywhere after the command, "--name value" or "--name=value"; "ossup --help"
+   lists them all): --endpoint URL,
    --region ID, --threads N, --part-size SIZE, --threshold SIZE, --max-speed SIZE,
    --checkpoint-dir DIR, --header 'Name: value', --quiet, --verbose, --upload-id ID (abort),
    ... SIZE takes K, M, G suffixes (powers of 1024). Credentials come from
@@ -53,6 +54,7 @@ static char **utf8_argv(int *argc) {
 }
 #else
 #  include <dirent.h>
+#  include <fcntl.h>
 #  include <signal.h>
 #  include <sys/ioctl.h>
 #endif
@@ -70,6 +72,17 @@ static volatile int interrupted;   /* opts.cancel: set by the first Ctrl-C */
 static char *owned[MAX_OWNED];     /* strings made here, freed at exit whichever way main returns */
 static size_t nowned;
 static const char *transport_words; /* why the TLS transport last failed (see >>TLS by the platform) */
+static int stdout_errno;            /* why standard output could not be written, 0 if it could */
+
+/* The options, as typed, that an "ossup abort" of the same upload needs to find its
+   checkpoint and reach the server: the command an interrupted put suggests repeats them.
+   One slot each (the last one typed wins, as in parsing); the three addressing flags
+   share the last. */
+static const char *const again_names[] = {"--endpoint", "--region", "--sign-version", "--connect-to",
+                                          "--checkpoint-dir", "--ca-file", "--insecure", "--path-style",
+                                          "--virtual-host", "--cname"};
+#define AGAIN_SLOTS 8
+static const char *again[AGAIN_SLOTS][2];   /* name, value (NULL for a flag) */
 
 static void release(void) {
     while (nowned) free(owned[--nowned]);
@@ -486,10 +499,20 @@ static void put_shell_word(FILE *f, const char *s) {
 #endif
 }
 
-/* The line an interrupted upload ends with: how to go on, and how to give up. */
+/* The line an interrupted upload ends with: how to go on, and how to give up. Only a
+   checkpoint on disk has something to resume or abandon: a multipart upload stopped
+   before Initiate was answered has none (status.checkpoint_path names where it would
+   be). The abort command carries the options that find the checkpoint and the server. */
 static int say_interrupted_put(const ossr_status *st, const char *file, const char *bucket, const char *key) {
+    uint64_t size;
+    const char *what;
+    int i;
     if (!st->checkpoint_path[0]) {
         fputs("ossup: interrupted; nothing was stored: run the same command again to upload\n", stderr);
+        return EXIT_INTERRUPTED;
+    }
+    if (file_kind(st->checkpoint_path, &size, &what) != KIND_FILE) {
+        fputs("ossup: interrupted before the upload was recorded: run the same command again to upload\n", stderr);
         return EXIT_INTERRUPTED;
     }
     fputs("ossup: interrupted; run the same command again to resume, or abandon the upload with: ossup abort ",
@@ -497,6 +520,14 @@ static int say_interrupted_put(const ossr_status *st, const char *file, const ch
     put_shell_word(stderr, file);
     fputc(' ', stderr);
     put_shell_word(stderr, concat(concat("oss://", bucket), concat("/", key)));
+    for (i = 0; i < AGAIN_SLOTS; i++) {
+        if (!again[i][0]) continue;
+        fprintf(stderr, " %s", again[i][0]);
+        if (again[i][1]) {
+            fputc(' ', stderr);
+            put_shell_word(stderr, again[i][1]);
+        }
+    }
     fputc('\n', stderr);
     return EXIT_INTERRUPTED;
 }
@@ -686,6 +717,9 @@ static int cmd_put(ossr_options *o, args *a) {
     ossr_result r;
     int rc;
     if (parse_oss_url(a->operand[1], &bucket, &key)) return fail_usage("expected oss://BUCKET[/KEY]", a->operand[1]);
+    if (!strcmp(file, "-"))
+        return fail_usage("put uploads a file, which it can resume, not standard input ('-'): give a file name "
+                          "(./- names a file called -)", NULL);
     if ((rc = refuse_non_regular(file, &size)) != 0) return rc;
     o->bucket = bucket;
     o->key = key = put_key(key, file);
@@ -718,6 +752,9 @@ static int cmd_get(ossr_options *o, args *a) {
         return EXIT_USAGE;
     }
     if (o->max_bytes_per_second) return fail_usage("--max-speed limits uploads (put) only", NULL);
+    if (!strcmp(a->operand[1], "-"))
+        return fail_usage("get writes a file, which it can resume, not standard output ('-'): give a file name "
+                          "(./- names a file called -)", NULL);
     if ((file = get_target(a->operand[1], key)) == NULL) return EXIT_FAILED;
     if ((rc = refuse_non_regular(file, &size)) != 0) return rc;
     o->bucket = bucket;
@@ -736,6 +773,12 @@ static int cmd_get(ossr_options *o, args *a) {
         printf("downloaded oss://%s/%s to %s: %llu bytes, CRC-64 %llu (%s)\n", bucket, key, file,
                (unsigned long long)st.size, (unsigned long long)st.crc64, crc_words(&st));
     return 0;
+}
+
+/* Flushes standard output (before a line on stderr that should follow it), keeping why
+   it failed for check_stdout. */
+static void flush_stdout(void) {
+    if (fflush(stdout) != 0 && !stdout_errno) stdout_errno = errno ? errno : EIO;
 }
 
 /* Writes a key with its control characters as \xNN, so that one line stays one line. */
@@ -776,7 +819,7 @@ static int cmd_uploads(ossr_options *o, args *a) {
     load_records(o, &l.rs);
     r = ossr_list_uploads(o, prefix, print_upload, &l, &st);
     free(l.rs.v);
-    fflush(stdout);
+    flush_stdout();
     if (interrupted) {
         fputs("ossup: interrupted\n", stderr);
         return EXIT_INTERRUPTED;
@@ -998,20 +1041,41 @@ static int parse_valued(const char *opt, const char *val, ossr_options *o, args 
     return 0;
 }
 
-/* Operands and options, in any order ("--" ends the options). 0, -1 after --help, or
-   the exit status of a usage error. */
+/* Keeps an option that "ossup abort" of the same upload needs (see again_names). */
+static void note_again(const char *name, const char *value) {
+    int i, n = (int)(sizeof again_names / sizeof again_names[0]);
+    for (i = 0; i < n; i++)
+        if (!strcmp(name, again_names[i])) {
+            int slot = i < AGAIN_SLOTS - 1 ? i : AGAIN_SLOTS - 1;
+            again[slot][0] = again_names[i];
+            again[slot][1] = value;
+        }
+}
+
+/* Operands and options, in any order ("--" ends the options); an option's value comes
+   as the next argument or after '=' (--threads=4). 0, -1 after --help, or the exit
+   status of a usage error. */
 static int parse_args(int argc, char **argv, ossr_options *o, args *a) {
     int i, options = 1, rc;
     for (i = 0; i < argc; i++) {
-        const char *arg = argv[i];
+        const char *arg = argv[i], *eq = strchr(arg, '=');
         if (!options || strncmp(arg, "--", 2) != 0) {
             if (a->count == 3) return fail_usage("too many operands", arg);
             a->operand[a->count++] = arg;
         } else if (!strcmp(arg, "--")) options = 0;
         else if (!strcmp(arg, "--help")) { usage(stdout); return -1; }
-        else if (parse_flag(arg, o)) continue;
+        else if (eq) {   /* --name=value */
+            size_t n = (size_t)(eq - arg);
+            char *name = keep((char *)malloc(n + 1));
+            memcpy(name, arg, n);
+            name[n] = 0;
+            if (!strcmp(name, "--help") || parse_flag(name, o)) return fail_usage(concat(name, " takes no value"), arg);
+            if ((rc = parse_valued(name, eq + 1, o, a)) != 0) return rc;
+            note_again(name, eq + 1);
+        } else if (parse_flag(arg, o)) note_again(arg, NULL);
         else if (i + 1 == argc) return fail_usage("option needs a value", arg);
-        else if ((rc = parse_valued(arg, argv[++i], o, a)) != 0) return rc;
+        else if ((rc = parse_valued(arg, argv[i + 1], o, a)) != 0) return rc;
+        else note_again(arg, argv[++i]);
     }
     if (quiet && verbose) return fail_usage("--quiet and --verbose cannot be used together", NULL);
     return 0;
@@ -1037,7 +1101,34 @@ static int connect_options(ossr_options *o, args *a) {
     return use_platform_tls(o, &a->bar);
 }
 
-int main(int argc, char **argv) {
+/* Descriptors 0, 1 and 2 that are closed (ossup ... 2>&-) are opened on /dev/null before
+   anything else is: otherwise the library's first socket or file takes the number, and
+   a message meant for stderr goes into an OSS request, a checkpoint or the file being
+   downloaded. They are opened the other way round (stdin for writing, stdout and stderr
+   for reading), so that writing a closed stdout still fails, and is said, as before. */
+static void hold_std_descriptors(void) {
+#ifndef _WIN32
+    int fd;
+    for (fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            int got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+            if (got >= 0 && got != fd) close(got);   /* not the lowest free one: leave it */
+        }
+#endif
+}
+
+/* Standard output that could not be written (a full disk, a closed descriptor) fails
+   the run, as it does for cp or ls: a listing or a summary that was lost is no success.
+   Returns the exit status. */
+static int check_stdout(int rc) {
+    flush_stdout();
+    if (!stdout_errno && !ferror(stdout)) return rc;
+    fprintf(stderr, "ossup: error: cannot write standard output%s%s\n", stdout_errno ? ": " : "",
+            stdout_errno ? strerror(stdout_errno) : "");
+    return rc ? rc : EXIT_FAILED;
+}
+
+static int run(int argc, char **argv) {
     static args a;    /* static: the headers array is large for a stack */
     ossr_options o;
     const command *cmd = NULL;
@@ -1071,4 +1162,9 @@ int main(int argc, char **argv) {
     if ((rc = connect_options(&o, &a)) != 0) return rc;
     catch_interrupts();
     return cmd->run(&o, &a);
+}
+
+int main(int argc, char **argv) {
+    hold_std_descriptors();
+    return check_stdout(run(argc, argv));
 }

@@ -13,6 +13,7 @@ OSSR_OSSUP_CASES=name,name runs only those cases. The last line is
 "ossup: N passed, M failed"; the exit status is non-zero when anything failed.
 """
 import os
+import shlex
 import shutil
 import signal
 import stat
@@ -104,6 +105,27 @@ def shim_env(so, fault, prefix):
     asan = os.environ.get("ASAN_OPTIONS", "")            # an ASan build lets the shim come first
     return {"LD_PRELOAD": so, "DISKFAULT": fault, "DISKFAULT_PREFIX": prefix,
             "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+
+
+def run_in(env, cwd, *args, stdout=subprocess.PIPE, extra_env=None, drop=()):
+    """ossup ARGS run in directory cwd (no --checkpoint-dir added), stdout to a file or
+    a pipe: (rc, stdout or None, stderr)."""
+    e = clean_environ()
+    e.update(OSS_ACCESS_KEY_ID=AK, OSS_ACCESS_KEY_SECRET=SK, OSS_ENDPOINT=env.server.base)
+    e.update(extra_env or {})
+    for name in drop:
+        e.pop(name, None)
+    p = subprocess.run([env.ossup] + list(args), cwd=cwd, env=e, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                       timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def abort_open_uploads(env, key):
+    """Aborts, on the server, every open upload of key (what a case left behind)."""
+    env.server.wait_idle()
+    for uid, u in env.server.uploads().items():
+        if u["key"] == key:
+            env.server.abort(uid)
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,9 +484,9 @@ def abort_by_file(env):
     check(p.returncode == 130, f"interrupt: {p.returncode} {err!r}")
     env.server.wait_idle()
     suggested = err.split("abandon the upload with: ossup ")[1].split("\n")[0]
-    check(suggested == f"abort '{path}' oss://{BUCKET}/ab/ctrl-c", f"suggested: {suggested!r}")
+    check(suggested == f"abort '{path}' oss://{BUCKET}/ab/ctrl-c --checkpoint-dir {ck}", f"suggested: {suggested!r}")
     env.server.reset()
-    rc, out, err = env.run("abort", path, env.url("ab/ctrl-c"), "--checkpoint-dir", ck)
+    rc, out, err = env.run(*shlex.split(suggested))
     check(rc == 0 and out.startswith("aborted upload "), f"{rc} {out!r} {err!r}")
     check(not [u for u in env.server.uploads().values() if u["key"] == "ab/ctrl-c"], "the upload is still open")
 
@@ -507,6 +529,186 @@ def upload_errors_are_said_once(env):
         said = [line for line in error_lines(err) if code in line]
         check(len(said) == 1 and len(error_lines(err)) == 1, f"{op} {code}: {err!r}")
     env.server.abort(uid)
+
+
+@case
+def abort_suggestion_carries_the_options(env):
+    """An interrupted put that was given --checkpoint-dir and --endpoint suggests an abort
+    command with them: run exactly as printed (no OSS_ENDPOINT), it aborts the upload and
+    removes the checkpoint, where without them it found no checkpoint and left the
+    upload's parts on the server."""
+    ck = os.path.join(env.workdir, "ck-suggest")
+    path = env.file("suggest.bin", 600 * KIB, seed=30)
+    key = "suggest/obj"
+    env.server.reset()
+    env.server.fault(op="UploadPart", action="stall", seconds=0.3, count=100000)
+    p = env.run("put", path, env.url(key), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
+                "--endpoint", env.server.base, background=True, extra_env={"OSS_ENDPOINT": ""})
+    try:
+        wait_for_parts(env, key, 1, p)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 130, f"interrupt: {p.returncode} {err!r}")
+        env.server.wait_idle()
+        env.server.reset()
+        suggested = shlex.split(err.split("abandon the upload with: ")[1].splitlines()[0])
+        check(suggested[:4] == ["ossup", "abort", path, env.url(key)], f"suggested: {suggested}")
+        rc, out, err = run_in(env, env.workdir, *suggested[1:], drop=("OSS_ENDPOINT",))
+        check(rc == 0 and out.startswith("aborted upload ") and "checkpoint removed" in out,
+              f"{' '.join(suggested)}: {rc} {out!r} {err!r}")
+        check(not [u for u in env.server.uploads().values() if u["key"] == key], "the upload is still open")
+        check(not [f for f in os.listdir(ck) if f.endswith(".ossr")], f"checkpoint left: {os.listdir(ck)}")
+    finally:
+        abort_open_uploads(env, key)
+
+
+@case
+def interrupt_before_the_upload_began(env):
+    """Ctrl-C while InitiateMultipartUpload has no answer yet: no checkpoint exists, so
+    ossup neither says the same command resumes nor suggests an abort that finds nothing
+    (it said both); it says to run the command again, and exits 130."""
+    ck = os.path.join(env.workdir, "ck-early")
+    path = env.file("early.bin", 600 * KIB, seed=31)
+    key = "early/obj"
+    env.server.reset()
+    env.server.fault(op="InitiateMultipartUpload", action="stall", seconds=2, count=1)
+    p = env.run("put", path, env.url(key), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
+                background=True)
+    try:
+        deadline = time.time() + 30
+        while not ops(env.server.log(), "InitiateMultipartUpload") and time.time() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 130, f"exit {p.returncode} {err!r}")
+        records = [f for f in os.listdir(ck) if f.endswith(".ossr")] if os.path.isdir(ck) else []
+        check(records == [], f"a checkpoint was written: {records}")
+        lines = [line for line in error_lines(err) if "interrupted" in line]
+        check(len(lines) == 1 and "run the same command again" in lines[0], f"{err!r}")
+        check("resume" not in lines[0] and "ossup abort" not in lines[0],
+              f"resume or abort offered with no checkpoint: {lines[0]!r}")
+    finally:
+        abort_open_uploads(env, key)
+
+
+@case
+def stdout_write_error_is_a_failure(env):
+    """Standard output that cannot be written (/dev/full) is an error with exit 1, for
+    the listing of uploads and for --help, not a silent success with nothing printed."""
+    if not os.path.exists("/dev/full"):
+        print("     skipped: no /dev/full")
+        return
+    ck = os.path.join(env.workdir, "ck-full")
+    path = env.file("full-out.bin", 600 * KIB, seed=32)
+    uid = half_upload(env, path, env.url("fullout/"), ck)
+    try:
+        for args in (["uploads", env.url("fullout/"), "--checkpoint-dir", ck], ["--help"]):
+            with open("/dev/full", "w") as full:
+                rc, _, err = run_in(env, env.workdir, *args, stdout=full)
+            check(rc == 1 and len(error_lines(err)) == 1 and "standard output" in err and
+                  "No space left on device" in err, f"{args[0]} > /dev/full: {rc} {err!r}")
+    finally:
+        env.server.abort(uid)
+
+
+@case
+def options_take_name_equals_value(env):
+    """--name=value is --name value (--threshold=300K, --part-size=100K, and as the last
+    argument too); a flag given a value is a usage error that says so. It used to say
+    'option needs a value' of --threads=2, which has one."""
+    path = env.file("equals.bin", 350 * KIB, seed=33)
+    env.server.reset()
+    rc, out, err = env.run("put", path, env.url("equals"), "--threshold=300K", "--part-size=100K",
+                           f"--checkpoint-dir={env.ckpt}", "--threads=2")
+    check(rc == 0 and "multipart" in out, f"--name=value: {rc} {out!r} {err!r}")
+    check(parts_sent(env.server.log()) == [1, 2, 3, 4], f"parts: {parts_sent(env.server.log())}")
+    check(env.server.object(BUCKET, "equals")["md5"] == md5_file(path), "the object differs")
+    env.server.reset()
+    for args, words in ((["--quiet=yes"], "--quiet takes no value"), (["--threads=0"], "--threads takes 1 to 64"),
+                        (["--frob=1"], "unknown option: --frob")):
+        rc, _, err = env.run("put", path, env.url("equals"), *args)
+        check(rc == 2 and words in err, f"{args}: {rc} {err!r}")
+    check(env.requests() == [], f"requests sent: {env.requests()}")
+
+
+@case
+def dash_is_refused(env):
+    """'-' as FILE (standard input or output, which ossup cannot resume) is a usage error
+    that says so, before any request: get used to write a file named '-' and report
+    success, put said it could not read '-'."""
+    put_ok(env, env.file("dash-src", 100, seed=34), "dash")
+    d = os.path.join(env.workdir, "dash-cwd")
+    os.makedirs(d, exist_ok=True)
+    env.server.reset()
+    for args in (["get", env.url("dash"), "-"], ["put", "-", env.url("dash")]):
+        rc, out, err = run_in(env, d, *args)
+        check(rc == 2 and "'-'" in err and ("standard output" if args[0] == "get" else "standard input") in err,
+              f"{' '.join(args)}: {rc} {out!r} {err!r}")
+    check(os.listdir(d) == [], f"left in the working directory: {os.listdir(d)}")
+    check(env.requests() == [], f"requests sent: {env.requests()}")
+    rc, _, err = run_in(env, d, "get", env.url("dash"), "./-")   # a file named '-' is still possible
+    check(rc == 0 and os.path.exists(os.path.join(d, "-")), f"./-: {rc} {err!r}")
+
+
+@case
+def duplicate_header_is_refused(env):
+    """The same header twice (any case) is refused before any request, naming it; it went
+    out and came back as HTTP 403 SignatureDoesNotMatch, which points at the credentials."""
+    path = env.file("dup-hdr", 100, seed=35)
+    env.server.reset()
+    for pair in (("x-oss-meta-a: 1", "X-Oss-Meta-A: 2"), ("Content-Type: a/b", "content-type: c/d")):
+        rc, _, err = env.run("put", path, env.url("dup-hdr"), "--header", pair[0], "--header", pair[1])
+        name = pair[0].split(":")[0].lower()
+        check(rc in (1, 2) and len(error_lines(err)) == 1 and name in err.lower() and
+              "SignatureDoesNotMatch" not in err, f"{pair}: {rc} {err!r}")
+    check(env.requests() == [], f"requests sent: {env.requests()}")
+
+
+@case
+def ssl_cert_file_is_named(env):
+    """SSL_CERT_FILE naming a file that is not there: the error says that SSL_CERT_FILE
+    gave the path (the user typed none), before any request."""
+    missing = os.path.join(env.workdir, "no-such-bundle.pem")
+    rc, _, err = env.run("put", env.file("cert-src", 100, seed=36), env.url("cert"),
+                         endpoint=f"https://127.0.0.1:{env.server.port}", extra_env={"SSL_CERT_FILE": missing})
+    if "no TLS" in err:
+        print("     skipped: this ossup is built without TLS")
+        return
+    check(rc == 1 and len(error_lines(err)) == 1 and missing in err and "SSL_CERT_FILE" in err, f"{rc} {err!r}")
+
+
+@case
+def closed_stderr_stays_out_of_the_transfer(env):
+    """With stderr closed (2>&-) the library's socket or file used to take descriptor 2,
+    and ossup's own messages ('started upload', 'downloading ... ranges') went into the
+    OSS connection: the get failed with exit 1. put and get in parts now succeed and the
+    bytes are the file's; a closed stdout is still a write error said as such."""
+    path = env.file("closed-fd.bin", 350 * KIB, seed=37)
+    ck = os.path.join(env.workdir, "ck-closed")
+
+    def closed(redirect, *args):
+        e = clean_environ()
+        e.update(OSS_ACCESS_KEY_ID=AK, OSS_ACCESS_KEY_SECRET=SK, OSS_ENDPOINT=env.server.base)
+        p = subprocess.run(["sh", "-c", f'exec "$0" "$@" {redirect}', env.ossup] + list(args), env=e,
+                           capture_output=True, text=True, timeout=120)
+        return p.returncode, p.stdout, p.stderr
+
+    env.server.reset()
+    rc, _, _ = closed("2>&-", "put", path, env.url("closed-fd"), "--threshold", "300K", "--part-size", "100K",
+                      "--checkpoint-dir", ck)
+    check(rc == 0, f"put with stderr closed: exit {rc}")
+    check(env.server.object(BUCKET, "closed-fd")["md5"] == md5_file(path), "the object differs")
+    out = os.path.join(env.workdir, "closed-fd.out")
+    rc, _, _ = closed("2>&-", "get", env.url("closed-fd"), out, "--threshold", "300K", "--part-size", "100K",
+                      "--checkpoint-dir", ck)
+    check(rc == 0 and os.path.exists(out) and md5_file(out) == md5_file(path), f"get with stderr closed: exit {rc}")
+    os.remove(out)
+    rc, _, err = closed(">&-", "get", env.url("closed-fd"), out, "--threshold", "300K", "--part-size", "100K",
+                        "--checkpoint-dir", ck)
+    check(os.path.exists(out) and md5_file(out) == md5_file(path), f"get with stdout closed: {rc} {err!r}")
+    said = [line for line in error_lines(err) if "error" in line]
+    check(rc == 1 and len(said) == 1 and "cannot write standard output" in said[0], f"get with stdout closed: {rc} {err!r}")
 
 
 def _tmux(sock, *args):
