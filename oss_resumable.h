@@ -5860,8 +5860,12 @@ OSSR__PRIVATE ossr_result ossr__tls_setup(ossr__ctx *c) {
                                 "file (ca_file, --ca-file) or set SSL_CERT_FILE");
     r = ossr__anchors_load(&c->anchors, &c->heap, path, c->st->detail, sizeof c->st->detail);
     if (r != OSSR_OK) {
+        size_t n = strlen(c->st->detail);
         c->st->result = r;
         if (r == OSSR_E_NOMEM) ossr__say(c->st->detail, sizeof c->st->detail, "no memory for the CA file %s", path);
+        else if (path == env)   /* the user typed no path: say where it came from */
+            ossr__say(c->st->detail + n, sizeof c->st->detail - n, " (the path is SSL_CERT_FILE's: point it at a PEM "
+                      "bundle, unset it, or give a CA file with ca_file, --ca-file)");
         return r;
     }
     c->ta = c->anchors.ta;
@@ -5999,11 +6003,14 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
             if (!ossr__is_tchar((unsigned char)n[k]))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header name '%s' is not a valid HTTP token", n);
         for (k = 0; v[k]; k++)
-            if ((unsigned char)v[k] < 0x20 && v[k] != '\t')
+            if (((unsigned char)v[k] < 0x20 && v[k] != '\t') || v[k] == 0x7f)
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
         for (k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
             if (ossr__ieq(n, reserved[k]))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
+        for (k = 0; k < i; k++)   /* signed once, it would be sent twice: SignatureDoesNotMatch */
+            if (ossr__ieq(n, o->headers[k].name))
+                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is given twice", n);
     }
     if ((o->security_token && !ossr__head_safe(o->security_token)) ||
         (o->access_key_id && !ossr__head_safe(o->access_key_id)))

@@ -654,6 +654,9 @@ int main(int argc, char **argv) {
         h[0].name = "x-oss-meta-evil"; h[0].value = "a\r\nInjected: 1";
         o.headers = h; o.header_count = 1;
         CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG, "header injection accepted");
+        h[0].value = "a\x7f" "b";   /* DEL: a control character too */
+        CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG && strstr(st.detail, "control character"),
+              "a DEL in a header value: %s", st.detail);
         o.headers = NULL; o.header_count = 0;
         o.access_key_id = "test-ak\r\nx-oss-meta-k: 1";   /* the id goes into Authorization as it is */
         CHECK(ossr_upload(&o, &st) == OSSR_E_INVALID_ARG && strstr(st.detail, "access key id"),
