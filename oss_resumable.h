@@ -5964,8 +5964,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
         return ossr__setup_fail(c, r, "endpoint '%s' is not http(s)://host[:port]", o->endpoint ? o->endpoint : "");
     ossr__resolve(o, c->ep.https, c->ext, &c->f);
     if (c->ep.https && !c->f.tls)
-        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "https:// endpoints need TLS, which this build does not "
-                                "have: use an http:// endpoint, or a transport hook that carries TLS (connect_tls)");
+        return ossr__setup_fail(c, OSSR_E_TLS_UNAVAILABLE, "use an http:// endpoint, or a transport hook that "
+                                "carries TLS (connect_tls)");
     if (!c->ep.https && o->transport && !o->transport->connect)
         return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the transport hook has connect_tls but no connect, and the "
                                 "endpoint is http://");
@@ -7515,6 +7515,9 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
         ossr__say(c->abs_path, sizeof c->abs_path, "%s.ossr-tmp", path);
         if (ossr__abs_path(c->abs_path, 1, c->abs_path, sizeof c->abs_path) != 0) {   /* a link there is not followed */
             s->st.os_error = errno;
+            if (errno == ENOENT || errno == ENOTDIR)
+                return ossr__setup_fail(c, OSSR_E_WRITE, "cannot write %s: its directory is not there (%s): make it, "
+                                        "or give another path", path, strerror(errno));
             return ossr__setup_fail(c, OSSR_E_WRITE, "cannot use %s.ossr-tmp: %s", path, strerror(errno));
         }
         kind = ossr__path_kind(c->abs_path);

@@ -461,6 +461,18 @@ def small_get_without_checkpoint_dir(env):
 
 
 @case
+def missing_directory_is_said(env):
+    """A target whose directory is not there: refused before any request, with the
+    path the user gave and what to do, not the name of the temporary file."""
+    env.put("small6", 1000, 19)
+    dest = os.path.join(env.workdir, "no-such-dir", "out")
+    rc, out, err = env.get("small6", dest)
+    check(rc == 1 and dest in err and "directory is not there" in err and ".ossr-tmp" not in err,
+          f"exit {rc}: {err.strip()!r}")
+    check(not ops(env.server.log(), "HeadObject"), "a request went out")
+
+
+@case
 def directory_at_temporary_file(env):
     """A directory where FILE.ossr-tmp goes: refused before any request, with words that
     say what to remove; once it is gone the same command downloads."""
