@@ -289,7 +289,9 @@ int ossr_mbedtls_setup(ossr_mbedtls *m, ossr_transport *t) {
     }
     if ((ret = mbedtls_x509_crt_parse_file(&m->ca, path)) < 0) {   /* > 0: some of a bundle were skipped */
         mbedtls_strerror(ret, words, sizeof words);
-        say(m, "cannot load the CA file %s: %s", path, words);
+        int from_env = !(m->ca_file && *m->ca_file) && path == getenv("SSL_CERT_FILE");
+        say(m, "cannot load the CA file %s: %s%s", path, words, from_env ? " (the path is SSL_CERT_FILE's: point it "
+            "at a PEM bundle, unset it, or give --ca-file)" : "");
         return -1;
     }
     mbedtls_ssl_conf_ca_chain(&m->conf, &m->ca, NULL);
