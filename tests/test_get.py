@@ -465,6 +465,7 @@ def missing_directory_is_said(env):
     """A target whose directory is not there: refused before any request, with the
     path the user gave and what to do, not the name of the temporary file."""
     env.put("small6", 1000, 19)
+    env.server.reset()
     dest = os.path.join(env.workdir, "no-such-dir", "out")
     rc, out, err = env.get("small6", dest)
     check(rc == 1 and dest in err and "directory is not there" in err and ".ossr-tmp" not in err,
