@@ -167,6 +167,18 @@ static long flaky_load(const char *name, uint64_t off, void *buf, size_t cap, vo
     if (load_failures > 0) { load_failures--; return -1; }
     return store_load(name, off, buf, cap, user);
 }
+/* Options of steps 11 and 12: the image from its RAM file to key, the checkpoint in a
+   copy of the RAM flash whose load is load (*flaky, which must outlive the calls). */
+static ossr_options flaky_options(const ossr_options *o, ossr_store *flaky,
+                                  long (*load)(const char *, uint64_t, void *, size_t, void *), const char *key) {
+    ossr_options fo = *o;
+    *flaky = store;
+    flaky->load = load;
+    fo.store = flaky;
+    fo.file_path = "ram:firmware.img";
+    fo.key = key;
+    return fo;
+}
 /* Step 12's store: its slot_fail_at-th load of part slots (past the record's head) fails.
    A new upload reads its slots only for Complete: once to size the body, then again
    as the body goes out, 16 slots a load. */
@@ -395,12 +407,8 @@ int main(void) {
            server left behind); then the same as a cut download resumes (the kept ranges
            fetched again, the partition erased). */
     {
-        ossr_options fo = o;
-        ossr_store flaky = store;
-        flaky.load = flaky_load;
-        fo.store = &flaky;
-        fo.file_path = "ram:firmware.img";
-        fo.key = "fleet/0042/firmware-c.img";
+        ossr_store flaky;
+        ossr_options fo = flaky_options(&o, &flaky, flaky_load, "fleet/0042/firmware-c.img");
         mini_oss_cut_after(CUT_AFTER);
         r = ossr_upload(&fo, &st);
         mini_oss_link_up();
@@ -450,12 +458,8 @@ int main(void) {
            time): the call ends as the checkpoint's failure, not as the caller's, and the
            next call completes. */
     {
-        ossr_options fo = o;
-        ossr_store flaky = store;
-        flaky.load = slot_flaky_load;
-        fo.store = &flaky;
-        fo.file_path = "ram:firmware.img";
-        fo.key = "fleet/0042/firmware-d.img";
+        ossr_store flaky;
+        ossr_options fo = flaky_options(&o, &flaky, slot_flaky_load, "fleet/0042/firmware-d.img");
         slot_loads = 0;
         slot_fail_at = 3;   /* 25 parts: two loads size the body, the third makes it */
         r = ossr_upload(&fo, &st);

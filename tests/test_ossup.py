@@ -100,6 +100,14 @@ def build_shim(env):
     return env.shim
 
 
+def shim_or_skip(env):
+    """The shim (build_shim), or None after saying why the case is skipped."""
+    so, why = build_shim(env)
+    if not so:
+        print(f"     skipped: {why}")
+    return so
+
+
 def shim_env(so, fault, prefix):
     """The environment that runs ossup with fault for files under prefix."""
     asan = os.environ.get("ASAN_OPTIONS", "")            # an ASan build lets the shim come first
@@ -219,9 +227,8 @@ def interrupt_and_resume(env):
 def second_interrupt_ends_at_once(env):
     """While the first Ctrl-C waits for what cannot stop (a checkpoint sync the shim
     stretches to 15 s), a second one ends ossup at once, by the signal."""
-    so, why = build_shim(env)
+    so = shim_or_skip(env)
     if not so:
-        print(f"     skipped: {why}")
         return
     ck = os.path.join(env.workdir, "ck-slow")
     path = env.file("twice", 400 * KIB, seed=5)
@@ -286,9 +293,8 @@ def checkpoint_dir_is_a_file(env):
 def full_disk_is_said(env):
     """A full disk (the shim fails writes under a directory with ENOSPC) says 'no space
     left on device' and the path, for get and for the checkpoint."""
-    so, why = build_shim(env)
+    so = shim_or_skip(env)
     if not so:
-        print(f"     skipped: {why}")
         return
     full = os.path.join(env.workdir, "full")
     os.makedirs(full, exist_ok=True)
@@ -312,9 +318,8 @@ def unreadable_checkpoint_is_kept(env):
     EIO, a bad sector) is no damaged one: the resume stops before any request, says
     the path and what to do, keeps the record, and once it reads again resumes it; no
     second upload is begun (the first one's parts would be left behind)."""
-    so, why = build_shim(env)
+    so = shim_or_skip(env)
     if not so:
-        print(f"     skipped: {why}")
         return
     ck = os.path.join(env.workdir, "eio-ckpt")
     path = env.file("eio", 350 * KIB, seed=10)
