@@ -536,19 +536,28 @@ def upload_errors_are_said_once(env):
     env.server.abort(uid)
 
 
+def stalled_put(env, name, seed, op, seconds, count, *extra, extra_env=None):
+    """A multipart put of a 600 KiB file, its op stalled by the server (seconds, count
+    times), started in the background with a checkpoint directory of its own:
+    (checkpoint directory, file, key, process)."""
+    ck = os.path.join(env.workdir, "ck-" + name)
+    path = env.file(name + ".bin", 600 * KIB, seed=seed)
+    key = name + "/obj"
+    env.server.reset()
+    env.server.fault(op=op, action="stall", seconds=seconds, count=count)
+    p = env.run("put", path, env.url(key), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
+                *extra, background=True, extra_env=extra_env)
+    return ck, path, key, p
+
+
 @case
 def abort_suggestion_carries_the_options(env):
     """An interrupted put that was given --checkpoint-dir and --endpoint suggests an abort
     command with them: run exactly as printed (no OSS_ENDPOINT), it aborts the upload and
     removes the checkpoint, where without them it found no checkpoint and left the
     upload's parts on the server."""
-    ck = os.path.join(env.workdir, "ck-suggest")
-    path = env.file("suggest.bin", 600 * KIB, seed=30)
-    key = "suggest/obj"
-    env.server.reset()
-    env.server.fault(op="UploadPart", action="stall", seconds=0.3, count=100000)
-    p = env.run("put", path, env.url(key), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
-                "--endpoint", env.server.base, background=True, extra_env={"OSS_ENDPOINT": ""})
+    ck, path, key, p = stalled_put(env, "suggest", 30, "UploadPart", 0.3, 100000, "--endpoint", env.server.base,
+                                   extra_env={"OSS_ENDPOINT": ""})
     try:
         wait_for_parts(env, key, 1, p)
         p.send_signal(signal.SIGINT)
@@ -572,13 +581,7 @@ def interrupt_before_the_upload_began(env):
     """Ctrl-C while InitiateMultipartUpload has no answer yet: no checkpoint exists, so
     ossup neither says the same command resumes nor suggests an abort that finds nothing
     (it said both); it says to run the command again, and exits 130."""
-    ck = os.path.join(env.workdir, "ck-early")
-    path = env.file("early.bin", 600 * KIB, seed=31)
-    key = "early/obj"
-    env.server.reset()
-    env.server.fault(op="InitiateMultipartUpload", action="stall", seconds=2, count=1)
-    p = env.run("put", path, env.url(key), "--threshold", "300K", "--part-size", "100K", "--checkpoint-dir", ck,
-                background=True)
+    ck, path, key, p = stalled_put(env, "early", 31, "InitiateMultipartUpload", 2, 1)
     try:
         deadline = time.time() + 30
         while not ops(env.server.log(), "InitiateMultipartUpload") and time.time() < deadline and p.poll() is None:
