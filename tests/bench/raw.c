@@ -52,6 +52,20 @@
 
 static const char *g_host, *g_port, *g_path;
 static int g_tls, g_file, g_out = -1;
+
+/* The server and the connection count from the command line (both modes): the count,
+   or -1 after saying it is out of range. */
+static int take_target(const char *transport, const char *host, const char *port, const char *conns) {
+    int n = atoi(conns);
+    g_tls = !strcmp(transport, "tls");
+    g_host = host;
+    g_port = port;
+    if (n < 1 || n > RAW_CONNS) {
+        fprintf(stderr, "raw: CONNS must be 1 to %d\n", RAW_CONNS);
+        return -1;
+    }
+    return n;
+}
 static br_x509_trust_anchor *g_anchors;
 static size_t g_anchor_count;
 
@@ -488,15 +502,8 @@ static int main_get(int argc, char **argv) {
                         "       raw get tls HOST PORT PATH OUT CONNS CAFILE\n");
         return 2;
     }
-    g_tls = !strcmp(argv[2], "tls");
-    g_host = argv[3];
-    g_port = argv[4];
     g_path = argv[5];
-    conns = atoi(argv[7]);
-    if (conns < 1 || conns > RAW_CONNS) {
-        fprintf(stderr, "raw: CONNS must be 1 to %d\n", RAW_CONNS);
-        return 2;
-    }
+    if ((conns = take_target(argv[2], argv[3], argv[4], argv[7])) < 0) return 2;
     if (g_tls) load_anchors(argv[8]);
     if (strcmp(argv[6], "-") != 0) {
         g_out = open(argv[6], O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -586,14 +593,7 @@ int main(int argc, char **argv) {
                         "       raw get tls HOST PORT PATH OUT CONNS CAFILE\n");
         return 2;
     }
-    g_tls = !strcmp(argv[1], "tls");
-    g_host = argv[2];
-    g_port = argv[3];
-    conns = atoi(argv[5]);
-    if (conns < 1 || conns > RAW_CONNS) {
-        fprintf(stderr, "raw: CONNS must be 1 to %d\n", RAW_CONNS);
-        return 2;
-    }
+    if ((conns = take_target(argv[1], argv[2], argv[3], argv[5])) < 0) return 2;
     g_file = open(argv[4], O_RDONLY);
     if (g_file < 0 || fstat(g_file, &sb) != 0) {
         fprintf(stderr, "raw: cannot open %s: %s\n", argv[4], strerror(errno));
