@@ -160,6 +160,18 @@ static long cut_once_recv(void *conn, void *buf, size_t cap, int timeout_ms, voi
     }
     return transport.recv(conn, buf, cap, timeout_ms, user);
 }
+/* Whether a call the link was cut under (what: "upload" or "download") failed as a cut
+   link fails; says how it went. */
+static int cut_as_planned(ossr_result r, const char *what, const ossr_status *st) {
+    char line[768];
+    if (r == OSSR_OK || (r != OSSR_E_CONNECT && r != OSSR_E_SEND && r != OSSR_E_RECV)) {
+        printf("test_hooks: FAILED: the cut %s %s\n", what, r == OSSR_OK ? "succeeded" : "failed with an unexpected result");
+        failed("see the status", st);
+        return 0;
+    }
+    printf("test_hooks: %s 1 failed as planned: %s\n", what, ossr_status_format(st, line, sizeof line));
+    return 1;
+}
 /* Step 11's store: the example's RAM flash, whose load fails (-1, as a flash read error
    does) load_failures more times. */
 static int load_failures;
@@ -217,11 +229,7 @@ int main(void) {
 
     /* 1. The link drops half-way through the part after CUT_AFTER: the call fails. */
     mini_oss_cut_after(CUT_AFTER);
-    r = ossr_upload(&o, &st);
-    if (r == OSSR_OK) return failed("the upload succeeded although the link was cut", &st);
-    if (r != OSSR_E_CONNECT && r != OSSR_E_SEND && r != OSSR_E_RECV)
-        return failed("the cut upload failed with an unexpected result", &st);
-    printf("test_hooks: upload 1 failed as planned: %s\n", ossr_status_format(&st, line, sizeof line));
+    if (!cut_as_planned(ossr_upload(&o, &st), "upload", &st)) return 1;
     if (served->parts_stored < CUT_AFTER) return failed("the server stored fewer parts than planned", &st);
     if (nothing_held("after upload 1") || check_record() != 0 || heap_peak_ok(&st, need) != 0) return 1;
 
@@ -263,11 +271,7 @@ int main(void) {
     before = *served;
     pool.peak = 0;
     mini_oss_cut_get_after(CUT_AFTER);
-    r = ossr_download(&o, &st);
-    if (r == OSSR_OK) return failed("the download succeeded although the link was cut", &st);
-    if (r != OSSR_E_CONNECT && r != OSSR_E_SEND && r != OSSR_E_RECV)
-        return failed("the cut download failed with an unexpected result", &st);
-    printf("test_hooks: download 1 failed as planned: %s\n", ossr_status_format(&st, line, sizeof line));
+    if (!cut_as_planned(ossr_download(&o, &st), "download", &st)) return 1;
     if (served->heads != before.heads + 1 || served->gets != before.gets + CUT_AFTER + 1 ||
         served->ranges != before.ranges + CUT_AFTER + 1)
         return failed("the cut download did not make one HEAD and CUT_AFTER + 1 ranged GETs", &st);
