@@ -1630,7 +1630,7 @@ OSSR__PRIVATE ossr_result ossr__sock_connect(const char *host, uint16_t port_num
    cancel) only as long as the call would block. */
 OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, int timeout_ms, const ossr_options *o,
                                  int *os_err) {
-    int64_t end = ossr__now_ms(o) + timeout_ms;
+    int64_t end = 0;   /* set when a call first would block */
     int w, e;
     long k;
     if (n > 0x40000000u) n = 0x40000000u;
@@ -1641,12 +1641,13 @@ OSSR__PRIVATE long ossr__sock_io(ossr__socket fd, int out, char *p, size_t n, in
         k = out ? send(fd, p, (int)n, 0) : recv(fd, p, (int)n, 0);
 #endif
         if (k > 0 || (k == 0 && !out)) return k;
-        e = ossr__sock_errno();
+        e = k < 0 ? ossr__sock_errno() : 0;
         if (k < 0 && OSSR__OS == 1 && e == EINTR) continue;
         if (k == 0 || !OSSR__EAGAIN(e)) {
             *os_err = e;
             return out ? OSSR_E_SEND : OSSR_E_RECV;
         }
+        if (!end) end = ossr__now_ms(o) + timeout_ms;
         if ((w = ossr__sock_wait(fd, out, end, o)) <= 0) {
             *os_err = w < 0 ? 0 : ETIMEDOUT;
             return w < 0 ? OSSR_E_CANCELLED : OSSR_E_TIMEOUT;
@@ -1713,6 +1714,7 @@ OSSR__PRIVATE int ossr__sys_poll(void *const *conns, const int *out, int n, int 
 #if OSSR__HAVE_NET
     ossr__socket fds[64];
     int i;
+    if (n < 1) return 0;
     if (n > 64) n = 64;
     for (i = 0; i < n; i++) fds[i] = OSSR__SOCK(conns[i]);
     return ossr__sock_poll(fds, out, n, tmo, ready);
@@ -2931,11 +2933,11 @@ OSSR__PRIVATE int ossr__is_tchar(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
-/* Whether s may go into a request head as it is: no control character (a line break
-   would end its header there and start another). */
+/* Whether s may go into a request head as a header's value: no control character but
+   tab (a line break would end its header there and start another). */
 OSSR__PRIVATE int ossr__head_safe(const char *s) {
     for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) return 0;
     return 1;
 }
 OSSR__DEF long ossr_parse_response(const char *buf, size_t len, ossr_response *r) {
@@ -3551,7 +3553,6 @@ typedef struct ossr__ctx {
     void *dl_h;                  /* the sink's handle, while dl_open */
     int dl_open;
     uint64_t dl_mark;            /* an in_order sink: the end of the furthest write since its open */
-    uint64_t dl_len, dl_sum;     /* bytes written and their CRC-64 */
     uint64_t dl_crc;             /* the object's CRC-64, when dl_has_crc */
     int dl_has_crc;
     int download;                /* the call downloads: its record's name and words say so */
@@ -4350,6 +4351,13 @@ OSSR__PRIVATE ossr_result ossr__stream_children(ossr__worker *w, ossr__req *q) {
     return OSSR_OK;
 }
 OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh);   /* >>upload, the download */
+/* A failed call of the download's sink (doing: "writing the download to", "cannot open"
+   ...; then the target's path): the system's error for the temporary file, a hook's
+   refusal otherwise. */
+OSSR__PRIVATE ossr_result ossr__sink_fail(ossr__worker *w, const char *doing, const char *path) {
+    int hook = w->ctx->o->sink != NULL, e = hook ? 0 : errno;
+    return ossr__fail(w, OSSR_E_WRITE, e, "%s %s failed: %s", doing, path, hook ? "the sink refused it" : strerror(e));
+}
 /* Hands response body bytes to the request's sink. A body kept in memory is moved down
    to the front of io (body == io): p never lies below body + body_len. A streamed reply
    keeps only the element being received; a plain one drops the bytes past the room
@@ -4378,15 +4386,9 @@ OSSR__PRIVATE ossr_result ossr__deliver(ossr__worker *w, ossr__req *q, const cha
     if (q->out_len + n > q->range_len)   /* more than was asked for: never past its end */
         return ossr__fail(w, OSSR_E_RECV, 0, "the reply to %s carried more than the %llu bytes asked for", q->what,
                           (unsigned long long)q->range_len);
-    if (w->ctx->sink.in_order) {   /* written front to back: again below its end only after a new open */
-        ossr__ctx *c = w->ctx;
-        ossr_result r;
-        if (q->out_off + q->out_len < c->dl_mark && (r = ossr__dl_open(c, w, 0)) != OSSR_OK) return r;
-        if (q->out_off + q->out_len + n > c->dl_mark) c->dl_mark = q->out_off + q->out_len + n;
-    }
     if (w->ctx->sink.write_at(w->ctx->dl_h, p, n, q->out_off + q->out_len, w->ctx->sink.user) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, w->ctx->o->sink ? 0 : errno, "writing the download to %s failed: %s", w->ctx->abs_path,
-                          w->ctx->o->sink ? "the sink refused it" : strerror(errno));
+        return ossr__sink_fail(w, "writing the download to", w->ctx->abs_path);
+    if (w->ctx->sink.in_order) w->ctx->dl_mark = q->out_off + q->out_len + n;   /* one lane, ascending */
     q->out_crc = ossr_crc64(q->out_crc, p, n);
     q->out_len += n;
     if (q->progress) ossr__progress(w->ctx, (int64_t)n);
@@ -4806,6 +4808,9 @@ OSSR__PRIVATE ossr_result ossr__range_head(ossr__worker *w, ossr__req *q) {
     ossr__ctx *c = w->ctx;
     ossr_slice v;
     uint64_t r[3];
+    ossr_result reopened;
+    if (c->sink.in_order && q->out_off < c->dl_mark && (reopened = ossr__dl_open(c, w, 0)) != OSSR_OK)
+        return reopened;   /* written front to back: below its end only after a new open */
     if (w->etag[0] && c->dl_etag[0] && strcmp(w->etag, c->dl_etag) != 0)
         return ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "the object changed on the server (ETag %s, then %s)", w->etag,
                           c->dl_etag);
@@ -4989,6 +4994,9 @@ OSSR__PRIVATE int ossr__xchg_verdict(ossr__worker *w, ossr__req *q) {
             ossr__learn_time(c, w->err.server_time, strlen(w->err.server_time), 1);
         if (!w->err.code[0] && w->status == 404 && !strcmp(q->method, "HEAD"))
             ossr__copy(w->err.code, sizeof w->err.code, "NoSuchKey", 9);
+        if (w->status == 412 && q->sink == OSSR__SINK_FILE)   /* If-Match refused: another object now */
+            return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_FILE_CHANGED, 0, "%s: the object changed on the server "
+                                                   "(HTTP 412: no longer ETag %s)", q->what, c->dl_etag));
         return ossr__xchg_end(w, q, ossr__fail(w, OSSR_E_SERVER, 0, "%s failed", q->what));
     }
     if (w->send_fail != OSSR_OK)   /* a 2xx to a body that did not all go out is no success */
@@ -6002,9 +6010,8 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
         for (k = 0; n[k]; k++)
             if (!ossr__is_tchar((unsigned char)n[k]))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header name '%s' is not a valid HTTP token", n);
-        for (k = 0; v[k]; k++)
-            if (((unsigned char)v[k] < 0x20 && v[k] != '\t') || v[k] == 0x7f)
-                return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
+        if (!ossr__head_safe(v))
+            return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' has a control character in its value", n);
         for (k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
             if (ossr__ieq(n, reserved[k]))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is set by the library", n);
@@ -6012,11 +6019,10 @@ OSSR__PRIVATE ossr_result ossr__setup(ossr__ctx *c, const ossr__heap *heap, cons
             if (ossr__ieq(n, o->headers[k].name))
                 return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "header '%s' is given twice", n);
     }
-    if ((o->security_token && !ossr__head_safe(o->security_token)) ||
-        (o->access_key_id && !ossr__head_safe(o->access_key_id)))
-        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the %s has a control character",
-                                o->access_key_id && !ossr__head_safe(o->access_key_id) ? "access key id"
-                                : "security token");
+    if (o->access_key_id && !ossr__head_safe(o->access_key_id))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the access key id has a control character");
+    if (o->security_token && !ossr__head_safe(o->security_token))
+        return ossr__setup_fail(c, OSSR_E_INVALID_ARG, "the security token has a control character");
 
     /* addressing: where to connect, and what Host says */
     addressing = o->addressing;
@@ -6705,19 +6711,13 @@ OSSR__PRIVATE int ossr__flow_reset(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     c->mp_m = 0;
     return ossr__ckpt_load(c, c->old_id, c->reason, sizeof c->reason, &c->completing, &c->completing_crc);
 }
-/* The store could not read the record: it stays as it is, and the call ends before any
-   request (a new upload would leave the recorded one's parts behind, a new download
-   would drop the ranges kept). */
-OSSR__PRIVATE int ossr__ckpt_unreadable(ossr__ctx *c) {
-    return ossr__mp_end(c, ossr__ckpt_unread(c));
-}
 /* From the start (again): what the checkpoint record says decides. */
 OSSR__PRIVATE int ossr__mp_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_status *st = c->st;
     int ck = ossr__flow_reset(c, ws, nw_max);
     c->mp = OSSR__MP_FRESH;
-    if (ck == OSSR__CKPT_UNREADABLE) return ossr__ckpt_unreadable(c);
+    if (ck == OSSR__CKPT_UNREADABLE) return ossr__mp_end(c, ossr__ckpt_unread(c));   /* no request: the record stays */
     if (ck == OSSR__CKPT_DAMAGED && c->old_id[0]) {   /* its id block survived: free the old upload */
         ossr__log(c, OSSR_LOG_WARN, "checkpoint %s: %s; aborting its upload %s and starting over", c->ckpt_path,
                   c->reason, c->old_id);
@@ -6879,8 +6879,7 @@ OSSR__PRIVATE ossr_result ossr__dl_open(ossr__ctx *c, ossr__worker *w, int fresh
     c->dl_open = 0;
     c->dl_mark = 0;
     if (c->sink.open(c->o->file_path, c->fid.size, fresh, &c->dl_h, c->sink.user) != 0)
-        return ossr__fail(w, OSSR_E_WRITE, c->o->sink ? 0 : errno, "cannot open %s for the download: %s", c->abs_path,
-                          c->o->sink ? "the sink refused it" : strerror(errno));
+        return ossr__sink_fail(w, "opening", c->abs_path);
     c->dl_open = 1;
     return OSSR_OK;
 }
@@ -6947,7 +6946,7 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     ossr__worker *w = &ws[0];
     ossr_result r;
     int ck = ossr__flow_reset(c, ws, nw_max);
-    if (ck == OSSR__CKPT_UNREADABLE) return ossr__ckpt_unreadable(c);
+    if (ck == OSSR__CKPT_UNREADABLE) return ossr__mp_end(c, ossr__ckpt_unread(c));
     if (ck != OSSR__CKPT_MATCH) ossr__ckpt_remove(c);
     if ((r = ossr__dl_open(c, w, ck != OSSR__CKPT_MATCH)) != OSSR_OK) return ossr__mp_fail(c, w, r);
     if (ck == OSSR__CKPT_MATCH) {
@@ -6964,11 +6963,6 @@ OSSR__PRIVATE int ossr__dl_restart(ossr__ctx *c, ossr__worker *ws, int nw_max) {
     }
     c->mp = OSSR__MP_START_PARTS;
     return OSSR__READY;
-}
-/* Whether a GET failed because the object is no longer the one the HEAD named: another
-   ETag, or If-Match refused (412 PreconditionFailed). */
-OSSR__PRIVATE int ossr__dl_changed(ossr_result r, const char *code) {
-    return r == OSSR_E_FILE_CHANGED || (r == OSSR_E_SERVER && !strcmp(code, "PreconditionFailed"));
 }
 /* The download did not come whole: the object changed on the server (changed: that
    failure), or the bytes' CRC-64, sum, is not the object's. It starts over from the
@@ -6999,8 +6993,8 @@ OSSR__PRIVATE int ossr__dl_again(ossr__ctx *c, ossr__worker *w, ossr_result chan
 OSSR__PRIVATE int ossr__dl_whole(ossr__ctx *c, uint64_t sum) {
     ossr_status *st = c->st;
     st->crc64_verified = c->dl_has_crc;
-    st->size = c->dl_len = c->fid.size;
-    st->crc64 = c->dl_sum = sum;
+    st->size = c->fid.size;
+    st->crc64 = sum;
     ossr__copy(st->etag, sizeof st->etag, c->dl_etag, strlen(c->dl_etag));
     return ossr__mp_end(c, OSSR_OK);
 }
@@ -7008,8 +7002,7 @@ OSSR__PRIVATE int ossr__dl_whole(ossr__ctx *c, uint64_t sum) {
    folded CRC-64 is not the server's (a bit flipped on the way): the download starts
    over, twice at most, never stitching two versions together. */
 OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
-    ossr_status *st = c->st;
-    int changed = ossr__dl_changed(c->first_error, st->code);
+    int changed = c->first_error == OSSR_E_FILE_CHANGED;   /* another ETag, or If-Match refused */
     if (c->first_error != OSSR_OK && !(changed && !c->cancelled)) return ossr__mp_end(c, c->first_error);
     if (c->first_error == OSSR_OK && c->cancelled) return ossr__mp_cancelled(c);
     if (changed || (c->dl_has_crc && c->crc_acc != c->dl_crc))
@@ -7020,7 +7013,7 @@ OSSR__PRIVATE int ossr__dl_parts_done(ossr__ctx *c, ossr__worker *w) {
    not the object's starts over, as in ranges. */
 OSSR__PRIVATE int ossr__dl_got(ossr__ctx *c, ossr__worker *w) {
     ossr_result r = c->mp_r;
-    int changed = ossr__dl_changed(r, w->err.code);
+    int changed = r == OSSR_E_FILE_CHANGED;
     uint64_t sum = w->req.out_crc;
     if (r != OSSR_OK && !changed) return ossr__mp_fail(c, w, r);
     if (!changed && !c->dl_has_crc && w->has_crc) { c->dl_has_crc = 1; c->dl_crc = w->crc; }   /* the HEAD gave none */
@@ -7312,8 +7305,7 @@ OSSR__PRIVATE ossr_result ossr__download_end(ossr_session *s, ossr_result r) {
     int how = r == OSSR_OK ? OSSR_SINK_COMMIT : c->dl && c->ckpt_ok ? OSSR_SINK_KEEP : OSSR_SINK_DROP;
     c->dl_open = 0;
     if (c->sink.close(c->dl_h, how, c->sink.user) != 0 && r == OSSR_OK) {   /* the checkpoint stays: a rerun commits */
-        r = ossr__fail(w, OSSR_E_WRITE, c->o->sink ? 0 : errno, "cannot finish the download to %s: %s", c->o->file_path,
-                       c->o->sink ? "the sink refused it" : strerror(errno));
+        r = ossr__sink_fail(w, "finishing the download to", c->o->file_path);
         ossr__set_error(c, w, r);
     }
     if (r == OSSR_OK && c->dl) ossr__ckpt_remove(c);   /* after the commit: a crash between costs a fetch, never a file */
@@ -7526,7 +7518,7 @@ OSSR__PRIVATE ossr_result ossr__download_begin(ossr_session *s) {
                                     "and run again", c->abs_path, ossr__kind_words(kind));
         c->dlt.tmp = c->abs_path;
         c->dlt.target = path;
-        c->dlt.len = &c->dl_len;
+        c->dlt.len = &c->fid.size;
     }
 #endif
     return OSSR_OK;
